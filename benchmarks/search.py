@@ -1,0 +1,232 @@
+"""Search benchmark: our search against two baselines, on the real knowledge base and on one 100× larger.
+
+    .venv/bin/python benchmarks/search.py [--scale 100] [--skip-process]
+
+Prints, for each system: top-1 accuracy on tests/data/eval_dev.yaml, p50/p99 latency per question,
+index build time and peak Python memory; then the same at 100× size; then `isobot ask` cold start
+and the running bot's peak RSS, each against its target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections import Counter, defaultdict
+from dataclasses import replace
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot import config as config_mod  # noqa: E402
+from bot import knowledge  # noqa: E402
+from bot.search import Searcher  # noqa: E402
+from bot.text import fold  # noqa: E402
+
+import yaml  # noqa: E402
+
+TARGETS = {"p99_ms": 5.0, "p99_ms_100x": 50.0, "cold_start_s": 1.5, "rss_mb": 150.0, "lead_points": 10.0}
+
+
+# ---------------------------------------------------------------------- systems
+
+
+class RapidfuzzOnly:
+    """Baseline 1: folded question vs every folded phrasing with rapidfuzz token_set_ratio."""
+
+    def __init__(self, kb):
+        self.choices, self.owner = [], []
+        for e in kb.entries.values():
+            for text in (e.title, *e.questions):
+                self.choices.append(fold(text))
+                self.owner.append(e.id)
+
+    def top1(self, q: str) -> str | None:
+        best = process.extractOne(fold(q), self.choices, scorer=fuzz.token_set_ratio)
+        return self.owner[best[2]] if best else None
+
+
+class BM25Only:
+    """Baseline 2: BM25 over folded syllables of title + questions + answer (no glossary, no repair)."""
+
+    def __init__(self, kb, k1=1.2, b=0.75):
+        self.ids = list(kb.entries)
+        docs = [fold(" ".join((e.title, *e.questions, e.answer))).split() for e in kb.entries.values()]
+        self.k1, self.b = k1, b
+        self.len = [len(d) for d in docs]
+        self.avg = sum(self.len) / len(docs)
+        self.post = defaultdict(list)
+        for i, d in enumerate(docs):
+            for t, tf in Counter(d).items():
+                self.post[t].append((i, tf))
+        n = len(docs)
+        self.idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.post.items()}
+
+    def top1(self, q: str) -> str | None:
+        scores = defaultdict(float)
+        for t in set(fold(q).split()):
+            for i, tf in self.post.get(t, ()):
+                scores[i] += self.idf[t] * tf * (self.k1 + 1) / (tf + self.k1 * (1 - self.b + self.b * self.len[i] / self.avg))
+        return self.ids[max(scores, key=scores.get)] if scores else None
+
+
+class Ours:
+    def __init__(self, kb, cfg):
+        self.s = Searcher(kb, cfg)
+
+    def top1(self, q: str) -> str | None:
+        _, hits = self.s.rank(q, limit=1)
+        return hits[0].entry.id if hits else None
+
+    def answered(self, q: str) -> str | None:
+        r = self.s.search(q)
+        return r.best.entry.id if r.matched else None
+
+
+# ---------------------------------------------------------------------- measuring
+
+
+def measure(name, factory, questions):
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    system = factory()
+    build_s = time.perf_counter() - t0
+    lat, correct, total = [], 0, 0
+    for q, expect in questions:
+        t = time.perf_counter()
+        got = system.top1(q)
+        lat.append((time.perf_counter() - t) * 1000)
+        if expect:
+            total += 1
+            correct += got == expect
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    lat.sort()
+    row = {"system": name, "top1": 100 * correct / max(total, 1), "p50_ms": statistics.median(lat),
+           "p99_ms": lat[min(len(lat) - 1, int(0.99 * len(lat)))], "build_s": build_s, "peak_mb": peak}
+    print(f"  {name:28s} top-1 {row['top1']:5.1f}%   p50 {row['p50_ms']:6.2f} ms   p99 {row['p99_ms']:6.2f} ms"
+          f"   build {row['build_s']:6.2f} s   peak {row['peak_mb']:6.1f} MB")
+    return row, system
+
+
+def synthetic(kb, scale: int, seed: int = 7):
+    """A knowledge base ``scale`` times larger: the real entries plus perturbed copies (new ids,
+    some words swapped for other words of the base), so the index really grows."""
+    rnd = random.Random(seed)
+    words = sorted({w for e in kb.entries.values() for w in e.answer.split()})
+    big = knowledge.KnowledgeBase(root=kb.root, topics=kb.topics, groups=kb.groups, documents=kb.documents,
+                                  glossary=kb.glossary, ui=kb.ui)
+    big.entries.update(kb.entries)
+
+    def perturb(text: str) -> str:
+        toks = text.split()
+        for _ in range(max(1, len(toks) // 4)):
+            toks[rnd.randrange(len(toks))] = rnd.choice(words)
+        return " ".join(toks)
+
+    for k in range(1, scale):
+        for e in kb.entries.values():
+            eid = f"{e.id[:40]}-s{k}"
+            big.entries[eid] = replace(e, id=eid, title=perturb(e.title), questions=tuple(perturb(q) for q in e.questions),
+                                       answer=perturb(e.answer), related=())
+    return big
+
+
+def cold_start(cfg_path: Path, runs: int = 5) -> float:
+    exe = Path(sys.executable).parent / "isobot"
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run([str(exe), "--config", str(cfg_path), "ask", "--json", "danh gia noi bo la gi"], check=True,
+                       capture_output=True)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+RSS_SCRIPT = r"""
+import asyncio, resource, sys
+sys.path.insert(0, {root!r})
+from bot import config as config_mod
+from bot.dialog import build_core
+from handlers.app import build_application
+from tests.telegram_offline import OfflineBotAPI, UpdateFactory
+questions = {questions!r}
+async def main():
+    cfg = config_mod.load({cfg!r})
+    api = OfflineBotAPI()
+    app = build_application(cfg, build_core(cfg), token="1:x", request=api)
+    await app.initialize()
+    users = [UpdateFactory(app.bot, user_id=1000 + i) for i in range(50)]
+    for i in range(2000):
+        await app.process_update(users[i % 50].text(questions[i % len(questions)]))
+        api.calls.clear(); api.messages.clear()
+    await app.shutdown()
+asyncio.run(main())
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def bot_rss(cfg_path: Path, questions: list[str]) -> float:
+    code = RSS_SCRIPT.format(root=str(ROOT), questions=questions[:200], cfg=str(cfg_path))
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scale", type=int, default=100)
+    ap.add_argument("--skip-process", action="store_true", help="skip cold start and RSS (they start processes)")
+    args = ap.parse_args()
+    cfg = config_mod.load(ROOT / "config.yaml", env={})
+    kb = knowledge.load(cfg.knowledge_dir)
+    data = yaml.safe_load((ROOT / "tests" / "data" / "eval_dev.yaml").read_text(encoding="utf-8"))
+    questions = [(q["q"], q.get("expect")) for q in data["questions"]]
+    in_scope = sum(1 for _, e in questions if e)
+    print(f"knowledge base: {len(kb.entries)} entries; dev set: {len(questions)} questions ({in_scope} in scope)\n")
+
+    print("Real knowledge base (top-1 = best-ranked entry, no gate):")
+    ours_row, ours = measure("ours (BM25+coverage+fuzzy)", lambda: Ours(kb, cfg.search), questions)
+    rf_row, _ = measure("baseline: rapidfuzz only", lambda: RapidfuzzOnly(kb), questions)
+    bm_row, _ = measure("baseline: BM25 only", lambda: BM25Only(kb), questions)
+    answered = sum(1 for q, e in questions if e and ours.answered(q) == e)
+    declined = sum(1 for q, e in questions if not e and ours.answered(q) is None)
+    off = len(questions) - in_scope
+    print(f"  ours with the answer gate: answered correctly {100 * answered / in_scope:.1f}%, "
+          f"off-topic declined {100 * declined / max(off, 1):.1f}%")
+
+    print(f"\nSynthetic knowledge base ×{args.scale}:")
+    big = synthetic(kb, args.scale)
+    print(f"  ({len(big.entries)} entries)")
+    big_row, _ = measure("ours", lambda: Ours(big, cfg.search), questions)
+    measure("baseline: rapidfuzz only", lambda: RapidfuzzOnly(big), questions)
+    measure("baseline: BM25 only", lambda: BM25Only(big), questions)
+
+    lead = ours_row["top1"] - max(rf_row["top1"], bm_row["top1"])
+    checks = [
+        ("p99 latency, real base", f"{ours_row['p99_ms']:.2f} ms", ours_row["p99_ms"] < TARGETS["p99_ms"], "< 5 ms"),
+        (f"p99 latency, ×{args.scale} base", f"{big_row['p99_ms']:.2f} ms", big_row["p99_ms"] < TARGETS["p99_ms_100x"], "< 50 ms"),
+        ("accuracy lead over best baseline", f"{lead:+.1f} points", lead >= TARGETS["lead_points"], "≥ +10"),
+    ]
+    if not args.skip_process:
+        cs = cold_start(ROOT / "config.yaml")
+        rss = bot_rss(ROOT / "config.yaml", [q for q, _ in questions])
+        checks += [("isobot ask cold start (median of 5)", f"{cs:.2f} s", cs < TARGETS["cold_start_s"], "< 1.5 s"),
+                   ("bot peak RSS, 2,000 updates offline", f"{rss:.0f} MB", rss < TARGETS["rss_mb"], "< 150 MB")]
+    print("\nTargets:")
+    for name, value, ok, target in checks:
+        print(f"  {'PASS' if ok else 'MISS'}  {name:40s} {value:>14s}   target {target}")
+    print(json.dumps({"ours": ours_row, "rapidfuzz": rf_row, "bm25": bm_row, "ours_x": big_row}, default=float)[:0])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,3 @@
+"""Trợ lý ISO core: knowledge, Vietnamese search, storage, dialogue and CLI (no Telegram imports)."""
+
+__version__ = "0.1.0"

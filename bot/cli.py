@@ -1,0 +1,232 @@
+"""The ``isobot`` command line: a thin layer over the core.
+
+Examples::
+
+    isobot ask "đánh giá nội bộ bao lâu 1 lần"
+    isobot ask --json "htqlcl la gi"
+    printf 'ddanhs gias noi bo\\nthoi tiet mai\\n' | isobot ask --json -
+    isobot chat
+    isobot kb check && isobot kb stats
+    isobot kb unanswered --out unanswered.csv
+    TELEGRAM_BOT_TOKEN=... isobot run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from bot import config as config_mod
+from bot import knowledge
+from bot.config import Config, ConfigError
+from bot.knowledge import KnowledgeError
+
+EXIT_USAGE = 2
+
+
+def _out(text: str = "", stream=None) -> None:
+    stream = stream or sys.stdout
+    stream.write(text + "\n")
+    stream.flush()
+
+
+def render_plain(reply, numbered: bool = False) -> str:
+    """A Reply as terminal text; buttons as numbered choices when ``numbered``."""
+    lines = [reply.text]
+    if numbered and reply.buttons:
+        n = 0
+        lines.append("")
+        for row in reply.buttons:
+            labels = []
+            for b in row:
+                n += 1
+                labels.append(f"[{n}] {b.label}")
+            lines.append("   ".join(labels))
+    return "\n".join(lines)
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return config_mod.load(args.config)
+
+
+# ---------------------------------------------------------------------- commands
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Answer one question, or one per stdin line with ``-``."""
+    from bot.dialog import User, build_core
+
+    core = build_core(_config(args), with_storage=False)
+    questions = args.question
+    if questions == ["-"]:
+        for line in sys.stdin:
+            line = line.rstrip("\n")
+            if args.json:
+                _out(json.dumps(core.answer_json(line), ensure_ascii=False))
+            else:
+                _out(render_plain(core.ask(User(0), line, channel="cli")) + "\n")
+        return 0
+    question = " ".join(questions)
+    if args.json:
+        _out(json.dumps(core.answer_json(question), ensure_ascii=False))
+    else:
+        _out(render_plain(core.ask(User(0), question, channel="cli"), numbered=False))
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, stdin=None, stdout=None) -> int:
+    """The Telegram conversation in the terminal: buttons become numbered choices."""
+    from bot.dialog import User, build_core
+
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    core = build_core(_config(args))
+    user = User(int(os.environ.get("ISOBOT_CHAT_USER_ID", "1")), os.environ.get("USER", "") or "")
+    _out(core.kb.text("chat_intro"), stdout)
+    reply = core.start(user)
+    buttons: list = []
+    while True:
+        _out("\n" + render_plain(reply, numbered=True), stdout)
+        buttons = [b for row in reply.buttons for b in row] or buttons
+        if reply.toast and reply.mode == "markup":
+            _out(f"({reply.toast})", stdout)
+        stdout.write("\n> ")
+        stdout.flush()
+        line = stdin.readline()
+        if not line:
+            _out("\n" + core.kb.text("chat_bye"), stdout)
+            return 0
+        line = line.strip()
+        if line in ("/thoat", "/quit", "/exit"):
+            _out(core.kb.text("chat_bye"), stdout)
+            return 0
+        if line.isdigit() and 1 <= int(line) <= len(buttons):
+            reply = core.press(user, buttons[int(line) - 1].data)
+        elif line in ("/start", "/menu"):
+            reply = core.start(user)
+        elif line == "/help":
+            reply = core.help(user)
+        elif line == "/chude":
+            reply = core.topics(user)
+        elif line.startswith("/"):
+            reply = core.unknown_command(user, line.split()[0])
+        else:
+            reply = core.ask(user, line, channel="chat")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the Telegram bot (long polling)."""
+    cfg = _config(args)
+    if not cfg.token:
+        _out("Lỗi: chưa đặt biến môi trường TELEGRAM_BOT_TOKEN (lấy token từ @BotFather). "
+             "Không có token thì dùng: isobot chat", sys.stderr)
+        return EXIT_USAGE
+    from handlers.app import run_polling  # Telegram is imported only here
+
+    return run_polling(cfg)
+
+
+def cmd_kb_check(args: argparse.Namespace) -> int:
+    cfg = _config(args)
+    kb, problems = knowledge.load_with_problems(cfg.knowledge_dir)
+    for p in problems:
+        _out(str(p), sys.stderr)
+    if problems:
+        _out(f"{len(problems)} lỗi trong {cfg.knowledge_dir}", sys.stderr)
+        return 1
+    _out(f"OK: {len(kb.entries)} mục, {len(kb.topics)} chủ đề, {len(kb.glossary)} thuật ngữ, "
+         f"{len(kb.documents)} tài liệu nguồn")
+    return 0
+
+
+def cmd_kb_stats(args: argparse.Namespace) -> int:
+    kb = knowledge.load(_config(args).knowledge_dir)
+    for tid, title, n in knowledge.stats(kb):
+        _out(f"{n:4d}  {tid:20s} {title}")
+    _out(f"{len(kb.entries):4d}  tổng cộng")
+    return 0
+
+
+def cmd_kb_unanswered(args: argparse.Namespace) -> int:
+    from bot.storage import Storage, to_csv
+
+    storage = Storage(_config(args).database)
+    columns = ["times", "users", "last_asked", "example", "normalized", "best_entry", "best_score", "outcomes"]
+    text = to_csv(storage.unanswered(), columns)
+    return _write(text, args.out)
+
+
+def cmd_kb_feedback(args: argparse.Namespace) -> int:
+    from bot.storage import Storage, to_csv
+
+    storage = Storage(_config(args).database)
+    return _write(to_csv(storage.feedback_summary(), ["entry_id", "up", "down", "last_vote"]), args.out)
+
+
+def _write(text: str, out: str | None) -> int:
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+        _out(f"Đã ghi {out}", sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+# ---------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default=argparse.SUPPRESS, metavar="PATH",
+                        help="tệp cấu hình (mặc định ./config.yaml)")
+    parser = argparse.ArgumentParser(prog="isobot", description="Trợ lý ISO: hỏi–đáp TCVN ISO 9001:2015",
+                                     parents=[common])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    ask = sub.add_parser("ask", parents=[common], help="trả lời một câu hỏi",
+                         description='isobot ask "câu hỏi" | isobot ask --json - (mỗi dòng một câu)')
+    ask.add_argument("--json", action="store_true", help="in một đối tượng JSON mỗi câu")
+    ask.add_argument("question", nargs="+", help='câu hỏi, hoặc "-" để đọc từ stdin')
+    ask.set_defaults(func=cmd_ask)
+
+    sub.add_parser("chat", parents=[common], help="trò chuyện trong cửa sổ dòng lệnh").set_defaults(func=cmd_chat)
+    sub.add_parser("run", parents=[common], help="chạy bot Telegram (cần TELEGRAM_BOT_TOKEN)").set_defaults(func=cmd_run)
+
+    kb = sub.add_parser("kb", parents=[common], help="kho kiến thức: check, stats, unanswered, feedback")
+    kb_sub = kb.add_subparsers(dest="kb_command", metavar="ACTION")
+    kb_sub.add_parser("check", parents=[common], help="kiểm tra toàn bộ nội dung YAML").set_defaults(func=cmd_kb_check)
+    kb_sub.add_parser("stats", parents=[common], help="số mục theo chủ đề").set_defaults(func=cmd_kb_stats)
+    un = kb_sub.add_parser("unanswered", parents=[common], help="câu hỏi chưa trả lời được (CSV)")
+    un.add_argument("--out", metavar="FILE")
+    un.set_defaults(func=cmd_kb_unanswered)
+    fb = kb_sub.add_parser("feedback", parents=[common], help="góp ý 👍/👎 theo mục (CSV)")
+    fb.add_argument("--out", metavar="FILE")
+    fb.set_defaults(func=cmd_kb_feedback)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "config", None):
+        args.config = None
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.func(args)
+    except (ConfigError, KnowledgeError) as exc:
+        _out(f"Lỗi: {exc}", sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""Configuration: config.yaml plus environment overrides. The bot token comes from the environment only."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+DEFAULT_PATH = "config.yaml"
+
+
+class ConfigError(Exception):
+    """The configuration file is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Thresholds of the answer / suggest / decline gate (scores 0–100)."""
+
+    answer_threshold: float = 60.0
+    suggest_threshold: float = 35.0
+    margin: float = 6.0
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the bot needs except secrets."""
+
+    database: Path
+    knowledge_dir: Path
+    timezone: str = "Asia/Ho_Chi_Minh"
+    admin_ids: frozenset[int] = frozenset()
+    api_base_url: str = ""
+    search: SearchConfig = field(default_factory=SearchConfig)
+    source: Path | None = None
+
+    @property
+    def token(self) -> str:
+        """The Telegram bot token, read from TELEGRAM_BOT_TOKEN (never from config.yaml)."""
+        return os.environ.get("TELEGRAM_BOT_TOKEN", "").strip()
+
+
+def _ids(value: object) -> frozenset[int]:
+    if value in (None, ""):
+        return frozenset()
+    if isinstance(value, str):
+        value = [v for v in value.replace(";", ",").split(",") if v.strip()]
+    try:
+        return frozenset(int(str(v).strip()) for v in value)  # type: ignore[union-attr]
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"admin_ids phải là danh sách số (Telegram user id): {value!r}") from exc
+
+
+def _number(name: str, value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{name} phải là một số, không phải {value!r}") from exc
+
+
+def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = None) -> Config:
+    """Read ``path`` (default ./config.yaml), apply ISOBOT_* / TELEGRAM_* overrides, resolve paths.
+
+    A missing default file is fine (built-in defaults); a missing explicit file is an error.
+    """
+    env = dict(os.environ if env is None else env)
+    explicit = path is not None
+    file = Path(path or DEFAULT_PATH)
+    raw: dict = {}
+    if file.exists():
+        try:
+            raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{file}:{mark.line + 1}" if mark else str(file)
+            raise ConfigError(f"{where}: YAML không hợp lệ: {getattr(exc, 'problem', exc)}") from exc
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{file}: phải là một bảng khóa: giá trị")
+    elif explicit:
+        raise ConfigError(f"Không tìm thấy tệp cấu hình {file}")
+    base = file.resolve().parent
+    search_raw = raw.get("search") or {}
+    telegram_raw = raw.get("telegram") or {}
+
+    def pick(env_name: str, value: object, default: object) -> object:
+        return env[env_name] if env.get(env_name, "") != "" else (default if value is None else value)
+
+    def resolve(p: object) -> Path:
+        q = Path(str(p)).expanduser()
+        return q if q.is_absolute() else base / q
+
+    return Config(
+        database=resolve(pick("ISOBOT_DATABASE", raw.get("database"), "data/isobot.sqlite3")),
+        knowledge_dir=resolve(pick("ISOBOT_KNOWLEDGE_DIR", raw.get("knowledge_dir"), "knowledge")),
+        timezone=str(pick("ISOBOT_TIMEZONE", raw.get("timezone"), "Asia/Ho_Chi_Minh")),
+        admin_ids=_ids(pick("ISOBOT_ADMIN_IDS", raw.get("admin_ids"), [])),
+        api_base_url=str(pick("TELEGRAM_API_BASE_URL", telegram_raw.get("api_base_url"), "") or ""),
+        search=SearchConfig(
+            answer_threshold=_number("answer_threshold", pick("ISOBOT_ANSWER_THRESHOLD", search_raw.get("answer_threshold"), 60)),
+            suggest_threshold=_number("suggest_threshold", pick("ISOBOT_SUGGEST_THRESHOLD", search_raw.get("suggest_threshold"), 35)),
+            margin=_number("margin", pick("ISOBOT_MARGIN", search_raw.get("margin"), 6)),
+        ),
+        source=file if file.exists() else None,
+    )

@@ -1,0 +1,315 @@
+"""The conversation, independent of any chat network.
+
+Telegram handlers and the terminal chat both call :class:`Core` and render the :class:`Reply` it
+returns. Button presses arrive as short callback strings (``e:<entry id>``), parsed in one place
+(:func:`parse_callback`); anything unknown, stale or forged gets a polite reply, never an exception.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from bot import knowledge
+from bot.config import Config
+from bot.knowledge import Entry, KnowledgeBase
+from bot.search import MAX_QUERY_CHARS, SearchResult, Searcher
+from bot.storage import Storage
+
+log = logging.getLogger(__name__)
+
+MAX_CALLBACK_BYTES = 64      # Telegram's limit for callback_data
+MAX_LABEL_CHARS = 48         # longer button labels are cut with "…"
+TOPIC_PAGE_SIZE = 8
+MAX_RELATED = 3
+HUGE_MESSAGE_CHARS = 1000    # beyond this we warn that only the start was read
+
+
+@dataclass(frozen=True)
+class User:
+    """Who is talking: a Telegram user or the terminal user."""
+
+    id: int
+    first_name: str = ""
+    username: str = ""
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str
+
+
+@dataclass
+class Reply:
+    """What the bot says back.
+
+    ``parts`` are (style, text) pairs, style "" / "b" (bold) / "i" (italic), so each front-end can
+    render and escape them its own way. ``mode``: "send" a new message, "edit" the message whose
+    button was pressed, or "markup" to change only its buttons. ``toast`` answers a button press.
+    """
+
+    parts: list[tuple[str, str]] = field(default_factory=list)
+    buttons: list[list[Button]] = field(default_factory=list)
+    mode: str = "send"
+    toast: str | None = None
+    alert: bool = False
+
+    @property
+    def text(self) -> str:
+        return "".join(t for _, t in self.parts)
+
+    def add(self, text: str, style: str = "") -> "Reply":
+        self.parts.append((style, text))
+        return self
+
+
+@dataclass(frozen=True)
+class Callback:
+    """A parsed button press."""
+
+    kind: str
+    args: tuple[str, ...] = ()
+
+
+_CALLBACK_ARITY = {"m": 0, "h": 0, "tg": 0, "g": 1, "t": 2, "e": 1, "f": 2}
+
+
+def parse_callback(data: str | None) -> Callback | None:
+    """Parse ``kind:arg:arg``; None when the data is malformed (forged or from an old version)."""
+    if not data or len(data.encode("utf-8")) > MAX_CALLBACK_BYTES:
+        return None
+    kind, *args = data.split(":")
+    if _CALLBACK_ARITY.get(kind) != len(args):
+        return None
+    return Callback(kind, tuple(args))
+
+
+def short(label: str, limit: int = MAX_LABEL_CHARS) -> str:
+    """Cut a button label to ``limit`` characters."""
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
+class Core:
+    """The bot's behaviour: every front-end calls these methods."""
+
+    def __init__(self, kb: KnowledgeBase, searcher: Searcher, storage: Storage | None = None):
+        self.kb = kb
+        self.searcher = searcher
+        self.storage = storage
+
+    # ------------------------------------------------------------------ commands
+
+    def start(self, user: User) -> Reply:
+        """Welcome and the main menu."""
+        self._touch(user)
+        name = user.first_name or "anh/chị"
+        return Reply(buttons=self.main_menu()).add(self.kb.text("welcome", name=name))
+
+    def help(self, user: User) -> Reply:
+        self._touch(user)
+        return Reply(buttons=[[Button(self.kb.text("btn_topics"), "tg"), Button(self.kb.text("btn_home"), "m")]]).add(
+            self.kb.text("help"))
+
+    def topics(self, user: User, mode: str = "send") -> Reply:
+        """The topic groups (first level of /chude)."""
+        self._touch(user)
+        rows = [[Button(short(g.title), f"g:{g.id}")] for g in self.kb.groups.values()]
+        rows.append([Button(self.kb.text("btn_home"), "m")])
+        return Reply(buttons=rows, mode=mode).add(self.kb.text("topics_intro"))
+
+    def unknown_command(self, user: User, command: str) -> Reply:
+        return Reply(buttons=self.main_menu()).add(self.kb.text("unknown_command", command=command[:40]))
+
+    def non_text(self, user: User) -> Reply:
+        return Reply(buttons=[[Button(self.kb.text("btn_topics"), "tg")]]).add(self.kb.text("non_text"))
+
+    def main_menu(self) -> list[list[Button]]:
+        return [[Button(self.kb.text("btn_topics"), "tg"), Button(self.kb.text("btn_help"), "h")]]
+
+    # ------------------------------------------------------------------ questions
+
+    def ask(self, user: User, text: str, channel: str = "telegram") -> Reply:
+        """Answer a free-text question: the answer, "Ý anh/chị là…?" suggestions, or a polite decline."""
+        self._touch(user)
+        text = (text or "").strip()
+        if not text:
+            return Reply().add(self.kb.text("empty_question"))
+        result = self.searcher.search(text[:MAX_QUERY_CHARS])
+        asked_id = self._log_question(user, channel, text, result)
+        if result.outcome == "answer":
+            reply = self.render_entry(user, result.best.entry, asked_id=asked_id, alternatives=result.alternatives)
+        elif result.outcome == "suggest":
+            reply = self._suggest(result)
+        elif result.outcome == "empty":
+            reply = Reply().add(self.kb.text("empty_question"))
+        else:
+            reply = Reply(buttons=self._group_rows()).add(self.kb.text("not_found"))
+        if len(text) > HUGE_MESSAGE_CHARS:
+            reply.parts.insert(0, ("i", self.kb.text("too_long", limit=MAX_QUERY_CHARS) + "\n\n"))
+        return reply
+
+    def _suggest(self, result: SearchResult) -> Reply:
+        rows = [[Button(short(h.entry.title), f"e:{h.entry.id}")] for h in result.alternatives]
+        rows.append([Button(self.kb.text("btn_topics"), "tg")])
+        return Reply(buttons=rows).add(self.kb.text("did_you_mean"))
+
+    def render_entry(self, user: User, entry: Entry, *, asked_id: int | None = None,
+                     alternatives: list | None = None, via: str = "question") -> Reply:
+        """An answer with its sources, related questions and 👍/👎 buttons."""
+        shown_id = self.storage.log_shown(user.id, entry.id, asked_id, via) if self.storage else 0
+        reply = Reply()
+        reply.add(entry.title, "b").add("\n\n").add(entry.answer.strip())
+        sources = "; ".join(str(s) for s in entry.sources)
+        reply.add("\n\n").add(f"{self.kb.text('sources_label')}: {sources}", "i")
+        rows = [[Button("🔗 " + short(self.kb.entries[r].title), f"e:{r}")]
+                for r in entry.related[:MAX_RELATED] if r in self.kb.entries]
+        if alternatives:
+            reply.add("\n\n").add(self.kb.text("maybe_label"))
+            rows = [[Button("❔ " + short(h.entry.title), f"e:{h.entry.id}")] for h in alternatives[:2]] + rows
+        rows.append(self._feedback_row(shown_id))
+        rows.append([Button(self.kb.text("btn_topics"), "tg"), Button(self.kb.text("btn_home"), "m")])
+        reply.buttons = rows
+        return reply
+
+    def _feedback_row(self, shown_id: int) -> list[Button]:
+        return [Button(self.kb.text("btn_up"), f"f:{shown_id}:u"), Button(self.kb.text("btn_down"), f"f:{shown_id}:d")]
+
+    # ------------------------------------------------------------------ buttons
+
+    def press(self, user: User, data: str | None) -> Reply:
+        """Handle a button press. Unknown, stale or forged data gets the 'stale button' reply."""
+        self._touch(user)
+        cb = parse_callback(data)
+        handler = getattr(self, f"_press_{cb.kind}", None) if cb else None
+        reply = handler(user, *cb.args) if handler else None
+        if reply is None:
+            log.info("stale or forged callback from user %s: %r", user.id, data)
+            return self.stale()
+        return reply
+
+    def stale(self) -> Reply:
+        text = self.kb.text("stale_button")
+        return Reply(buttons=self.main_menu(), toast=text, alert=False).add(text)
+
+    def _press_m(self, user: User) -> Reply:
+        reply = self.start(user)
+        reply.mode = "send"
+        return reply
+
+    def _press_h(self, user: User) -> Reply:
+        return self.help(user)
+
+    def _press_tg(self, user: User) -> Reply:
+        return self.topics(user, mode="edit")
+
+    def _press_g(self, user: User, group_id: str) -> Reply | None:
+        group = self.kb.groups.get(group_id)
+        if not group:
+            return None
+        rows = []
+        for tid in group.topics:
+            count = len(self.kb.entries_in_topic(tid))
+            rows.append([Button(short(f"{self.kb.topics[tid].title} ({count})"), f"t:{tid}:0")])
+        rows.append([Button(self.kb.text("btn_back"), "tg"), Button(self.kb.text("btn_home"), "m")])
+        return Reply(buttons=rows, mode="edit").add(self.kb.text("group_intro", group=group.title))
+
+    def _press_t(self, user: User, topic_id: str, page: str) -> Reply | None:
+        topic = self.kb.topics.get(topic_id)
+        if not topic or not page.isdigit():
+            return None
+        entries = self.kb.entries_in_topic(topic_id)
+        pages = max(1, -(-len(entries) // TOPIC_PAGE_SIZE))
+        p = int(page)
+        if p >= pages:
+            return None
+        chunk = entries[p * TOPIC_PAGE_SIZE:(p + 1) * TOPIC_PAGE_SIZE]
+        rows = [[Button(short(e.title), f"e:{e.id}")] for e in chunk]
+        nav = []
+        if p > 0:
+            nav.append(Button(self.kb.text("btn_prev"), f"t:{topic_id}:{p - 1}"))
+        if p + 1 < pages:
+            nav.append(Button(self.kb.text("btn_more"), f"t:{topic_id}:{p + 1}"))
+        if nav:
+            rows.append(nav)
+        rows.append([Button(self.kb.text("btn_back"), f"g:{topic.group}"), Button(self.kb.text("btn_home"), "m")])
+        text = self.kb.text("topic_intro", topic=topic.title, count=len(entries)) if entries else self.kb.text("topic_empty")
+        if pages > 1:
+            text += "\n" + self.kb.text("page_label", page=p + 1, pages=pages)
+        return Reply(buttons=rows, mode="edit").add(text)
+
+    def _press_e(self, user: User, entry_id: str) -> Reply | None:
+        entry = self.kb.entries.get(entry_id)
+        return self.render_entry(user, entry, via="button") if entry else None
+
+    def _press_f(self, user: User, shown_id: str, vote: str) -> Reply | None:
+        if not shown_id.isdigit() or vote not in ("u", "d") or not self.storage:
+            return None
+        shown = self.storage.get_shown(int(shown_id))
+        if not shown or shown["user_id"] != user.id:
+            return None
+        entry = self.kb.entries.get(shown["entry_id"])
+        if not entry:
+            return None
+        if not self.storage.add_feedback(user.id, shown["id"], entry.id, 1 if vote == "u" else -1):
+            return Reply(mode="markup", toast=self.kb.text("feedback_already"),
+                         buttons=self._without_feedback(entry))
+        toast = self.kb.text("feedback_thanks_up" if vote == "u" else "feedback_thanks_down")
+        return Reply(mode="markup", toast=toast, buttons=self._without_feedback(entry))
+
+    def _without_feedback(self, entry: Entry) -> list[list[Button]]:
+        rows = [[Button("🔗 " + short(self.kb.entries[r].title), f"e:{r}")]
+                for r in entry.related[:MAX_RELATED] if r in self.kb.entries]
+        rows.append([Button(self.kb.text("btn_topics"), "tg"), Button(self.kb.text("btn_home"), "m")])
+        return rows
+
+    # ------------------------------------------------------------------ helpers
+
+    def _group_rows(self) -> list[list[Button]]:
+        return [[Button(short(g.title), f"g:{g.id}")] for g in self.kb.groups.values()]
+
+    def _touch(self, user: User) -> None:
+        if self.storage:
+            self.storage.touch_user(user.id, user.first_name, user.username)
+
+    def _log_question(self, user: User, channel: str, text: str, result: SearchResult) -> int | None:
+        if not self.storage:
+            return None
+        best = result.best
+        return self.storage.log_question(
+            user.id, channel, text[:2000], result.normalized, result.outcome,
+            best.entry.id if best else None, best.score if best else None,
+        )
+
+    # ------------------------------------------------------------------ machine-readable answer
+
+    def answer_json(self, question: str) -> dict:
+        """The stable JSON shape of ``isobot ask --json``."""
+        result = self.searcher.search((question or "")[:MAX_QUERY_CHARS])
+        matched = result.matched
+        best = result.best
+        if matched:
+            answer = best.entry.answer.strip()
+        elif result.outcome == "suggest":
+            answer = self.kb.text("did_you_mean")
+        elif result.outcome == "empty":
+            answer = self.kb.text("empty_question")
+        else:
+            answer = self.kb.text("not_found")
+        suggestions = result.alternatives
+        return {
+            "matched": matched,
+            "entry_id": best.entry.id if matched else None,
+            "title": best.entry.title if matched else None,
+            "answer": answer,
+            "score": best.score if best else 0.0,
+            "sources": [str(s) for s in best.entry.sources] if matched else [],
+            "suggestions": [{"entry_id": h.entry.id, "title": h.entry.title, "score": h.score} for h in suggestions],
+        }
+
+
+def build_core(config: Config, *, with_storage: bool = True) -> Core:
+    """Load the knowledge base once, index it, open the database: the one way every front-end starts."""
+    kb = knowledge.load(config.knowledge_dir)
+    storage = Storage(config.database) if with_storage else None
+    return Core(kb, Searcher(kb, config.search), storage)

@@ -1,0 +1,140 @@
+"""SQLite storage: the one module that owns the schema and every query (via sqlite-utils)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlite_utils
+
+SCHEMA = {
+    "users": {"id": int, "first_name": str, "username": str, "first_seen": str, "last_seen": str, "active": int},
+    "asked": {"id": int, "ts": str, "user_id": int, "channel": str, "text": str, "normalized": str,
+              "outcome": str, "entry_id": str, "score": float},
+    "shown": {"id": int, "ts": str, "user_id": int, "entry_id": str, "asked_id": int, "via": str},
+    "feedback": {"id": int, "ts": str, "user_id": int, "shown_id": int, "entry_id": str, "vote": int},
+}
+INDEXES = {"asked": [["normalized"], ["outcome"]], "shown": [["user_id"]], "feedback": [["entry_id"]]}
+
+
+def now_iso() -> str:
+    """Current UTC time as ISO 8601 (seconds)."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class Storage:
+    """Durable state of the bot. Every method is one domain action."""
+
+    def __init__(self, path: str | Path):
+        path = Path(path)
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA busy_timeout=5000")
+        self.db = sqlite_utils.Database(conn)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        for name, columns in SCHEMA.items():
+            table = self.db[name]
+            if not table.exists():
+                table.create(columns, pk="id")
+            else:
+                missing = {c: t for c, t in columns.items() if c not in table.columns_dict}
+                for c, t in missing.items():
+                    table.add_column(c, t)
+        for name, idx in INDEXES.items():
+            existing = {tuple(i.columns) for i in self.db[name].indexes}
+            for cols in idx:
+                if tuple(cols) not in existing:
+                    self.db[name].create_index(cols)
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    # ------------------------------------------------------------------ users
+
+    def touch_user(self, user_id: int, first_name: str = "", username: str = "") -> None:
+        """Record that a user was active now (creates the user on first contact)."""
+        ts = now_iso()
+        self.db.execute(
+            "INSERT INTO users (id, first_name, username, first_seen, last_seen, active) VALUES (?, ?, ?, ?, ?, 1) "
+            "ON CONFLICT(id) DO UPDATE SET first_name=excluded.first_name, username=excluded.username, "
+            "last_seen=excluded.last_seen, active=1",
+            [user_id, first_name or "", username or "", ts, ts],
+        )
+
+    def get_user(self, user_id: int) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM users WHERE id = ?", [user_id]))
+        return rows[0] if rows else None
+
+    # ------------------------------------------------------------------ questions and answers
+
+    def log_question(self, user_id: int, channel: str, text: str, normalized: str, outcome: str,
+                     entry_id: str | None, score: float | None) -> int:
+        """Store one question with what the search decided; returns its id."""
+        return self.db["asked"].insert(
+            {"ts": now_iso(), "user_id": user_id, "channel": channel, "text": text, "normalized": normalized,
+             "outcome": outcome, "entry_id": entry_id, "score": score}
+        ).last_pk
+
+    def log_shown(self, user_id: int, entry_id: str, asked_id: int | None, via: str) -> int:
+        """Store that an answer was shown to a user; the id keys its feedback buttons."""
+        return self.db["shown"].insert(
+            {"ts": now_iso(), "user_id": user_id, "entry_id": entry_id, "asked_id": asked_id, "via": via}
+        ).last_pk
+
+    def get_shown(self, shown_id: int) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM shown WHERE id = ?", [shown_id]))
+        return rows[0] if rows else None
+
+    def add_feedback(self, user_id: int, shown_id: int, entry_id: str, vote: int) -> bool:
+        """Store a 👍 (+1) or 👎 (-1); False if this user already voted on this answer."""
+        already = list(self.db.query("SELECT 1 FROM feedback WHERE user_id = ? AND shown_id = ?", [user_id, shown_id]))
+        if already:
+            return False
+        self.db["feedback"].insert(
+            {"ts": now_iso(), "user_id": user_id, "shown_id": shown_id, "entry_id": entry_id, "vote": vote}
+        )
+        return True
+
+    # ------------------------------------------------------------------ curator exports
+
+    def unanswered(self) -> list[dict]:
+        """Questions the bot did not answer, grouped by normalized text, most frequent first."""
+        return list(self.db.query(
+            """
+            SELECT normalized, COUNT(*) AS times, COUNT(DISTINCT user_id) AS users, MAX(ts) AS last_asked,
+                   (SELECT a2.text FROM asked a2 WHERE a2.normalized = a.normalized ORDER BY a2.id DESC LIMIT 1)
+                       AS example,
+                   (SELECT a3.entry_id FROM asked a3 WHERE a3.normalized = a.normalized ORDER BY a3.id DESC LIMIT 1)
+                       AS best_entry,
+                   MAX(score) AS best_score, GROUP_CONCAT(DISTINCT outcome) AS outcomes
+            FROM asked a
+            WHERE outcome != 'answer'
+            GROUP BY normalized
+            ORDER BY times DESC, last_asked DESC
+            """
+        ))
+
+    def feedback_summary(self) -> list[dict]:
+        """👍/👎 counts per entry, most 👎 first."""
+        return list(self.db.query(
+            """
+            SELECT entry_id, SUM(vote > 0) AS up, SUM(vote < 0) AS down, MAX(ts) AS last_vote
+            FROM feedback GROUP BY entry_id ORDER BY down DESC, up ASC
+            """
+        ))
+
+
+def to_csv(rows: list[dict], columns: list[str]) -> str:
+    """Rows as CSV text with a header line."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()

@@ -1,0 +1,69 @@
+"""Vietnamese text normalisation: NFC, case, diacritic folding (đ→d), Telex residue, tokens."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_PUNCT = re.compile(r"[^\w\s]|_", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+_DIGIT_SPLIT = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
+_VOWELS = set("aeiouy")
+_TELEX_PAIRS = (("dd", "d"), ("aa", "a"), ("aw", "a"), ("ee", "e"), ("oo", "o"), ("ow", "o"), ("uw", "u"))
+_TONE_KEYS = set("sfrxj")
+
+# Vietnamese function words (folded). They carry no topic: they are ignored when we decide whether a
+# question is about anything the knowledge base knows (see search.coverage).
+STOPWORDS = frozenset(
+    """
+    a ad admin ah ai ak anh ba bac be bi biet boi bon cac chua cua da dang day den deu di dc duoc
+    em gi gium giup ha hay hoac hon j k kg khi khong ko la lam len luc ma may minh mot muon nao nay
+    ne neu nghe nhe nhi nho nhu nhung o oi ong phai r ra rang roi sao se sau the thi toi tren trong
+    tui uh va vao vay ve voi vs xin z
+    """.split()
+)
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip Vietnamese diacritics (đ→d), drop punctuation and emoji, squeeze spaces.
+
+    >>> fold("Đánh giá NỘI BỘ là gì???")
+    'danh gia noi bo la gi'
+    """
+    text = unicodedata.normalize("NFC", text).lower().replace("đ", "d")
+    text = "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
+    text = _PUNCT.sub(" ", text)
+    text = _DIGIT_SPLIT.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def tokens(text: str) -> list[str]:
+    """Folded word tokens of ``text``."""
+    return fold(text).split()
+
+
+def telex_decode(token: str) -> str:
+    """Undo Telex keystrokes left in a folded token: 'ddanhs' → 'danh', 'nooij' → 'noi'.
+
+    Only letters after the first vowel are treated as tone keys, since a Vietnamese syllable never
+    ends in s, f, r, x or j. The caller decides whether the result is a better word.
+    """
+    out = token
+    for pair, repl in _TELEX_PAIRS:
+        out = out.replace(pair, repl)
+    first_vowel = next((i for i, c in enumerate(out) if c in _VOWELS), None)
+    if first_vowel is None:
+        return out
+    head, tail = out[: first_vowel + 1], out[first_vowel + 1 :]
+    tail = "".join(c for c in tail if c not in _TONE_KEYS and c != "w")
+    return head + tail
+
+
+def bigrams(words: list[str]) -> list[str]:
+    """Adjacent word pairs joined with '_' ('danh gia' → 'danh_gia'): Vietnamese compounds."""
+    return [f"{a}_{b}" for a, b in zip(words, words[1:])]
+
+
+def content_words(words: list[str]) -> list[str]:
+    """Words that are not Vietnamese function words."""
+    return [w for w in words if w not in STOPWORDS]

@@ -1,0 +1,1 @@
+"""Telegram adapters: read the update, call the core, render the reply."""

@@ -1,0 +1,109 @@
+"""Build the python-telegram-bot Application from config, and run it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from telegram import BotCommand, Update
+from telegram.constants import ParseMode
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot.config import Config
+from bot.dialog import Core, build_core
+from handlers import qa
+from handlers.render import to_html
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("start", "help", "chude")
+
+
+def build_application(config: Config, core: Core, *, token: str | None = None,
+                      request: BaseRequest | None = None, updates_request: BaseRequest | None = None) -> Application:
+    """The Application with every handler wired; ``request`` lets tests run it offline."""
+    builder: ApplicationBuilder = (
+        Application.builder()
+        .token(token or config.token)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=None))
+        .post_init(_post_init)
+    )
+    if config.api_base_url:
+        builder = builder.base_url(config.api_base_url)
+    if request is not None:
+        builder = builder.request(request).get_updates_request(updates_request or request).updater(None)
+    app = builder.build()
+    app.bot_data["core"] = core
+    app.add_handler(CommandHandler("start", qa.start))
+    app.add_handler(CommandHandler(["help", "trogiup"], qa.help_command))
+    app.add_handler(CommandHandler("chude", qa.topics))
+    app.add_handler(CallbackQueryHandler(qa.button))
+    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND, qa.unknown_command))
+    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, qa.question))
+    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & ~filters.TEXT, qa.non_text))
+    app.add_error_handler(on_error)
+    return app
+
+
+async def _post_init(app: Application) -> None:
+    """Register the command list with Vietnamese descriptions."""
+    core: Core = app.bot_data["core"]
+    commands = [BotCommand(c, core.kb.text(f"cmd_{c}")) for c in COMMANDS]
+    try:
+        await app.bot.set_my_commands(commands)
+    except TelegramError as exc:  # not fatal: the bot works without the menu
+        log.warning("set_my_commands failed: %s", exc)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log every unexpected error with its traceback and tell the user something went wrong."""
+    log.error("error while handling %r", update, exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat:
+        core: Core = context.application.bot_data["core"]
+        try:
+            if update.callback_query:
+                await update.callback_query.answer()
+        except TelegramError:
+            pass
+        try:
+            from bot.dialog import Reply
+            await update.effective_chat.send_message(to_html(Reply().add(core.kb.text("error"))))
+        except TelegramError:
+            log.warning("could not send the error message")
+
+
+async def _check_token(app: Application) -> None:
+    """Ask Telegram who we are once, so a bad token fails before PTB's retry loop logs a traceback."""
+    await app.bot.initialize()
+    await app.bot.shutdown()
+
+
+def run_polling(config: Config) -> int:
+    """Run with long polling until interrupted; a bad token is a one-line error."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    core = build_core(config)
+    app = build_application(config, core)
+    try:
+        asyncio.run(_check_token(app))
+    except InvalidToken:
+        print("Lỗi: TELEGRAM_BOT_TOKEN không hợp lệ (Telegram từ chối token). Kiểm tra lại token từ @BotFather.",
+              file=sys.stderr)
+        return 1
+    except (NetworkError, TelegramError) as exc:
+        print(f"Lỗi: không kết nối được tới Telegram Bot API ({exc}).", file=sys.stderr)
+        return 1
+    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0

@@ -1,0 +1,86 @@
+"""Hỏi–đáp handlers: /start, /help, /chude, free-text questions, button presses."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.dialog import Core, Reply, User
+from handlers.render import keyboard, to_html
+
+log = logging.getLogger(__name__)
+
+
+def core_of(context: ContextTypes.DEFAULT_TYPE) -> Core:
+    """The core loaded once at start-up."""
+    return context.application.bot_data["core"]
+
+
+def user_of(update: Update) -> User:
+    u = update.effective_user
+    return User(u.id, u.first_name or "", u.username or "") if u else User(0)
+
+
+async def send(update: Update, reply: Reply) -> None:
+    """Deliver a Reply: a new message, an edit of the pressed message, or only new buttons."""
+    query = update.callback_query
+    if query is not None:
+        # Answer first: the phone shows a spinner until we do, and late answers fail.
+        await query.answer(reply.toast[:200] if reply.toast else None, show_alert=reply.alert)
+        if reply.mode in ("edit", "markup") and query.message is not None:
+            try:
+                if reply.mode == "edit":
+                    await query.edit_message_text(to_html(reply), reply_markup=keyboard(reply))
+                else:
+                    await query.edit_message_reply_markup(reply_markup=keyboard(reply))
+                return
+            except BadRequest as exc:
+                if "not modified" in str(exc).lower():
+                    return
+                log.info("edit failed (%s); sending a new message instead", exc)
+            if reply.mode == "markup":
+                return
+        if reply.toast and not reply.parts:
+            return
+    chat = update.effective_chat
+    if chat is None:
+        return
+    await chat.send_message(to_html(reply), reply_markup=keyboard(reply))
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start: welcome and main menu."""
+    await send(update, core_of(context).start(user_of(update)))
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/help: how to use the bot."""
+    await send(update, core_of(context).help(user_of(update)))
+
+
+async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/chude: the topic browser."""
+    await send(update, core_of(context).topics(user_of(update)))
+
+
+async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Free text is a question: answer, suggest or decline."""
+    await send(update, core_of(context).ask(user_of(update), update.effective_message.text or ""))
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    text = update.effective_message.text or "/"
+    await send(update, core_of(context).unknown_command(user_of(update), text.split()[0]))
+
+
+async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, photos, voice…: ask for text."""
+    await send(update, core_of(context).non_text(user_of(update)))
+
+
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any inline button: the core validates the data; stale or forged data gets a polite reply."""
+    await send(update, core_of(context).press(user_of(update), update.callback_query.data))

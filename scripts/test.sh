@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Sets everything up and runs the whole test suite: content check, unit and Telegram tests, and
+# end-to-end tests of the real bot process through ../shared/tools/tg-emulator (needs node + npm).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --test
+.venv/bin/isobot kb check
+exec .venv/bin/python -m pytest -q "$@"

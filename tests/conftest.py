@@ -1,0 +1,56 @@
+"""Shared fixtures: the real knowledge base, real SQLite files under tmp_path, the real Application."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot import config as config_mod
+from bot import knowledge
+from bot.dialog import Core
+from bot.search import Searcher
+from bot.storage import Storage
+
+ROOT = Path(__file__).resolve().parent.parent
+KNOWLEDGE = ROOT / "knowledge"
+
+
+@pytest.fixture(scope="session")
+def kb():
+    """The real knowledge base, loaded strictly (any content problem fails the tests)."""
+    return knowledge.load(KNOWLEDGE)
+
+
+@pytest.fixture(scope="session")
+def searcher(kb):
+    return Searcher(kb, config_mod.load(ROOT / "config.yaml", env={}).search)
+
+
+@pytest.fixture
+def config_file(tmp_path) -> Path:
+    """A config.yaml in tmp_path pointing at the real knowledge and a fresh database file."""
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        f"database: {tmp_path / 'bot.sqlite3'}\nknowledge_dir: {KNOWLEDGE}\ntimezone: Asia/Ho_Chi_Minh\n"
+        "admin_ids: [777]\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def config(config_file):
+    return config_mod.load(config_file, env={})
+
+
+@pytest.fixture
+def storage(config):
+    s = Storage(config.database)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def core(kb, searcher, storage):
+    return Core(kb, searcher, storage)

@@ -1,0 +1,131 @@
+"""The isobot command line, run as a real process where the interface is a stable contract."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+from bot.cli import cmd_chat, build_parser, main
+from bot.storage import Storage
+
+ISOBOT = Path(sys.executable).parent / "isobot"
+JSON_KEYS = {"matched", "entry_id", "title", "answer", "score", "sources", "suggestions"}
+
+
+def run(*args: str, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(ISOBOT), *args], input=stdin, capture_output=True, text=True, timeout=60, env=env)
+
+
+def test_ask_json_has_the_stable_shape(config_file):
+    out = run("ask", "--json", "danh gia noi bo bao lau 1 lan", "--config", str(config_file))
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert set(data) == JSON_KEYS
+    assert data["matched"] is True and data["entry_id"] and data["sources"]
+    assert 0 <= data["score"] <= 100
+    assert all(set(s) == {"entry_id", "title", "score"} for s in data["suggestions"])
+
+
+def test_ask_json_stdin_streams_one_object_per_line(config_file):
+    questions = "HTQLCL là gì\nthoi tiet lang son mai the nao\n\nddanhs gias noi booj\n"
+    out = run("ask", "--json", "-", "--config", str(config_file), stdin=questions)
+    lines = out.stdout.splitlines()
+    assert len(lines) == 4
+    rows = [json.loads(line) for line in lines]
+    assert [r["matched"] for r in rows] == [True, False, False, True]
+    assert rows[1]["entry_id"] is None and rows[1]["sources"] == []
+
+
+def test_ask_json_flushes_each_line_before_reading_the_next(config_file):
+    proc = subprocess.Popen([str(ISOBOT), "--config", str(config_file), "ask", "--json", "-"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        proc.stdin.write("HTQLCL là gì\n")
+        proc.stdin.flush()
+        first = json.loads(proc.stdout.readline())  # would block forever without a flush per line
+        assert first["matched"] is True
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=30)
+
+
+def test_ask_prints_answer_with_sources(config_file):
+    out = run("ask", "HTQLCL là gì", "--config", str(config_file))
+    assert out.returncode == 0 and "Nguồn:" in out.stdout
+
+
+def test_config_option_is_accepted_before_or_after_the_command():
+    parser = build_parser()
+    assert parser.parse_args(["--config", "a.yaml", "kb", "check"]).config == "a.yaml"
+    assert parser.parse_args(["kb", "check", "--config", "b.yaml"]).config == "b.yaml"
+
+
+def test_run_without_token_is_a_one_line_error(config_file):
+    env = {"PATH": "/usr/bin:/bin"}
+    out = run("run", "--config", str(config_file), env=env)
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and "TELEGRAM_BOT_TOKEN" in out.stderr
+
+
+class _Unauthorized(BaseHTTPRequestHandler):
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        body = b'{"ok":false,"error_code":401,"description":"Unauthorized"}'
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_run_with_invalid_token_is_a_one_line_error(config_file):
+    server = HTTPServer(("127.0.0.1", 0), _Unauthorized)  # answers like Telegram does to a revoked token
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = {"PATH": "/usr/bin:/bin", "TELEGRAM_BOT_TOKEN": "123:revoked",
+           "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{server.server_port}/bot"}
+    try:
+        out = run("run", "--config", str(config_file), env=env)
+    finally:
+        server.shutdown()
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr and "TELEGRAM_BOT_TOKEN không hợp lệ" in out.stderr
+
+
+def test_missing_config_file_is_reported():
+    out = run("kb", "check", "--config", "/nonexistent/config.yaml")
+    assert out.returncode == 1 and "Không tìm thấy tệp cấu hình" in out.stderr
+
+
+def test_chat_uses_the_same_conversation(config_file):
+    args = build_parser().parse_args(["chat", "--config", str(config_file)])
+    stdout = io.StringIO()
+    assert cmd_chat(args, stdin=io.StringIO("hop xem xet lanh dao can chuan bi gi\n1\n/chude\n/thoat\n"), stdout=stdout) == 0
+    text = stdout.getvalue()
+    assert "Xin chào" in text and "Nguồn:" in text and "[1]" in text and "chọn một nhóm chủ đề" in text
+
+
+def test_chat_ends_cleanly_on_end_of_input(config_file):
+    args = build_parser().parse_args(["chat", "--config", str(config_file)])
+    stdout = io.StringIO()
+    assert cmd_chat(args, stdin=io.StringIO(""), stdout=stdout) == 0
+    assert "Tạm biệt" in stdout.getvalue()
+
+
+def test_unanswered_export_is_csv_most_frequent_first(config, core, capsys, config_file):
+    from bot.dialog import User
+
+    for q in ["cách tính thuế thu nhập cá nhân", "thời tiết mai", "cach tinh thue thu nhap ca nhan"]:
+        core.ask(User(1), q)
+    core.ask(User(2), "HTQLCL là gì")
+    assert main(["kb", "unanswered", "--config", str(config_file)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("times,users,last_asked,example,normalized")
+    assert lines[1].startswith("2,1,") and "thue thu nhap" in lines[1]
+    assert len(lines) == 3

@@ -1,0 +1,139 @@
+"""The real Application processing real Update objects offline (OfflineBotAPI instead of the network)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.dialog import Core
+from handlers.app import build_application
+from tests.telegram_offline import OfflineBotAPI, UpdateFactory
+
+
+@pytest.fixture
+async def tg(config, core):
+    api = OfflineBotAPI()
+    app = build_application(config, core, token="123456:TEST", request=api)
+    await app.initialize()
+    yield app, api, UpdateFactory(app.bot)
+    await app.shutdown()
+
+
+async def test_start_shows_welcome_and_menu(tg):
+    app, api, make = tg
+    await app.process_update(make.text("/start"))
+    assert api.last_text().startswith("Xin chào Lan!")
+    assert [d for _, d in api.last_buttons()] == ["tg", "h"]
+
+
+async def test_commands_registered_with_vietnamese_descriptions(tg):
+    app, api, make = tg
+    await app.post_init(app)
+    (params,) = api.sent("setMyCommands")
+    names = {c["command"]: c["description"] for c in params["commands"]}
+    assert set(names) == {"start", "help", "chude"}
+    assert "chủ đề" in names["chude"]
+
+
+@pytest.mark.parametrize("question", ["đánh giá nội bộ bao lâu làm 1 lần", "danh gia noi bo bao lau 1 lan"])
+async def test_question_with_or_without_diacritics_gets_sourced_answer(tg, question, searcher):
+    app, api, make = tg
+    await app.process_update(make.text(question))
+    text = api.last_text()
+    expected = searcher.search(question)
+    assert expected.matched
+    assert text.startswith(expected.best.entry.title)
+    assert "Nguồn:" in text and "9.2" in text
+    assert any(d.startswith("f:") for _, d in api.last_buttons())
+
+
+async def test_off_topic_question_is_declined_with_topic_menu(tg, storage):
+    app, api, make = tg
+    await app.process_update(make.text("thời tiết Lạng Sơn mai thế nào"))
+    assert "chưa có thông tin" in api.last_text()
+    assert all(d.startswith("g:") for _, d in api.last_buttons())
+    rows = storage.unanswered()
+    assert rows and rows[0]["times"] == 1
+
+
+async def test_related_button_sends_that_entry(tg, kb):
+    app, api, make = tg
+    await app.process_update(make.text("htqlcl la gi"))
+    related = [(label, d) for label, d in api.last_buttons() if d.startswith("e:")]
+    assert related, "an answer offers related questions"
+    label, data = related[0]
+    message = api.messages[max(api.messages)]
+    api.clear()
+    await app.process_update(make.press(data, message))
+    assert api.sent("answerCallbackQuery"), "every press is answered"
+    assert api.last_text().startswith(kb.entries[data[2:]].title)
+
+
+@pytest.mark.parametrize("data", ["e:khong-ton-tai", "x:1", "t:boi-canh:99", "f:999999:u", "g:../../etc", "e:" + "a" * 70])
+async def test_forged_or_stale_callback_gets_polite_reply(tg, data):
+    app, api, make = tg
+    await app.process_update(make.text("/start"))
+    message = api.messages[max(api.messages)]
+    api.clear()
+    await app.process_update(make.press(data, message))
+    (answer,) = api.sent("answerCallbackQuery")
+    assert "không còn dùng được" in answer["text"]
+    assert "không còn dùng được" in api.last_text()
+
+
+async def test_topic_browser_edits_the_same_message(tg, kb):
+    app, api, make = tg
+    await app.process_update(make.text("/chude"))
+    message = api.messages[max(api.messages)]
+    group = next(iter(kb.groups.values()))
+    await app.process_update(make.press(f"g:{group.id}", message))
+    assert api.calls[-1][0] == "editMessageText"
+    topic_id = group.topics[0]
+    message = api.messages[(message["chat"]["id"], message["message_id"])]
+    await app.process_update(make.press(f"t:{topic_id}:0", message))
+    labels = [d for _, d in api.last_buttons()]
+    assert any(d.startswith("e:") for d in labels) and f"g:{group.id}" in labels
+
+
+async def test_feedback_is_stored_once(tg, storage):
+    app, api, make = tg
+    await app.process_update(make.text("ĐGNB là gì"))
+    (down,) = [d for _, d in api.last_buttons() if d.endswith(":d")]
+    message = api.messages[max(api.messages)]
+    await app.process_update(make.press(down, message))
+    assert "góp ý" in api.sent("answerCallbackQuery")[-1]["text"]
+    await app.process_update(make.press(down, message))
+    assert "rồi" in api.sent("answerCallbackQuery")[-1]["text"]
+    summary = storage.feedback_summary()
+    assert summary[0]["down"] == 1
+
+
+async def test_feedback_button_of_another_user_is_refused(tg, config, core):
+    app, api, make = tg
+    await app.process_update(make.text("ĐGNB là gì"))
+    (up,) = [d for _, d in api.last_buttons() if d.endswith(":u")]
+    message = api.messages[max(api.messages)]
+    intruder = UpdateFactory(app.bot, user_id=5555, first_name="Khách")
+    await app.process_update(intruder.press(up, message))
+    assert "không còn dùng được" in api.sent("answerCallbackQuery")[-1]["text"]
+
+
+async def test_unknown_command_and_sticker_get_guidance(tg):
+    app, api, make = tg
+    await app.process_update(make.text("/xoahet"))
+    assert "/xoahet" in api.last_text() and "/help" in api.last_text()
+    await app.process_update(make.sticker())
+    assert "tin nhắn chữ" in api.last_text()
+
+
+async def test_huge_message_is_answered_without_error(tg):
+    app, api, make = tg
+    await app.process_update(make.text("đánh giá nội bộ " + "rất " * 1500))
+    text = api.last_text()
+    assert "ký tự đầu" in text
+    assert len(text) <= 4096
+
+
+async def test_html_in_question_is_escaped(tg):
+    app, api, make = tg
+    await app.process_update(make.text("<b>thời tiết</b> & <script>"))
+    assert api.sent("sendMessage"), "Telegram accepted the HTML (the offline API rejects bad markup)"
