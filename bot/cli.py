@@ -94,6 +94,12 @@ def cmd_chat(args: argparse.Namespace, stdin=None, stdout=None) -> int:
         buttons = [b for row in reply.buttons for b in row] or buttons
         if reply.toast and reply.mode == "markup":
             _out(f"({reply.toast})", stdout)
+        if reply.attachment is not None:
+            folder = Path(core.storage.path).parent / "forms" if core.storage else Path("forms")
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / reply.attachment.file_name
+            path.write_bytes(reply.attachment.data)
+            _out(core.kb.text("form_saved", path=path), stdout)
         stdout.write("\n> ")
         stdout.flush()
         line = stdin.readline()
@@ -112,6 +118,12 @@ def cmd_chat(args: argparse.Namespace, stdin=None, stdout=None) -> int:
             reply = core.help(user)
         elif line == "/chude":
             reply = core.topics(user)
+        elif line == "/huongdan":
+            reply = core.guide_home(user)
+        elif line == "/bieumau":
+            reply = core.forms_list(user)
+        elif line == "/lich":
+            reply = core.calendar(user)
         elif line.startswith("/"):
             reply = core.unknown_command(user, line.split()[0])
         else:
@@ -130,6 +142,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_polling(cfg)
 
 
+def cmd_form(args: argparse.Namespace) -> int:
+    """Write one form as .docx: isobot form bien-ban-xxld --out bien-ban.docx [--unit "UBND xã A"]."""
+    from bot import forms
+    from bot.dialog import build_core
+
+    core = build_core(_config(args), with_storage=False)
+    if args.name not in core.kb.forms:
+        _out(f"Lỗi: không có biểu mẫu '{args.name}'. Có: {', '.join(sorted(core.kb.forms))}", sys.stderr)
+        return 1
+    data = forms.render(core.kb, args.name, unit=args.unit or "", year=args.year or core.today().year)
+    out = Path(args.out or forms.file_name(core.kb.forms[args.name]))
+    out.write_bytes(data)
+    _out(f"Đã ghi {out} ({len(data):,} byte)")
+    return 0
+
+
 def cmd_kb_check(args: argparse.Namespace) -> int:
     cfg = _config(args)
     kb, problems = knowledge.load_with_problems(cfg.knowledge_dir)
@@ -139,7 +167,8 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
         _out(f"{len(problems)} lỗi trong {cfg.knowledge_dir}", sys.stderr)
         return 1
     _out(f"OK: {len(kb.entries)} mục, {len(kb.topics)} chủ đề, {len(kb.glossary)} thuật ngữ, "
-         f"{len(kb.documents)} tài liệu nguồn")
+         f"{len(kb.documents)} tài liệu nguồn, {len(kb.guides)} hướng dẫn, {len(kb.forms)} biểu mẫu, "
+         f"{len(kb.calendar)} mốc lịch, {len(kb.out_of_scope)} nhóm ngoài phạm vi")
     return 0
 
 
@@ -195,6 +224,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("chat", parents=[common], help="trò chuyện trong cửa sổ dòng lệnh").set_defaults(func=cmd_chat)
     sub.add_parser("run", parents=[common], help="chạy bot Telegram (cần TELEGRAM_BOT_TOKEN)").set_defaults(func=cmd_run)
+
+    form = sub.add_parser("form", parents=[common], help="tạo biểu mẫu .docx",
+                          description="isobot form bien-ban-xxld --out bien-ban.docx --unit 'UBND xã Lộc Bình'")
+    form.add_argument("name", help="mã biểu mẫu, ví dụ bien-ban-xxld")
+    form.add_argument("--out", metavar="FILE")
+    form.add_argument("--unit", help="tên đơn vị điền vào đầu văn bản")
+    form.add_argument("--year", type=int)
+    form.set_defaults(func=cmd_form)
 
     kb = sub.add_parser("kb", parents=[common], help="kho kiến thức: check, stats, unanswered, feedback")
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="ACTION")

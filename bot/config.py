@@ -19,8 +19,8 @@ class ConfigError(Exception):
 class SearchConfig:
     """Thresholds of the answer / suggest / decline gate (scores 0–100)."""
 
-    answer_threshold: float = 60.0
-    suggest_threshold: float = 35.0
+    answer_threshold: float = 42.0
+    suggest_threshold: float = 28.0
     margin: float = 6.0
 
 
@@ -98,8 +98,8 @@ def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = Non
         admin_ids=_ids(pick("ISOBOT_ADMIN_IDS", raw.get("admin_ids"), [])),
         api_base_url=str(pick("TELEGRAM_API_BASE_URL", telegram_raw.get("api_base_url"), "") or ""),
         search=SearchConfig(
-            answer_threshold=_number("answer_threshold", pick("ISOBOT_ANSWER_THRESHOLD", search_raw.get("answer_threshold"), 60)),
-            suggest_threshold=_number("suggest_threshold", pick("ISOBOT_SUGGEST_THRESHOLD", search_raw.get("suggest_threshold"), 35)),
+            answer_threshold=_number("answer_threshold", pick("ISOBOT_ANSWER_THRESHOLD", search_raw.get("answer_threshold"), 42)),
+            suggest_threshold=_number("suggest_threshold", pick("ISOBOT_SUGGEST_THRESHOLD", search_raw.get("suggest_threshold"), 28)),
             margin=_number("margin", pick("ISOBOT_MARGIN", search_raw.get("margin"), 6)),
         ),
         source=file if file.exists() else None,

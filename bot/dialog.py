@@ -8,95 +8,40 @@ returns. Button presses arrive as short callback strings (``e:<entry id>``), par
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from bot import knowledge
+from bot import forms, knowledge, yearly
+from bot.guides import GuideScreens, guides_for_entry
 from bot.config import Config
 from bot.knowledge import Entry, KnowledgeBase
+from bot.reply import (  # noqa: F401 - re-exported for front-ends
+    MAX_CALLBACK_BYTES, Attachment, Button, Callback, Reply, User, parse_callback, short,
+)
 from bot.search import MAX_QUERY_CHARS, SearchResult, Searcher
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 
-MAX_CALLBACK_BYTES = 64      # Telegram's limit for callback_data
-MAX_LABEL_CHARS = 48         # longer button labels are cut with "…"
 TOPIC_PAGE_SIZE = 8
 MAX_RELATED = 3
 HUGE_MESSAGE_CHARS = 1000    # beyond this we warn that only the start was read
 
-
-@dataclass(frozen=True)
-class User:
-    """Who is talking: a Telegram user or the terminal user."""
-
-    id: int
-    first_name: str = ""
-    username: str = ""
-
-
-@dataclass(frozen=True)
-class Button:
-    label: str
-    data: str
-
-
-@dataclass
-class Reply:
-    """What the bot says back.
-
-    ``parts`` are (style, text) pairs, style "" / "b" (bold) / "i" (italic), so each front-end can
-    render and escape them its own way. ``mode``: "send" a new message, "edit" the message whose
-    button was pressed, or "markup" to change only its buttons. ``toast`` answers a button press.
-    """
-
-    parts: list[tuple[str, str]] = field(default_factory=list)
-    buttons: list[list[Button]] = field(default_factory=list)
-    mode: str = "send"
-    toast: str | None = None
-    alert: bool = False
-
-    @property
-    def text(self) -> str:
-        return "".join(t for _, t in self.parts)
-
-    def add(self, text: str, style: str = "") -> "Reply":
-        self.parts.append((style, text))
-        return self
-
-
-@dataclass(frozen=True)
-class Callback:
-    """A parsed button press."""
-
-    kind: str
-    args: tuple[str, ...] = ()
-
-
-_CALLBACK_ARITY = {"m": 0, "h": 0, "tg": 0, "g": 1, "t": 2, "e": 1, "f": 2}
-
-
-def parse_callback(data: str | None) -> Callback | None:
-    """Parse ``kind:arg:arg``; None when the data is malformed (forged or from an old version)."""
-    if not data or len(data.encode("utf-8")) > MAX_CALLBACK_BYTES:
-        return None
-    kind, *args = data.split(":")
-    if _CALLBACK_ARITY.get(kind) != len(args):
-        return None
-    return Callback(kind, tuple(args))
-
-
-def short(label: str, limit: int = MAX_LABEL_CHARS) -> str:
-    """Cut a button label to ``limit`` characters."""
-    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
-
-
 class Core:
     """The bot's behaviour: every front-end calls these methods."""
 
-    def __init__(self, kb: KnowledgeBase, searcher: Searcher, storage: Storage | None = None):
+    def __init__(self, kb: KnowledgeBase, searcher: Searcher, storage: Storage | None = None, *,
+                 timezone: str = "Asia/Ho_Chi_Minh", today=None):
         self.kb = kb
         self.searcher = searcher
         self.storage = storage
+        self.tz = ZoneInfo(timezone)
+        self._today = today          # tests pass a fixed date; None = the real clock
+        self.guides = GuideScreens(kb, storage)
+
+    def today(self) -> date:
+        """Today's date in the configured time zone."""
+        return self._today() if callable(self._today) else datetime.now(self.tz).date()
 
     # ------------------------------------------------------------------ commands
 
@@ -125,7 +70,39 @@ class Core:
         return Reply(buttons=[[Button(self.kb.text("btn_topics"), "tg")]]).add(self.kb.text("non_text"))
 
     def main_menu(self) -> list[list[Button]]:
-        return [[Button(self.kb.text("btn_topics"), "tg"), Button(self.kb.text("btn_help"), "h")]]
+        return [
+            [Button(self.kb.text("btn_topics"), "tg"), Button(self.kb.text("btn_guides"), "gh")],
+            [Button(self.kb.text("btn_forms"), "fl"), Button(self.kb.text("btn_calendar"), "cal")],
+            [Button(self.kb.text("btn_help"), "h")],
+        ]
+
+    # ------------------------------------------------------------------ guides, forms, calendar
+
+    def guide_home(self, user: User) -> Reply:
+        """/huongdan: the guides, with 'continue' where the user stopped."""
+        self._touch(user)
+        return self.guides.home(user)
+
+    def forms_list(self, user: User, mode: str = "send") -> Reply:
+        """/bieumau: every form, one tap to get the .docx."""
+        self._touch(user)
+        rows = [[Button("📄 " + short(f.name), f"fm:{f.id}")] for f in self.kb.forms.values()]
+        rows.append([Button(self.kb.text("btn_guides"), "gh"), Button(self.kb.text("btn_home"), "m")])
+        return Reply(buttons=rows, mode=mode).add(self.kb.text("forms_intro"))
+
+    def form_document(self, user: User, form_id: str, unit: str = "") -> Reply | None:
+        """The generated .docx of one form, sent as a document."""
+        form = self.kb.forms.get(form_id)
+        if form is None:
+            return None
+        data = forms.render(self.kb, form_id, unit=unit, year=self.today().year)
+        caption = self.kb.text("form_caption", name=form.name)
+        return Reply(attachment=Attachment(forms.file_name(form), data, caption)).add(caption)
+
+    def calendar(self, user: User) -> Reply:
+        """/lich: this year's ISO calendar."""
+        self._touch(user)
+        return yearly.calendar_reply(self.kb, self.today())
 
     # ------------------------------------------------------------------ questions
 
@@ -167,10 +144,18 @@ class Core:
         if alternatives:
             reply.add("\n\n").add(self.kb.text("maybe_label"))
             rows = [[Button("❔ " + short(h.entry.title), f"e:{h.entry.id}")] for h in alternatives[:2]] + rows
+        rows += self._guide_rows(entry)
         rows.append(self._feedback_row(shown_id))
         rows.append([Button(self.kb.text("btn_topics"), "tg"), Button(self.kb.text("btn_home"), "m")])
         reply.buttons = rows
         return reply
+
+    def _guide_rows(self, entry: Entry) -> list[list[Button]]:
+        rows = []
+        for g in guides_for_entry(self.kb, entry.id)[:1]:
+            step = next((i for i, s in enumerate(g.steps) if entry.id in s.entries), 0)
+            rows.append([Button(short(self.kb.text("guide_button", title=g.title), 60), f"gs:{g.id}:{step}")])
+        return rows
 
     def _feedback_row(self, shown_id: int) -> list[Button]:
         return [Button(self.kb.text("btn_up"), f"f:{shown_id}:u"), Button(self.kb.text("btn_down"), f"f:{shown_id}:d")]
@@ -191,6 +176,27 @@ class Core:
     def stale(self) -> Reply:
         text = self.kb.text("stale_button")
         return Reply(buttons=self.main_menu(), toast=text, alert=False).add(text)
+
+    def _press_gh(self, user: User) -> Reply:
+        return self.guides.home(user, mode="edit")
+
+    def _press_gs(self, user: User, guide_id: str, step: str) -> Reply | None:
+        return self.guides.step(user, guide_id, step)
+
+    def _press_gl(self, user: User, guide_id: str) -> Reply | None:
+        return self.guides.steps_list(user, guide_id)
+
+    def _press_gf(self, user: User, guide_id: str) -> Reply | None:
+        return self.guides.forms(user, guide_id)
+
+    def _press_fl(self, user: User) -> Reply:
+        return self.forms_list(user, mode="edit")
+
+    def _press_fm(self, user: User, form_id: str) -> Reply | None:
+        return self.form_document(user, form_id)
+
+    def _press_cal(self, user: User) -> Reply:
+        return self.calendar(user)
 
     def _press_m(self, user: User) -> Reply:
         reply = self.start(user)
@@ -260,6 +266,7 @@ class Core:
     def _without_feedback(self, entry: Entry) -> list[list[Button]]:
         rows = [[Button("🔗 " + short(self.kb.entries[r].title), f"e:{r}")]
                 for r in entry.related[:MAX_RELATED] if r in self.kb.entries]
+        rows += self._guide_rows(entry)
         rows.append([Button(self.kb.text("btn_topics"), "tg"), Button(self.kb.text("btn_home"), "m")])
         return rows
 
@@ -312,4 +319,4 @@ def build_core(config: Config, *, with_storage: bool = True) -> Core:
     """Load the knowledge base once, index it, open the database: the one way every front-end starts."""
     kb = knowledge.load(config.knowledge_dir)
     storage = Storage(config.database) if with_storage else None
-    return Core(kb, Searcher(kb, config.search), storage)
+    return Core(kb, Searcher(kb, config.search), storage, timezone=config.timezone)

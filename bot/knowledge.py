@@ -129,7 +129,9 @@ class KnowledgeBase:
     glossary: list[GlossaryTerm] = field(default_factory=list)
     ui: dict[str, str] = field(default_factory=dict)
     out_of_scope: list[OutOfScope] = field(default_factory=list)
-    extra: dict[str, object] = field(default_factory=dict)
+    guides: dict[str, object] = field(default_factory=dict)     # id → bot.guides.Guide
+    forms: dict[str, object] = field(default_factory=dict)      # id → bot.forms.Form
+    calendar: list[object] = field(default_factory=list)        # bot.yearly.Event
 
     def entries_in_topic(self, topic_id: str) -> list[Entry]:
         """Entries of one topic, in file order."""
@@ -203,7 +205,7 @@ def strip_lines(value: object) -> object:
 # ---------------------------------------------------------------- schema
 
 
-class _Checker:
+class Checker:
     """Collects problems while turning raw YAML into dataclasses."""
 
     def __init__(self, root: Path):
@@ -254,7 +256,28 @@ class _Checker:
         return value
 
 
-def _load_documents(ck: _Checker, kb: KnowledgeBase) -> None:
+def sources_of(ck: Checker, kb: KnowledgeBase, raw: dict, file: str, where: str) -> tuple[Source, ...]:
+    """The `sources:` list of a mapping, each doc checked against documents.yaml."""
+    out = []
+    raw_sources = raw.get("sources")
+    if raw_sources is None:
+        return ()
+    if not isinstance(raw_sources, list):
+        ck.add(file, line_of(raw, "sources"), f"{where}'sources' phải là danh sách")
+        return ()
+    for s in raw_sources:
+        if not isinstance(s, dict):
+            ck.add(file, line_of(raw, "sources"), f"{where}mỗi nguồn phải có dạng {{doc: ..., ref: ...}}")
+            continue
+        doc_id = ck.string(s, "doc", file, where=where + "nguồn: ")
+        if doc_id and doc_id not in kb.documents:
+            ck.add(file, s[LINE_KEY], f"{where}nguồn '{doc_id}' không có trong documents.yaml")
+        elif doc_id:
+            out.append(Source(kb.documents[doc_id], ck.string(s, "ref", file, required=False)))
+    return tuple(out)
+
+
+def _load_documents(ck: Checker, kb: KnowledgeBase) -> None:
     path = kb.root / "documents.yaml"
     file = _rel(path, kb.root)
     data, problems = read_yaml(path, kb.root)
@@ -274,7 +297,7 @@ def _load_documents(ck: _Checker, kb: KnowledgeBase) -> None:
         kb.documents[doc_id] = doc
 
 
-def _load_topics(ck: _Checker, kb: KnowledgeBase) -> None:
+def _load_topics(ck: Checker, kb: KnowledgeBase) -> None:
     path = kb.root / "topics.yaml"
     file = _rel(path, kb.root)
     data, problems = read_yaml(path, kb.root)
@@ -291,7 +314,7 @@ def _load_topics(ck: _Checker, kb: KnowledgeBase) -> None:
         kb.groups[gid] = Group(gid, ck.string(graw, "title", file, where=f"nhóm '{gid}': "), tuple(topic_ids))
 
 
-def _load_glossary(ck: _Checker, kb: KnowledgeBase) -> None:
+def _load_glossary(ck: Checker, kb: KnowledgeBase) -> None:
     path = kb.root / "glossary.yaml"
     file = _rel(path, kb.root)
     data, problems = read_yaml(path, kb.root)
@@ -309,7 +332,7 @@ def _load_glossary(ck: _Checker, kb: KnowledgeBase) -> None:
         kb.glossary.append(GlossaryTerm(term, expansion, variants, ck.string(raw, "note", file, required=False)))
 
 
-def _load_ui(ck: _Checker, kb: KnowledgeBase) -> None:
+def _load_ui(ck: Checker, kb: KnowledgeBase) -> None:
     path = kb.root / "ui.yaml"
     file = _rel(path, kb.root)
     data, problems = read_yaml(path, kb.root)
@@ -328,7 +351,7 @@ def _load_ui(ck: _Checker, kb: KnowledgeBase) -> None:
         kb.ui[key] = value.strip()
 
 
-def _load_out_of_scope(ck: _Checker, kb: KnowledgeBase) -> None:
+def _load_out_of_scope(ck: Checker, kb: KnowledgeBase) -> None:
     path = kb.root / "out_of_scope.yaml"
     if not path.exists():
         return
@@ -343,7 +366,7 @@ def _load_out_of_scope(ck: _Checker, kb: KnowledgeBase) -> None:
         kb.out_of_scope.append(OutOfScope(oid, ck.string(raw, "title", file, where=f"'{oid}': "), examples))
 
 
-def _load_entries(ck: _Checker, kb: KnowledgeBase) -> None:
+def _load_entries(ck: Checker, kb: KnowledgeBase) -> None:
     folder = kb.root / "entries"
     files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
     if not files:
@@ -406,7 +429,7 @@ def _load_entries(ck: _Checker, kb: KnowledgeBase) -> None:
     _check_shared_questions(ck, kb)
 
 
-def _check_shared_questions(ck: _Checker, kb: KnowledgeBase) -> None:
+def _check_shared_questions(ck: Checker, kb: KnowledgeBase) -> None:
     owners: dict[str, list[Entry]] = defaultdict(list)
     for e in kb.entries.values():
         for q in set(fold(q) for q in (*e.questions, e.title)):
@@ -417,23 +440,25 @@ def _check_shared_questions(ck: _Checker, kb: KnowledgeBase) -> None:
                 ck.add(e.file, e.line, f"mục '{e.id}': cách hỏi '{q}' trùng với mục '{es[0].id}'")
 
 
-def load(root: str | Path, *, strict: bool = True, extra_loaders: tuple = ()) -> KnowledgeBase:
+def load(root: str | Path, *, strict: bool = True) -> KnowledgeBase:
     """Load the knowledge base in ``root``. With ``strict`` any problem raises KnowledgeError."""
-    kb, problems = load_with_problems(root, extra_loaders=extra_loaders)
+    kb, problems = load_with_problems(root)
     if strict and problems:
         raise KnowledgeError(problems)
     return kb
 
 
-def load_with_problems(root: str | Path, *, extra_loaders: tuple = ()) -> tuple[KnowledgeBase, list[Problem]]:
+def load_with_problems(root: str | Path) -> tuple[KnowledgeBase, list[Problem]]:
     """Load everything and return the knowledge base with the list of problems found."""
+    from bot import forms, guides, yearly  # they build on the entries loaded here
+
     root = Path(root)
     kb = KnowledgeBase(root=root)
-    ck = _Checker(root)
+    ck = Checker(root)
     if not root.is_dir():
         return kb, [Problem(str(root), 1, "không tìm thấy thư mục kho kiến thức")]
     for step in (_load_documents, _load_topics, _load_glossary, _load_ui, _load_entries, _load_out_of_scope,
-                 *extra_loaders):
+                 forms.load_forms, guides.load_guides, yearly.load_calendar):
         step(ck, kb)
     return kb, ck.problems
 

@@ -32,6 +32,7 @@ W_PHRASING = 0.35          # idf-weighted F1 overlap with the entry's closest ph
 W_FUZZY = 0.30             # rapidfuzz similarity to the closest phrasing (typos, word order)
 ANSWER_FIELD_CREDIT = 0.3  # a word found only in the answer counts this much
 REPAIRED_CREDIT = 0.7      # a word we had to repair (typo) counts this much
+TAG_BOOST = 2.0            # glossary terms (#kph, #dgnb) name the topic: they outweigh generic words
 
 
 @dataclass
@@ -125,7 +126,7 @@ class Normalizer:
 
     def repair(self, word: str) -> tuple[list[str], bool]:
         """Map an unknown word to known ones: Telex residue, glued words, one or two typos."""
-        if word in self.vocab or word in STOPWORDS or word.isdigit() or len(word) < 3:
+        if word in self.vocab or word in STOPWORDS or word.isdigit() or len(word) < 3 or word.startswith("#"):
             return [word], False
         if word in self._repair_cache:
             return self._repair_cache[word]
@@ -137,6 +138,11 @@ class Normalizer:
             split = self._split(word) or self._split(decoded)
             if split:
                 result = (split, True)
+            elif len(word) == 3:  # short syllables: only a swap of two letters ("lna" → "lan")
+                swaps = {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(2)}
+                known = sorted(swaps & self.vocab)
+                if known:
+                    result = ([known[0]], True)
             elif len(word) >= 4:
                 limit = 1 if len(word) <= 6 else 2
                 best = process.extractOne(word, self._vocab_list, scorer=OSA.distance, score_cutoff=limit)
@@ -228,7 +234,8 @@ class Searcher:
     # ------------------------------------------------------------------ scoring
 
     def _idf(self, term: str) -> float:
-        return self.df_index.idf.get(term, self.df_index.max_idf)
+        idf = self.df_index.idf.get(term, self.df_index.max_idf)
+        return idf * TAG_BOOST if term.startswith("#") else idf
 
     def rank(self, question: str, limit: int = 5) -> tuple[str, list[Hit]]:
         """Normalized question and the best ``limit`` entries with calibrated scores."""

@@ -16,8 +16,10 @@ SCHEMA = {
               "outcome": str, "entry_id": str, "score": float},
     "shown": {"id": int, "ts": str, "user_id": int, "entry_id": str, "asked_id": int, "via": str},
     "feedback": {"id": int, "ts": str, "user_id": int, "shown_id": int, "entry_id": str, "vote": int},
+    "guide_progress": {"id": int, "user_id": int, "guide_id": str, "step": int, "done": int, "updated": str},
 }
 INDEXES = {"asked": [["normalized"], ["outcome"]], "shown": [["user_id"]], "feedback": [["entry_id"]]}
+UNIQUE = {"guide_progress": ["user_id", "guide_id"]}
 
 
 def now_iso() -> str:
@@ -25,11 +27,17 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def now_iso_precise() -> str:
+    """Current UTC time with microseconds (orders events within one second)."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
 class Storage:
     """Durable state of the bot. Every method is one domain action."""
 
     def __init__(self, path: str | Path):
         path = Path(path)
+        self.path = path
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
@@ -47,6 +55,9 @@ class Storage:
                 missing = {c: t for c, t in columns.items() if c not in table.columns_dict}
                 for c, t in missing.items():
                     table.add_column(c, t)
+        for name, cols in UNIQUE.items():
+            if tuple(cols) not in {tuple(i.columns) for i in self.db[name].indexes}:
+                self.db[name].create_index(cols, unique=True)
         for name, idx in INDEXES.items():
             existing = {tuple(i.columns) for i in self.db[name].indexes}
             for cols in idx:
@@ -101,6 +112,23 @@ class Storage:
             {"ts": now_iso(), "user_id": user_id, "shown_id": shown_id, "entry_id": entry_id, "vote": vote}
         )
         return True
+
+    # ------------------------------------------------------------------ guides
+
+    def save_guide_step(self, user_id: int, guide_id: str, step: int, done: bool = False) -> None:
+        """Remember the step a user reached in a guide (one row per user and guide)."""
+        self.db.execute(
+            "INSERT INTO guide_progress (user_id, guide_id, step, done, updated) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(user_id, guide_id) DO UPDATE SET step=excluded.step, "
+            "done=MAX(excluded.done, guide_progress.done), "
+            "updated=excluded.updated",
+            [user_id, guide_id, step, int(done), now_iso_precise()],
+        )
+
+    def guide_progress(self, user_id: int) -> dict[str, dict]:
+        """guide id → {guide_id, step, done, updated} for one user."""
+        rows = self.db.query("SELECT guide_id, step, done, updated FROM guide_progress WHERE user_id = ?", [user_id])
+        return {r["guide_id"]: r for r in rows}
 
     # ------------------------------------------------------------------ curator exports
 

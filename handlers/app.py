@@ -28,7 +28,7 @@ from handlers.render import to_html
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "help", "chude")
+COMMANDS = ("start", "chude", "huongdan", "bieumau", "lich", "help")
 
 
 def build_application(config: Config, core: Core, *, token: str | None = None,
@@ -49,6 +49,9 @@ def build_application(config: Config, core: Core, *, token: str | None = None,
     app.add_handler(CommandHandler("start", qa.start))
     app.add_handler(CommandHandler(["help", "trogiup"], qa.help_command))
     app.add_handler(CommandHandler("chude", qa.topics))
+    app.add_handler(CommandHandler("huongdan", qa.guides))
+    app.add_handler(CommandHandler("bieumau", qa.forms))
+    app.add_handler(CommandHandler("lich", qa.calendar))
     app.add_handler(CallbackQueryHandler(qa.button))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND, qa.unknown_command))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, qa.question))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import InputFile, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
@@ -48,6 +48,13 @@ async def send(update: Update, reply: Reply) -> None:
     chat = update.effective_chat
     if chat is None:
         return
+    if reply.attachment is not None:
+        file = InputFile(reply.attachment.data, filename=reply.attachment.file_name)
+        if reply.attachment.kind == "photo":
+            await chat.send_photo(file, caption=to_html(reply)[:1024], reply_markup=keyboard(reply))
+        else:
+            await chat.send_document(file, caption=to_html(reply)[:1024], reply_markup=keyboard(reply))
+        return
     await chat.send_message(to_html(reply), reply_markup=keyboard(reply))
 
 
@@ -64,6 +71,21 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/chude: the topic browser."""
     await send(update, core_of(context).topics(user_of(update)))
+
+
+async def guides(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/huongdan: the step-by-step guides, resuming where the user stopped."""
+    await send(update, core_of(context).guide_home(user_of(update)))
+
+
+async def forms(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/bieumau: the forms, one tap to get a .docx."""
+    await send(update, core_of(context).forms_list(user_of(update)))
+
+
+async def calendar(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/lich: this year's ISO calendar."""
+    await send(update, core_of(context).calendar(user_of(update)))
 
 
 async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -59,3 +59,10 @@ def test_qa_scenario_with_several_users_at_once(emulator, config_file):
     print(result.stdout[-4000:], result.stderr[-2000:])
     assert result.returncode == 0
     assert "5 passed, 0 failed" in result.stdout
+
+
+def test_guides_forms_and_calendar_through_emulator(emulator, config_file):
+    result = run_scenario(emulator, config_file, "guides.json")
+    print(result.stdout[-6000:], result.stderr[-3000:])
+    assert result.returncode == 0, "scenario failed: see the transcript above"
+    assert "1 passed, 0 failed" in result.stdout

@@ -1,0 +1,196 @@
+"""Step-by-step guides (knowledge/guides/*.yaml): loading, validation and the guide screens.
+
+A guide is shown one step per message, edited in place, with Back / Next / Steps / Forms buttons.
+Each button carries the step it leads to (``gs:<guide>:<step>``), so a button from an old message
+still works, and the step a user reached is stored, so /huongdan resumes after a restart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.knowledge import Checker, KnowledgeBase, Source, line_of, read_yaml, sources_of
+from bot.reply import Button, Reply, User, short
+
+MIN_STEPS, MAX_STEPS = 3, 15
+MAX_STEP_CHARS = 1200       # all fields of one step: must fit one phone screen and one message
+PROGRESS_CELLS = 10
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str
+    do: str
+    who: str
+    record: str
+    tip: str
+    mistake: str
+    entries: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Guide:
+    id: str
+    title: str
+    summary: str
+    steps: tuple[Step, ...]
+    sources: tuple[Source, ...]
+    forms: tuple[str, ...]
+    entries: tuple[str, ...]
+
+
+def load_guides(ck: Checker, kb: KnowledgeBase) -> None:
+    """Read knowledge/guides/*.yaml into kb.guides; check steps, entry ids and form ids."""
+    folder = kb.root / "guides"
+    for path in sorted(folder.glob("*.yaml")):
+        file = str(path.relative_to(kb.root.parent))
+        data, problems = read_yaml(path, kb.root)
+        ck.problems += problems
+        if problems:
+            continue
+        raw = data.get("guide") if isinstance(data, dict) else None
+        if not isinstance(raw, dict):
+            ck.add(file, 1, "tệp phải có khóa 'guide:'")
+            continue
+        gid = ck.ident(raw, file, "hướng dẫn")
+        w = f"hướng dẫn '{gid}': "
+        steps = []
+        raw_steps = raw.get("steps") if isinstance(raw.get("steps"), list) else []
+        if not MIN_STEPS <= len(raw_steps) <= MAX_STEPS:
+            ck.add(file, line_of(raw, "steps"), f"{w}cần {MIN_STEPS}–{MAX_STEPS} bước, đang có {len(raw_steps)}")
+        for n, st in enumerate(raw_steps, 1):
+            if not isinstance(st, dict):
+                ck.add(file, line_of(raw, "steps"), f"{w}bước {n} phải là bảng khóa: giá trị")
+                continue
+            sw = f"{w}bước {n}: "
+            step = Step(*(ck.string(st, k, file, where=sw) for k in ("title", "do", "who", "record", "tip", "mistake")),
+                        entries=ck.strings(st, "entries", file, where=sw))
+            size = sum(len(x) for x in (step.do, step.who, step.record, step.tip, step.mistake))
+            if size > MAX_STEP_CHARS:
+                ck.add(file, st["__line__"], f"{sw}dài {size} ký tự (tối đa {MAX_STEP_CHARS})")
+            _check_entries(ck, kb, file, st["__line__"], sw, step.entries)
+            steps.append(step)
+        entries = ck.strings(raw, "entries", file, where=w)
+        _check_entries(ck, kb, file, line_of(raw, "entries"), w, entries)
+        forms = ck.strings(raw, "forms", file, where=w)
+        for f in forms:
+            if f not in kb.forms:
+                ck.add(file, line_of(raw, "forms"), f"{w}biểu mẫu '{f}' không có trong knowledge/forms/")
+        if gid and path.stem != gid:
+            ck.add(file, raw["__line__"], f"{w}tên tệp phải là {gid}.yaml")
+        if gid in kb.guides:
+            ck.add(file, raw["__line__"], f"hướng dẫn trùng id '{gid}'")
+        kb.guides[gid] = Guide(gid, ck.string(raw, "title", file, where=w), ck.string(raw, "summary", file, where=w),
+                               tuple(steps), sources_of(ck, kb, raw, file, w), forms, entries)
+
+
+def _check_entries(ck: Checker, kb: KnowledgeBase, file: str, line: int, where: str, ids: tuple[str, ...]) -> None:
+    for e in ids:
+        if e not in kb.entries:
+            ck.add(file, line, f"{where}mục '{e}' không có trong kho hỏi–đáp")
+
+
+def guides_for_entry(kb: KnowledgeBase, entry_id: str) -> list[Guide]:
+    """Guides that list this entry (for the 'Hướng dẫn' button under an answer)."""
+    out = []
+    for g in kb.guides.values():
+        if entry_id in g.entries or any(entry_id in s.entries for s in g.steps):
+            out.append(g)
+    return out
+
+
+def progress_bar(done: int, total: int) -> str:
+    """▰▰▰▱▱▱▱▱▱▱ for step ``done`` of ``total``."""
+    filled = round(PROGRESS_CELLS * done / total) if total else 0
+    return "▰" * filled + "▱" * (PROGRESS_CELLS - filled)
+
+
+# ---------------------------------------------------------------------- screens
+
+
+class GuideScreens:
+    """The guide part of the conversation; :class:`bot.dialog.Core` routes gh/gs/gl/gf presses here."""
+
+    def __init__(self, kb: KnowledgeBase, storage):
+        self.kb = kb
+        self.storage = storage
+
+    def home(self, user: User, mode: str = "send") -> Reply:
+        """The list of guides, with 'continue' for the one the user was doing last."""
+        progress = self.storage.guide_progress(user.id) if self.storage else {}
+        rows = []
+        last = max(progress.values(), key=lambda p: p["updated"], default=None)
+        if last and last["guide_id"] in self.kb.guides and not last["done"]:
+            g = self.kb.guides[last["guide_id"]]
+            step = min(last["step"], len(g.steps) - 1)
+            rows.append([Button(short(self.kb.text("guide_continue", title=g.title, step=step + 1, total=len(g.steps)), 60),
+                                f"gs:{g.id}:{step}")])
+        for g in self.kb.guides.values():
+            p = progress.get(g.id)
+            label = g.title
+            if p and not p["done"]:
+                label += " · " + self.kb.text("guide_progress_note", step=min(p["step"], len(g.steps) - 1) + 1,
+                                              total=len(g.steps))
+            elif p and p["done"]:
+                label = "✅ " + label
+            step = min(p["step"], len(g.steps) - 1) if p and not p["done"] else 0
+            rows.append([Button(short(label, 60), f"gs:{g.id}:{step}")])
+        rows.append([Button(self.kb.text("btn_forms"), "fl"), Button(self.kb.text("btn_home"), "m")])
+        return Reply(buttons=rows, mode=mode).add(self.kb.text("guides_intro"))
+
+    def step(self, user: User, guide_id: str, number: str) -> Reply | None:
+        """One step, edited into the pressed message; stores how far the user got."""
+        g = self.kb.guides.get(guide_id)
+        if not g or not number.isdigit() or int(number) >= len(g.steps):
+            return None
+        n = int(number)
+        s = g.steps[n]
+        total = len(g.steps)
+        if self.storage:
+            self.storage.save_guide_step(user.id, g.id, n)
+        r = Reply(mode="edit")
+        r.add(f"🧭 {g.title}\n", "b")
+        r.add(f"{self.kb.text('guide_step_header', step=n + 1, total=total)} {progress_bar(n + 1, total)}\n\n")
+        r.add(s.title, "b").add("\n" + s.do.strip() + "\n\n")
+        r.add(f"{self.kb.text('guide_who')}: ", "b").add(s.who + "\n")
+        r.add(f"{self.kb.text('guide_record')}: ", "b").add(s.record + "\n")
+        r.add(f"{self.kb.text('guide_tip')}: ", "b").add(s.tip + "\n")
+        r.add(f"{self.kb.text('guide_mistake')}: ", "b").add(s.mistake)
+        nav = []
+        if n > 0:
+            nav.append(Button(self.kb.text("btn_prev"), f"gs:{g.id}:{n - 1}"))
+        nav.append(Button(self.kb.text("btn_next"), f"gs:{g.id}:{n + 1}") if n + 1 < total
+                   else Button(self.kb.text("btn_done"), f"gf:{g.id}"))
+        rows = [nav]
+        rows += [[Button("🔗 " + short(self.kb.entries[e].title), f"e:{e}")] for e in s.entries[:2] if e in self.kb.entries]
+        rows.append([Button(self.kb.text("btn_steps"), f"gl:{g.id}"), Button(self.kb.text("btn_forms"), f"gf:{g.id}")])
+        rows.append([Button(self.kb.text("btn_guides"), "gh"), Button(self.kb.text("btn_home"), "m")])
+        r.buttons = rows
+        return r
+
+    def steps_list(self, user: User, guide_id: str) -> Reply | None:
+        g = self.kb.guides.get(guide_id)
+        if not g:
+            return None
+        rows = [[Button(short(f"{i + 1}. {s.title}", 60), f"gs:{g.id}:{i}")] for i, s in enumerate(g.steps)]
+        rows.append([Button(self.kb.text("btn_guides"), "gh"), Button(self.kb.text("btn_home"), "m")])
+        return Reply(buttons=rows, mode="edit").add(self.kb.text("guide_steps_intro", title=g.title))
+
+    def forms(self, user: User, guide_id: str) -> Reply | None:
+        """The forms of a guide; reached from the last step ('Xong') or the Forms button."""
+        g = self.kb.guides.get(guide_id)
+        if not g:
+            return None
+        if self.storage:
+            progress = self.storage.guide_progress(user.id).get(g.id)
+            if progress and progress["step"] >= len(g.steps) - 1:
+                self.storage.save_guide_step(user.id, g.id, len(g.steps) - 1, done=True)
+                text = self.kb.text("guide_done", total=len(g.steps), title=g.title)
+            else:
+                text = self.kb.text("forms_intro")
+        else:
+            text = self.kb.text("forms_intro")
+        rows = [[Button("📄 " + short(self.kb.forms[f].name), f"fm:{f}")] for f in g.forms if f in self.kb.forms]
+        rows.append([Button(self.kb.text("btn_steps"), f"gl:{g.id}"), Button(self.kb.text("btn_home"), "m")])
+        return Reply(buttons=rows, mode="edit").add(text)

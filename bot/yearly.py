@@ -1,0 +1,129 @@
+"""The yearly ISO calendar (knowledge/calendar.yaml), with dates and durations in Vietnamese via babel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from babel.dates import format_date, format_timedelta
+
+from bot.knowledge import Checker, KnowledgeBase, Source, line_of, read_yaml, sources_of
+from bot.reply import Button, Reply, short
+
+KINDS = ("recommended", "province", "on-change", "legal")
+LOCALE = "vi"
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    title: str
+    kind: str
+    start: tuple[int, int] | None      # (month, day)
+    end: tuple[int, int] | None
+    note: str
+    guide: str
+    sources: tuple[Source, ...]
+    quarterly: bool = False
+
+
+def _month_day(ck: Checker, raw: dict, key: str, file: str, where: str) -> tuple[int, int] | None:
+    value = ck.string(raw, key, file, required=False, where=where)
+    if not value:
+        return None
+    try:
+        month, day = (int(x) for x in value.split("-"))
+        date(2024, month, day)  # a leap year accepts every valid month-day
+        return month, day
+    except ValueError:
+        ck.add(file, line_of(raw, key), f"{where}'{key}' phải có dạng MM-DD, ví dụ 01-31")
+        return None
+
+
+def load_calendar(ck: Checker, kb: KnowledgeBase) -> None:
+    path = kb.root / "calendar.yaml"
+    if not path.exists():
+        return
+    file = str(path.relative_to(kb.root.parent))
+    data, problems = read_yaml(path, kb.root)
+    ck.problems += problems
+    for raw in ck.items(data, "events", file) if not problems else []:
+        eid = ck.ident(raw, file, "mốc lịch")
+        w = f"mốc '{eid}': "
+        kind = ck.string(raw, "kind", file, where=w)
+        if kind and kind not in KINDS:
+            ck.add(file, line_of(raw, "kind"), f"{w}kind phải là một trong {', '.join(KINDS)}")
+        start, end = _month_day(ck, raw, "start", file, w), _month_day(ck, raw, "end", file, w)
+        if kind != "on-change" and not (start and end):
+            ck.add(file, raw["__line__"], f"{w}cần 'start' và 'end' (MM-DD)")
+        sources = sources_of(ck, kb, raw, file, w)
+        if kind == "legal" and not any(s.doc.kind == "law" and s.ref for s in sources):
+            ck.add(file, raw["__line__"], f"{w}thời hạn pháp định phải dẫn điều khoản của văn bản pháp luật")
+        guide = ck.string(raw, "guide", file, required=False)
+        if guide and guide not in kb.guides:
+            ck.add(file, line_of(raw, "guide"), f"{w}hướng dẫn '{guide}' không tồn tại")
+        kb.calendar.append(Event(eid, ck.string(raw, "title", file, where=w), kind, start, end,
+                                 ck.string(raw, "note", file, required=False), guide, sources,
+                                 bool(raw.get("repeat_quarterly"))))
+
+
+def vi_date(d: date) -> str:
+    """'Thứ Ba, 15 tháng 12, 2026'."""
+    return format_date(d, format="full", locale=LOCALE)
+
+
+def vi_days(days: int) -> str:
+    """'21 ngày' (never rounded to weeks or months)."""
+    return format_timedelta(timedelta(days=days), threshold=10_000, granularity="day", locale=LOCALE)
+
+
+def occurrences(event: Event, year: int) -> list[tuple[date, date]]:
+    """The (start, end) windows of an event in ``year`` (four for a quarterly one)."""
+    if not (event.start and event.end):
+        return []
+    windows = [(date(year, *event.start), date(year, *event.end))]
+    if event.quarterly:
+        for shift in (3, 6, 9):
+            (sm, sd), (em, ed) = event.start, event.end
+            windows.append((date(year, sm + shift, min(sd, 30)), date(year, em + shift, min(ed, 30))))
+    return windows
+
+
+def calendar_reply(kb: KnowledgeBase, today: date) -> Reply:
+    """This year's calendar: what to do when, with how long is left, in Vietnamese."""
+    r = Reply()
+    r.add(kb.text("calendar_title", year=today.year) + "\n", "b")
+    r.add(kb.text("calendar_today", today=vi_date(today)) + "\n")
+    dated = []
+    for ev in kb.calendar:
+        windows = occurrences(ev, today.year)
+        if not windows:
+            continue
+        upcoming = [w for w in windows if w[1] >= today]
+        start, end = (upcoming or windows[-1:])[0]
+        dated.append((start, end, ev))
+    for start, end, ev in sorted(dated, key=lambda x: x[0]):
+        if end < today:
+            status = kb.text("calendar_past")
+        elif start <= today:
+            status = kb.text("calendar_now", left=vi_days((end - today).days))
+        else:
+            status = kb.text("calendar_left", left=vi_days((start - today).days)) + f" ({vi_date(start)})"
+        kind = kb.text("calendar_province" if ev.kind == "province" else "calendar_recommended")
+        r.add(f"\n• {ev.title}\n", "b")
+        r.add(f"{format_date(start, 'd/M', locale=LOCALE)}–{format_date(end, 'd/M', locale=LOCALE)} ({kind}) — {status}\n")
+        if ev.note:
+            r.add(ev.note + "\n", "i")
+    for ev in kb.calendar:
+        if ev.kind == "on-change":
+            r.add(f"\n• {ev.title}\n", "b").add(f"({kb.text('calendar_on_change')}) ").add(ev.note + "\n", "i")
+    r.add("\n" + kb.text("calendar_footer"))
+    rows = []
+    seen = set()
+    for ev in kb.calendar:
+        if ev.guide and ev.guide not in seen and ev.guide in kb.guides:
+            seen.add(ev.guide)
+            rows.append([Button("🧭 " + short(kb.guides[ev.guide].title), f"gs:{ev.guide}:0")])
+    rows.append([Button(kb.text("btn_home"), "m")])
+    r.buttons = rows
+    return r

@@ -1,0 +1,71 @@
+"""Search behaviour on the real knowledge base: Vietnamese typing habits must not change the answer."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from bot.config import SearchConfig
+from bot.search import Searcher
+
+
+def best_id(searcher, q):
+    r = searcher.search(q)
+    return r.best.entry.id if r.matched else None
+
+
+@pytest.mark.parametrize(
+    "variants",
+    [
+        ["đánh giá nội bộ là gì", "danh gia noi bo la gi", "ĐGNB là gì", "DGNB la gi?", "ddgnb la gi", "ddanhs gias noi booj laf gi"],
+        ["hệ thống quản lý chất lượng là gì", "HTQLCL là gì", "htqlcl la gi vay ad", "HTQLCL LÀ GÌ ???"],
+        ["họp xem xét của lãnh đạo cần chuẩn bị gì", "hop xem xet lanh dao can chuan bi gi vay ad", "XXLĐ cần chuẩn bị gì"],
+    ],
+)
+def test_typing_habits_lead_to_the_same_answer(searcher, variants):
+    ids = {best_id(searcher, v) for v in variants}
+    assert len(ids) == 1 and None not in ids, {v: best_id(searcher, v) for v in variants}
+
+
+def test_decomposed_unicode_matches_like_precomposed(searcher):
+    q = "đánh giá nội bộ bao lâu làm một lần"
+    nfd = unicodedata.normalize("NFD", q)
+    assert searcher.search(nfd).best.entry.id == searcher.search(q).best.entry.id
+    assert searcher.search(nfd).best.score == searcher.search(q).best.score
+
+
+def test_typos_are_repaired(searcher):
+    assert best_id(searcher, "danh gia noi bo bao lau 1 lan") == best_id(searcher, "dnah gia noi bo bao lau 1 lna")
+
+
+@pytest.mark.parametrize("q", ["thời tiết Lạng Sơn mai thế nào", "cách tính thuế thu nhập cá nhân", "kết quả bóng đá hôm qua"])
+def test_off_topic_is_declined(searcher, q):
+    r = searcher.search(q)
+    assert not r.matched and r.outcome == "decline"
+
+
+@pytest.mark.parametrize("q", ["", "   ", "???", "😀😀", "là gì vậy ad", "thế nào"])
+def test_questions_without_content_words_are_not_answered(searcher, q):
+    assert not searcher.search(q).matched
+
+
+def test_scores_are_calibrated_and_suggestions_bounded(searcher):
+    for q in ["đánh giá nội bộ", "iso", "mục tiêu chất lượng đo thế nào", "quy trình"]:
+        r = searcher.search(q)
+        assert r.best is None or 0 <= r.best.score <= 100
+        assert len(r.alternatives) <= 3
+        assert all(0 <= h.score <= 100 for h in r.alternatives)
+
+
+def test_thresholds_come_from_config(kb):
+    strict = Searcher(kb, SearchConfig(answer_threshold=101, suggest_threshold=100, margin=0))
+    r = strict.search("đánh giá nội bộ bao lâu làm 1 lần")
+    assert r.outcome == "decline"
+    lenient = Searcher(kb, SearchConfig(answer_threshold=0, suggest_threshold=0, margin=0))
+    assert lenient.search("đánh giá nội bộ bao lâu làm 1 lần").outcome == "answer"
+
+
+def test_very_long_input_is_cut_not_rejected(searcher):
+    r = searcher.search("đánh giá nội bộ bao lâu làm một lần " + "x" * 50_000)
+    assert r.best is not None
