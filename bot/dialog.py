@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot import forms, knowledge, yearly
@@ -19,7 +20,9 @@ from bot.reply import (  # noqa: F401 - re-exported for front-ends
     MAX_CALLBACK_BYTES, Attachment, Button, Callback, Reply, User, parse_callback, short,
 )
 from bot.search import MAX_QUERY_CHARS, SearchResult, Searcher
-from bot.storage import Storage
+
+if TYPE_CHECKING:
+    from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +33,7 @@ HUGE_MESSAGE_CHARS = 1000    # beyond this we warn that only the start was read
 class Core:
     """The bot's behaviour: every front-end calls these methods."""
 
-    def __init__(self, kb: KnowledgeBase, searcher: Searcher, storage: Storage | None = None, *,
+    def __init__(self, kb: KnowledgeBase, searcher: Searcher, storage: "Storage | None" = None, *,
                  timezone: str = "Asia/Ho_Chi_Minh", today=None):
         self.kb = kb
         self.searcher = searcher
@@ -318,5 +321,7 @@ class Core:
 def build_core(config: Config, *, with_storage: bool = True) -> Core:
     """Load the knowledge base once, index it, open the database: the one way every front-end starts."""
     kb = knowledge.load(config.knowledge_dir)
+    from bot.storage import Storage  # sqlite-utils is only imported where a database is used
+
     storage = Storage(config.database) if with_storage else None
     return Core(kb, Searcher(kb, config.search), storage, timezone=config.timezone)

@@ -12,16 +12,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from docx import Document as DocxDocument
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
-
 from bot.knowledge import Checker, KnowledgeBase, Source, line_of, read_yaml, sources_of
 
 FONT = "Times New Roman"
-FONT_SIZE = Pt(13)
+FONT_SIZE_PT = 13
 
 
 @dataclass(frozen=True)
@@ -95,6 +89,10 @@ def file_name(form: Form) -> str:
 
 def render(kb: KnowledgeBase, form_id: str, *, unit: str = "", year: int) -> bytes:
     """The form as .docx bytes, with the unit name and year filled in where known."""
+    from docx import Document as DocxDocument  # imported here: only form requests pay for python-docx
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
     form = kb.forms.get(form_id)
     if form is None:
         raise FormError(f"Không có biểu mẫu '{form_id}'. Có: {', '.join(sorted(kb.forms))}")
@@ -125,18 +123,23 @@ def render(kb: KnowledgeBase, form_id: str, *, unit: str = "", year: int) -> byt
 
 
 def _setup(doc) -> None:
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
+
     section = doc.sections[0]
     section.page_height, section.page_width = Cm(29.7), Cm(21.0)
     section.top_margin, section.bottom_margin = Cm(2), Cm(2)
     section.left_margin, section.right_margin = Cm(3), Cm(2)
     style = doc.styles["Normal"]
     style.font.name = FONT
-    style.font.size = FONT_SIZE
+    style.font.size = Pt(FONT_SIZE_PT)
     style.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
 
 
 def _para(doc_or_cell, text: str, *, bold=False, italic=False, underline=False, size=None, align=None,
           space_before=0):
+    from docx.shared import Pt
+
     p = doc_or_cell.add_paragraph()
     if align is not None:
         p.alignment = align
@@ -154,6 +157,9 @@ def _para(doc_or_cell, text: str, *, bold=False, italic=False, underline=False, 
 
 def _header(doc, kb: KnowledgeBase, unit_name: str, year: int) -> None:
     """Unit name and number (left), national motto and date line (right)."""
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.shared import Cm
+
     table = doc.add_table(rows=1, cols=2)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     left, right = table.rows[0].cells
@@ -168,8 +174,11 @@ def _header(doc, kb: KnowledgeBase, unit_name: str, year: int) -> None:
 
 
 def _cell_para(cell, text, **kw):
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
     first = cell.paragraphs[0]
-    p = first if not first.text and not first.runs else cell.add_paragraph()
+    p = first if not first.text else cell.add_paragraph()
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = p.add_run(text)
     run.bold = kw.get("bold", False)
@@ -179,6 +188,8 @@ def _cell_para(cell, text, **kw):
 
 
 def _table(doc, columns, rows) -> None:
+    from docx.shared import Pt
+
     table = doc.add_table(rows=1 + max(len(rows), 1), cols=len(columns))
     table.style = "Table Grid"
     for i, c in enumerate(columns):

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter, defaultdict
+from array import array
+from collections import Counter
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
@@ -32,6 +35,7 @@ W_PHRASING = 0.35          # idf-weighted F1 overlap with the entry's closest ph
 W_FUZZY = 0.30             # rapidfuzz similarity to the closest phrasing (typos, word order)
 ANSWER_FIELD_CREDIT = 0.3  # a word found only in the answer counts this much
 REPAIRED_CREDIT = 0.7      # a word we had to repair (typo) counts this much
+BM25_POINTS = 4.0          # at most this many points for BM25 relative to the best candidate
 TAG_BOOST = 2.0            # glossary terms (#kph, #dgnb) name the topic: they outweigh generic words
 
 
@@ -56,34 +60,6 @@ class SearchResult:
     @property
     def matched(self) -> bool:
         return self.outcome == "answer"
-
-
-class BM25:
-    """A small BM25 index over bags of terms, with postings for fast candidate generation."""
-
-    def __init__(self, docs: list[list[str]], k1: float = 1.2, b: float = 0.4):
-        self.k1, self.b = k1, b
-        self.n = len(docs)
-        self.lengths = [len(d) for d in docs]
-        self.avgdl = (sum(self.lengths) / self.n) if self.n else 1.0
-        self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for i, doc in enumerate(docs):
-            for term, tf in Counter(doc).items():
-                self.postings[term].append((i, tf))
-        self.idf = {t: math.log(1 + (self.n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()}
-        self.max_idf = math.log(1 + (self.n + 0.5) / 0.5)
-
-    def scores(self, terms: list[str]) -> dict[int, float]:
-        """BM25 score of every document that shares a term with ``terms``."""
-        out: dict[int, float] = defaultdict(float)
-        for term in set(terms):
-            idf = self.idf.get(term)
-            if idf is None:
-                continue
-            for i, tf in self.postings[term]:
-                norm = self.k1 * (1 - self.b + self.b * self.lengths[i] / self.avgdl)
-                out[i] += idf * tf * (self.k1 + 1) / (tf + norm)
-        return out
 
 
 class Normalizer:
@@ -188,6 +164,55 @@ def _terms(words: list[str]) -> list[str]:
     return content + bigrams(content)
 
 
+class TermIndex:
+    """BM25 postings in compressed-row form: for each term, the documents that contain it and the
+    term's precomputed BM25 weight in each. Scoring a question is a few vectorised numpy additions,
+    so latency stays flat as the knowledge base grows."""
+
+    def __init__(self, docs: list[list[str]], term_ids: dict[str, int], k1: float = 1.2, b: float = 0.4):
+        n = len(docs)
+        lengths = np.array([len(d) for d in docs], dtype=np.float32)
+        avgdl = float(lengths.mean()) if n else 1.0
+        t_col, d_col, tf_col = array("i"), array("i"), array("f")
+        for i, doc in enumerate(docs):
+            for term, tf in Counter(doc).items():
+                t_col.append(term_ids.setdefault(term, len(term_ids)))
+                d_col.append(i)
+                tf_col.append(tf)
+        terms = np.frombuffer(t_col, dtype=np.int32)
+        order = np.argsort(terms, kind="stable")
+        self.docs = np.frombuffer(d_col, dtype=np.int32)[order]
+        tf = np.frombuffer(tf_col, dtype=np.float32)[order]
+        counts = np.bincount(terms, minlength=len(term_ids)) if len(terms) else np.zeros(len(term_ids), np.int64)
+        self.offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        df = counts.astype(np.float64)
+        idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
+        per_posting_idf = np.repeat(idf, counts).astype(np.float32)
+        norm = k1 * (1 - b + b * lengths[self.docs] / avgdl)
+        self.weights = per_posting_idf * tf * (k1 + 1) / (tf + norm)
+        self.n = n
+
+    def postings(self, term_id: int) -> np.ndarray:
+        """Sorted document indexes that contain the term."""
+        if term_id >= len(self.offsets) - 1:
+            return self.docs[:0]
+        return self.docs[self.offsets[term_id]:self.offsets[term_id + 1]]
+
+    def add_scores(self, scores: np.ndarray, term_id: int, factor: float = 1.0) -> None:
+        if term_id >= len(self.offsets) - 1:
+            return
+        a, b = self.offsets[term_id], self.offsets[term_id + 1]
+        scores[self.docs[a:b]] += factor * self.weights[a:b]
+
+
+def _contains(sorted_ids: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """For each candidate, whether it is in ``sorted_ids``."""
+    if not len(sorted_ids):
+        return np.zeros(len(candidates), dtype=bool)
+    pos = np.minimum(np.searchsorted(sorted_ids, candidates), len(sorted_ids) - 1)
+    return sorted_ids[pos] == candidates
+
+
 class Searcher:
     """Index of a knowledge base; :meth:`search` answers one question."""
 
@@ -200,42 +225,56 @@ class Searcher:
             Entry(id=f"{OOS_PREFIX}{o.id}", topic="", title=o.title, questions=o.examples, answer="", sources=())
             for o in kb.out_of_scope
         ]
-        q_docs, a_docs, all_docs = [], [], []
-        self.phrasings: list[str] = []          # content-word strings of every phrasing
-        self.phrasing_terms: list[frozenset[str]] = []
-        self.phrasing_owner: list[int] = []     # entry index of each phrasing
-        self.q_vocab: list[set[str]] = []
-        self.a_vocab: list[set[str]] = []
-        for i, e in enumerate(self.entries):
+        q_docs, a_docs = [], []
+        self.phrasings: list[str] = []              # content-word string of every phrasing
+        self.phrasing_terms: list[tuple[str, ...]] = []
+        self._phr_by_entry: list[range] = []
+        for e in self.entries:
+            first = len(self.phrasings)
             q_words: list[str] = []
             for text in (e.title, *e.questions):
                 words = self.norm.words(text)
                 q_words += words
                 self.phrasings.append(" ".join(_content(words)))
-                self.phrasing_terms.append(frozenset(_terms(words)))
-                self.phrasing_owner.append(i)
+                self.phrasing_terms.append(tuple(dict.fromkeys(_terms(words))))
+            self._phr_by_entry.append(range(first, len(self.phrasings)))
             for text in e.keywords:  # keywords widen the vocabulary but are not phrasings
                 q_words += self.norm.words(text)
-            a_words = self.norm.words(e.answer)
             q_docs.append(_terms(q_words))
-            a_docs.append(_terms(a_words))
-            all_docs.append(list(set(q_docs[-1]) | set(a_docs[-1])))
-            self.q_vocab.append(set(q_docs[-1]))
-            self.a_vocab.append(set(a_docs[-1]))
-        self.q_index = BM25(q_docs)
-        self.a_index = BM25(a_docs)
-        self.df_index = BM25(all_docs)
-        vocab = {t for t in self.df_index.postings if "_" not in t}
-        self.norm.set_vocab(vocab)
-        self._phr_by_entry: dict[int, list[int]] = defaultdict(list)
-        for p, i in enumerate(self.phrasing_owner):
-            self._phr_by_entry[i].append(p)
+            a_docs.append(_terms(self.norm.words(e.answer)))
+        self.term_ids: dict[str, int] = {}
+        self.q_index = TermIndex(q_docs, self.term_ids)
+        self.a_index = TermIndex(a_docs, self.term_ids)
+        n = len(self.entries)
+        self.max_idf = math.log(1 + (n + 0.5) / 0.5)
+        # document frequency over question and answer fields together (a term counts once per entry)
+        pairs = np.concatenate([
+            np.repeat(np.arange(len(ix.offsets) - 1, dtype=np.int64), np.diff(ix.offsets)) * n + ix.docs
+            for ix in (self.q_index, self.a_index)
+        ])
+        df = np.bincount(np.unique(pairs) // max(n, 1), minlength=len(self.term_ids)).astype(np.float64)
+        self.idf_by_id = np.log(1 + (n - df + 0.5) / (df + 0.5))
+        self.norm.set_vocab({t for t in self.term_ids if "_" not in t})
+        self.phrasing_total = [sum(self._idf(t) for t in terms) for terms in self.phrasing_terms]
 
     # ------------------------------------------------------------------ scoring
 
     def _idf(self, term: str) -> float:
-        idf = self.df_index.idf.get(term, self.df_index.max_idf)
+        tid = self.term_ids.get(term)
+        idf = self.max_idf if tid is None else float(self.idf_by_id[tid])
         return idf * TAG_BOOST if term.startswith("#") else idf
+
+    def _coverage(self, weights: dict[str, float], candidates: np.ndarray) -> np.ndarray:
+        """Idf-weighted share of the terms each candidate covers (answer-only words count less)."""
+        got = np.zeros(len(candidates))
+        for term, w in weights.items():
+            tid = self.term_ids.get(term)
+            if tid is None:
+                continue
+            in_q = _contains(self.q_index.postings(tid), candidates)
+            in_a = _contains(self.a_index.postings(tid), candidates)
+            got += w * np.where(in_q, 1.0, np.where(in_a, ANSWER_FIELD_CREDIT, 0.0))
+        return got / (sum(weights.values()) or 1.0)
 
     def rank(self, question: str, limit: int = 5) -> tuple[str, list[Hit]]:
         """Normalized question and the best ``limit`` entries with calibrated scores."""
@@ -244,42 +283,42 @@ class Searcher:
         content = list(dict.fromkeys(_content(words)))
         if not content:
             return normalized, []
-        terms = _terms(words)
-        bm = self.q_index.scores(terms)
-        for i, s in self.a_index.scores(terms).items():
-            bm[i] = bm.get(i, 0.0) + 0.3 * s
-        if not bm:
+        terms = list(dict.fromkeys(_terms(words)))
+        bm = np.zeros(len(self.entries), dtype=np.float32)
+        for t in terms:
+            tid = self.term_ids.get(t)
+            if tid is not None:
+                self.q_index.add_scores(bm, tid)
+                self.a_index.add_scores(bm, tid, 0.3)
+        hit_count = int(np.count_nonzero(bm))
+        if not hit_count:
             return normalized, []
-        candidates = sorted(bm, key=bm.get, reverse=True)[:CANDIDATES]
+        k = min(CANDIDATES, hit_count)
+        top = np.argpartition(-bm, k - 1)[:k]
+        candidates = np.sort(top[np.lexsort((top, -bm[top]))][:k])
         uni_w = {t: self._idf(t) * (REPAIRED_CREDIT if t in repaired else 1.0) for t in content}
-        bis = list(dict.fromkeys(bigrams(_content(words))))
-        bi_w = {t: self._idf(t) for t in bis}
-        uni_total, bi_total = sum(uni_w.values()), sum(bi_w.values())
-        query_str = " ".join(content)
-        top_bm = bm[candidates[0]] or 1.0
+        bi_w = {t: self._idf(t) for t in dict.fromkeys(bigrams(_content(words)))}
+        cov = self._coverage(uni_w, candidates)
+        if bi_w:
+            cov = 0.75 * cov + 0.25 * self._coverage(bi_w, candidates)
         q_terms = {**uni_w, **bi_w}
-        q_total = uni_total + bi_total
+        q_total = sum(q_terms.values())
+        query_str = " ".join(content)
+        top_bm = float(bm[candidates].max()) or 1.0
         hits = []
-        for i in candidates:
-            qv, av = self.q_vocab[i], self.a_vocab[i]
-            cov = sum(w * (1.0 if t in qv else ANSWER_FIELD_CREDIT if t in av else 0.0) for t, w in uni_w.items()) / uni_total
-            if bi_total:
-                cov_bi = sum(w * (1.0 if t in qv else ANSWER_FIELD_CREDIT if t in av else 0.0) for t, w in bi_w.items()) / bi_total
-                cov = 0.75 * cov + 0.25 * cov_bi
+        for c, i in enumerate(candidates.tolist()):
             f1 = fz = 0.0
             for p in self._phr_by_entry[i]:
-                terms = self.phrasing_terms[p]
-                overlap = sum(w for t, w in q_terms.items() if t in terms)
+                overlap = sum(q_terms.get(t, 0.0) for t in self.phrasing_terms[p])
                 if overlap:
-                    p_total = sum(self._idf(t) for t in terms)
-                    recall, precision = overlap / q_total, overlap / p_total
+                    recall, precision = overlap / q_total, overlap / self.phrasing_total[p]
                     f1 = max(f1, 2 * recall * precision / (recall + precision))
                 phr = self.phrasings[p]
                 fz = max(fz, 0.3 * fuzz.token_set_ratio(query_str, phr) + 0.7 * fuzz.token_sort_ratio(query_str, phr))
-            score = 100 * (W_COVERAGE * cov + W_PHRASING * f1 + W_FUZZY * fz / 100)
-            score += 2.0 * bm[i] / top_bm  # small lexical tie-break, at most 2 points
-            hits.append(Hit(self.entries[i], round(min(score, 100.0), 1)))
-        hits.sort(key=lambda h: h.score, reverse=True)
+            score = 100 * (W_COVERAGE * cov[c] + W_PHRASING * f1 + W_FUZZY * fz / 100)
+            score += BM25_POINTS * float(bm[i]) / top_bm  # lexical evidence relative to the best candidate
+            hits.append(Hit(self.entries[i], round(min(float(score), 100.0), 1)))
+        hits.sort(key=lambda h: (-h.score, h.entry.id))
         return normalized, hits[:limit]
 
     def search(self, question: str) -> SearchResult:

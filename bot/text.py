@@ -24,14 +24,30 @@ STOPWORDS = frozenset(
 )
 
 
+def _fold_table() -> dict[int, str]:
+    """One translation table for every Latin letter with Vietnamese marks (and stray combining marks)."""
+    table: dict[int, str] = {}
+    for cp in list(range(0x00C0, 0x0250)) + list(range(0x1E00, 0x1F00)):
+        ch = chr(cp)
+        base = "".join(c for c in unicodedata.normalize("NFD", ch.lower()) if unicodedata.category(c) != "Mn")
+        if base != ch and base.isascii():
+            table[cp] = base
+    table.update({ord("đ"): "d", ord("Đ"): "d"})
+    for cp in range(0x0300, 0x0370):  # combining marks left over from decomposed input
+        table[cp] = ""
+    return table
+
+
+_FOLD = _fold_table()
+
+
 def fold(text: str) -> str:
     """Lower-case, strip Vietnamese diacritics (đ→d), drop punctuation and emoji, squeeze spaces.
 
     >>> fold("Đánh giá NỘI BỘ là gì???")
     'danh gia noi bo la gi'
     """
-    text = unicodedata.normalize("NFC", text).lower().replace("đ", "d")
-    text = "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
+    text = unicodedata.normalize("NFC", text).lower().translate(_FOLD)
     text = _PUNCT.sub(" ", text)
     text = _DIGIT_SPLIT.sub(" ", text)
     return _SPACES.sub(" ", text).strip()

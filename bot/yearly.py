@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from babel.dates import format_date, format_timedelta
-
 from bot.knowledge import Checker, KnowledgeBase, Source, line_of, read_yaml, sources_of
 from bot.reply import Button, Reply, short
 
@@ -69,11 +67,13 @@ def load_calendar(ck: Checker, kb: KnowledgeBase) -> None:
 
 def vi_date(d: date) -> str:
     """'Thứ Ba, 15 tháng 12, 2026'."""
+    from babel.dates import format_date
     return format_date(d, format="full", locale=LOCALE)
 
 
 def vi_days(days: int) -> str:
     """'21 ngày' (never rounded to weeks or months)."""
+    from babel.dates import format_timedelta
     return format_timedelta(timedelta(days=days), threshold=10_000, granularity="day", locale=LOCALE)
 
 
@@ -91,6 +91,7 @@ def occurrences(event: Event, year: int) -> list[tuple[date, date]]:
 
 def calendar_reply(kb: KnowledgeBase, today: date) -> Reply:
     """This year's calendar: what to do when, with how long is left, in Vietnamese."""
+    from babel.dates import format_date
     r = Reply()
     r.add(kb.text("calendar_title", year=today.year) + "\n", "b")
     r.add(kb.text("calendar_today", today=vi_date(today)) + "\n")

@@ -1,0 +1,171 @@
+"""Guides, forms and the yearly calendar: core logic, the real Application offline, restarts."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from docx import Document
+
+from bot import forms, knowledge, yearly
+from bot.dialog import Core, User
+from bot.search import Searcher
+from bot.storage import Storage
+from handlers.app import build_application
+from tests.telegram_offline import OfflineBotAPI, UpdateFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_guide_has_complete_steps_and_real_links(kb):
+    assert {"danh-gia-noi-bo", "xem-xet-lanh-dao", "khac-phuc-kph", "muc-tieu-chat-luong", "cap-nhat-tthc"} <= set(kb.guides)
+    for g in kb.guides.values():
+        assert 6 <= len(g.steps) <= 15, g.id
+        for s in g.steps:
+            assert all((s.do, s.who, s.record, s.tip, s.mistake)), f"{g.id}: {s.title}"
+            assert all(e in kb.entries for e in s.entries)
+        assert g.forms and all(f in kb.forms for f in g.forms)
+        assert g.sources
+
+
+def test_guide_with_unknown_entry_or_form_is_reported_with_line(tmp_path):
+    root = tmp_path / "knowledge"
+    shutil.copytree(ROOT / "knowledge", root)
+    path = root / "guides" / "khac-phuc-kph.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("forms: [phieu-kph]", "forms: [phieu-khong-co]", 1), encoding="utf-8")
+    problems = [str(p) for p in knowledge.load_with_problems(root)[1]]
+    assert any(p.startswith("knowledge/guides/khac-phuc-kph.yaml:") and "phieu-khong-co" in p for p in problems), problems
+
+
+def test_all_guides_and_forms_are_two_taps_from_start(core):
+    user = User(1)
+    start = core.start(user)
+    data = {b.data for row in start.buttons for b in row}
+    assert {"gh", "fl"} <= data
+    guide_list = core.press(user, "gh")
+    opened = {b.data.split(":")[1] for row in guide_list.buttons for b in row if b.data.startswith("gs:")}
+    assert opened == set(core.kb.guides)
+    form_list = core.press(user, "fl")
+    offered = {b.data[3:] for row in form_list.buttons for b in row if b.data.startswith("fm:")}
+    assert offered == set(core.kb.forms)
+
+
+def test_step_message_shows_progress_and_all_parts(core, kb):
+    r = core.press(User(1), "gs:danh-gia-noi-bo:2")
+    g = kb.guides["danh-gia-noi-bo"]
+    text = r.text
+    assert f"Bước 3/{len(g.steps)}" in text and "▰" in text and g.steps[2].title in text
+    for label in ("Ai làm", "Hồ sơ để lại", "Mẹo", "Lỗi đoàn kiểm tra hay gặp"):
+        assert label in text
+    assert r.mode == "edit" and len(text) < 1500
+    data = [b.data for row in r.buttons for b in row]
+    assert "gs:danh-gia-noi-bo:1" in data and "gs:danh-gia-noi-bo:3" in data and "gl:danh-gia-noi-bo" in data
+
+
+@pytest.mark.parametrize("data", ["gs:khong-co:0", "gs:danh-gia-noi-bo:99", "gs:danh-gia-noi-bo:-1", "gl:x", "fm:khong-co"])
+def test_bad_guide_buttons_get_the_stale_reply(core, data):
+    assert "không còn dùng được" in core.press(User(1), data).text
+
+
+def test_last_step_marks_the_guide_done(core, kb, storage):
+    g = kb.guides["khac-phuc-kph"]
+    core.press(User(3), f"gs:{g.id}:{len(g.steps) - 1}")
+    r = core.press(User(3), f"gf:{g.id}")
+    assert "Anh/chị đã đi hết" in r.text
+    assert storage.guide_progress(3)[g.id]["done"] == 1
+    assert any(b.label.startswith("✅") for row in core.guide_home(User(3)).buttons for b in row)
+
+
+async def test_guide_resumes_after_restart_on_the_same_database(kb, searcher, config):
+    """Step through a guide, stop the Application, start a new one on the same SQLite file, resume."""
+    api = OfflineBotAPI()
+    first = Core(kb, searcher, Storage(config.database))
+    app = build_application(config, first, token="1:A", request=api)
+    await app.initialize()
+    make = UpdateFactory(app.bot, user_id=77)
+    await app.process_update(make.text("/huongdan"))
+    msg = api.messages[max(api.messages)]
+    await app.process_update(make.press("gs:xem-xet-lanh-dao:0", msg))
+    msg = api.messages[(msg["chat"]["id"], msg["message_id"])]
+    await app.process_update(make.press("gs:xem-xet-lanh-dao:3", msg))
+    assert api.calls[-1][0] == "editMessageText", "the guide edits the same message"
+    await app.shutdown()
+    first.storage.close()
+
+    api2 = OfflineBotAPI()
+    second = Core(kb, searcher, Storage(config.database))
+    app2 = build_application(config, second, token="1:A", request=api2)
+    await app2.initialize()
+    make2 = UpdateFactory(app2.bot, user_id=77)
+    await app2.process_update(make2.text("/huongdan"))
+    label, data = api2.last_buttons()[0]
+    assert label.startswith("▶️ Làm tiếp: Tổ chức họp xem xét của lãnh đạo (bước 4/")
+    assert data == "gs:xem-xet-lanh-dao:3"
+    # a button from the message sent before the restart still works
+    await app2.process_update(make2.press("gs:xem-xet-lanh-dao:4", msg))
+    assert "Bước 5/" in api2.last_text()
+    await app2.shutdown()
+
+
+@pytest.mark.parametrize("form_id", ["chuong-trinh-dgnb", "ke-hoach-dgnb", "checklist-dgnb", "phieu-kph", "bao-cao-dgnb",
+                                     "bien-ban-xxld", "muc-tieu-chat-luong"])
+def test_form_is_a_real_docx_with_administrative_layout(kb, form_id):
+    data = forms.render(kb, form_id, unit="UBND xã Lộc Bình", year=2026)
+    doc = Document(io.BytesIO(data))
+    header = doc.tables[0].rows[0].cells
+    assert "UBND XÃ LỘC BÌNH" in header[0].text and "Số:" in header[0].text
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in header[1].text and "Độc lập - Tự do - Hạnh phúc" in header[1].text
+    assert "năm 2026" in header[1].text
+    form = kb.forms[form_id]
+    texts = [p.text for p in doc.paragraphs]
+    assert form.title.format(unit="", year=2026) in texts
+    body_tables = [t for t in doc.tables[1:-1]]
+    assert [tuple(c.text for c in t.rows[0].cells) for t in body_tables] == [s.columns for s in form.sections if s.columns]
+    signatures = doc.tables[-1].rows[0].cells
+    assert [c.text.split("\n")[0] for c in signatures] == [s.split("\n")[0] for s in form.signatures]
+    assert any("TCVN ISO" in t for t in texts[-3:]), "the form cites what it is based on"
+
+
+def test_form_without_unit_uses_a_placeholder(kb):
+    doc = Document(io.BytesIO(forms.render(kb, "phieu-kph", year=2027)))
+    assert "TÊN CƠ QUAN, ĐƠN VỊ" in doc.tables[0].rows[0].cells[0].text
+
+
+def test_form_command_writes_the_file(config_file, tmp_path):
+    from bot.cli import main
+
+    out = tmp_path / "bb.docx"
+    assert main(["form", "bien-ban-xxld", "--out", str(out), "--unit", "UBND phường Tam Thanh", "--config", str(config_file)]) == 0
+    assert "UBND PHƯỜNG TAM THANH" in Document(str(out)).tables[0].rows[0].cells[0].text
+    assert main(["form", "khong-co", "--config", str(config_file)]) == 1
+
+
+async def test_form_button_sends_a_document(config, core):
+    api = OfflineBotAPI()
+    app = build_application(config, core, token="1:A", request=api)
+    await app.initialize()
+    make = UpdateFactory(app.bot)
+    await app.process_update(make.text("/bieumau"))
+    await app.process_update(make.press("fm:phieu-kph", {"message_id": 1, "date": 0, "chat": make.chat, "text": "x"}))
+    assert api.sent("answerCallbackQuery")
+    assert [m for m, _ in api.calls if m == "sendDocument"], api.calls
+    await app.shutdown()
+
+
+def test_calendar_dates_and_durations_in_vietnamese(kb, searcher, storage):
+    core = Core(kb, searcher, storage, today=lambda: date(2026, 11, 24))
+    text = core.calendar(User(1)).text
+    assert "Lịch ISO năm 2026" in text and "Thứ Ba, 24 tháng 11, 2026" in text
+    assert "còn 21 ngày đến hết" in text  # the province report window ends 15/12
+    assert "Thứ Ba, 15 tháng 12, 2026" in text  # next quarterly review starts then
+    assert "đã qua" in text
+
+
+def test_calendar_states_no_unverified_legal_deadline(kb):
+    for ev in kb.calendar:
+        assert ev.kind != "legal", "no fixed legal deadline is verified in our documents"
+    assert yearly.vi_days(1) == "1 ngày" and yearly.vi_days(45) == "45 ngày"
