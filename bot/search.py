@@ -35,7 +35,7 @@ W_PHRASING = 0.35          # idf-weighted F1 overlap with the entry's closest ph
 W_FUZZY = 0.30             # rapidfuzz similarity to the closest phrasing (typos, word order)
 ANSWER_FIELD_CREDIT = 0.3  # a word found only in the answer counts this much
 REPAIRED_CREDIT = 0.7      # a word we had to repair (typo) counts this much
-BM25_POINTS = 4.0          # at most this many points for BM25 relative to the best candidate
+BM25_POINTS = 2.0          # at most this many points for BM25 relative to the best candidate
 TAG_BOOST = 2.0            # glossary terms (#kph, #dgnb) name the topic: they outweigh generic words
 
 
@@ -305,16 +305,21 @@ class Searcher:
         q_total = sum(q_terms.values())
         query_str = " ".join(content)
         top_bm = float(bm[candidates].max()) or 1.0
+        cand = candidates.tolist()
+        phr_ids = [p for i in cand for p in self._phr_by_entry[i]]
+        choices = [self.phrasings[p] for p in phr_ids]
+        fuzzy = (0.3 * process.cdist([query_str], choices, scorer=fuzz.token_set_ratio)[0]
+                 + 0.7 * process.cdist([query_str], choices, scorer=fuzz.token_sort_ratio)[0])
+        fz_of = dict(zip(phr_ids, fuzzy.tolist()))
         hits = []
-        for c, i in enumerate(candidates.tolist()):
+        for c, i in enumerate(cand):
             f1 = fz = 0.0
             for p in self._phr_by_entry[i]:
                 overlap = sum(q_terms.get(t, 0.0) for t in self.phrasing_terms[p])
                 if overlap:
                     recall, precision = overlap / q_total, overlap / self.phrasing_total[p]
                     f1 = max(f1, 2 * recall * precision / (recall + precision))
-                phr = self.phrasings[p]
-                fz = max(fz, 0.3 * fuzz.token_set_ratio(query_str, phr) + 0.7 * fuzz.token_sort_ratio(query_str, phr))
+                fz = max(fz, fz_of[p])
             score = 100 * (W_COVERAGE * cov[c] + W_PHRASING * f1 + W_FUZZY * fz / 100)
             score += BM25_POINTS * float(bm[i]) / top_bm  # lexical evidence relative to the best candidate
             hits.append(Hit(self.entries[i], round(min(float(score), 100.0), 1)))
