@@ -124,10 +124,18 @@ def cmd_chat(args: argparse.Namespace, stdin=None, stdout=None) -> int:
             reply = core.forms_list(user)
         elif line == "/lich":
             reply = core.calendar(user)
+        elif line == "/tudanhgia":
+            reply = core.checklist_home(user)
+        elif line == "/toi":
+            reply = core.profile(user)
+        elif line == "/donvi":
+            reply = core.register_unit(user)
+        elif line == "/huy":
+            reply = core.cancel(user)
         elif line.startswith("/"):
             reply = core.unknown_command(user, line.split()[0])
         else:
-            reply = core.ask(user, line, channel="chat")
+            reply = core.text(user, line, channel="chat")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -158,6 +166,23 @@ def cmd_form(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_checklist_report(args: argparse.Namespace) -> int:
+    """Write the .docx report of a finished self-assessment run: isobot checklist report 12 --out r.docx."""
+    from bot.dialog import build_core
+
+    core = build_core(_config(args))
+    run = core.storage.get_run(args.run_id)
+    if run is None or run["status"] != "done":
+        _out(f"Lỗi: không có lượt tự đánh giá đã hoàn thành với mã {args.run_id}.", sys.stderr)
+        return 1
+    user = core.storage.get_user(run["user_id"]) or {}
+    data, name = core.checklists.report_bytes(run, user.get("first_name") or "")
+    out = Path(args.out or name)
+    out.write_bytes(data)
+    _out(f"Đã ghi {out} ({len(data):,} byte)")
+    return 0
+
+
 def cmd_kb_check(args: argparse.Namespace) -> int:
     cfg = _config(args)
     kb, problems = knowledge.load_with_problems(cfg.knowledge_dir)
@@ -168,7 +193,8 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
         return 1
     _out(f"OK: {len(kb.entries)} mục, {len(kb.topics)} chủ đề, {len(kb.glossary)} thuật ngữ, "
          f"{len(kb.documents)} tài liệu nguồn, {len(kb.guides)} hướng dẫn, {len(kb.forms)} biểu mẫu, "
-         f"{len(kb.calendar)} mốc lịch, {len(kb.out_of_scope)} nhóm ngoài phạm vi")
+         f"{len(kb.calendar)} mốc lịch, {len(kb.checklists)} bảng kiểm "
+         f"({sum(len(c.items) for c in kb.checklists.values())} câu), {len(kb.out_of_scope)} nhóm ngoài phạm vi")
     return 0
 
 
@@ -232,6 +258,14 @@ def build_parser() -> argparse.ArgumentParser:
     form.add_argument("--unit", help="tên đơn vị điền vào đầu văn bản")
     form.add_argument("--year", type=int)
     form.set_defaults(func=cmd_form)
+
+    cl = sub.add_parser("checklist", parents=[common], help="bảng kiểm tự đánh giá: report")
+    cl_sub = cl.add_subparsers(dest="checklist_command", metavar="ACTION")
+    rep = cl_sub.add_parser("report", parents=[common], help="ghi báo cáo .docx của một lượt tự đánh giá",
+                            description="isobot checklist report RUN_ID --out bao-cao.docx")
+    rep.add_argument("run_id", type=int)
+    rep.add_argument("--out", metavar="FILE")
+    rep.set_defaults(func=cmd_checklist_report)
 
     kb = sub.add_parser("kb", parents=[common], help="kho kiến thức: check, stats, unanswered, feedback")
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="ACTION")

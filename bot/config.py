@@ -33,6 +33,7 @@ class Config:
     timezone: str = "Asia/Ho_Chi_Minh"
     admin_ids: frozenset[int] = frozenset()
     api_base_url: str = ""
+    province: str = ""
     search: SearchConfig = field(default_factory=SearchConfig)
     source: Path | None = None
 
@@ -97,6 +98,7 @@ def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = Non
         timezone=str(pick("ISOBOT_TIMEZONE", raw.get("timezone"), "Asia/Ho_Chi_Minh")),
         admin_ids=_ids(pick("ISOBOT_ADMIN_IDS", raw.get("admin_ids"), [])),
         api_base_url=str(pick("TELEGRAM_API_BASE_URL", telegram_raw.get("api_base_url"), "") or ""),
+        province=str(pick("ISOBOT_PROVINCE", raw.get("province"), "") or ""),
         search=SearchConfig(
             answer_threshold=_number("answer_threshold", pick("ISOBOT_ANSWER_THRESHOLD", search_raw.get("answer_threshold"), 42)),
             suggest_threshold=_number("suggest_threshold", pick("ISOBOT_SUGGEST_THRESHOLD", search_raw.get("suggest_threshold"), 28)),

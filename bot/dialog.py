@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot import forms, knowledge, yearly
+from bot import units
+from bot.checklists import ChecklistScreens
 from bot.guides import GuideScreens, guides_for_entry
 from bot.config import Config
 from bot.knowledge import Entry, KnowledgeBase
@@ -20,12 +22,16 @@ from bot.reply import (  # noqa: F401 - re-exported for front-ends
     MAX_CALLBACK_BYTES, Attachment, Button, Callback, Reply, User, parse_callback, short,
 )
 from bot.search import MAX_QUERY_CHARS, SearchResult, Searcher
+from bot.text import fold
 
 if TYPE_CHECKING:
     from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 
+BUTTON_WORDS = {"dat", "dat mot phan", "mot phan", "chua dat", "khong ap dung", "bo qua", "co", "khong", "ok", "roi",
+                "chua", "1", "2", "3", "4", "tiep", "tiep tuc", "tam dung"}
+STATELESS = {"m", "h", "tg", "g", "t", "e", "gh", "gs", "gl", "gf", "fl", "fm", "cal"}  # work without a database
 TOPIC_PAGE_SIZE = 8
 MAX_RELATED = 3
 HUGE_MESSAGE_CHARS = 1000    # beyond this we warn that only the start was read
@@ -34,13 +40,16 @@ class Core:
     """The bot's behaviour: every front-end calls these methods."""
 
     def __init__(self, kb: KnowledgeBase, searcher: Searcher, storage: "Storage | None" = None, *,
-                 timezone: str = "Asia/Ho_Chi_Minh", today=None):
+                 timezone: str = "Asia/Ho_Chi_Minh", today=None, province: str = "", admin_ids=frozenset()):
         self.kb = kb
         self.searcher = searcher
         self.storage = storage
         self.tz = ZoneInfo(timezone)
         self._today = today          # tests pass a fixed date; None = the real clock
         self.guides = GuideScreens(kb, storage)
+        self.checklists = ChecklistScreens(kb, storage)
+        self.province = units.find_province(province) if province else None
+        self.admin_ids = frozenset(admin_ids)
 
     def today(self) -> date:
         """Today's date in the configured time zone."""
@@ -49,10 +58,13 @@ class Core:
     # ------------------------------------------------------------------ commands
 
     def start(self, user: User) -> Reply:
-        """Welcome and the main menu."""
+        """Welcome and the main menu; unregistered users are offered unit registration."""
         self._touch(user)
         name = user.first_name or "anh/chị"
-        return Reply(buttons=self.main_menu()).add(self.kb.text("welcome", name=name))
+        reply = Reply(buttons=self.main_menu(user)).add(self.kb.text("welcome", name=name))
+        if self.storage and not self.storage.unit_of(user.id):
+            reply.add("\n\n" + self.kb.text("unit_hint"), "i")
+        return reply
 
     def help(self, user: User) -> Reply:
         self._touch(user)
@@ -72,12 +84,114 @@ class Core:
     def non_text(self, user: User) -> Reply:
         return Reply(buttons=[[Button(self.kb.text("btn_topics"), "tg")]]).add(self.kb.text("non_text"))
 
-    def main_menu(self) -> list[list[Button]]:
-        return [
+    def main_menu(self, user: User | None = None) -> list[list[Button]]:
+        rows = [
             [Button(self.kb.text("btn_topics"), "tg"), Button(self.kb.text("btn_guides"), "gh")],
-            [Button(self.kb.text("btn_forms"), "fl"), Button(self.kb.text("btn_calendar"), "cal")],
-            [Button(self.kb.text("btn_help"), "h")],
+            [Button(self.kb.text("btn_checklists"), "ch"), Button(self.kb.text("btn_forms"), "fl")],
+            [Button(self.kb.text("btn_calendar"), "cal"), Button(self.kb.text("btn_help"), "h")],
         ]
+        if user is not None and self.storage:
+            registered = self.storage.unit_of(user.id)
+            rows.append([Button(self.kb.text("btn_profile" if registered else "btn_unit"), "pf" if registered else "ur")])
+        return rows
+
+    # ------------------------------------------------------------------ free text, units, profile
+
+    def text(self, user: User, text: str, channel: str = "telegram") -> Reply:
+        """Free text: the answer to a pending prompt (unit name, checklist note) or else a question."""
+        state = self.storage.get_state(user.id) if self.storage else None
+        if state:
+            name, data = state
+            if name == "ck_note":
+                self._touch(user)
+                return self.checklists.save_note(user, data, text)
+            if name == "unit_name":
+                return self._unit_typed(user, text)
+            if name == "agency_name":
+                return self._agency_typed(user, text)
+            self.storage.clear_state(user.id)
+        if self.storage and fold(text) in BUTTON_WORDS:
+            runs = self.storage.open_runs(user.id)
+            if runs:  # "dat", "chua dat"… typed instead of pressed: show the question again with its buttons
+                reply = self.checklists.item(user, runs[-1], runs[-1]["position"], mode="send")
+                reply.parts.insert(0, ("i", self.kb.text("ck_use_buttons") + "\n\n"))
+                return reply
+        return self.ask(user, text, channel)
+
+    def cancel(self, user: User) -> Reply:
+        """/huy: drop whatever prompt is pending."""
+        if self.storage and self.storage.get_state(user.id):
+            self.storage.clear_state(user.id)
+            return Reply(buttons=self.main_menu(user)).add(self.kb.text("unit_cancelled"))
+        return Reply().add(self.kb.text("nothing_to_cancel"))
+
+    def register_unit(self, user: User) -> Reply:
+        """/donvi: ask which commune/ward (or agency) the user works for."""
+        self._touch(user)
+        if not self.storage:
+            return Reply().add(self.kb.text("error"))
+        self.storage.set_state(user.id, "unit_name")
+        province = self.province.name if self.province else "…"
+        return Reply(buttons=[[Button(self.kb.text("unit_agency_btn"), "ua")], [Button(self.kb.text("btn_cancel"), "ux")]]
+                     ).add(self.kb.text("unit_prompt", province=province))
+
+    def _unit_typed(self, user: User, text: str) -> Reply:
+        province = self.province.code if self.province else None
+        folded = fold(text)
+        for code, place in units.provinces().items():  # "xa Tan Thanh lang son" names another province
+            name = fold(place.name)
+            rest = f" {folded} ".replace(f" {name} ", " ").strip()
+            if rest != folded and len(rest.split()) >= 2:
+                province, text = code, rest
+                break
+        places = units.match_wards(text[:100], province, limit=4)
+        if not places:
+            return Reply(buttons=[[Button(self.kb.text("unit_agency_btn"), "ua")], [Button(self.kb.text("btn_cancel"), "ux")]]
+                         ).add(self.kb.text("unit_not_found", text=text.strip()[:60]))
+        rows = [[Button(short(p.label, 60), f"us:{p.code}")] for p in places]
+        rows.append([Button(self.kb.text("btn_cancel"), "ux")])
+        return Reply(buttons=rows).add(self.kb.text("unit_choose"))
+
+    def _agency_typed(self, user: User, text: str) -> Reply:
+        name = " ".join(text.split())[:120]
+        if len(name) < 3:
+            return Reply().add(self.kb.text("unit_agency_prompt"))
+        province = self.province or next(iter(units.provinces().values()))
+        unit_id = self.storage.get_or_create_unit("co-quan", name, province.code, province.name)
+        return self._unit_done(user, unit_id)
+
+    def _unit_done(self, user: User, unit_id: int) -> Reply:
+        self.storage.set_user_unit(user.id, unit_id)
+        self.storage.clear_state(user.id)
+        unit = self.storage.get_unit(unit_id)
+        label = f"{unit['name']} ({unit['province_name']})"
+        return Reply(buttons=self.main_menu(user)).add(self.kb.text("unit_saved", unit=label))
+
+    def profile(self, user: User) -> Reply:
+        """/toi: who the user is for the bot."""
+        self._touch(user)
+        if not self.storage:
+            return Reply().add(self.kb.text("error"))
+        unit = self.storage.unit_of(user.id)
+        role = self.role_of(user)
+        runs = self.storage.count_done_runs(user.id)
+        text = self.kb.text("profile", name=user.first_name or "anh/chị",
+                            unit=f"{unit['name']} ({unit['province_name']})" if unit else self.kb.text("no_unit"),
+                            role=self.kb.text(f"role_{role}"), runs=runs)
+        return Reply(buttons=[[Button(self.kb.text("btn_unit"), "ur"), Button(self.kb.text("btn_checklists"), "ch")],
+                              [Button(self.kb.text("btn_home"), "m")]]).add(text)
+
+    def role_of(self, user: User) -> str:
+        """official, inspector or admin (admins come from config.yaml)."""
+        if user.id in self.admin_ids:
+            return "admin"
+        row = self.storage.get_user(user.id) if self.storage else None
+        return (row or {}).get("role") or "official"
+
+    def checklist_home(self, user: User) -> Reply:
+        """/tudanhgia: the checklists, with 'continue' for open runs."""
+        self._touch(user)
+        return self.checklists.home(user)
 
     # ------------------------------------------------------------------ guides, forms, calendar
 
@@ -169,7 +283,7 @@ class Core:
         """Handle a button press. Unknown, stale or forged data gets the 'stale button' reply."""
         self._touch(user)
         cb = parse_callback(data)
-        handler = getattr(self, f"_press_{cb.kind}", None) if cb else None
+        handler = getattr(self, f"_press_{cb.kind}", None) if cb and (self.storage or cb.kind in STATELESS) else None
         reply = handler(user, *cb.args) if handler else None
         if reply is None:
             log.info("stale or forged callback from user %s: %r", user.id, data)
@@ -179,6 +293,54 @@ class Core:
     def stale(self) -> Reply:
         text = self.kb.text("stale_button")
         return Reply(buttons=self.main_menu(), toast=text, alert=False).add(text)
+
+    def _press_ur(self, user: User) -> Reply:
+        return self.register_unit(user)
+
+    def _press_us(self, user: User, code: str) -> Reply | None:
+        place = units.wards().get(int(code)) if code.isdigit() else None
+        if place is None or not self.storage:
+            return None
+        unit_id = self.storage.get_or_create_unit(place.kind, place.name, place.province_code, place.province_name,
+                                                  ward_code=place.code)
+        return self._unit_done(user, unit_id)
+
+    def _press_ua(self, user: User) -> Reply:
+        self.storage.set_state(user.id, "agency_name")
+        return Reply(buttons=[[Button(self.kb.text("btn_cancel"), "ux")]]).add(self.kb.text("unit_agency_prompt"))
+
+    def _press_ux(self, user: User) -> Reply:
+        return self.cancel(user)
+
+    def _press_pf(self, user: User) -> Reply:
+        return self.profile(user)
+
+    def _press_ch(self, user: User) -> Reply:
+        return self.checklists.home(user, mode="edit")
+
+    def _press_co(self, user: User, checklist_id: str) -> Reply | None:
+        return self.checklists.open(user, checklist_id)
+
+    def _press_ca(self, user: User, run_id: str, idx: str, code: str) -> Reply | None:
+        return self.checklists.answer(user, run_id, idx, code)
+
+    def _press_cg(self, user: User, run_id: str, idx: str) -> Reply | None:
+        return self.checklists.goto(user, run_id, idx)
+
+    def _press_cn(self, user: User, run_id: str, idx: str) -> Reply | None:
+        return self.checklists.ask_note(user, run_id, idx)
+
+    def _press_cp(self, user: User, run_id: str) -> Reply | None:
+        return self.checklists.pause(user, run_id)
+
+    def _press_cr(self, user: User, run_id: str) -> Reply | None:
+        return self.checklists.results(user, run_id)
+
+    def _press_cc(self, user: User, run_id: str) -> Reply | None:
+        return self.checklists.chart(user, run_id)
+
+    def _press_cd(self, user: User, run_id: str) -> Reply | None:
+        return self.checklists.report(user, run_id)
 
     def _press_gh(self, user: User) -> Reply:
         return self.guides.home(user, mode="edit")
@@ -324,4 +486,5 @@ def build_core(config: Config, *, with_storage: bool = True) -> Core:
     from bot.storage import Storage  # sqlite-utils is only imported where a database is used
 
     storage = Storage(config.database) if with_storage else None
-    return Core(kb, Searcher(kb, config.search), storage, timezone=config.timezone)
+    return Core(kb, Searcher(kb, config.search), storage, timezone=config.timezone, province=config.province,
+                admin_ids=config.admin_ids)

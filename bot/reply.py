@@ -60,6 +60,8 @@ class Callback:
 CALLBACK_ARITY = {
     "m": 0, "h": 0, "tg": 0, "g": 1, "t": 2, "e": 1, "f": 2,        # menu, help, topics, entries, feedback
     "gh": 0, "gs": 2, "gl": 1, "gf": 1, "fl": 0, "fm": 1, "cal": 0,  # guides, forms, calendar
+    "ch": 0, "co": 1, "ca": 3, "cg": 2, "cn": 2, "cp": 1, "cr": 1, "cc": 1, "cd": 1,  # checklists
+    "ur": 0, "us": 1, "ua": 0, "ux": 0, "pf": 0,                      # unit registration, profile
 }
 
 

@@ -11,15 +11,24 @@ from pathlib import Path
 import sqlite_utils
 
 SCHEMA = {
-    "users": {"id": int, "first_name": str, "username": str, "first_seen": str, "last_seen": str, "active": int},
+    "users": {"id": int, "first_name": str, "username": str, "first_seen": str, "last_seen": str, "active": int,
+              "unit_id": int, "role": str},
+    "units": {"id": int, "kind": str, "name": str, "ward_code": int, "province_code": int, "province_name": str,
+              "created": str},
+    "user_state": {"id": int, "user_id": int, "state": str, "data": str, "updated": str},
+    "runs": {"id": int, "user_id": int, "unit_id": int, "checklist_id": str, "status": str, "position": int,
+             "started": str, "finished": str, "score": float},
+    "answers": {"id": int, "run_id": int, "item_id": str, "answer": str, "note": str, "updated": str},
     "asked": {"id": int, "ts": str, "user_id": int, "channel": str, "text": str, "normalized": str,
               "outcome": str, "entry_id": str, "score": float},
     "shown": {"id": int, "ts": str, "user_id": int, "entry_id": str, "asked_id": int, "via": str},
     "feedback": {"id": int, "ts": str, "user_id": int, "shown_id": int, "entry_id": str, "vote": int},
     "guide_progress": {"id": int, "user_id": int, "guide_id": str, "step": int, "done": int, "updated": str},
 }
-INDEXES = {"asked": [["normalized"], ["outcome"]], "shown": [["user_id"]], "feedback": [["entry_id"]]}
-UNIQUE = {"guide_progress": ["user_id", "guide_id"]}
+INDEXES = {"asked": [["normalized"], ["outcome"]], "shown": [["user_id"]], "feedback": [["entry_id"]],
+           "runs": [["user_id", "checklist_id", "status"], ["unit_id"]], "users": [["unit_id"]]}
+UNIQUE = {"guide_progress": ["user_id", "guide_id"], "user_state": ["user_id"], "answers": ["run_id", "item_id"],
+          "units": ["kind", "name", "province_code"]}
 
 
 def now_iso() -> str:
@@ -81,6 +90,111 @@ class Storage:
 
     def get_user(self, user_id: int) -> dict | None:
         rows = list(self.db.query("SELECT * FROM users WHERE id = ?", [user_id]))
+        return rows[0] if rows else None
+
+    # ------------------------------------------------------------------ units
+
+    def get_or_create_unit(self, kind: str, name: str, province_code: int, province_name: str,
+                           ward_code: int | None = None) -> int:
+        """The id of a unit (a commune/ward from the official list, or an agency typed by name)."""
+        rows = list(self.db.query("SELECT id FROM units WHERE kind = ? AND name = ? AND province_code = ?",
+                                  [kind, name, province_code]))
+        if rows:
+            return rows[0]["id"]
+        return self.db["units"].insert({"kind": kind, "name": name, "ward_code": ward_code,
+                                        "province_code": province_code, "province_name": province_name,
+                                        "created": now_iso()}).last_pk
+
+    def get_unit(self, unit_id: int | None) -> dict | None:
+        if not unit_id:
+            return None
+        rows = list(self.db.query("SELECT * FROM units WHERE id = ?", [unit_id]))
+        return rows[0] if rows else None
+
+    def set_user_unit(self, user_id: int, unit_id: int) -> None:
+        """Attach a user to a unit (a unit has many users; a user one unit at a time)."""
+        self.db.execute("UPDATE users SET unit_id = ? WHERE id = ?", [unit_id, user_id])
+
+    def unit_of(self, user_id: int) -> dict | None:
+        user = self.get_user(user_id)
+        return self.get_unit(user["unit_id"]) if user else None
+
+    def unit_members(self, unit_id: int) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM users WHERE unit_id = ?", [unit_id]).fetchone()[0]
+
+    # ------------------------------------------------------------------ what a user is typing for
+
+    def set_state(self, user_id: int, state: str, data: str = "") -> None:
+        """Remember that the next text from this user answers a prompt (survives restarts)."""
+        self.db.execute(
+            "INSERT INTO user_state (user_id, state, data, updated) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(user_id) DO UPDATE SET state=excluded.state, data=excluded.data, updated=excluded.updated",
+            [user_id, state, data, now_iso()],
+        )
+
+    def get_state(self, user_id: int) -> tuple[str, str] | None:
+        rows = list(self.db.query("SELECT state, data FROM user_state WHERE user_id = ?", [user_id]))
+        return (rows[0]["state"], rows[0]["data"]) if rows and rows[0]["state"] else None
+
+    def clear_state(self, user_id: int) -> None:
+        self.db.execute("DELETE FROM user_state WHERE user_id = ?", [user_id])
+
+    # ------------------------------------------------------------------ checklist runs
+
+    def open_run(self, user_id: int, checklist_id: str) -> dict | None:
+        """The user's unfinished run of a checklist, if any (there is at most one)."""
+        rows = list(self.db.query(
+            "SELECT * FROM runs WHERE user_id = ? AND checklist_id = ? AND status = 'open' ORDER BY id DESC LIMIT 1",
+            [user_id, checklist_id]))
+        return rows[0] if rows else None
+
+    def open_runs(self, user_id: int) -> list[dict]:
+        return list(self.db.query("SELECT * FROM runs WHERE user_id = ? AND status = 'open' ORDER BY id", [user_id]))
+
+    def start_run(self, user_id: int, unit_id: int | None, checklist_id: str) -> dict:
+        """A new run, or the open one: one open run per user and checklist."""
+        existing = self.open_run(user_id, checklist_id)
+        if existing:
+            return existing
+        run_id = self.db["runs"].insert({"user_id": user_id, "unit_id": unit_id, "checklist_id": checklist_id,
+                                         "status": "open", "position": 0, "started": now_iso()}).last_pk
+        return self.get_run(run_id)
+
+    def get_run(self, run_id: int) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM runs WHERE id = ?", [run_id]))
+        return rows[0] if rows else None
+
+    def set_position(self, run_id: int, position: int) -> None:
+        self.db.execute("UPDATE runs SET position = ? WHERE id = ?", [position, run_id])
+
+    def save_answer(self, run_id: int, item_id: str, answer: str | None = None, note: str | None = None) -> None:
+        """Store an answer (dat / mot-phan / chua-dat / khong-ap-dung / bo-qua) or a note, as soon as it is given."""
+        self.db.execute(
+            "INSERT INTO answers (run_id, item_id, answer, note, updated) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(run_id, item_id) DO UPDATE SET answer=COALESCE(excluded.answer, answers.answer), "
+            "note=COALESCE(excluded.note, answers.note), updated=excluded.updated",
+            [run_id, item_id, answer, note, now_iso()],
+        )
+
+    def run_answers(self, run_id: int) -> dict[str, dict]:
+        return {r["item_id"]: r for r in self.db.query("SELECT * FROM answers WHERE run_id = ?", [run_id])}
+
+    def count_done_runs(self, user_id: int) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM runs WHERE user_id = ? AND status = 'done'", [user_id]).fetchone()[0]
+
+    def finish_run(self, run_id: int, score: float) -> None:
+        self.db.execute("UPDATE runs SET status = 'done', finished = ?, score = ? WHERE id = ?",
+                        [now_iso(), score, run_id])
+
+    def previous_run(self, unit_id: int | None, user_id: int, checklist_id: str, before_run: int) -> dict | None:
+        """The latest finished run of the same checklist by the same unit (or user, without a unit)."""
+        if unit_id:
+            sql, args = "unit_id = ?", [unit_id]
+        else:
+            sql, args = "user_id = ? AND unit_id IS NULL", [user_id]
+        rows = list(self.db.query(
+            f"SELECT * FROM runs WHERE {sql} AND checklist_id = ? AND status = 'done' AND id < ? ORDER BY id DESC LIMIT 1",
+            [*args, checklist_id, before_run]))
         return rows[0] if rows else None
 
     # ------------------------------------------------------------------ questions and answers

@@ -28,7 +28,7 @@ from handlers.render import to_html
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "chude", "huongdan", "bieumau", "lich", "help")
+COMMANDS = ("start", "chude", "huongdan", "tudanhgia", "bieumau", "lich", "toi", "donvi", "huy", "help")
 
 
 def build_application(config: Config, core: Core, *, token: str | None = None,
@@ -52,6 +52,10 @@ def build_application(config: Config, core: Core, *, token: str | None = None,
     app.add_handler(CommandHandler("huongdan", qa.guides))
     app.add_handler(CommandHandler("bieumau", qa.forms))
     app.add_handler(CommandHandler("lich", qa.calendar))
+    app.add_handler(CommandHandler("tudanhgia", qa.checklists))
+    app.add_handler(CommandHandler("toi", qa.profile))
+    app.add_handler(CommandHandler("donvi", qa.register_unit))
+    app.add_handler(CommandHandler("huy", qa.cancel))
     app.add_handler(CallbackQueryHandler(qa.button))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND, qa.unknown_command))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, qa.question))

@@ -89,8 +89,28 @@ async def calendar(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Free text is a question: answer, suggest or decline."""
-    await send(update, core_of(context).ask(user_of(update), update.effective_message.text or ""))
+    """Free text: the answer to a pending prompt (unit name, note), otherwise a question."""
+    await send(update, core_of(context).text(user_of(update), update.effective_message.text or ""))
+
+
+async def checklists(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/tudanhgia: self-assessment checklists, resuming open runs."""
+    await send(update, core_of(context).checklist_home(user_of(update)))
+
+
+async def profile(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/toi: the user's profile and unit."""
+    await send(update, core_of(context).profile(user_of(update)))
+
+
+async def register_unit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/donvi: register or change the user's unit; asks for its name next."""
+    await send(update, core_of(context).register_unit(user_of(update)))
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/huy: cancel the pending prompt."""
+    await send(update, core_of(context).cancel(user_of(update)))
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -6,6 +6,7 @@ README's test command runs them; they are never skipped).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -66,3 +67,34 @@ def test_guides_forms_and_calendar_through_emulator(emulator, config_file):
     print(result.stdout[-6000:], result.stderr[-3000:])
     assert result.returncode == 0, "scenario failed: see the transcript above"
     assert "1 passed, 0 failed" in result.stdout
+
+
+def test_checklist_wizard_through_emulator_with_several_users(emulator, config_file, kb, tmp_path):
+    """Three users at once register a unit, run a whole checklist with pause/resume, get chart and report."""
+    cl = kb.checklists["san-sang-dgnb"]
+    n = len(cl.items)
+    steps = [
+        {"command": "/start"}, {"expect": "chưa đăng ký đơn vị"},
+        {"press": "🏢 Đăng ký đơn vị"}, {"expect": "xã/phường nào"},
+        {"send": "xa Loc Binh"}, {"expect_buttons": "Xã Lộc Bình \\(Lạng Sơn\\)"},
+        {"press": "Xã Lộc Bình (Lạng Sơn)"}, {"expect": "Đã ghi nhận: anh/chị thuộc Xã Lộc Bình"},
+        {"command": "/tudanhgia"}, {"press": f"^{cl.title}"}, {"expect": f"Câu 1/{n} ▰"},
+        {"press": "✅ Đạt"}, {"expect": f"Câu 2/{n}"},
+        {"press": "❌ Chưa đạt"}, {"expect": f"Câu 3/{n}"},
+        {"press": "⏸ Tạm dừng"}, {"expect": f"Đã tạm dừng ở câu 3/{n}"},
+        {"press": "▶️ Làm tiếp"}, {"expect": f"Câu 3/{n}"},
+        {"send": "đạt"}, {"expect": "bấm một nút"},
+        {"press_data": "ca:999999:0:d"}, {"expect_toast": "không còn"},
+        {"command": "/tudanhgia"}, {"press": "^▶️ Làm tiếp"}, {"expect": f"Câu 3/{n}"},
+    ]
+    for i in range(3, n + 1):
+        steps += [{"press": "🟡 Đạt một phần" if i == 3 else "✅ Đạt"},
+                  {"expect": f"Câu {i + 1}/{n}" if i < n else "Hoàn thành"}]
+    steps += [{"expect_buttons": "📊 Biểu đồ"}, {"press": "📊 Biểu đồ"}, {"expect": "^\\[photo\\]"},
+              {"press": "📄 Báo cáo \\(\\.docx\\)"}, {"expect": "^\\[document: tu-danh-gia-san-sang-dgnb-\\d+\\.docx"}]
+    scenario = tmp_path / "checklist.json"
+    scenario.write_text(json.dumps({"user": {"first_name": "Mai"}, "steps": steps}, ensure_ascii=False), encoding="utf-8")
+    result = run_scenario(emulator, config_file, str(scenario), "--users", "3", timeout_s=180)
+    print(result.stdout[-5000:], result.stderr[-2000:])
+    assert result.returncode == 0
+    assert "3 passed, 0 failed" in result.stdout

@@ -1,0 +1,425 @@
+"""Self-assessment checklists (knowledge/checklists/*.yaml): loading, the resumable wizard, scores,
+gaps, the chart and the report.
+
+Every answer is stored the moment it is given, keyed by run and item, so a restart or a pause of
+several days loses nothing. Buttons carry the run id and item number they belong to; a button from
+an old or finished run, or from another user, is refused politely.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+from bot.knowledge import Checker, KnowledgeBase, Source, line_of, read_yaml, sources_of
+from bot.reply import Attachment, Button, Reply, User, short
+
+ANSWERS = {"d": "dat", "p": "mot-phan", "c": "chua-dat", "n": "khong-ap-dung", "s": "bo-qua"}
+POINTS = {"dat": 1.0, "mot-phan": 0.5, "chua-dat": 0.0}   # khong-ap-dung and bo-qua are left out
+MAX_WEIGHT = 3
+PROGRESS_CELLS = 10
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    section: str
+    question: str
+    why: str
+    evidence: str
+    weight: int
+    action: str
+    sources: tuple[Source, ...]
+    entries: tuple[str, ...] = ()
+    guide: str = ""
+
+
+@dataclass(frozen=True)
+class Checklist:
+    id: str
+    title: str
+    description: str
+    sections: tuple[tuple[str, str], ...]      # (section id, title)
+    items: tuple[Item, ...]
+
+    def section_title(self, section_id: str) -> str:
+        return dict(self.sections).get(section_id, section_id)
+
+
+def load_checklists(ck: Checker, kb: KnowledgeBase) -> None:
+    """Read knowledge/checklists/*.yaml into kb.checklists; check ids, weights, links."""
+    for path in sorted((kb.root / "checklists").glob("*.yaml")):
+        file = str(path.relative_to(kb.root.parent))
+        data, problems = read_yaml(path, kb.root)
+        ck.problems += problems
+        if problems:
+            continue
+        raw = data.get("checklist") if isinstance(data, dict) else None
+        if not isinstance(raw, dict):
+            ck.add(file, 1, "tệp phải có khóa 'checklist:'")
+            continue
+        cid = ck.ident(raw, file, "bảng kiểm")
+        w = f"bảng kiểm '{cid}': "
+        sections, items, seen = [], [], set()
+        for sec in ck.items(raw, "sections", file):
+            sid = ck.ident(sec, file, "phần")
+            sections.append((sid, ck.string(sec, "title", file, where=w)))
+            for it in ck.items(sec, "items", file):
+                iid = ck.ident(it, file, "câu")
+                iw = f"{w}câu '{iid}': "
+                if iid in seen:
+                    ck.add(file, it["__line__"], f"{iw}id trùng trong bảng kiểm")
+                seen.add(iid)
+                weight = it.get("weight")
+                if not isinstance(weight, int) or not 1 <= weight <= MAX_WEIGHT:
+                    ck.add(file, line_of(it, "weight"), f"{iw}weight phải là số nguyên 1–{MAX_WEIGHT}")
+                    weight = 1
+                sources = sources_of(ck, kb, it, file, iw)
+                if not sources:
+                    ck.add(file, it["__line__"], f"{iw}thiếu nguồn trích dẫn ('sources')")
+                entries = ck.strings(it, "entries", file, where=iw)
+                for e in entries:
+                    if e not in kb.entries:
+                        ck.add(file, line_of(it, "entries"), f"{iw}mục '{e}' không có trong kho hỏi–đáp")
+                guide = ck.string(it, "guide", file, required=False)
+                if guide and guide not in kb.guides:
+                    ck.add(file, line_of(it, "guide"), f"{iw}hướng dẫn '{guide}' không tồn tại")
+                items.append(Item(iid, sid, *(ck.string(it, k, file, where=iw) for k in ("question", "why", "evidence")),
+                                  weight, ck.string(it, "action", file, where=iw), sources, entries, guide))
+        if cid and path.stem != cid:
+            ck.add(file, raw["__line__"], f"{w}tên tệp phải là {cid}.yaml")
+        if not items:
+            ck.add(file, raw["__line__"], f"{w}chưa có câu nào")
+        kb.checklists[cid] = Checklist(cid, ck.string(raw, "title", file, where=w),
+                                       ck.string(raw, "description", file, where=w), tuple(sections), tuple(items))
+
+
+# ---------------------------------------------------------------------- scoring
+
+
+@dataclass
+class Result:
+    """Scores of one run: overall and per section (0–100, None when nothing counts), and the gaps."""
+
+    overall: float | None
+    sections: list[tuple[str, float | None]]
+    gaps: list[tuple[Item, str]] = field(default_factory=list)      # (item, answer), most important first
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def score(checklist: Checklist, answers: dict[str, str]) -> Result:
+    """Weighted score: Đạt 1, Đạt một phần 0.5, Chưa đạt 0; Không áp dụng and skipped items left out."""
+    def pct(items: list[Item]) -> float | None:
+        counted = [(i.weight, POINTS[answers[i.id]]) for i in items if answers.get(i.id) in POINTS]
+        total = sum(w for w, _ in counted)
+        return round(100 * sum(w * p for w, p in counted) / total, 1) if total else None
+
+    sections = [(title, pct([i for i in checklist.items if i.section == sid])) for sid, title in checklist.sections]
+    order = {"chua-dat": 0, "mot-phan": 1, "bo-qua": 2, None: 2}
+    gaps = [(i, answers.get(i.id) or "bo-qua") for i in checklist.items
+            if answers.get(i.id) in ("chua-dat", "mot-phan", "bo-qua", None)]
+    gaps.sort(key=lambda g: (-g[0].weight, order[g[1]]))
+    counts = {code: sum(1 for i in checklist.items if (answers.get(i.id) or "bo-qua") == code) for code in ANSWERS.values()}
+    return Result(pct(list(checklist.items)), sections, gaps, counts)
+
+
+def progress_bar(done: int, total: int) -> str:
+    filled = round(PROGRESS_CELLS * done / total) if total else 0
+    return "▰" * filled + "▱" * (PROGRESS_CELLS - filled)
+
+
+def chart_png(kb: KnowledgeBase, checklist: Checklist, result: Result) -> bytes:
+    """A horizontal bar chart of the score per section (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [short(t, 34) for t, _ in result.sections]
+    values = [v or 0 for _, v in result.sections]
+    colors = ["#2e7d32" if v >= 80 else "#f9a825" if v >= 50 else "#c62828" for v in values]
+    fig, ax = plt.subplots(figsize=(7, 0.55 * len(labels) + 1.4), dpi=110)
+    bars = ax.barh(labels[::-1], values[::-1], color=colors[::-1])
+    for bar, (_, v) in zip(bars, result.sections[::-1]):
+        ax.text(bar.get_width() + 1, bar.get_y() + bar.get_height() / 2,
+                kb.text("ck_na_short") if v is None else f"{v:.0f}", va="center", fontsize=9)
+    ax.set_xlim(0, 105)
+    ax.set_xlabel(kb.text("ck_chart_x"))
+    overall = "—" if result.overall is None else f"{result.overall:.0f}"
+    ax.set_title(kb.text("ck_chart_title", title=checklist.title, score=overall), fontsize=10)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def report_docx(kb: KnowledgeBase, checklist: Checklist, run: dict, answers: dict[str, dict], result: Result,
+                unit_name: str, user_name: str, previous: float | None) -> bytes:
+    """The run as a Word report: scores, chart, every answer with its note, and the gaps with actions."""
+    from docx import Document
+    from docx.shared import Cm, Pt
+
+    doc = Document()
+    doc.styles["Normal"].font.name = "Times New Roman"
+    doc.styles["Normal"].font.size = Pt(12)
+    doc.add_heading(kb.text("ck_report_title", title=checklist.title), level=1)
+    doc.add_paragraph(kb.text("ck_report_meta", unit=unit_name or kb.text("ck_no_unit"), user=user_name,
+                              date=(run.get("finished") or run.get("started") or "")[:10], run=run["id"]))
+    overall = "—" if result.overall is None else f"{result.overall:.0f}/100"
+    doc.add_paragraph(kb.text("ck_report_score", score=overall))
+    if previous is not None and result.overall is not None:
+        doc.add_paragraph(compare_text(kb, result.overall, previous))
+    table = doc.add_table(rows=1, cols=2)
+    table.style = "Table Grid"
+    table.rows[0].cells[0].text, table.rows[0].cells[1].text = kb.text("ck_col_section"), kb.text("ck_col_score")
+    for title, value in result.sections:
+        row = table.add_row().cells
+        row[0].text, row[1].text = title, kb.text("ck_na_short") if value is None else f"{value:.0f}"
+    doc.add_picture(io.BytesIO(chart_png(kb, checklist, result)), width=Cm(15))
+    doc.add_heading(kb.text("ck_report_gaps"), level=2)
+    if not result.gaps:
+        doc.add_paragraph(kb.text("ck_no_gaps"))
+    for item, ans in result.gaps:
+        p = doc.add_paragraph(style="List Number")
+        p.add_run(f"{item.question} ").bold = True
+        p.add_run(f"[{kb.text('ck_ans_' + ans)}; {kb.text('ck_weight', weight=item.weight)}] ")
+        p.add_run(kb.text("ck_action") + ": " + item.action)
+    doc.add_heading(kb.text("ck_report_answers"), level=2)
+    table = doc.add_table(rows=1, cols=3)
+    table.style = "Table Grid"
+    for cell, key in zip(table.rows[0].cells, ("ck_col_item", "ck_col_answer", "ck_col_note")):
+        cell.text = kb.text(key)
+    for item in checklist.items:
+        a = answers.get(item.id) or {}
+        row = table.add_row().cells
+        row[0].text = item.question
+        row[1].text = kb.text("ck_ans_" + (a.get("answer") or "bo-qua"))
+        row[2].text = a.get("note") or ""
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def compare_text(kb: KnowledgeBase, now: float, before: float) -> str:
+    """'tăng 12 điểm so với lần trước' / 'giảm …' / 'bằng lần trước'."""
+    diff = round(now - before)
+    if diff > 0:
+        return kb.text("ck_compare_up", diff=diff, before=round(before))
+    if diff < 0:
+        return kb.text("ck_compare_down", diff=-diff, before=round(before))
+    return kb.text("ck_compare_same", before=round(before))
+
+
+# ---------------------------------------------------------------------- the wizard
+
+
+class ChecklistScreens:
+    """The self-assessment part of the conversation (callback kinds ch, co, ca, cg, cn, cp, cr, cc, cd)."""
+
+    def __init__(self, kb: KnowledgeBase, storage):
+        self.kb = kb
+        self.storage = storage
+
+    def home(self, user: User, mode: str = "send") -> Reply:
+        rows = []
+        for run in self.storage.open_runs(user.id):
+            cl = self.kb.checklists.get(run["checklist_id"])
+            if cl:
+                rows.append([Button(short(self.kb.text("ck_continue", title=cl.title, n=run["position"] + 1,
+                                                       total=len(cl.items)), 60), f"co:{cl.id}")])
+        for cl in self.kb.checklists.values():
+            rows.append([Button(short(f"{cl.title} ({len(cl.items)})", 60), f"co:{cl.id}")])
+        rows.append([Button(self.kb.text("btn_home"), "m")])
+        text = self.kb.text("ck_intro")
+        if not self.storage.unit_of(user.id):
+            text += "\n\n" + self.kb.text("ck_no_unit_hint")
+        return Reply(buttons=rows, mode=mode).add(text)
+
+    def open(self, user: User, checklist_id: str) -> Reply | None:
+        cl = self.kb.checklists.get(checklist_id)
+        if not cl:
+            return None
+        unit = self.storage.unit_of(user.id)
+        run = self.storage.start_run(user.id, unit["id"] if unit else None, cl.id)
+        return self.item(user, run, run["position"], mode="edit")
+
+    def _run(self, user: User, run_id: str, *, open_only: bool = True) -> dict | None:
+        if not run_id.isdigit():
+            return None
+        run = self.storage.get_run(int(run_id))
+        if not run or run["user_id"] != user.id or run["checklist_id"] not in self.kb.checklists:
+            return None
+        if open_only and run["status"] != "open":
+            return None
+        return run
+
+    def item(self, user: User, run: dict, idx: int, mode: str = "edit") -> Reply:
+        cl = self.kb.checklists[run["checklist_id"]]
+        idx = max(0, min(idx, len(cl.items) - 1))
+        self.storage.set_position(run["id"], idx)
+        it = cl.items[idx]
+        saved = self.storage.run_answers(run["id"]).get(it.id) or {}
+        r = Reply(mode=mode)
+        r.add(f"📋 {cl.title}\n", "b")
+        r.add(f"{self.kb.text('ck_header', n=idx + 1, total=len(cl.items))} {progress_bar(idx + 1, len(cl.items))}\n")
+        r.add(cl.section_title(it.section) + "\n\n", "i")
+        r.add(it.question, "b").add("\n\n")
+        r.add(f"{self.kb.text('ck_why')}: ", "b").add(it.why + "\n")
+        r.add(f"{self.kb.text('ck_evidence')}: ", "b").add(it.evidence)
+        if saved.get("answer"):
+            r.add("\n\n" + self.kb.text("ck_current", answer=self.kb.text("ck_ans_" + saved["answer"])), "i")
+        if saved.get("note"):
+            r.add("\n" + self.kb.text("ck_current_note", note=saved["note"]), "i")
+        rid = run["id"]
+        r.buttons = [
+            [Button(self.kb.text("ck_btn_d"), f"ca:{rid}:{idx}:d"), Button(self.kb.text("ck_btn_p"), f"ca:{rid}:{idx}:p")],
+            [Button(self.kb.text("ck_btn_c"), f"ca:{rid}:{idx}:c"), Button(self.kb.text("ck_btn_n"), f"ca:{rid}:{idx}:n")],
+            [Button(self.kb.text("btn_back"), f"cg:{rid}:{max(idx - 1, 0)}"), Button(self.kb.text("ck_btn_skip"), f"ca:{rid}:{idx}:s"),
+             Button(self.kb.text("ck_btn_note"), f"cn:{rid}:{idx}")],
+            [Button(self.kb.text("ck_btn_pause"), f"cp:{rid}")],
+        ]
+        return r
+
+    def answer(self, user: User, run_id: str, idx: str, code: str) -> Reply | None:
+        run = self._run(user, run_id)
+        if run is None:
+            return self._closed(user, run_id)
+        cl = self.kb.checklists[run["checklist_id"]]
+        if not idx.isdigit() or int(idx) >= len(cl.items) or code not in ANSWERS:
+            return None
+        i = int(idx)
+        self.storage.save_answer(run["id"], cl.items[i].id, ANSWERS[code])
+        if i + 1 >= len(cl.items):
+            return self.finish(user, run)
+        reply = self.item(user, run, i + 1)
+        reply.toast = self.kb.text("ck_saved")
+        return reply
+
+    def goto(self, user: User, run_id: str, idx: str) -> Reply | None:
+        run = self._run(user, run_id)
+        if run is None:
+            return self._closed(user, run_id)
+        if not idx.isdigit() or int(idx) >= len(self.kb.checklists[run["checklist_id"]].items):
+            return None
+        return self.item(user, run, int(idx))
+
+    def ask_note(self, user: User, run_id: str, idx: str) -> Reply | None:
+        run = self._run(user, run_id)
+        if run is None:
+            return self._closed(user, run_id)
+        if not idx.isdigit() or int(idx) >= len(self.kb.checklists[run["checklist_id"]].items):
+            return None
+        self.storage.set_state(user.id, "ck_note", f"{run['id']}:{idx}")
+        return Reply(mode="send").add(self.kb.text("ck_note_prompt", n=int(idx) + 1))
+
+    def save_note(self, user: User, data: str, text: str) -> Reply:
+        """The user's text after 'Ghi chú': store it on the item, then show the item again."""
+        self.storage.clear_state(user.id)
+        run_id, _, idx = data.partition(":")
+        run = self._run(user, run_id)
+        if run is None or not idx.isdigit():
+            return self.stale_run()
+        cl = self.kb.checklists[run["checklist_id"]]
+        i = min(int(idx), len(cl.items) - 1)
+        self.storage.save_answer(run["id"], cl.items[i].id, note=text.strip()[:500])
+        reply = self.item(user, run, i, mode="send")
+        reply.parts.insert(0, ("i", self.kb.text("ck_note_saved") + "\n\n"))
+        return reply
+
+    def pause(self, user: User, run_id: str) -> Reply | None:
+        run = self._run(user, run_id)
+        if run is None:
+            return self._closed(user, run_id)
+        cl = self.kb.checklists[run["checklist_id"]]
+        return Reply(mode="edit", buttons=[[Button(self.kb.text("ck_btn_resume"), f"co:{cl.id}")],
+                                           [Button(self.kb.text("btn_home"), "m")]]).add(
+            self.kb.text("ck_paused", n=run["position"] + 1, total=len(cl.items)))
+
+    def finish(self, user: User, run: dict) -> Reply:
+        cl = self.kb.checklists[run["checklist_id"]]
+        result = self.result_of(run)
+        self.storage.finish_run(run["id"], result.overall if result.overall is not None else 0.0)
+        return self.results(user, str(run["id"]), mode="edit")
+
+    def result_of(self, run: dict) -> Result:
+        cl = self.kb.checklists[run["checklist_id"]]
+        answers = {k: v["answer"] for k, v in self.storage.run_answers(run["id"]).items()}
+        return score(cl, answers)
+
+    def results(self, user: User, run_id: str, mode: str = "send") -> Reply | None:
+        run = self._run(user, run_id, open_only=False)
+        if run is None or run["status"] != "done":
+            return None
+        cl = self.kb.checklists[run["checklist_id"]]
+        result = self.result_of(run)
+        r = Reply(mode=mode)
+        overall = "—" if result.overall is None else f"{result.overall:.0f}"
+        r.add(self.kb.text("ck_done_title", title=cl.title) + "\n", "b")
+        r.add(self.kb.text("ck_done_score", score=overall))
+        prev = self.storage.previous_run(run["unit_id"], user.id, cl.id, run["id"])
+        if prev and prev["score"] is not None and result.overall is not None:
+            r.add(" — " + compare_text(self.kb, result.overall, prev["score"]))
+        r.add("\n\n")
+        for title, value in result.sections:
+            r.add(f"• {title}: {self.kb.text('ck_na_short') if value is None else f'{value:.0f}'}\n")
+        gaps = result.gaps[:5]
+        if gaps:
+            r.add("\n" + self.kb.text("ck_gaps_title", n=len(result.gaps)) + "\n", "b")
+            for n, (item, ans) in enumerate(gaps, 1):
+                r.add(f"{n}. {short(item.question, 110)} ", "b")
+                r.add(f"({self.kb.text('ck_ans_' + ans)})\n→ {short(item.action, 220)}\n")
+        else:
+            r.add(self.kb.text("ck_no_gaps"))
+        rows = [[Button(self.kb.text("ck_btn_chart"), f"cc:{run['id']}"), Button(self.kb.text("ck_btn_report"), f"cd:{run['id']}")]]
+        links = []
+        for item, _ in gaps:
+            for e in item.entries[:1]:
+                if e in self.kb.entries and e not in links:
+                    links.append(e)
+        rows += [[Button("🔗 " + short(self.kb.entries[e].title), f"e:{e}")] for e in links[:3]]
+        guide = next((i.guide for i, _ in gaps if i.guide in self.kb.guides), "")
+        if guide:
+            rows.append([Button(short(self.kb.text("guide_button", title=self.kb.guides[guide].title), 60), f"gs:{guide}:0")])
+        rows.append([Button(self.kb.text("btn_checklists"), "ch"), Button(self.kb.text("btn_home"), "m")])
+        r.buttons = rows
+        return r
+
+    def chart(self, user: User, run_id: str) -> Reply | None:
+        run = self._run(user, run_id, open_only=False)
+        if run is None or run["status"] != "done":
+            return None
+        cl = self.kb.checklists[run["checklist_id"]]
+        png = chart_png(self.kb, cl, self.result_of(run))
+        caption = self.kb.text("ck_chart_caption", title=cl.title)
+        return Reply(attachment=Attachment(f"bieu-do-{run['id']}.png", png, caption, kind="photo")).add(caption)
+
+    def report(self, user: User, run_id: str) -> Reply | None:
+        run = self._run(user, run_id, open_only=False)
+        if run is None or run["status"] != "done":
+            return None
+        data, name = self.report_bytes(run, user.first_name)
+        caption = self.kb.text("ck_report_caption")
+        return Reply(attachment=Attachment(name, data, caption)).add(caption)
+
+    def report_bytes(self, run: dict, user_name: str = "") -> tuple[bytes, str]:
+        """The .docx report of a finished run and its file name (also used by the CLI)."""
+        cl = self.kb.checklists[run["checklist_id"]]
+        unit = self.storage.get_unit(run["unit_id"])
+        prev = self.storage.previous_run(run["unit_id"], run["user_id"], cl.id, run["id"])
+        data = report_docx(self.kb, cl, run, self.storage.run_answers(run["id"]), self.result_of(run),
+                           unit["name"] if unit else "", user_name, prev["score"] if prev else None)
+        return data, f"tu-danh-gia-{cl.id}-{run['id']}.docx"
+
+    def stale_run(self) -> Reply:
+        return Reply(buttons=[[Button(self.kb.text("btn_checklists"), "ch")]]).add(self.kb.text("ck_run_closed"))
+
+    def _closed(self, user: User, run_id: str) -> Reply | None:
+        """A button from a finished run of this user gets a specific message; anything else is stale."""
+        if run_id.isdigit():
+            run = self.storage.get_run(int(run_id))
+            if run and run["user_id"] == user.id and run["status"] == "done":
+                reply = self.stale_run()
+                reply.toast = self.kb.text("ck_run_closed")
+                return reply
+        return None

@@ -1,0 +1,221 @@
+"""Units and self-assessment checklists: the wizard through the real Application, restarts, scores, reports."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from docx import Document
+
+from bot import units
+from bot.checklists import score
+from bot.dialog import Core, User
+from bot.storage import Storage
+from handlers.app import build_application
+from tests.telegram_offline import OfflineBotAPI, UpdateFactory
+
+
+@pytest.mark.parametrize("typed, expected", [("xa Loc Binh", "Xã Lộc Bình"), ("p. Tam Thanh", "Phường Tam Thanh"),
+                                             ("Xã Lộc Bìnhh", "Xã Lộc Bình"), ("phuong hoan kiem", "Phường Hoàn Kiếm")])
+def test_unit_names_typed_loosely_are_found(typed, expected):
+    lang_son = units.find_province("lang son")
+    assert units.match_wards(typed, lang_son.code)[0].name == expected
+
+
+def test_official_post_2025_list():
+    assert len(units.provinces()) == 34
+    assert len(units.wards()) == 3321
+
+
+def test_checklists_meet_the_minimum_sizes(kb):
+    sizes = {cid: len(c.items) for cid, c in kb.checklists.items()}
+    assert sizes["kiem-tra-tinh"] >= 20 and sizes["tieu-chuan"] >= 40
+    assert sizes["san-sang-dgnb"] >= 10 and sizes["san-sang-xxld"] >= 10
+    for c in kb.checklists.values():
+        for i in c.items:
+            assert i.question and i.why and i.evidence and i.action and i.sources and 1 <= i.weight <= 3
+
+
+def test_score_leaves_out_not_applicable_and_weights_items(kb):
+    cl = kb.checklists["san-sang-xxld"]
+    items = cl.items
+    answers = {items[0].id: "dat", items[1].id: "chua-dat", items[2].id: "khong-ap-dung", items[3].id: "mot-phan"}
+    r = score(cl, answers)
+    w = [i.weight for i in items[:4]]
+    expected = round(100 * (w[0] * 1 + w[3] * 0.5) / (w[0] + w[1] + w[3]), 1)
+    assert r.overall == expected
+    gap_ids = [i.id for i, _ in r.gaps]
+    assert items[1].id in gap_ids and items[2].id not in gap_ids and items[0].id not in gap_ids
+    assert [i.weight for i, _ in r.gaps] == sorted((i.weight for i, _ in r.gaps), reverse=True)
+
+
+def _last_message(api):
+    return api.messages[max(api.messages)]
+
+
+@pytest.fixture
+async def bot(config, kb, searcher):
+    apps = []
+
+    async def start(storage_path=None):
+        api = OfflineBotAPI()
+        core = Core(kb, searcher, Storage(config.database), province="Lạng Sơn")
+        app = build_application(config, core, token="1:A", request=api)
+        await app.initialize()
+        apps.append(app)
+        return app, api, core
+
+    yield start
+    for app in apps:
+        await app.shutdown()
+
+
+async def test_register_unit_by_typing_its_name(bot):
+    app, api, core = await bot()
+    make = UpdateFactory(app.bot, user_id=501)
+    await app.process_update(make.text("/start"))
+    assert "chưa đăng ký đơn vị" in api.last_text()
+    await app.process_update(make.text("/donvi"))
+    await app.process_update(make.text("xa loc binh"))
+    label, data = api.last_buttons()[0]
+    assert label == "Xã Lộc Bình (Lạng Sơn)"
+    await app.process_update(make.press(data, _last_message(api)))
+    assert "Xã Lộc Bình (Lạng Sơn)" in api.last_text()
+    assert core.storage.unit_of(501)["name"] == "Xã Lộc Bình"
+    await app.process_update(make.text("/toi"))
+    assert "Đơn vị: Xã Lộc Bình (Lạng Sơn)" in api.last_text()
+    await app.process_update(make.text("đánh giá nội bộ là gì"))
+    assert "Nguồn:" in api.last_text(), "after registering, text is a question again"
+
+
+async def test_agency_registration_and_cancel(bot):
+    app, api, core = await bot()
+    make = UpdateFactory(app.bot, user_id=502)
+    await app.process_update(make.text("/donvi"))
+    await app.process_update(make.press("ua", _last_message(api)))
+    await app.process_update(make.text("Sở Nội vụ tỉnh Lạng Sơn"))
+    assert core.storage.unit_of(502)["kind"] == "co-quan"
+    await app.process_update(make.text("/donvi"))
+    await app.process_update(make.text("/huy"))
+    assert core.storage.get_state(502) is None
+
+
+async def test_wizard_resumes_after_restart_and_finishes_with_scores(bot, kb):
+    app, api, core = await bot()
+    make = UpdateFactory(app.bot, user_id=600)
+    cl = kb.checklists["san-sang-xxld"]
+    await app.process_update(make.text("/tudanhgia"))
+    await app.process_update(make.press(f"co:{cl.id}", _last_message(api)))
+    assert f"Câu 1/{len(cl.items)}" in api.last_text() and api.calls[-1][0] == "editMessageText"
+    run_id = core.storage.open_run(600, cl.id)["id"]
+    msg = _last_message(api)
+    for i, code in enumerate("dpc"):
+        await app.process_update(make.press(f"ca:{run_id}:{i}:{code}", api.messages[(msg["chat"]["id"], msg["message_id"])]))
+    assert f"Câu 4/{len(cl.items)}" in api.last_text()
+    old_message = api.messages[(msg["chat"]["id"], msg["message_id"])]
+    await app.shutdown()
+
+    app2, api2, core2 = await bot()          # a new Application on the same SQLite file
+    make2 = UpdateFactory(app2.bot, user_id=600)
+    await app2.process_update(make2.text("/tudanhgia"))
+    label, data = api2.last_buttons()[0]
+    assert label.startswith(f"▶️ Làm tiếp: {cl.title} (câu 4/")
+    await app2.process_update(make2.press(data, _last_message(api2)))
+    assert f"Câu 4/{len(cl.items)}" in api2.last_text()
+    # answer the rest with "Không áp dụng" for one and "Đạt" for the others, from the pre-restart message
+    for i in range(3, len(cl.items)):
+        await app2.process_update(make2.press(f"ca:{run_id}:{i}:{'n' if i == 3 else 'd'}", old_message))
+    text = api2.last_text()
+    assert "Hoàn thành" in text and "Điểm chung:" in text
+    result = core2.checklists.result_of(core2.storage.get_run(run_id))
+    assert f"Điểm chung: {result.overall:.0f}/100" in text
+    assert core2.storage.get_run(run_id)["status"] == "done"
+    # a button from the finished run is refused politely
+    await app2.process_update(make2.press(f"ca:{run_id}:2:d", old_message))
+    assert "đã kết thúc" in api2.sent("answerCallbackQuery")[-1]["text"]
+
+
+async def test_text_instead_of_button_and_note(bot, kb):
+    app, api, core = await bot()
+    make = UpdateFactory(app.bot, user_id=601)
+    cl = kb.checklists["kiem-tra-tinh"]
+    await app.process_update(make.text("/tudanhgia"))
+    await app.process_update(make.press(f"co:{cl.id}", _last_message(api)))
+    run_id = core.storage.open_run(601, cl.id)["id"]
+    await app.process_update(make.text("đạt"))
+    assert "bấm một nút" in api.last_text() and "Câu 1/" in api.last_text()
+    await app.process_update(make.press(f"cn:{run_id}:0", _last_message(api)))
+    await app.process_update(make.text("đã có quyết định số 12 nhưng chưa kiện toàn"))
+    assert "Đã lưu ghi chú" in api.last_text() and "quyết định số 12" in api.last_text()
+    assert core.storage.run_answers(run_id)[cl.items[0].id]["note"].startswith("đã có quyết định số 12")
+
+
+@pytest.mark.parametrize("data", ["ca:999999:0:d", "ca:abc:0:d", "ca:{run}:0:z", "ca:{run}:999:d", "cg:{run}:x", "cd:{run}"])
+async def test_forged_checklist_buttons_are_refused(bot, kb, data):
+    app, api, core = await bot()
+    make = UpdateFactory(app.bot, user_id=602)
+    run = core.storage.start_run(602, None, "san-sang-dgnb")
+    await app.process_update(make.text("/start"))
+    await app.process_update(make.press(data.format(run=run["id"]), _last_message(api)))
+    assert "không còn" in api.sent("answerCallbackQuery")[-1]["text"]
+
+
+async def test_another_users_run_is_refused(bot):
+    app, api, core = await bot()
+    run = core.storage.start_run(700, None, "san-sang-dgnb")
+    intruder = UpdateFactory(app.bot, user_id=701)
+    await app.process_update(intruder.text("/start"))
+    await app.process_update(intruder.press(f"ca:{run['id']}:0:d", _last_message(api)))
+    assert core.storage.run_answers(run["id"]) == {}
+
+
+def _finish(core, user_id, checklist_id, codes):
+    run = core.storage.start_run(user_id, core.storage.unit_of(user_id)["id"] if core.storage.unit_of(user_id) else None,
+                                 checklist_id)
+    reply = None
+    for i, code in enumerate(codes):
+        reply = core.press(User(user_id, "Lan"), f"ca:{run['id']}:{i}:{code}")
+    return run["id"], reply
+
+
+def test_results_compare_with_the_units_previous_run(core, kb):
+    core.storage.touch_user(800, "Lan")
+    unit_id = core.storage.get_or_create_unit("xã", "Xã Lộc Bình", 20, "Lạng Sơn", 6529)
+    core.storage.set_user_unit(800, unit_id)
+    n = len(kb.checklists["san-sang-dgnb"].items)
+    _finish(core, 800, "san-sang-dgnb", "c" * n)
+    core.storage.touch_user(801, "Hùng")
+    core.storage.set_user_unit(801, unit_id)  # a colleague in the same unit
+    run_id, reply = _finish(core, 801, "san-sang-dgnb", "d" * (n // 2) + "c" * (n - n // 2))
+    assert "tăng" in reply.text and "so với lần trước (0)" in reply.text
+    assert core.storage.get_run(run_id)["unit_id"] == unit_id
+
+
+def test_chart_and_report_of_a_finished_run(core, kb):
+    core.storage.touch_user(900, "Lan")
+    n = len(kb.checklists["san-sang-xxld"].items)
+    run_id, _ = _finish(core, 900, "san-sang-xxld", "dcpn" + "d" * (n - 4))
+    core.storage.save_answer(run_id, kb.checklists["san-sang-xxld"].items[1].id, note="chưa có biên bản năm nay")
+    chart = core.press(User(900, "Lan"), f"cc:{run_id}")
+    assert chart.attachment.kind == "photo" and chart.attachment.data[:8] == b"\x89PNG\r\n\x1a\n"
+    report = core.press(User(900, "Lan"), f"cd:{run_id}")
+    doc = Document(io.BytesIO(report.attachment.data))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "Báo cáo tự đánh giá" in text and "Nội dung cần khắc phục" in text
+    assert kb.checklists["san-sang-xxld"].items[1].question in text
+    all_cells = "\n".join(c.text for t in doc.tables for r in t.rows for c in r.cells)
+    assert "chưa có biên bản năm nay" in all_cells and "Không áp dụng" in all_cells
+    assert any(n.startswith("word/media/") for n in zipfile.ZipFile(io.BytesIO(report.attachment.data)).namelist())
+
+
+def test_checklist_report_command(core, kb, config_file, tmp_path):
+    from bot.cli import main
+
+    core.storage.touch_user(901, "Lan")
+    n = len(kb.checklists["san-sang-dgnb"].items)
+    run_id, _ = _finish(core, 901, "san-sang-dgnb", "d" * n)
+    out = tmp_path / "r.docx"
+    assert main(["checklist", "report", str(run_id), "--out", str(out), "--config", str(config_file)]) == 0
+    assert "Sẵn sàng đánh giá nội bộ" in "\n".join(p.text for p in Document(str(out)).paragraphs)
+    assert main(["checklist", "report", "424242", "--config", str(config_file)]) == 1
