@@ -22,7 +22,7 @@ async def test_start_shows_welcome_and_menu(tg):
     app, api, make = tg
     await app.process_update(make.text("/start"))
     assert api.last_text().startswith("Xin chào Lan!")
-    assert [d for _, d in api.last_buttons()] == ["tg", "gh", "fl", "cal", "h"]
+    assert [d for _, d in api.last_buttons()] == ["tg", "gh", "ch", "fl", "cal", "h", "ur"]
 
 
 async def test_commands_registered_with_vietnamese_descriptions(tg):
@@ -30,7 +30,7 @@ async def test_commands_registered_with_vietnamese_descriptions(tg):
     await app.post_init(app)
     (params,) = api.sent("setMyCommands")
     names = {c["command"]: c["description"] for c in params["commands"]}
-    assert set(names) == {"start", "help", "chude", "huongdan", "bieumau", "lich"}
+    assert set(names) == {"start", "help", "chude", "huongdan", "tudanhgia", "bieumau", "lich", "toi", "donvi", "huy"}
     assert "chủ đề" in names["chude"]
 
 
