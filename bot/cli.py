@@ -35,8 +35,13 @@ def _out(text: str = "", stream=None) -> None:
 
 
 def render_plain(reply, numbered: bool = False) -> str:
-    """A Reply as terminal text; buttons as numbered choices when ``numbered``."""
-    lines = [reply.text]
+    """A Reply as terminal text; buttons as numbered choices when ``numbered``; a quiz poll as its options."""
+    from bot.reply import Button
+
+    if reply.poll is not None:  # the terminal has no polls: the options become buttons
+        p = reply.poll
+        reply.buttons = [[Button(o, f"qa:{p.session_id}:{p.index}:{i}")] for i, o in enumerate(p.options)]
+    lines = [reply.text + ("\n\n" + reply.poll.question if reply.poll is not None else "")]
     if numbered and reply.buttons:
         n = 0
         lines.append("")
@@ -132,6 +137,12 @@ def cmd_chat(args: argparse.Namespace, stdin=None, stdout=None) -> int:
             reply = core.register_unit(user)
         elif line == "/huy":
             reply = core.cancel(user)
+        elif line == "/quiz":
+            reply = core.quiz_home(user)
+        elif line == "/bangxephang":
+            reply = core.leaderboard(user)
+        elif line == "/hangngay":
+            reply = core.daily_menu(user)
         elif line.startswith("/"):
             reply = core.unknown_command(user, line.split()[0])
         else:
@@ -194,7 +205,8 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
     _out(f"OK: {len(kb.entries)} mục, {len(kb.topics)} chủ đề, {len(kb.glossary)} thuật ngữ, "
          f"{len(kb.documents)} tài liệu nguồn, {len(kb.guides)} hướng dẫn, {len(kb.forms)} biểu mẫu, "
          f"{len(kb.calendar)} mốc lịch, {len(kb.checklists)} bảng kiểm "
-         f"({sum(len(c.items) for c in kb.checklists.values())} câu), {len(kb.out_of_scope)} nhóm ngoài phạm vi")
+         f"({sum(len(c.items) for c in kb.checklists.values())} câu), {len(kb.quizzes)} câu trắc nghiệm, "
+         f"{len(kb.out_of_scope)} nhóm ngoài phạm vi")
     return 0
 
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from bot import forms, knowledge, yearly
 from bot import units
 from bot.checklists import ChecklistScreens
+from bot.quizzes import QuizScreens
 from bot.guides import GuideScreens, guides_for_entry
 from bot.config import Config
 from bot.knowledge import Entry, KnowledgeBase
@@ -48,6 +49,8 @@ class Core:
         self._today = today          # tests pass a fixed date; None = the real clock
         self.guides = GuideScreens(kb, storage)
         self.checklists = ChecklistScreens(kb, storage)
+        self.quizzes = QuizScreens(kb, storage, self.today)
+        self.scheduler = None        # set by a front-end that can run timed jobs (Telegram's JobQueue)
         self.province = units.find_province(province) if province else None
         self.admin_ids = frozenset(admin_ids)
 
@@ -87,8 +90,9 @@ class Core:
     def main_menu(self, user: User | None = None) -> list[list[Button]]:
         rows = [
             [Button(self.kb.text("btn_topics"), "tg"), Button(self.kb.text("btn_guides"), "gh")],
-            [Button(self.kb.text("btn_checklists"), "ch"), Button(self.kb.text("btn_forms"), "fl")],
-            [Button(self.kb.text("btn_calendar"), "cal"), Button(self.kb.text("btn_help"), "h")],
+            [Button(self.kb.text("btn_checklists"), "ch"), Button(self.kb.text("btn_quiz"), "qh")],
+            [Button(self.kb.text("btn_forms"), "fl"), Button(self.kb.text("btn_calendar"), "cal")],
+            [Button(self.kb.text("btn_help"), "h")],
         ]
         if user is not None and self.storage:
             registered = self.storage.unit_of(user.id)
@@ -341,6 +345,68 @@ class Core:
 
     def _press_cd(self, user: User, run_id: str) -> Reply | None:
         return self.checklists.report(user, run_id)
+
+    # ------------------------------------------------------------------ quizzes
+
+    def quiz_home(self, user: User) -> Reply:
+        """/quiz: choose a topic and a length."""
+        self._touch(user)
+        return self.quizzes.home(user)
+
+    def leaderboard(self, user: User, mode: str = "send") -> Reply:
+        """/bangxephang: units and colleagues; inspectors and admins see every province."""
+        self._touch(user)
+        return self.quizzes.leaderboard(user, see_all=self.role_of(user) in ("inspector", "admin"), mode=mode)
+
+    def poll_answer(self, user: User, poll_id: str, option_ids: list[int]) -> Reply | None:
+        """A vote on a native quiz poll; None for polls we do not know (nothing to say)."""
+        target = self.storage.poll_target(poll_id) if self.storage else None
+        if target is None or not option_ids:
+            return None
+        self._touch(user)
+        return self.quizzes.answer(user, target["session_id"], target["idx"], option_ids[0])
+
+    def daily_menu(self, user: User) -> Reply:
+        """/hangngay: pick the time of the daily question, or switch it off."""
+        self._touch(user)
+        times = ["07:00", "11:30", "16:30", "20:00"]
+        rows = [[Button(t, f"qd:{t.replace(':', '')}") for t in times], [Button(self.kb.text("daily_btn_off"), "qd:off")]]
+        return Reply(buttons=rows).add(self.kb.text("daily_prompt"))
+
+    def daily_question(self, user: User) -> Reply | None:
+        """The one-question quiz sent by the daily job (due reviews first)."""
+        return self.quizzes.start(user, "mix", "5", single=True) if self.kb.quizzes else None
+
+    def _press_qh(self, user: User) -> Reply:
+        return self.quizzes.home(user, mode="edit")
+
+    def _press_qt(self, user: User, topic: str) -> Reply | None:
+        return self.quizzes.choose_length(user, topic)
+
+    def _press_ql(self, user: User, topic: str, length: str) -> Reply | None:
+        return self.quizzes.start(user, topic, length)
+
+    def _press_qa(self, user: User, session_id: str, idx: str, option: str) -> Reply | None:
+        if not (session_id.isdigit() and idx.isdigit() and option.isdigit()):
+            return None
+        return self.quizzes.answer(user, int(session_id), int(idx), int(option))
+
+    def _press_qb(self, user: User) -> Reply:
+        return self.leaderboard(user, mode="edit")
+
+    def _press_qd(self, user: User, value: str) -> Reply | None:
+        if value == "off":
+            self.storage.set_daily(user.id, None)
+            if self.scheduler:
+                self.scheduler.daily(user.id, None)
+            return Reply(mode="edit").add(self.kb.text("daily_off"))
+        if len(value) != 4 or not value.isdigit() or int(value[:2]) > 23 or int(value[2:]) > 59:
+            return None
+        hhmm = f"{value[:2]}:{value[2:]}"
+        self.storage.set_daily(user.id, hhmm)
+        if self.scheduler:
+            self.scheduler.daily(user.id, hhmm)
+        return Reply(mode="edit").add(self.kb.text("daily_on", time=hhmm))
 
     def _press_gh(self, user: User) -> Reply:
         return self.guides.home(user, mode="edit")

@@ -133,6 +133,7 @@ class KnowledgeBase:
     forms: dict[str, object] = field(default_factory=dict)      # id → bot.forms.Form
     calendar: list[object] = field(default_factory=list)        # bot.yearly.Event
     checklists: dict[str, object] = field(default_factory=dict)  # id → bot.checklists.Checklist
+    quizzes: dict[str, object] = field(default_factory=dict)     # id → bot.quizzes.Question
 
     def entries_in_topic(self, topic_id: str) -> list[Entry]:
         """Entries of one topic, in file order."""
@@ -454,7 +455,7 @@ def load(root: str | Path, *, strict: bool = True) -> KnowledgeBase:
 
 def load_with_problems(root: str | Path) -> tuple[KnowledgeBase, list[Problem]]:
     """Load everything and return the knowledge base with the list of problems found."""
-    from bot import checklists, forms, guides, yearly  # they build on the entries loaded here
+    from bot import checklists, forms, guides, quizzes, yearly  # they build on the entries loaded here
 
     root = Path(root)
     kb = KnowledgeBase(root=root)
@@ -462,7 +463,8 @@ def load_with_problems(root: str | Path) -> tuple[KnowledgeBase, list[Problem]]:
     if not root.is_dir():
         return kb, [Problem(str(root), 1, "không tìm thấy thư mục kho kiến thức")]
     for step in (_load_documents, _load_topics, _load_glossary, _load_ui, _load_entries, _load_out_of_scope,
-                 forms.load_forms, guides.load_guides, yearly.load_calendar, checklists.load_checklists):
+                 forms.load_forms, guides.load_guides, yearly.load_calendar, checklists.load_checklists,
+                 quizzes.load_quizzes):
         step(ck, kb)
     return kb, ck.problems
 

@@ -38,6 +38,7 @@ class Reply:
     toast: str | None = None
     alert: bool = False
     attachment: "Attachment | None" = None
+    poll: object = None          # bot.quizzes.Poll: a quiz question to show after the text
 
     @property
     def text(self) -> str:
@@ -62,6 +63,7 @@ CALLBACK_ARITY = {
     "gh": 0, "gs": 2, "gl": 1, "gf": 1, "fl": 0, "fm": 1, "cal": 0,  # guides, forms, calendar
     "ch": 0, "co": 1, "ca": 3, "cg": 2, "cn": 2, "cp": 1, "cr": 1, "cc": 1, "cd": 1,  # checklists
     "ur": 0, "us": 1, "ua": 0, "ux": 0, "pf": 0,                      # unit registration, profile
+    "qh": 0, "qt": 1, "ql": 2, "qa": 3, "qb": 0, "qd": 1,            # quizzes, leaderboard, daily question
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,6 +20,14 @@ SCHEMA = {
     "runs": {"id": int, "user_id": int, "unit_id": int, "checklist_id": str, "status": str, "position": int,
              "started": str, "finished": str, "score": float},
     "answers": {"id": int, "run_id": int, "item_id": str, "answer": str, "note": str, "updated": str},
+    "quiz_sessions": {"id": int, "user_id": int, "unit_id": int, "topic": str, "questions": str, "position": int,
+                      "correct": int, "status": str, "score": float, "assignment_id": int, "started": str,
+                      "finished": str},
+    "quiz_answers": {"id": int, "session_id": int, "idx": int, "quiz_id": str, "chosen": int, "correct": int,
+                     "ts": str},
+    "polls": {"id": int, "poll_id": str, "session_id": int, "idx": int},
+    "srs": {"id": int, "user_id": int, "quiz_id": str, "box": int, "due": str, "updated": str},
+    "daily": {"id": int, "user_id": int, "time": str, "active": int, "updated": str},
     "asked": {"id": int, "ts": str, "user_id": int, "channel": str, "text": str, "normalized": str,
               "outcome": str, "entry_id": str, "score": float},
     "shown": {"id": int, "ts": str, "user_id": int, "entry_id": str, "asked_id": int, "via": str},
@@ -28,7 +37,8 @@ SCHEMA = {
 INDEXES = {"asked": [["normalized"], ["outcome"]], "shown": [["user_id"]], "feedback": [["entry_id"]],
            "runs": [["user_id", "checklist_id", "status"], ["unit_id"]], "users": [["unit_id"]]}
 UNIQUE = {"guide_progress": ["user_id", "guide_id"], "user_state": ["user_id"], "answers": ["run_id", "item_id"],
-          "units": ["kind", "name", "province_code"]}
+          "units": ["kind", "name", "province_code"], "quiz_answers": ["session_id", "idx"], "polls": ["poll_id"],
+          "srs": ["user_id", "quiz_id"], "daily": ["user_id"]}
 
 
 def now_iso() -> str:
@@ -196,6 +206,107 @@ class Storage:
             f"SELECT * FROM runs WHERE {sql} AND checklist_id = ? AND status = 'done' AND id < ? ORDER BY id DESC LIMIT 1",
             [*args, checklist_id, before_run]))
         return rows[0] if rows else None
+
+    # ------------------------------------------------------------------ quizzes
+
+    def start_quiz(self, user_id: int, unit_id: int | None, topic: str, question_ids: list[str],
+                   assignment_id: int | None = None) -> dict:
+        """A new quiz session; any unfinished session of the user is abandoned."""
+        self.db.execute("UPDATE quiz_sessions SET status = 'abandoned' WHERE user_id = ? AND status = 'open'", [user_id])
+        sid = self.db["quiz_sessions"].insert({
+            "user_id": user_id, "unit_id": unit_id, "topic": topic, "questions": json.dumps(question_ids),
+            "position": 0, "correct": 0, "status": "open", "assignment_id": assignment_id, "started": now_iso()}).last_pk
+        return self.get_quiz(sid)
+
+    def get_quiz(self, session_id: int) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM quiz_sessions WHERE id = ?", [session_id]))
+        if not rows:
+            return None
+        row = rows[0]
+        row["questions"] = json.loads(row["questions"])
+        return row
+
+    def open_quiz(self, user_id: int) -> dict | None:
+        rows = list(self.db.query("SELECT id FROM quiz_sessions WHERE user_id = ? AND status = 'open' "
+                                  "ORDER BY id DESC LIMIT 1", [user_id]))
+        return self.get_quiz(rows[0]["id"]) if rows else None
+
+    def record_quiz_answer(self, session_id: int, idx: int, quiz_id: str, chosen: int, correct: bool) -> bool:
+        """Store one answer and advance the session; False if this question was already answered."""
+        with self.db.conn:
+            cur = self.db.execute(
+                "INSERT OR IGNORE INTO quiz_answers (session_id, idx, quiz_id, chosen, correct, ts) VALUES (?, ?, ?, ?, ?, ?)",
+                [session_id, idx, quiz_id, chosen, int(correct), now_iso()])
+            if cur.rowcount == 0:
+                return False
+            self.db.execute("UPDATE quiz_sessions SET position = position + 1, correct = correct + ? WHERE id = ?",
+                            [int(correct), session_id])
+        return True
+
+    def finish_quiz(self, session_id: int, score: float) -> None:
+        self.db.execute("UPDATE quiz_sessions SET status = 'done', score = ?, finished = ? WHERE id = ? AND status = 'open'",
+                        [score, now_iso(), session_id])
+
+    def missed_questions(self, session_id: int) -> list[str]:
+        return [r["quiz_id"] for r in self.db.query(
+            "SELECT quiz_id FROM quiz_answers WHERE session_id = ? AND correct = 0 ORDER BY idx", [session_id])]
+
+    def register_poll(self, poll_id: str, session_id: int, idx: int) -> None:
+        self.db.execute("INSERT OR REPLACE INTO polls (poll_id, session_id, idx) VALUES (?, ?, ?)",
+                        [poll_id, session_id, idx])
+
+    def poll_target(self, poll_id: str) -> dict | None:
+        rows = list(self.db.query("SELECT session_id, idx FROM polls WHERE poll_id = ?", [poll_id]))
+        return rows[0] if rows else None
+
+    def srs_box(self, user_id: int, quiz_id: str) -> int:
+        rows = list(self.db.query("SELECT box FROM srs WHERE user_id = ? AND quiz_id = ?", [user_id, quiz_id]))
+        return rows[0]["box"] if rows else 0
+
+    def save_srs(self, user_id: int, quiz_id: str, box: int, due: str | None) -> None:
+        self.db.execute(
+            "INSERT INTO srs (user_id, quiz_id, box, due, updated) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(user_id, quiz_id) DO UPDATE SET box=excluded.box, due=excluded.due, updated=excluded.updated",
+            [user_id, quiz_id, box, due, now_iso()])
+
+    def due_reviews(self, user_id: int, today: str) -> list[str]:
+        """Questions due for review on or before ``today`` (ISO date), most overdue first."""
+        return [r["quiz_id"] for r in self.db.query(
+            "SELECT quiz_id FROM srs WHERE user_id = ? AND due IS NOT NULL AND due <= ? ORDER BY due, quiz_id",
+            [user_id, today])]
+
+    def seen_questions(self, user_id: int) -> set[str]:
+        return {r["quiz_id"] for r in self.db.query("SELECT quiz_id FROM srs WHERE user_id = ?", [user_id])}
+
+    def unit_leaderboard(self) -> list[dict]:
+        """Per unit: average score of finished quizzes, how many members took one, how many members."""
+        return list(self.db.query(
+            """
+            SELECT u.id, u.name, u.province_code, u.province_name,
+                   AVG(q.score) AS avg_score, COUNT(DISTINCT q.user_id) AS takers, COUNT(q.id) AS quizzes,
+                   (SELECT COUNT(*) FROM users m WHERE m.unit_id = u.id) AS members
+            FROM units u JOIN quiz_sessions q ON q.unit_id = u.id AND q.status = 'done'
+            GROUP BY u.id ORDER BY avg_score DESC, takers DESC, u.name
+            """))
+
+    def user_leaderboard(self, unit_id: int) -> list[dict]:
+        return list(self.db.query(
+            """
+            SELECT us.id, us.first_name, AVG(q.score) AS avg_score, COUNT(q.id) AS quizzes
+            FROM quiz_sessions q JOIN users us ON us.id = q.user_id
+            WHERE q.unit_id = ? AND q.status = 'done'
+            GROUP BY us.id ORDER BY avg_score DESC, quizzes DESC, us.first_name
+            """, [unit_id]))
+
+    def set_daily(self, user_id: int, time: str | None) -> None:
+        """Subscribe to the daily question at HH:MM, or unsubscribe with None."""
+        self.db.execute(
+            "INSERT INTO daily (user_id, time, active, updated) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(user_id) DO UPDATE SET time=excluded.time, active=excluded.active, updated=excluded.updated",
+            [user_id, time or "", int(bool(time)), now_iso()])
+
+    def daily_subscriptions(self) -> list[dict]:
+        return list(self.db.query("SELECT user_id, time FROM daily WHERE active = 1 ORDER BY user_id"))
 
     # ------------------------------------------------------------------ questions and answers
 

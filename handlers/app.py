@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from datetime import time as dt_time
+from zoneinfo import ZoneInfo
 
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -17,6 +19,7 @@ from telegram.ext import (
     ContextTypes,
     Defaults,
     MessageHandler,
+    PollAnswerHandler,
     filters,
 )
 from telegram.request import BaseRequest
@@ -28,7 +31,8 @@ from handlers.render import to_html
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "chude", "huongdan", "tudanhgia", "bieumau", "lich", "toi", "donvi", "huy", "help")
+COMMANDS = ("start", "chude", "huongdan", "tudanhgia", "quiz", "bangxephang", "hangngay", "bieumau", "lich", "toi",
+            "donvi", "huy", "help")
 
 
 def build_application(config: Config, core: Core, *, token: str | None = None,
@@ -46,6 +50,7 @@ def build_application(config: Config, core: Core, *, token: str | None = None,
         builder = builder.request(request).get_updates_request(updates_request or request).updater(None)
     app = builder.build()
     app.bot_data["core"] = core
+    core.scheduler = JobScheduler(app, core)
     app.add_handler(CommandHandler("start", qa.start))
     app.add_handler(CommandHandler(["help", "trogiup"], qa.help_command))
     app.add_handler(CommandHandler("chude", qa.topics))
@@ -56,6 +61,10 @@ def build_application(config: Config, core: Core, *, token: str | None = None,
     app.add_handler(CommandHandler("toi", qa.profile))
     app.add_handler(CommandHandler("donvi", qa.register_unit))
     app.add_handler(CommandHandler("huy", qa.cancel))
+    app.add_handler(CommandHandler("quiz", qa.quiz))
+    app.add_handler(CommandHandler("bangxephang", qa.leaderboard))
+    app.add_handler(CommandHandler("hangngay", qa.daily))
+    app.add_handler(PollAnswerHandler(qa.poll_answer))
     app.add_handler(CallbackQueryHandler(qa.button))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND, qa.unknown_command))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, qa.question))
@@ -64,9 +73,53 @@ def build_application(config: Config, core: Core, *, token: str | None = None,
     return app
 
 
+class JobScheduler:
+    """Runs the core's timed jobs on PTB's JobQueue (daily questions). Jobs live in memory, so they
+    are rebuilt from SQLite at start-up; each is named after its user so rescheduling replaces it."""
+
+    def __init__(self, app: Application, core: Core):
+        self.app = app
+        self.core = core
+        self.tz = ZoneInfo(core.tz.key)
+
+    def daily(self, user_id: int, hhmm: str | None) -> None:
+        queue = self.app.job_queue
+        if queue is None:
+            return
+        for job in queue.get_jobs_by_name(f"daily:{user_id}"):
+            job.schedule_removal()
+        if hhmm:
+            h, m = (int(x) for x in hhmm.split(":"))
+            queue.run_daily(_daily_job, time=dt_time(h, m, tzinfo=self.tz), name=f"daily:{user_id}",
+                            chat_id=user_id, user_id=user_id)
+
+    def restore(self) -> int:
+        subs = self.core.storage.daily_subscriptions() if self.core.storage else []
+        for sub in subs:
+            self.daily(sub["user_id"], sub["time"])
+        return len(subs)
+
+
+async def _daily_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send one review question to a subscriber."""
+    core: Core = context.application.bot_data["core"]
+    from bot.dialog import User
+
+    user_id = context.job.user_id
+    row = core.storage.get_user(user_id) or {}
+    reply = core.daily_question(User(user_id, row.get("first_name") or ""))
+    if reply is not None:
+        try:
+            await qa.deliver(context.bot, user_id, reply, core)
+        except Forbidden:
+            log.info("user %s blocked the bot; daily question not sent", user_id)
+
+
 async def _post_init(app: Application) -> None:
-    """Register the command list with Vietnamese descriptions."""
+    """Register the command list with Vietnamese descriptions; restore timed jobs from SQLite."""
     core: Core = app.bot_data["core"]
+    if isinstance(core.scheduler, JobScheduler):
+        log.info("restored %d daily-question jobs", core.scheduler.restore())
     commands = [BotCommand(c, core.kb.text(f"cmd_{c}")) for c in COMMANDS]
     try:
         await app.bot.set_my_commands(commands)

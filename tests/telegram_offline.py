@@ -56,6 +56,7 @@ class OfflineBotAPI(BaseRequest):
     def __init__(self):
         self.calls: list[tuple[str, dict]] = []
         self.messages: dict[tuple[int, int], dict] = {}
+        self.polls: list[dict] = []
         self._ids = itertools.count(1000)
 
     async def initialize(self) -> None:
@@ -134,6 +135,35 @@ class OfflineBotAPI(BaseRequest):
             raise _ApiError("Bad Request: message to edit not found")
         return self._message(key[0], key[1], old["text"], params.get("reply_markup"))
 
+    def _sendPoll(self, params):
+        options = params.get("options") or []
+        texts = [o if isinstance(o, str) else o.get("text", "") for o in options]
+        if not 2 <= len(texts) <= 12:
+            raise _ApiError("Bad Request: poll must have 2-12 options")
+        correct = params.get("correct_option_ids") or [params.get("correct_option_id", -1)]
+        if params.get("type") == "quiz" and not all(0 <= int(c) < len(texts) for c in correct):
+            raise _ApiError("Bad Request: wrong correct option id")
+        if len(params.get("question", "")) > 300 or len(params.get("explanation") or "") > 200:
+            raise _ApiError("Bad Request: poll question or explanation too long")
+        poll_id = f"poll-{next(self._ids)}"
+        poll = {"id": poll_id, "question": params["question"], "options": [{"text": t, "voter_count": 0, "persistent_id": str(i)} for i, t in enumerate(texts)],
+                "total_voter_count": 0, "is_closed": False, "is_anonymous": params.get("is_anonymous", True),
+                "type": params.get("type", "regular"), "allows_multiple_answers": False, "allows_revoting": False,
+                "members_only": False,
+                "correct_option_ids": [int(c) for c in correct], "explanation": params.get("explanation")}
+        self.polls.append(poll)
+        msg = {"message_id": next(self._ids), "date": int(time.time()),
+               "chat": {"id": int(params["chat_id"]), "type": "private"}, "from": BOT, "poll": poll}
+        return msg
+
+    def _sendDocument(self, params):
+        return {"message_id": next(self._ids), "date": int(time.time()), "chat": {"id": int(params["chat_id"]), "type": "private"},
+                "from": BOT, "document": {"file_id": "f", "file_unique_id": "u", "file_name": "x.docx"}}
+
+    def _sendPhoto(self, params):
+        return {"message_id": next(self._ids), "date": int(time.time()), "chat": {"id": int(params["chat_id"]), "type": "private"},
+                "from": BOT, "photo": [{"file_id": "p", "file_unique_id": "u", "width": 1, "height": 1}]}
+
     # -------------------------------------------------------------- helpers for tests
 
     def sent(self, method: str | None = None) -> list[dict]:
@@ -181,6 +211,12 @@ class UpdateFactory:
                "sticker": {"file_id": "s1", "file_unique_id": "u1", "type": "regular", "width": 512, "height": 512,
                            "is_animated": False, "is_video": False}}
         return Update.de_json({"update_id": next(self._ids), "message": msg}, self.bot)
+
+    def vote(self, poll_id: str, option: int) -> Update:
+        """The user's answer to a non-anonymous poll (a PollAnswer update, which has no chat)."""
+        return Update.de_json({"update_id": next(self._ids), "poll_answer": {
+            "poll_id": poll_id, "user": self.user, "option_ids": [option], "option_persistent_ids": [str(option)]}},
+            self.bot)
 
     def press(self, data: str, message: dict) -> Update:
         cq = {"id": str(next(self._ids)), "from": self.user, "chat_instance": "ci-1", "data": data, "message": message}

@@ -98,3 +98,10 @@ def test_checklist_wizard_through_emulator_with_several_users(emulator, config_f
     print(result.stdout[-5000:], result.stderr[-2000:])
     assert result.returncode == 0
     assert "3 passed, 0 failed" in result.stdout
+
+
+def test_quiz_polls_through_emulator_with_several_users(emulator, config_file):
+    result = run_scenario(emulator, config_file, "quiz.json", "--users", "3")
+    print(result.stdout[-5000:], result.stderr[-2000:])
+    assert result.returncode == 0
+    assert "3 passed, 0 failed" in result.stdout

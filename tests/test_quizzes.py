@@ -1,0 +1,155 @@
+"""Quizzes: the bank, native quiz polls through the real Application, restarts, spaced repetition, leaderboards."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+import pytest
+
+from bot.dialog import Core, User
+from bot.quizzes import INTERVALS, RETIRED_BOX, next_review, pick_questions
+from bot.storage import Storage
+from handlers.app import build_application
+from tests.telegram_offline import OfflineBotAPI, UpdateFactory
+
+
+def test_question_bank_is_large_sourced_and_valid(kb):
+    assert len(kb.quizzes) >= 120
+    topics = {q.topic for q in kb.quizzes.values()}
+    assert {"danh-gia-noi-bo", "xem-xet-lanh-dao", "phap-ly", "tai-lieu", "cai-tien", "hoach-dinh"} <= topics
+    for q in kb.quizzes.values():
+        assert 3 <= len(q.options) <= 4 and len(set(q.options)) == len(q.options)
+        assert 0 <= q.answer < len(q.options) and len(q.explanation) <= 200
+        assert q.entry in kb.entries
+
+
+def test_leitner_schedule():
+    today = date(2026, 11, 25)
+    assert next_review(3, False, today) == (1, today + timedelta(days=1))
+    box, due = next_review(1, True, today)
+    assert box == 2 and due == today + timedelta(days=INTERVALS[2])
+    assert next_review(RETIRED_BOX - 1, True, today) == (RETIRED_BOX, None)
+
+
+def test_due_reviews_come_first(kb):
+    due = list(kb.quizzes)[:3]
+    chosen = pick_questions(kb, None, 10, due, set(), random.Random(1))
+    assert set(due) <= set(chosen) and len(chosen) == 10
+
+
+def test_missed_question_comes_back_after_growing_intervals(kb, searcher, config):
+    """A controlled clock: wrong today → due tomorrow; right → 3 days later, then 7 …"""
+    clock = {"today": date(2026, 11, 25)}
+    core = Core(kb, searcher, Storage(config.database), today=lambda: clock["today"])
+    user = User(11, "Lan")
+    r = core.press(user, "ql:tai-lieu:5")
+    p = r.poll
+    missed = core.storage.get_quiz(p.session_id)["questions"][0]
+    core.press(user, f"qa:{p.session_id}:0:{(p.correct + 1) % len(p.options)}")
+    assert core.storage.due_reviews(11, "2026-11-25") == []
+    assert missed in core.storage.due_reviews(11, "2026-11-26")
+    for days_later, expected_gap in ((1, INTERVALS[2]), (INTERVALS[2], INTERVALS[3])):
+        clock["today"] += timedelta(days=days_later)
+        r = core.press(user, "ql:mix:5")
+        session = core.storage.get_quiz(r.poll.session_id)
+        assert missed in session["questions"], "the due review is part of the next quiz"
+        idx = session["questions"].index(missed)
+        q = kb.quizzes[missed]
+        core.quizzes.storage.db.execute("UPDATE quiz_sessions SET position = ? WHERE id = ?", [idx, session["id"]])
+        core.press(user, f"qa:{session['id']}:{idx}:{q.answer}")   # right this time
+        assert missed not in core.storage.due_reviews(11, (clock["today"] + timedelta(days=expected_gap - 1)).isoformat())
+        assert missed in core.storage.due_reviews(11, (clock["today"] + timedelta(days=expected_gap)).isoformat())
+
+
+@pytest.fixture
+async def tg(config, kb, searcher):
+    apps = []
+
+    async def start():
+        api = OfflineBotAPI()
+        core = Core(kb, searcher, Storage(config.database))
+        app = build_application(config, core, token="1:A", request=api)
+        await app.initialize()
+        apps.append(app)
+        return app, api, core
+
+    yield start
+    for app in apps:
+        await app.shutdown()
+
+
+async def test_quiz_with_native_polls_survives_a_restart(tg):
+    app, api, core = await tg()
+    make = UpdateFactory(app.bot, user_id=321)
+    await app.process_update(make.text("/quiz"))
+    await app.process_update(make.press("ql:phap-ly:5", api.messages[max(api.messages)]))
+    poll = api.polls[-1]
+    assert poll["type"] == "quiz" and poll["is_anonymous"] is False and poll["question"].startswith("Câu 1/5")
+    await app.process_update(make.vote(poll["id"], poll["correct_option_ids"][0]))
+    assert api.polls[-1]["question"].startswith("Câu 2/5 · đúng 1")
+    second = api.polls[-1]
+    await app.process_update(make.vote(poll["id"], 0))   # a repeated vote on the first poll changes nothing
+    assert len(api.polls) == 2
+    await app.shutdown()
+
+    app2, api2, core2 = await tg()                         # restart: the poll sent before still counts
+    make2 = UpdateFactory(app2.bot, user_id=321)
+    await app2.process_update(make2.vote(second["id"], (second["correct_option_ids"][0] + 1) % len(second["options"])))
+    assert api2.polls[-1]["question"].startswith("Câu 3/5 · đúng 1")
+    for _ in range(3):
+        last = api2.polls[-1]
+        await app2.process_update(make2.vote(last["id"], last["correct_option_ids"][0]))
+    text = api2.last_text()
+    assert "Kết quả: đúng 4/5" in text and "Những câu cần xem lại" in text
+    assert any(d.startswith("e:") for _, d in api2.last_buttons()), "a missed question links to its entry"
+
+
+async def test_unknown_poll_and_stale_quiz_buttons(tg):
+    app, api, core = await tg()
+    make = UpdateFactory(app.bot, user_id=322)
+    await app.process_update(make.vote("poll-unknown", 1))
+    assert api.calls == [] or all(m != "sendMessage" for m, _ in api.calls)
+    await app.process_update(make.text("/start"))
+    await app.process_update(make.press("qa:99999:0:1", api.messages[max(api.messages)]))
+    assert "không còn dùng được" in api.sent("answerCallbackQuery")[-1]["text"]
+
+
+def test_leaderboards_by_unit_and_colleague(core, kb):
+    unit = core.storage.get_or_create_unit("xã", "Xã Lộc Bình", 20, "Lạng Sơn", 6529)
+    other = core.storage.get_or_create_unit("phường", "Phường Tam Thanh", 20, "Lạng Sơn", 6000)
+    for uid, name, unit_id, right in ((1, "Lan", unit, 5), (2, "Hùng", unit, 3), (3, "Mai", other, 1)):
+        core.storage.touch_user(uid, name)
+        core.storage.set_user_unit(uid, unit_id)
+        r = core.press(User(uid, name), "ql:mix:5")
+        s = core.storage.get_quiz(r.poll.session_id)
+        for i, qid in enumerate(s["questions"]):
+            q = kb.quizzes[qid]
+            core.press(User(uid, name), f"qa:{s['id']}:{i}:{q.answer if i < right else (q.answer + 1) % len(q.options)}")
+    text = core.leaderboard(User(1, "Lan")).text
+    assert text.index("Xã Lộc Bình: 80 điểm · 2/2 người") < text.index("Phường Tam Thanh: 20 điểm · 1/1 người")
+    assert text.index("1. Lan: 100 điểm") < text.index("2. Hùng: 60 điểm")
+
+
+async def test_daily_question_job_is_scheduled_and_restored(config, kb, searcher):
+    api = OfflineBotAPI()
+    core = Core(kb, searcher, Storage(config.database))
+    app = build_application(config, core, token="1:A", request=api)
+    await app.initialize()
+    make = UpdateFactory(app.bot, user_id=77)
+    await app.process_update(make.text("/hangngay"))
+    await app.process_update(make.press("qd:0700", api.messages[max(api.messages)]))
+    assert "07:00" in api.last_text()
+    (job,) = app.job_queue.get_jobs_by_name("daily:77")
+    await app.shutdown()
+
+    api2 = OfflineBotAPI()
+    core2 = Core(kb, searcher, Storage(config.database))
+    app2 = build_application(config, core2, token="1:A", request=api2)
+    await app2.initialize()
+    assert app2.job_queue.get_jobs_by_name("daily:77") == ()
+    await app2.post_init(app2)                         # start-up restores jobs from SQLite
+    (job2,) = app2.job_queue.get_jobs_by_name("daily:77")
+    await job2.callback(type("Ctx", (), {"application": app2, "bot": app2.bot, "job": job2})())
+    assert api2.polls and api2.polls[-1]["question"].startswith("Câu 1/1")
+    await app2.shutdown()
