@@ -143,6 +143,13 @@ def cmd_chat(args: argparse.Namespace, stdin=None, stdout=None) -> int:
             reply = core.leaderboard(user)
         elif line == "/hangngay":
             reply = core.daily_menu(user)
+        elif line == "/nhacviec":
+            reply = core.reminders_home(user)
+        elif line == "/tiendo":
+            reply = core.progress(user)
+        elif line.startswith(("/quyen", "/capquyen", "/thuquyen")):
+            cmd, _, arg = line.partition(" ")
+            reply = core.admin(user, {"/capquyen": "grant", "/thuquyen": "revoke"}.get(cmd, ""), arg)
         elif line.startswith("/"):
             reply = core.unknown_command(user, line.split()[0])
         else:
@@ -158,6 +165,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from handlers.app import run_polling  # Telegram is imported only here
 
+    if args.webhook:
+        url = args.url or cfg.webhook_url
+        if not url:
+            _out("Lỗi: chế độ webhook cần địa chỉ công khai: --url https://… hoặc ISOBOT_WEBHOOK_URL.", sys.stderr)
+            return EXIT_USAGE
+        secret = cfg.webhook_secret
+        if not secret:
+            _out("Cảnh báo: chưa đặt ISOBOT_WEBHOOK_SECRET; nên đặt để Telegram ký mọi yêu cầu webhook.", sys.stderr)
+        return run_polling(cfg, (args.listen or cfg.webhook_listen, args.port or cfg.webhook_port, url, secret))
     return run_polling(cfg)
 
 
@@ -191,6 +207,43 @@ def cmd_checklist_report(args: argparse.Namespace) -> int:
     out = Path(args.out or name)
     out.write_bytes(data)
     _out(f"Đã ghi {out} ({len(data):,} byte)")
+    return 0
+
+
+def cmd_admin(args: argparse.Namespace) -> int:
+    """Manage the inspector role from the server: isobot admin grant 123456789 (audit-logged as 'cli')."""
+    from bot.storage import Storage
+
+    storage = Storage(_config(args).database)
+    if args.action in ("grant", "revoke"):
+        if args.user_id is None:
+            _out("Dùng: isobot admin grant|revoke USER_ID", sys.stderr)
+            return EXIT_USAGE
+        storage.set_role(args.user_id, "inspector" if args.action == "grant" else "official")
+        storage.audit(0, f"role.{args.action}", str(args.user_id), "cli")
+        _out(f"Đã {'cấp' if args.action == 'grant' else 'thu hồi'} quyền đoàn kiểm tra: {args.user_id}")
+    elif args.action == "list":
+        for u in storage.users_with_role("inspector"):
+            _out(f"{u['id']}\t{u['first_name']}\t{u['username']}")
+    else:
+        for e in storage.audit_entries():
+            _out(f"{e['ts']}\t{e['actor']}\t{e['action']}\t{e['target']}\t{e['detail'] or ''}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Unit progress for the inspection team as .xlsx or .csv (by the file extension)."""
+    from bot import knowledge as kn
+    from bot import progress
+    from bot.storage import Storage
+
+    cfg = _config(args)
+    kb = kn.load(cfg.knowledge_dir)
+    rows = progress.rows(Storage(cfg.database), kb, args.filter)
+    out = Path(args.out)
+    data = progress.to_csv(kb, rows) if out.suffix.lower() == ".csv" else progress.to_xlsx(kb, rows)
+    out.write_bytes(data)
+    _out(f"Đã ghi {out}: {len(rows)} đơn vị")
     return 0
 
 
@@ -261,7 +314,24 @@ def build_parser() -> argparse.ArgumentParser:
     ask.set_defaults(func=cmd_ask)
 
     sub.add_parser("chat", parents=[common], help="trò chuyện trong cửa sổ dòng lệnh").set_defaults(func=cmd_chat)
-    sub.add_parser("run", parents=[common], help="chạy bot Telegram (cần TELEGRAM_BOT_TOKEN)").set_defaults(func=cmd_run)
+    run = sub.add_parser("run", parents=[common], help="chạy bot Telegram (cần TELEGRAM_BOT_TOKEN)",
+                         description="isobot run (long polling) | isobot run --webhook --url https://bot.example.vn/tg")
+    run.add_argument("--webhook", action="store_true", help="nhận cập nhật qua webhook thay vì long polling")
+    run.add_argument("--listen", help="địa chỉ lắng nghe (mặc định telegram.webhook.listen)")
+    run.add_argument("--port", type=int, help="cổng (mặc định telegram.webhook.port)")
+    run.add_argument("--url", help="địa chỉ công khai Telegram gửi tới (mặc định telegram.webhook.url)")
+    run.set_defaults(func=cmd_run)
+
+    adm = sub.add_parser("admin", parents=[common], help="phân quyền: grant/revoke USER_ID, list, log")
+    adm.add_argument("action", choices=["grant", "revoke", "list", "log"])
+    adm.add_argument("user_id", nargs="?", type=int)
+    adm.set_defaults(func=cmd_admin)
+
+    rep = sub.add_parser("report", parents=[common], help="xuất tiến độ các đơn vị (.xlsx hoặc .csv)",
+                         description="isobot report --out tien-do.xlsx [--filter not-started|below|all]")
+    rep.add_argument("--out", required=True, metavar="FILE")
+    rep.add_argument("--filter", default="all", choices=["all", "not-started", "below"])
+    rep.set_defaults(func=cmd_report)
 
     form = sub.add_parser("form", parents=[common], help="tạo biểu mẫu .docx",
                           description="isobot form bien-ban-xxld --out bien-ban.docx --unit 'UBND xã Lộc Bình'")

@@ -34,6 +34,9 @@ class Config:
     admin_ids: frozenset[int] = frozenset()
     api_base_url: str = ""
     province: str = ""
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    webhook_url: str = ""
     search: SearchConfig = field(default_factory=SearchConfig)
     source: Path | None = None
 
@@ -41,6 +44,11 @@ class Config:
     def token(self) -> str:
         """The Telegram bot token, read from TELEGRAM_BOT_TOKEN (never from config.yaml)."""
         return os.environ.get("TELEGRAM_BOT_TOKEN", "").strip()
+
+    @property
+    def webhook_secret(self) -> str:
+        """The secret Telegram sends with every webhook request, from ISOBOT_WEBHOOK_SECRET (a secret: env only)."""
+        return os.environ.get("ISOBOT_WEBHOOK_SECRET", "").strip()
 
 
 def _ids(value: object) -> frozenset[int]:
@@ -84,6 +92,7 @@ def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = Non
     base = file.resolve().parent
     search_raw = raw.get("search") or {}
     telegram_raw = raw.get("telegram") or {}
+    webhook_raw = telegram_raw.get("webhook") or {}
 
     def pick(env_name: str, value: object, default: object) -> object:
         return env[env_name] if env.get(env_name, "") != "" else (default if value is None else value)
@@ -99,6 +108,9 @@ def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = Non
         admin_ids=_ids(pick("ISOBOT_ADMIN_IDS", raw.get("admin_ids"), [])),
         api_base_url=str(pick("TELEGRAM_API_BASE_URL", telegram_raw.get("api_base_url"), "") or ""),
         province=str(pick("ISOBOT_PROVINCE", raw.get("province"), "") or ""),
+        webhook_listen=str(pick("ISOBOT_WEBHOOK_LISTEN", webhook_raw.get("listen"), "0.0.0.0")),
+        webhook_port=int(_number("webhook.port", pick("ISOBOT_WEBHOOK_PORT", webhook_raw.get("port"), 8443))),
+        webhook_url=str(pick("ISOBOT_WEBHOOK_URL", webhook_raw.get("url"), "") or ""),
         search=SearchConfig(
             answer_threshold=_number("answer_threshold", pick("ISOBOT_ANSWER_THRESHOLD", search_raw.get("answer_threshold"), 42)),
             suggest_threshold=_number("suggest_threshold", pick("ISOBOT_SUGGEST_THRESHOLD", search_raw.get("suggest_threshold"), 28)),

@@ -16,6 +16,7 @@ from bot import forms, knowledge, yearly
 from bot import units
 from bot.checklists import ChecklistScreens
 from bot.quizzes import QuizScreens
+from bot.reminders import ReminderScreens
 from bot.guides import GuideScreens, guides_for_entry
 from bot.config import Config
 from bot.knowledge import Entry, KnowledgeBase
@@ -41,22 +42,38 @@ class Core:
     """The bot's behaviour: every front-end calls these methods."""
 
     def __init__(self, kb: KnowledgeBase, searcher: Searcher, storage: "Storage | None" = None, *,
-                 timezone: str = "Asia/Ho_Chi_Minh", today=None, province: str = "", admin_ids=frozenset()):
+                 timezone: str = "Asia/Ho_Chi_Minh", today=None, now=None, province: str = "",
+                 admin_ids=frozenset()):
         self.kb = kb
         self.searcher = searcher
         self.storage = storage
         self.tz = ZoneInfo(timezone)
         self._today = today          # tests pass a fixed date; None = the real clock
+        self._now = now
         self.guides = GuideScreens(kb, storage)
         self.checklists = ChecklistScreens(kb, storage)
         self.quizzes = QuizScreens(kb, storage, self.today)
-        self.scheduler = None        # set by a front-end that can run timed jobs (Telegram's JobQueue)
         self.province = units.find_province(province) if province else None
         self.admin_ids = frozenset(admin_ids)
+        self._scheduler = None       # set by a front-end that can run timed jobs (Telegram's JobQueue)
+        self.reminders = ReminderScreens(kb, storage, self.now, self.tz, self.province)
 
     def today(self) -> date:
         """Today's date in the configured time zone."""
         return self._today() if callable(self._today) else datetime.now(self.tz).date()
+
+    def now(self) -> datetime:
+        """The current time in the configured time zone (tests may pass ``now=``)."""
+        return self._now() if callable(self._now) else datetime.now(self.tz)
+
+    @property
+    def scheduler(self):
+        return self._scheduler
+
+    @scheduler.setter
+    def scheduler(self, value) -> None:
+        self._scheduler = value
+        self.reminders.scheduler = value
 
     # ------------------------------------------------------------------ commands
 
@@ -113,6 +130,9 @@ class Core:
                 return self._unit_typed(user, text)
             if name == "agency_name":
                 return self._agency_typed(user, text)
+            if name.startswith("rem_"):
+                denied = self.require(user, "inspector")
+                return denied or self.reminders.on_text(user, name, text)
             self.storage.clear_state(user.id)
         if self.storage and fold(text) in BUTTON_WORDS:
             runs = self.storage.open_runs(user.id)
@@ -179,7 +199,7 @@ class Core:
         unit = self.storage.unit_of(user.id)
         role = self.role_of(user)
         runs = self.storage.count_done_runs(user.id)
-        text = self.kb.text("profile", name=user.first_name or "anh/chị",
+        text = self.kb.text("profile_id", id=user.id) + "\n" + self.kb.text("profile", name=user.first_name or "anh/chị",
                             unit=f"{unit['name']} ({unit['province_name']})" if unit else self.kb.text("no_unit"),
                             role=self.kb.text(f"role_{role}"), runs=runs)
         return Reply(buttons=[[Button(self.kb.text("btn_unit"), "ur"), Button(self.kb.text("btn_checklists"), "ch")],
@@ -191,6 +211,99 @@ class Core:
             return "admin"
         row = self.storage.get_user(user.id) if self.storage else None
         return (row or {}).get("role") or "official"
+
+    # ------------------------------------------------------------------ roles, inspection team
+
+    def require(self, user: User, role: str, action: str = "") -> Reply | None:
+        """None when the user may act; otherwise a polite refusal, and the attempt is audit-logged."""
+        have = self.role_of(user)
+        if have == "admin" or (role == "inspector" and have == "inspector"):
+            return None
+        if self.storage:
+            self.storage.audit(user.id, "denied", action or role)
+        log.warning("user %s (%s) refused: needs %s for %s", user.id, have, role, action)
+        text = self.kb.text("denied", role=self.kb.text(f"denied_{role}"))
+        return Reply(toast=text, alert=True).add(text)
+
+    def reminders_home(self, user: User) -> Reply:
+        """/nhacviec: the reminders list and 'new' (inspectors)."""
+        self._touch(user)
+        return self.require(user, "inspector", "/nhacviec") or self.reminders.home(user)
+
+    def admin(self, user: User, action: str = "", arg: str = "") -> Reply:
+        """/quyen, /capquyen ID, /thuquyen ID: manage the inspector role (admins only, audit-logged)."""
+        self._touch(user)
+        denied = self.require(user, "admin", f"/{action or 'quyen'}")
+        if denied:
+            return denied
+        if not action:
+            names = ", ".join(f"{u['first_name'] or '…'} ({u['id']})" for u in self.storage.users_with_role("inspector"))
+            return Reply().add(self.kb.text("admin_help") + "\n" + self.kb.text("admin_inspectors",
+                                                                                 list=names or self.kb.text("admin_none")))
+        target = arg.strip()
+        if not target.isdigit():
+            return Reply().add(self.kb.text("admin_usage"))
+        if action == "grant":
+            self.storage.set_role(int(target), "inspector")
+            self.storage.audit(user.id, "role.grant", target, "inspector")
+            return Reply().add(self.kb.text("admin_granted", id=target))
+        if int(target) in self.admin_ids:
+            return Reply().add(self.kb.text("admin_self"))
+        self.storage.set_role(int(target), "official")
+        self.storage.audit(user.id, "role.revoke", target, "inspector")
+        return Reply().add(self.kb.text("admin_revoked", id=target))
+
+    def progress(self, user: User, flt: str = "all", mode: str = "send") -> Reply:
+        """/tiendo: every unit's progress, filterable; chart and exports (inspectors)."""
+        from bot import progress as pg
+
+        self._touch(user)
+        denied = self.require(user, "inspector", "/tiendo")
+        if denied:
+            return denied
+        if flt not in pg.FILTERS:
+            return self.stale()
+        rows = self._progress_rows(user, flt)
+        r = Reply(mode=mode).add(self.kb.text("pg_title", n=len(rows), filter=self.kb.text(f"pg_f_{flt}")) + "\n", "b")
+        for row in rows[:12]:
+            score = "—" if row["latest_score"] is None else f"{row['latest_score']:.0f}"
+            r.add("\n• " + self.kb.text("pg_row", unit=row["unit"], province=row["province"], members=row["members"],
+                                        done=row["checklists_done"], score=score, gaps=row["open_gaps"],
+                                        takers=row["quiz_takers"]))
+        if len(rows) > 12:
+            r.add("\n" + self.kb.text("pg_more", n=len(rows) - 12), "i")
+        if not rows:
+            r.add(self.kb.text("pg_none"))
+        r.buttons = [[Button(self.kb.text(f"pg_f_{f}"), f"pg:{f}") for f in pg.FILTERS[:2]],
+                     [Button(self.kb.text(f"pg_f_{f}"), f"pg:{f}") for f in pg.FILTERS[2:]],
+                     [Button(self.kb.text("pg_btn_chart"), f"pc:{flt}"), Button(self.kb.text("pg_btn_xlsx"), f"px:{flt}"),
+                      Button(self.kb.text("pg_btn_csv"), f"pv:{flt}")],
+                     [Button(self.kb.text("btn_home"), "m")]]
+        return r
+
+    def _progress_rows(self, user: User, flt: str) -> list[dict]:
+        from bot import progress as pg
+
+        unit = self.storage.unit_of(user.id)
+        province = unit["province_code"] if unit else (self.province.code if self.province else None)
+        return pg.rows(self.storage, self.kb, flt, province)
+
+    def progress_file(self, user: User, flt: str, kind: str) -> Reply | None:
+        from bot import progress as pg
+
+        denied = self.require(user, "inspector", f"progress.{kind}")
+        if denied:
+            return denied
+        if flt not in pg.FILTERS:
+            return None
+        rows = self._progress_rows(user, flt)
+        caption = self.kb.text("pg_caption")
+        stamp = self.today().isoformat()
+        if kind == "chart":
+            return Reply(attachment=Attachment(f"tien-do-{stamp}.png", pg.chart_png(self.kb, rows), caption, "photo")).add(caption)
+        if kind == "xlsx":
+            return Reply(attachment=Attachment(f"tien-do-{stamp}.xlsx", pg.to_xlsx(self.kb, rows), caption)).add(caption)
+        return Reply(attachment=Attachment(f"tien-do-{stamp}.csv", pg.to_csv(self.kb, rows), caption)).add(caption)
 
     def checklist_home(self, user: User) -> Reply:
         """/tudanhgia: the checklists, with 'continue' for open runs."""
@@ -345,6 +458,88 @@ class Core:
 
     def _press_cd(self, user: User, run_id: str) -> Reply | None:
         return self.checklists.report(user, run_id)
+
+    # ------------------------------------------------------------------ inspection-team buttons
+    # Every one re-checks the role on the server: a forged or replayed button from an official is refused.
+
+    def _inspector_press(self, user: User, action: str, fn, *args) -> Reply | None:
+        return self.require(user, "inspector", action) or fn(user, *args)
+
+    def _press_rl(self, user: User) -> Reply:
+        return self._inspector_press(user, "reminder.list", lambda u: self.reminders.home(u, mode="edit"))
+
+    def _press_rn(self, user: User) -> Reply:
+        return self._inspector_press(user, "reminder.new", self.reminders.start)
+
+    def _press_rt(self, user: User, target: str) -> Reply | None:
+        return self._inspector_press(user, "reminder.target", self.reminders.target, target)
+
+    def _press_rc(self, user: User, checklist_id: str) -> Reply | None:
+        return self._inspector_press(user, "reminder.checklist", self.reminders.checklist, checklist_id)
+
+    def _press_rs(self, user: User, kind: str) -> Reply | None:
+        return self._inspector_press(user, "reminder.kind", self.reminders.kind, kind)
+
+    def _press_ri(self, user: User, event_id: str) -> Reply | None:
+        return self._inspector_press(user, "reminder.event", self.reminders.event, event_id)
+
+    def _press_rq(self, user: User, when: str) -> Reply | None:
+        return self._inspector_press(user, "reminder.quick", self.reminders.quick, when)
+
+    def _press_rk(self, user: User) -> Reply | None:
+        return self._inspector_press(user, "reminder.save", self.reminders.save)
+
+    def _press_rx(self, user: User) -> Reply:
+        return self._inspector_press(user, "reminder.cancel", self.reminders.cancel)
+
+    def _press_rp(self, user: User, rid: str) -> Reply | None:
+        return self._inspector_press(user, "reminder.pause", self.reminders.set_status, rid, "paused")
+
+    def _press_ru(self, user: User, rid: str) -> Reply | None:
+        return self._inspector_press(user, "reminder.resume", self.reminders.set_status, rid, "active")
+
+    def _press_rz(self, user: User, rid: str) -> Reply | None:
+        return self._inspector_press(user, "reminder.cancel", self.reminders.set_status, rid, "cancelled")
+
+    def _press_re(self, user: User, rid: str) -> Reply | None:
+        return self._inspector_press(user, "reminder.edit", self.reminders.edit, rid)
+
+    def _press_rv(self, user: User, rid: str) -> Reply | None:
+        return self._inspector_press(user, "reminder.report", self._reminder_report, rid)
+
+    def _reminder_report(self, user: User, rid: str) -> Reply | None:
+        if not rid.isdigit():
+            return None
+        rows = list(self.storage.db.query("SELECT * FROM broadcasts WHERE reminder_id = ? ORDER BY id DESC LIMIT 1",
+                                          [int(rid)]))
+        if not rows:
+            return Reply().add(self.kb.text("rem_report_none"))
+        return Reply().add(self.broadcast_report(rows[0]["id"]))
+
+    def broadcast_report(self, broadcast_id: int) -> str:
+        b = self.storage.get_broadcast(broadcast_id)
+        return self.kb.text("bc_report", title=short(b["text"].split("\n")[0], 50), total=b["total"], sent=b["sent"],
+                            failed=b["failed"], blocked=b["blocked"], unknown=b["unknown"],
+                            late=self.kb.text("bc_late") if b["late"] else "")
+
+    def broadcast_progress(self, broadcast_id: int, done: int, total: int) -> str:
+        from babel.numbers import format_decimal
+
+        b = self.storage.get_broadcast(broadcast_id)
+        return self.kb.text("bc_progress", title=short(b["text"].split("\n")[0], 50),
+                            done=format_decimal(done, locale="vi"), total=format_decimal(total, locale="vi"))
+
+    def _press_pg(self, user: User, flt: str) -> Reply:
+        return self.progress(user, flt, mode="edit")
+
+    def _press_pc(self, user: User, flt: str) -> Reply | None:
+        return self.progress_file(user, flt, "chart")
+
+    def _press_px(self, user: User, flt: str) -> Reply | None:
+        return self.progress_file(user, flt, "xlsx")
+
+    def _press_pv(self, user: User, flt: str) -> Reply | None:
+        return self.progress_file(user, flt, "csv")
 
     # ------------------------------------------------------------------ quizzes
 

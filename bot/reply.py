@@ -64,6 +64,9 @@ CALLBACK_ARITY = {
     "ch": 0, "co": 1, "ca": 3, "cg": 2, "cn": 2, "cp": 1, "cr": 1, "cc": 1, "cd": 1,  # checklists
     "ur": 0, "us": 1, "ua": 0, "ux": 0, "pf": 0,                      # unit registration, profile
     "qh": 0, "qt": 1, "ql": 2, "qa": 3, "qb": 0, "qd": 1,            # quizzes, leaderboard, daily question
+    "rl": 0, "rn": 0, "rt": 1, "rc": 1, "rs": 1, "ri": 1, "rq": 1, "rk": 0, "rx": 0,  # reminders (inspectors)
+    "rp": 1, "ru": 1, "rz": 1, "re": 1, "rv": 1,
+    "pg": 1, "pc": 1, "px": 1, "pv": 1,                              # unit progress (inspectors)
 }
 
 

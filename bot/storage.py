@@ -28,6 +28,15 @@ SCHEMA = {
     "polls": {"id": int, "poll_id": str, "session_id": int, "idx": int},
     "srs": {"id": int, "user_id": int, "quiz_id": str, "box": int, "due": str, "updated": str},
     "daily": {"id": int, "user_id": int, "time": str, "active": int, "updated": str},
+    "audit_log": {"id": int, "ts": str, "actor": int, "action": str, "target": str, "detail": str},
+    "reminders": {"id": int, "created_by": int, "text": str, "target": str, "target_arg": str, "kind": str,
+                  "at": str, "weekday": int, "monthday": int, "time": str, "event": str, "days_before": int,
+                  "status": str, "next_run": str, "last_run": str, "created": str},
+    "broadcasts": {"id": int, "reminder_id": int, "occurrence": str, "created_by": int, "text": str, "status": str,
+                   "total": int, "sent": int, "failed": int, "blocked": int, "unknown": int, "late": int,
+                   "started": str, "finished": str},
+    "deliveries": {"id": int, "broadcast_id": int, "user_id": int, "status": str, "attempts": int, "error": str,
+                   "ts": str},
     "asked": {"id": int, "ts": str, "user_id": int, "channel": str, "text": str, "normalized": str,
               "outcome": str, "entry_id": str, "score": float},
     "shown": {"id": int, "ts": str, "user_id": int, "entry_id": str, "asked_id": int, "via": str},
@@ -38,7 +47,8 @@ INDEXES = {"asked": [["normalized"], ["outcome"]], "shown": [["user_id"]], "feed
            "runs": [["user_id", "checklist_id", "status"], ["unit_id"]], "users": [["unit_id"]]}
 UNIQUE = {"guide_progress": ["user_id", "guide_id"], "user_state": ["user_id"], "answers": ["run_id", "item_id"],
           "units": ["kind", "name", "province_code"], "quiz_answers": ["session_id", "idx"], "polls": ["poll_id"],
-          "srs": ["user_id", "quiz_id"], "daily": ["user_id"]}
+          "srs": ["user_id", "quiz_id"], "daily": ["user_id"], "deliveries": ["broadcast_id", "user_id"],
+          "broadcasts": ["reminder_id", "occurrence"]}
 
 
 def now_iso() -> str:
@@ -307,6 +317,156 @@ class Storage:
 
     def daily_subscriptions(self) -> list[dict]:
         return list(self.db.query("SELECT user_id, time FROM daily WHERE active = 1 ORDER BY user_id"))
+
+    # ------------------------------------------------------------------ roles and audit
+
+    def set_role(self, user_id: int, role: str) -> None:
+        """Give a user a role (official / inspector); creates the user row if needed."""
+        self.db.execute("INSERT INTO users (id, first_name, username, first_seen, last_seen, active, role) "
+                        "VALUES (?, '', '', ?, ?, 1, ?) ON CONFLICT(id) DO UPDATE SET role=excluded.role",
+                        [user_id, now_iso(), now_iso(), role])
+
+    def users_with_role(self, role: str) -> list[dict]:
+        return list(self.db.query("SELECT * FROM users WHERE role = ? ORDER BY id", [role]))
+
+    def audit(self, actor: int, action: str, target: str = "", detail: str = "") -> None:
+        """Append to the audit log (admin actions and refused privileged attempts)."""
+        self.db["audit_log"].insert({"ts": now_iso(), "actor": actor, "action": action, "target": target,
+                                     "detail": detail[:500]})
+
+    def audit_entries(self, limit: int = 50) -> list[dict]:
+        return list(self.db.query("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", [limit]))
+
+    # ------------------------------------------------------------------ reminders
+
+    def save_reminder(self, row: dict) -> int:
+        row = {**row, "created": now_iso()}
+        return self.db["reminders"].insert(row).last_pk
+
+    def get_reminder(self, reminder_id: int) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM reminders WHERE id = ?", [reminder_id]))
+        return rows[0] if rows else None
+
+    def reminders(self, statuses: tuple[str, ...] = ("active", "paused")) -> list[dict]:
+        marks = ",".join("?" * len(statuses))
+        return list(self.db.query(f"SELECT * FROM reminders WHERE status IN ({marks}) ORDER BY id", list(statuses)))
+
+    def update_reminder(self, reminder_id: int, **values) -> None:
+        allowed = {"text", "status", "next_run", "last_run", "at", "time", "weekday", "monthday", "days_before",
+                   "event", "target", "target_arg", "kind"}
+        cols = [c for c in values if c in allowed]
+        if cols:
+            self.db["reminders"].update(reminder_id, {c: values[c] for c in cols})
+
+    # ------------------------------------------------------------------ broadcasts
+
+    def create_broadcast(self, reminder_id: int | None, occurrence: str, created_by: int, text: str,
+                         user_ids: list[int], late: bool = False) -> int | None:
+        """A broadcast and one pending delivery per recipient; None if this occurrence already exists."""
+        with self.db.conn:
+            cur = self.db.execute(
+                "INSERT OR IGNORE INTO broadcasts (reminder_id, occurrence, created_by, text, status, total, sent, "
+                "failed, blocked, unknown, late, started) VALUES (?, ?, ?, ?, 'sending', ?, 0, 0, 0, 0, ?, ?)",
+                [reminder_id, occurrence, created_by, text, len(user_ids), int(late), now_iso()])
+            if cur.rowcount == 0:
+                return None
+            bid = cur.lastrowid
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO deliveries (broadcast_id, user_id, status, attempts, ts) VALUES (?, ?, 'pending', 0, ?)",
+                [(bid, uid, now_iso()) for uid in user_ids])
+        return bid
+
+    def get_broadcast(self, broadcast_id: int) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM broadcasts WHERE id = ?", [broadcast_id]))
+        return rows[0] if rows else None
+
+    def unfinished_broadcasts(self) -> list[dict]:
+        return list(self.db.query("SELECT * FROM broadcasts WHERE status = 'sending' ORDER BY id"))
+
+    def pending_deliveries(self, broadcast_id: int, limit: int = 500) -> list[int]:
+        return [r["user_id"] for r in self.db.query(
+            "SELECT user_id FROM deliveries WHERE broadcast_id = ? AND status = 'pending' ORDER BY id LIMIT ?",
+            [broadcast_id, limit])]
+
+    def claim_delivery(self, broadcast_id: int, user_id: int) -> bool:
+        """Mark a delivery in flight before sending. A crash after this never resends it (no duplicates)."""
+        cur = self.db.execute(
+            "UPDATE deliveries SET status = 'in-flight', attempts = attempts + 1, ts = ? "
+            "WHERE broadcast_id = ? AND user_id = ? AND status = 'pending'", [now_iso(), broadcast_id, user_id])
+        return cur.rowcount == 1
+
+    def release_delivery(self, broadcast_id: int, user_id: int) -> None:
+        """Back to pending after a flood-control wait (the message was not accepted)."""
+        self.db.execute("UPDATE deliveries SET status = 'pending' WHERE broadcast_id = ? AND user_id = ? "
+                        "AND status = 'in-flight'", [broadcast_id, user_id])
+
+    def finish_delivery(self, broadcast_id: int, user_id: int, status: str, error: str = "") -> None:
+        self.db.execute("UPDATE deliveries SET status = ?, error = ?, ts = ? WHERE broadcast_id = ? AND user_id = ?",
+                        [status, error[:300], now_iso(), broadcast_id, user_id])
+
+    def orphan_in_flight(self, broadcast_id: int) -> int:
+        """After a crash: in-flight deliveries may or may not have arrived; mark them unknown, never resend."""
+        return self.db.execute("UPDATE deliveries SET status = 'unknown' WHERE broadcast_id = ? AND status = 'in-flight'",
+                               [broadcast_id]).rowcount
+
+    def close_broadcast(self, broadcast_id: int) -> dict:
+        counts = {r["status"]: r["n"] for r in self.db.query(
+            "SELECT status, COUNT(*) AS n FROM deliveries WHERE broadcast_id = ? GROUP BY status", [broadcast_id])}
+        self.db.execute(
+            "UPDATE broadcasts SET status = 'done', sent = ?, failed = ?, blocked = ?, unknown = ?, finished = ? WHERE id = ?",
+            [counts.get("sent", 0), counts.get("failed", 0), counts.get("blocked", 0), counts.get("unknown", 0),
+             now_iso(), broadcast_id])
+        return self.get_broadcast(broadcast_id)
+
+    def delivery_counts(self, broadcast_id: int) -> dict[str, int]:
+        return {r["status"]: r["n"] for r in self.db.query(
+            "SELECT status, COUNT(*) AS n FROM deliveries WHERE broadcast_id = ? GROUP BY status", [broadcast_id])}
+
+    def mark_blocked(self, user_id: int) -> None:
+        """The user blocked the bot: stop sending to them."""
+        self.db.execute("UPDATE users SET active = 0 WHERE id = ?", [user_id])
+
+    def recipients(self, target: str, arg: str = "") -> list[int]:
+        """Active users for a reminder target: all | province:<code> | not-done:<checklist> | units:<id,id>."""
+        base = "SELECT us.id FROM users us LEFT JOIN units un ON un.id = us.unit_id WHERE us.active = 1"
+        if target == "all":
+            return [r["id"] for r in self.db.query(base + " ORDER BY us.id")]
+        if target == "province":
+            return [r["id"] for r in self.db.query(base + " AND un.province_code = ? ORDER BY us.id", [int(arg or 0)])]
+        if target == "units":
+            ids = [int(x) for x in arg.split(",") if x.strip().isdigit()]
+            marks = ",".join("?" * len(ids)) or "NULL"
+            return [r["id"] for r in self.db.query(base + f" AND us.unit_id IN ({marks}) ORDER BY us.id", ids)]
+        if target == "not-done":
+            return [r["id"] for r in self.db.query(
+                base + " AND us.unit_id IS NOT NULL AND us.unit_id NOT IN (SELECT unit_id FROM runs WHERE checklist_id = ? "
+                "AND status = 'done' AND unit_id IS NOT NULL) ORDER BY us.id", [arg])]
+        return []
+
+    # ------------------------------------------------------------------ unit progress (inspectors)
+
+    def unit_progress(self) -> list[dict]:
+        """One row per unit: members, last activity, finished checklists, latest scores, quiz participation."""
+        units = list(self.db.query("""
+            SELECT un.id, un.name, un.kind, un.province_code, un.province_name,
+                   COUNT(us.id) AS members, MAX(us.last_seen) AS last_activity
+            FROM units un LEFT JOIN users us ON us.unit_id = un.id
+            GROUP BY un.id ORDER BY un.province_name, un.name"""))
+        latest = {}
+        for r in self.db.query("""
+                SELECT unit_id, checklist_id, id, score FROM runs r WHERE status = 'done' AND unit_id IS NOT NULL
+                AND id = (SELECT MAX(id) FROM runs r2 WHERE r2.unit_id = r.unit_id AND r2.checklist_id = r.checklist_id
+                          AND r2.status = 'done')"""):
+            latest.setdefault(r["unit_id"], {})[r["checklist_id"]] = (r["id"], r["score"])
+        quiz = {r["unit_id"]: r for r in self.db.query("""
+            SELECT unit_id, COUNT(DISTINCT user_id) AS quiz_takers, AVG(score) AS quiz_avg
+            FROM quiz_sessions WHERE status = 'done' AND unit_id IS NOT NULL GROUP BY unit_id""")}
+        for u in units:
+            u["checklists"] = latest.get(u["id"], {})
+            q = quiz.get(u["id"]) or {}
+            u["quiz_takers"] = q.get("quiz_takers") or 0
+            u["quiz_avg"] = q.get("quiz_avg")
+        return units
 
     # ------------------------------------------------------------------ questions and answers
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from urllib.parse import urlsplit
+from datetime import datetime
 from datetime import time as dt_time
 from zoneinfo import ZoneInfo
 
@@ -27,12 +29,14 @@ from telegram.request import BaseRequest
 from bot.config import Config
 from bot.dialog import Core, build_core
 from handlers import qa
+from handlers.broadcast import run_broadcast
 from handlers.render import to_html
 
 log = logging.getLogger(__name__)
 
 COMMANDS = ("start", "chude", "huongdan", "tudanhgia", "quiz", "bangxephang", "hangngay", "bieumau", "lich", "toi",
             "donvi", "huy", "help")
+STAFF_COMMANDS = ("nhacviec", "tiendo", "quyen")   # not advertised in the menu; checked on the server
 
 
 def build_application(config: Config, core: Core, *, token: str | None = None,
@@ -65,6 +69,11 @@ def build_application(config: Config, core: Core, *, token: str | None = None,
     app.add_handler(CommandHandler("bangxephang", qa.leaderboard))
     app.add_handler(CommandHandler("hangngay", qa.daily))
     app.add_handler(PollAnswerHandler(qa.poll_answer))
+    app.add_handler(CommandHandler("nhacviec", qa.reminders))
+    app.add_handler(CommandHandler("tiendo", qa.progress))
+    app.add_handler(CommandHandler("quyen", qa.admin))
+    app.add_handler(CommandHandler("capquyen", qa.grant))
+    app.add_handler(CommandHandler("thuquyen", qa.revoke))
     app.add_handler(CallbackQueryHandler(qa.button))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND, qa.unknown_command))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, qa.question))
@@ -93,11 +102,32 @@ class JobScheduler:
             queue.run_daily(_daily_job, time=dt_time(h, m, tzinfo=self.tz), name=f"daily:{user_id}",
                             chat_id=user_id, user_id=user_id)
 
+    def reminder(self, reminder_id: int, when) -> None:
+        """(Re)schedule one reminder at ``when`` (an aware datetime), or remove it with None."""
+        queue = self.app.job_queue
+        if queue is None:
+            return
+        for job in queue.get_jobs_by_name(f"reminder:{reminder_id}"):
+            job.schedule_removal()
+        if when is not None:
+            queue.run_once(_reminder_job, when=when, name=f"reminder:{reminder_id}", data=reminder_id)
+
     def restore(self) -> int:
-        subs = self.core.storage.daily_subscriptions() if self.core.storage else []
+        """Rebuild jobs from SQLite: daily questions, reminders (overdue ones fire now, once, marked late),
+        and broadcasts interrupted by a crash (resumed without resending anything)."""
+        if not self.core.storage:
+            return 0
+        subs = self.core.storage.daily_subscriptions()
         for sub in subs:
             self.daily(sub["user_id"], sub["time"])
-        return len(subs)
+        now = self.core.now()
+        reminders = [r for r in self.core.storage.reminders(("active",)) if r["next_run"]]
+        for rem in reminders:
+            when = datetime.fromisoformat(rem["next_run"])
+            self.reminder(rem["id"], now if when <= now else when)
+        for b in self.core.storage.unfinished_broadcasts():
+            self.app.create_task(run_broadcast(self.app, self.core, b["id"]), name=f"broadcast:{b['id']}")
+        return len(subs) + len(reminders)
 
 
 async def _daily_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -115,11 +145,20 @@ async def _daily_job(context: ContextTypes.DEFAULT_TYPE) -> None:
             log.info("user %s blocked the bot; daily question not sent", user_id)
 
 
+async def _reminder_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A reminder is due: create its broadcast (once per occurrence) and send it."""
+    core: Core = context.application.bot_data["core"]
+    broadcast_id, late = core.reminders.fire(context.job.data)
+    if broadcast_id is not None:
+        log.info("reminder %s: broadcast %s%s", context.job.data, broadcast_id, " (late)" if late else "")
+        await run_broadcast(context.application, core, broadcast_id)
+
+
 async def _post_init(app: Application) -> None:
     """Register the command list with Vietnamese descriptions; restore timed jobs from SQLite."""
     core: Core = app.bot_data["core"]
     if isinstance(core.scheduler, JobScheduler):
-        log.info("restored %d daily-question jobs", core.scheduler.restore())
+        log.info("restored %d timed jobs", core.scheduler.restore())
     commands = [BotCommand(c, core.kb.text(f"cmd_{c}")) for c in COMMANDS]
     try:
         await app.bot.set_my_commands(commands)
@@ -150,8 +189,9 @@ async def _check_token(app: Application) -> None:
     await app.bot.shutdown()
 
 
-def run_polling(config: Config) -> int:
-    """Run with long polling until interrupted; a bad token is a one-line error."""
+def run_polling(config: Config, webhook: tuple[str, int, str, str] | None = None) -> int:
+    """Run with long polling (or a webhook: listen, port, public URL, secret) until interrupted;
+    a bad token is a one-line error."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     core = build_core(config)
@@ -165,5 +205,10 @@ def run_polling(config: Config) -> int:
     except (NetworkError, TelegramError) as exc:
         print(f"Lỗi: không kết nối được tới Telegram Bot API ({exc}).", file=sys.stderr)
         return 1
-    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    if webhook:
+        listen, port, url, secret = webhook
+        app.run_webhook(listen=listen, port=port, url_path=urlsplit(url).path.lstrip("/"), webhook_url=url,
+                        secret_token=secret or None, allowed_updates=Update.ALL_TYPES)
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0

@@ -159,6 +159,31 @@ async def daily(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send(update, context, core_of(context).daily_menu(user_of(update)))
 
 
+async def reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/nhacviec (inspectors): list, create, pause, edit, cancel reminders."""
+    await send(update, context, core_of(context).reminders_home(user_of(update)))
+
+
+async def progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/tiendo (inspectors): unit progress with filters, chart and exports."""
+    await send(update, context, core_of(context).progress(user_of(update)))
+
+
+async def admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/quyen (admins): who are inspectors and how to grant the role."""
+    await send(update, context, core_of(context).admin(user_of(update)))
+
+
+async def grant(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/capquyen ID (admins): make a user an inspector."""
+    await send(update, context, core_of(context).admin(user_of(update), "grant", " ".join(context.args or [])))
+
+
+async def revoke(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/thuquyen ID (admins): take the inspector role back."""
+    await send(update, context, core_of(context).admin(user_of(update), "revoke", " ".join(context.args or [])))
+
+
 async def poll_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A vote on one of our quiz polls: record it, send the next question or the summary."""
     answer = update.poll_answer

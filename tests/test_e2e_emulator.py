@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -37,8 +38,9 @@ def emulator() -> Path:
     return EMULATOR
 
 
-def run_scenario(emulator: Path, config_file: Path, scenario: str, *extra: str, timeout_s: int = 120):
-    bot = f"{ISOBOT} run --config {config_file}"
+def run_scenario(emulator: Path, config_file: Path, scenario: str, *extra: str, timeout_s: int = 120,
+                 bot_command: str | None = None):
+    bot = bot_command or f"{ISOBOT} run --config {config_file}"
     env = dict(os.environ, TG_EMULATOR_LOG_DIR=str(config_file.parent / "emulator-logs"))
     return subprocess.run(
         ["bash", str(emulator / "run.sh"), bot, str(SCENARIOS / scenario), "--port", "0",
@@ -105,3 +107,30 @@ def test_quiz_polls_through_emulator_with_several_users(emulator, config_file):
     print(result.stdout[-5000:], result.stderr[-2000:])
     assert result.returncode == 0
     assert "3 passed, 0 failed" in result.stdout
+
+
+def test_inspector_reminder_broadcast_and_export_through_emulator(emulator, config_file):
+    result = run_scenario(emulator, config_file, "inspector.json")
+    print(result.stdout[-5000:], result.stderr[-2000:])
+    assert result.returncode == 0
+    assert "1 passed, 0 failed" in result.stdout
+
+
+def test_official_cannot_use_inspector_functions_through_emulator(emulator, config_file):
+    result = run_scenario(emulator, config_file, "official_denied.json")
+    print(result.stdout[-3000:], result.stderr[-2000:])
+    assert result.returncode == 0
+
+
+def test_webhook_mode_through_emulator(emulator, config_file, monkeypatch):
+    """isobot run --webhook: the emulator delivers updates by HTTP with the secret token header."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("ISOBOT_WEBHOOK_SECRET", "s3cret-token")
+    bot = (f"{ISOBOT} run --config {config_file} --webhook --listen 127.0.0.1 --port {port} "
+           f"--url http://127.0.0.1:{port}/tg-hook")
+    result = run_scenario(emulator, config_file, "qa.json", bot_command=bot)
+    print(result.stdout[-4000:], result.stderr[-2000:])
+    assert result.returncode == 0
+    assert "1 passed, 0 failed" in result.stdout

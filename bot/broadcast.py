@@ -1,0 +1,138 @@
+"""Rate-limited broadcast with a delivery record per recipient, independent of the chat network.
+
+The front-end passes ``send(chat_id, text)``, which raises :class:`RetryLater`, :class:`Blocked` or
+:class:`SendFailed`. Each delivery is claimed in SQLite before it is sent and settled after, so a
+crash and restart never sends the same broadcast twice to anyone: a delivery that was in flight
+during the crash is reported as "unknown" rather than resent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+RATE_PER_SECOND = 30.0     # Telegram: about 30 messages per second overall
+WORKERS = 8                # requests in flight at once (network latency hides behind them)
+MAX_ATTEMPTS = 5
+PROGRESS_SECONDS = 2.0
+
+
+class RetryLater(Exception):
+    """Flood control: wait ``seconds`` and try again (Telegram's RetryAfter)."""
+
+    def __init__(self, seconds: float):
+        super().__init__(f"retry after {seconds}s")
+        self.seconds = seconds
+
+
+class Blocked(Exception):
+    """The user blocked the bot or deleted the account (Forbidden)."""
+
+
+class SendFailed(Exception):
+    """Any other error; ``ambiguous`` when the message may have arrived (a timeout)."""
+
+    def __init__(self, message: str, ambiguous: bool = False):
+        super().__init__(message)
+        self.ambiguous = ambiguous
+
+
+class Pacer:
+    """Spaces sends at most ``rate`` per second overall; a RetryAfter pauses everyone."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic):
+        self.interval = 1.0 / rate
+        self.clock = clock
+        self.next_slot = 0.0
+        self.paused_until = 0.0
+        self.lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self.lock:
+            now = self.clock()
+            slot = max(now, self.next_slot, self.paused_until)
+            self.next_slot = slot + self.interval
+        delay = slot - self.clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def pause(self, seconds: float) -> None:
+        self.paused_until = max(self.paused_until, self.clock() + seconds)
+
+
+@dataclass
+class Report:
+    total: int
+    sent: int
+    failed: int
+    blocked: int
+    unknown: int
+
+
+async def run(storage, broadcast_id: int, send: Callable[[int, str], Awaitable[None]], *,
+              progress: Callable[[int, int], Awaitable[None]] | None = None, rate: float = RATE_PER_SECOND,
+              workers: int = WORKERS) -> Report:
+    """Send a broadcast to every pending recipient; returns the final counts (kept in the database)."""
+    b = storage.get_broadcast(broadcast_id)
+    if b is None:
+        raise ValueError(f"no broadcast {broadcast_id}")
+    storage.orphan_in_flight(broadcast_id)      # from a previous crash: may have arrived, never resend
+    pacer = Pacer(rate)
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for uid in storage.pending_deliveries(broadcast_id, limit=10_000_000):
+        queue.put_nowait(uid)
+    total = b["total"]
+    done = total - queue.qsize()
+    last_progress = 0.0
+
+    async def report_progress(force: bool = False) -> None:
+        nonlocal last_progress
+        now = time.monotonic()
+        if progress and (force or now - last_progress >= PROGRESS_SECONDS):
+            last_progress = now
+            try:
+                await progress(done, total)
+            except Exception:  # progress is cosmetic; never stop a broadcast for it
+                log.warning("progress update failed", exc_info=True)
+
+    async def worker() -> None:
+        nonlocal done
+        while True:
+            try:
+                uid = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            if not storage.claim_delivery(broadcast_id, uid):
+                continue
+            for attempt in range(1, MAX_ATTEMPTS + 1):
+                await pacer.wait()
+                try:
+                    await send(uid, b["text"])
+                    storage.finish_delivery(broadcast_id, uid, "sent")
+                    break
+                except RetryLater as exc:
+                    pacer.pause(exc.seconds)
+                    storage.release_delivery(broadcast_id, uid)   # not accepted: safe to send again
+                    if attempt == MAX_ATTEMPTS or not storage.claim_delivery(broadcast_id, uid):
+                        storage.finish_delivery(broadcast_id, uid, "failed", "flood control")
+                        break
+                except Blocked as exc:
+                    storage.finish_delivery(broadcast_id, uid, "blocked", str(exc))
+                    storage.mark_blocked(uid)
+                    break
+                except SendFailed as exc:
+                    storage.finish_delivery(broadcast_id, uid, "unknown" if exc.ambiguous else "failed", str(exc))
+                    break
+            done += 1
+            await report_progress()
+
+    await report_progress(force=True)
+    await asyncio.gather(*(worker() for _ in range(max(1, workers))))
+    final = storage.close_broadcast(broadcast_id)
+    await report_progress(force=True)
+    return Report(final["total"], final["sent"], final["failed"], final["blocked"], final["unknown"])

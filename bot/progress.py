@@ -1,0 +1,115 @@
+"""Unit progress for the inspection team: table rows, filters, a score chart, .xlsx and CSV exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from bot.knowledge import KnowledgeBase
+
+FILTERS = ("all", "not-started", "below", "province")
+LOW_SCORE = 50
+
+
+def rows(storage, kb: KnowledgeBase, flt: str = "all", province_code: int | None = None,
+         below: float = LOW_SCORE) -> list[dict]:
+    """Per unit: members, last activity, finished checklists with latest scores, open gaps, quiz figures."""
+    out = []
+    for u in storage.unit_progress():
+        latest = u["checklists"]
+        scores = [s for _, s in latest.values() if s is not None]
+        gaps = 0
+        for cid, (run_id, _) in latest.items():
+            cl = kb.checklists.get(cid)
+            if cl:
+                answers = storage.run_answers(run_id)
+                gaps += sum(1 for i in cl.items if (answers.get(i.id) or {}).get("answer") in ("chua-dat", "mot-phan"))
+        row = {
+            "unit": u["name"], "province": u["province_name"], "members": u["members"],
+            "last_activity": (u["last_activity"] or "")[:10], "checklists_done": len(latest),
+            "latest_score": round(min(scores), 1) if scores else None, "open_gaps": gaps,
+            "quiz_takers": u["quiz_takers"], "quiz_avg": round(u["quiz_avg"], 1) if u["quiz_avg"] is not None else None,
+            "province_code": u["province_code"],
+            **{f"score:{cid}": (latest[cid][1] if cid in latest else None) for cid in kb.checklists},
+        }
+        if flt == "not-started" and latest:
+            continue
+        if flt == "below" and (row["latest_score"] is None or row["latest_score"] >= below):
+            continue
+        if flt == "province" and province_code is not None and u["province_code"] != province_code:
+            continue
+        out.append(row)
+    return out
+
+
+def columns(kb: KnowledgeBase) -> list[tuple[str, str]]:
+    """(key, Vietnamese header) of the export columns."""
+    base = [("unit", kb.text("pg_col_unit")), ("province", kb.text("pg_col_province")),
+            ("members", kb.text("pg_col_members")), ("last_activity", kb.text("pg_col_last")),
+            ("checklists_done", kb.text("pg_col_done")), ("latest_score", kb.text("pg_col_score")),
+            ("open_gaps", kb.text("pg_col_gaps")), ("quiz_takers", kb.text("pg_col_quiz_takers")),
+            ("quiz_avg", kb.text("pg_col_quiz_avg"))]
+    return base + [(f"score:{cid}", cl.title) for cid, cl in kb.checklists.items()]
+
+
+def to_csv(kb: KnowledgeBase, data: list[dict]) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    cols = columns(kb)
+    w.writerow([h for _, h in cols])
+    for r in data:
+        w.writerow(["" if r.get(k) is None else r.get(k) for k, _ in cols])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")   # BOM: Excel opens Vietnamese CSV correctly
+
+
+def to_xlsx(kb: KnowledgeBase, data: list[dict]) -> bytes:
+    """The table as an Excel workbook (openpyxl) with a header row, frozen panes and column widths."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = kb.text("pg_sheet")
+    cols = columns(kb)
+    ws.append([h for _, h in cols])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for r in data:
+        ws.append([r.get(k) for k, _ in cols])
+    ws.freeze_panes = "B2"
+    for i, (_, h) in enumerate(cols, 1):
+        ws.column_dimensions[ws.cell(1, i).column_letter].width = max(12, min(40, len(h) + 2))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def chart_png(kb: KnowledgeBase, data: list[dict]) -> bytes:
+    """Histogram of the units' latest checklist scores, plus a bar for units not started."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    bins = ["0–49", "50–69", "70–84", "85–100"]
+    counts = [0, 0, 0, 0]
+    not_started = 0
+    for r in data:
+        s = r["latest_score"]
+        if s is None:
+            not_started += 1
+        else:
+            counts[0 if s < 50 else 1 if s < 70 else 2 if s < 85 else 3] += 1
+    labels = [kb.text("pg_not_started")] + bins
+    values = [not_started] + counts
+    fig, ax = plt.subplots(figsize=(6.5, 3.6), dpi=110)
+    bars = ax.bar(labels, values, color=["#9e9e9e", "#c62828", "#f9a825", "#7cb342", "#2e7d32"])
+    for bar, v in zip(bars, values):
+        ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height() + 0.05, str(v), ha="center", fontsize=9)
+    ax.set_ylabel(kb.text("pg_chart_y"))
+    ax.set_title(kb.text("pg_chart_title", n=len(data)), fontsize=10)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()

@@ -1,0 +1,231 @@
+"""Inspection team: roles, reminders across restarts, rate-limited broadcasts, progress exports."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from openpyxl import load_workbook
+
+from bot import broadcast
+from bot.dialog import Core, User
+from bot.storage import Storage
+from handlers.app import build_application
+from tests.telegram_offline import OfflineBotAPI, UpdateFactory
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+ADMIN, INSPECTOR, OFFICIAL = 777, 778, 779
+
+
+@pytest.fixture
+def clock():
+    return {"now": datetime(2026, 11, 25, 9, 0, tzinfo=TZ)}
+
+
+@pytest.fixture
+def make_core(kb, searcher, config, clock):
+    def make():
+        return Core(kb, searcher, Storage(config.database), province="Lạng Sơn", admin_ids={ADMIN},
+                    now=lambda: clock["now"], today=lambda: clock["now"].date())
+    return make
+
+
+def test_roles_are_checked_on_the_server_and_audited(make_core):
+    core = make_core()
+    for uid, name in ((ADMIN, "Admin"), (INSPECTOR, "Thanh tra"), (OFFICIAL, "Cán bộ")):
+        core.storage.touch_user(uid, name)
+    assert "chỉ dành cho" in core.reminders_home(User(OFFICIAL)).text
+    forged = core.press(User(OFFICIAL), "rn")
+    assert "chỉ dành cho" in forged.text and forged.alert
+    assert "chỉ dành cho" in core.admin(User(INSPECTOR), "grant", str(OFFICIAL)).text
+    assert "Đã cấp quyền" in core.admin(User(ADMIN), "grant", str(INSPECTOR)).text
+    assert "Nhắc việc" in core.reminders_home(User(INSPECTOR)).text
+    assert "Tiến độ" in core.progress(User(INSPECTOR)).text
+    actions = [(e["actor"], e["action"]) for e in core.storage.audit_entries()]
+    assert (OFFICIAL, "denied") in actions and (INSPECTOR, "denied") in actions and (ADMIN, "role.grant") in actions
+    assert "Đã thu hồi" in core.admin(User(ADMIN), "revoke", str(INSPECTOR)).text
+    assert "chỉ dành cho" in core.press(User(INSPECTOR), "pg:all").text
+
+
+def test_reminder_wizard_once_weekly_and_bad_input(make_core, clock):
+    core = make_core()
+    inspector = User(ADMIN, "Admin")
+    core.press(inspector, "rn")
+    core.text(inspector, "Đề nghị các xã hoàn thành đánh giá nội bộ")
+    core.press(inspector, "rt:all")
+    core.press(inspector, "rs:once")
+    assert "chưa hiểu" in core.text(inspector, "mai 8h").text
+    assert "đã qua" in core.text(inspector, "01/01/2026 08:00").text
+    confirm = core.text(inspector, "15/12/2026 08:30")
+    assert "Xác nhận" in confirm.text and "08:30, Thứ Ba, 15 tháng 12, 2026" in confirm.text
+    saved = core.press(inspector, "rk")
+    (rem,) = core.storage.reminders()
+    assert rem["next_run"].startswith("2026-12-15T08:30") and "#1" in saved.text
+    core.press(inspector, "rn")
+    core.text(inspector, "Họp giao ban ISO")
+    core.press(inspector, "rt:province")
+    core.press(inspector, "rs:weekly")
+    confirm = core.text(inspector, "thứ 2 08:00")
+    assert "Hằng tuần: Thứ Hai, 08:00" in confirm.text
+    core.press(inspector, "rk")
+    weekly = core.storage.reminders()[-1]
+    assert weekly["next_run"].startswith("2026-11-30T08:00")  # the next Monday
+    core.press(inspector, f"rp:{weekly['id']}")
+    assert core.storage.get_reminder(weekly["id"])["status"] == "paused"
+    core.press(inspector, f"ru:{weekly['id']}")
+    assert core.storage.get_reminder(weekly["id"])["status"] == "active"
+
+
+def test_overdue_reminder_is_sent_once_marked_late(make_core, clock):
+    core = make_core()
+    for uid in (1, 2, 3):
+        core.storage.touch_user(uid, f"u{uid}")
+    rid = core.storage.save_reminder({"created_by": ADMIN, "text": "Nộp báo cáo", "target": "all", "target_arg": "",
+                                      "kind": "weekly", "weekday": 0, "time": "08:00", "status": "active",
+                                      "next_run": datetime(2026, 11, 9, 8, 0, tzinfo=TZ).isoformat()})
+    bid, late = core.reminders.fire(rid)          # the bot was down for two weeks
+    assert bid and late
+    assert core.storage.get_broadcast(bid)["text"].endswith("(Nhắc việc gửi muộn do hệ thống tạm ngừng.)")
+    assert core.storage.get_reminder(rid)["next_run"].startswith("2026-11-30T08:00")
+    assert core.reminders.fire(rid) == (None, False), "not due again until next Monday"
+    again = core.storage.create_broadcast(rid, "2026-11-09T08:00:00+07:00", ADMIN, "x", [1, 2, 3])
+    assert again is None, "the same occurrence can never become a second broadcast"
+
+
+class SimulatedCrash(Exception):
+    """The process dies in the middle of a broadcast."""
+
+
+class FakeTelegram:
+    """A send() that injects flood control and blocked users, and can 'crash' after N messages."""
+
+    def __init__(self, blocked=(), retry_every=0, crash_after=None):
+        self.delivered: list[int] = []
+        self.blocked = set(blocked)
+        self.retry_every = retry_every
+        self.crash_after = crash_after
+        self.calls = 0
+
+    async def send(self, chat_id: int, text: str) -> None:
+        self.calls += 1
+        if self.crash_after is not None and len(self.delivered) >= self.crash_after:
+            raise SimulatedCrash()
+        if self.retry_every and self.calls % self.retry_every == 0:
+            raise broadcast.RetryLater(0.01)
+        if chat_id in self.blocked:
+            raise broadcast.Blocked("Forbidden: bot was blocked by the user")
+        self.delivered.append(chat_id)
+
+
+async def test_broadcast_survives_a_crash_without_duplicates(config):
+    storage = Storage(config.database)
+    users = list(range(1000, 1060))
+    for uid in users:
+        storage.touch_user(uid, "x")
+    bid = storage.create_broadcast(None, "manual-1", ADMIN, "Nhắc hạn", users)
+    first = FakeTelegram(blocked={1005}, retry_every=7, crash_after=25)
+    with pytest.raises(SimulatedCrash):
+        await broadcast.run(storage, bid, first.send, rate=1000, workers=1)
+    second = FakeTelegram(blocked={1005}, retry_every=9)
+    report = await broadcast.run(Storage(config.database), bid, second.send, rate=1000, workers=4)
+    delivered = first.delivered + second.delivered
+    assert len(delivered) == len(set(delivered)), "nobody gets the message twice"
+    assert report.blocked == 1 and report.unknown == 1 and report.sent == len(delivered)
+    assert report.sent + report.blocked + report.unknown + report.failed == len(users)
+    assert storage.get_user(1005)["active"] == 0, "a user who blocked the bot is not sent to again"
+    assert 1005 not in storage.recipients("all")
+
+
+async def test_pacer_keeps_to_the_rate():
+    pacer = broadcast.Pacer(rate=200)
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    for _ in range(60):
+        await pacer.wait()
+    assert loop.time() - t0 >= 59 / 200 * 0.95
+
+
+def _seed_units(core, kb):
+    u1 = core.storage.get_or_create_unit("xã", "Xã Lộc Bình", 20, "Lạng Sơn", 6529)
+    u2 = core.storage.get_or_create_unit("phường", "Phường Tam Thanh", 20, "Lạng Sơn", 6000)
+    for uid, unit in ((11, u1), (12, u1), (13, u2)):
+        core.storage.touch_user(uid, f"u{uid}")
+        core.storage.set_user_unit(uid, unit)
+    cl = kb.checklists["san-sang-dgnb"]
+    run = core.storage.start_run(11, u1, cl.id)
+    for i, item in enumerate(cl.items):
+        core.press(User(11), f"ca:{run['id']}:{i}:{'c' if i < 3 else 'd'}")
+    return u1, u2
+
+
+def test_progress_filters_and_exports(make_core, kb):
+    core = make_core()
+    _seed_units(core, kb)
+    text = core.progress(User(ADMIN), "all").text
+    assert "Xã Lộc Bình" in text and "Phường Tam Thanh" in text
+    not_started = core.progress(User(ADMIN), "not-started").text
+    assert "Phường Tam Thanh" in not_started and "Xã Lộc Bình" not in not_started
+    xlsx = core.press(User(ADMIN), "px:all").attachment
+    ws = load_workbook(io.BytesIO(xlsx.data)).active
+    header = [c.value for c in ws[1]]
+    assert header[:3] == ["Đơn vị", "Tỉnh, thành phố", "Người dùng"]
+    rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert rows["Xã Lộc Bình"][2] == 2 and rows["Xã Lộc Bình"][4] == 1 and rows["Xã Lộc Bình"][6] == 3
+    csv = core.press(User(ADMIN), "pv:below").attachment.data.decode("utf-8-sig")
+    assert csv.splitlines()[0].startswith("Đơn vị,")
+    chart = core.press(User(ADMIN), "pc:all").attachment
+    assert chart.kind == "photo" and chart.data[:4] == b"\x89PNG"
+
+
+def test_report_command_writes_xlsx(make_core, kb, config_file, tmp_path):
+    from bot.cli import main
+
+    core = make_core()
+    _seed_units(core, kb)
+    out = tmp_path / "tien-do.xlsx"
+    assert main(["report", "--out", str(out), "--config", str(config_file)]) == 0
+    names = [r[0] for r in load_workbook(out).active.iter_rows(min_row=2, values_only=True)]
+    assert names == ["Phường Tam Thanh", "Xã Lộc Bình"]
+
+
+def test_admin_command_grants_and_logs(config_file, config, capsys):
+    from bot.cli import main
+
+    assert main(["admin", "grant", "4242", "--config", str(config_file)]) == 0
+    assert main(["admin", "list", "--config", str(config_file)]) == 0
+    assert "4242" in capsys.readouterr().out
+    assert main(["admin", "log", "--config", str(config_file)]) == 0
+    assert "role.grant\t4242" in capsys.readouterr().out
+
+
+async def test_restart_reschedules_reminders_and_sends_overdue_once(kb, searcher, config, clock):
+    """Pending and overdue reminders after a restart: overdue fires once (late), pending is scheduled."""
+    storage = Storage(config.database)
+    for uid in (21, 22):
+        storage.touch_user(uid, "u")
+    overdue = storage.save_reminder({"created_by": ADMIN, "text": "Quá hạn", "target": "all", "target_arg": "",
+                                     "kind": "once", "at": "2026-11-24T08:00+07:00", "status": "active",
+                                     "next_run": "2026-11-24T08:00:00+07:00"})
+    pending = storage.save_reminder({"created_by": ADMIN, "text": "Sắp tới", "target": "all", "target_arg": "",
+                                     "kind": "once", "at": "2026-12-01T08:00+07:00", "status": "active",
+                                     "next_run": "2026-12-01T08:00:00+07:00"})
+    for attempt in range(2):                          # two restarts in a row
+        api = OfflineBotAPI()
+        core = Core(kb, searcher, Storage(config.database), admin_ids={ADMIN}, now=lambda: clock["now"])
+        app = build_application(config, core, token="1:A", request=api)
+        await app.initialize()
+        await app.post_init(app)
+        assert [j.name for j in app.job_queue.get_jobs_by_name(f"reminder:{pending}")] == [f"reminder:{pending}"]
+        for job in app.job_queue.get_jobs_by_name(f"reminder:{overdue}"):
+            await job.callback(type("Ctx", (), {"application": app, "bot": app.bot, "job": job})())
+        texts = [p["text"] for m, p in api.calls if m == "sendMessage"]
+        to_users = [p["text"] for m, p in api.calls if m == "sendMessage" and int(p["chat_id"]) in (21, 22)]
+        if attempt == 0:
+            assert len(to_users) == 2 and all("Quá hạn" in t and "gửi muộn" in t for t in to_users)
+            assert any("Đã gửi xong" in t and "thành công: 2" in t for t in texts), "the sender gets a report"
+        else:
+            assert to_users == [], "never twice"
+        await app.shutdown()
