@@ -147,6 +147,10 @@ def cmd_chat(args: argparse.Namespace, stdin=None, stdout=None) -> int:
             reply = core.reminders_home(user)
         elif line == "/tiendo":
             reply = core.progress(user)
+        elif line == "/quiznhom":
+            reply = core.team_quiz_home(user)
+        elif line.startswith("/lambai"):
+            reply = core.take_assigned_quiz(user, line.partition(" ")[2])
         elif line.startswith(("/quyen", "/capquyen", "/thuquyen")):
             cmd, _, arg = line.partition(" ")
             reply = core.admin(user, {"/capquyen": "grant", "/thuquyen": "revoke"}.get(cmd, ""), arg)

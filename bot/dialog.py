@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from bot import forms, knowledge, yearly
 from bot import units
 from bot.checklists import ChecklistScreens
-from bot.quizzes import QuizScreens
+from bot.quizzes import QuizScreens, TeamQuizScreens
 from bot.reminders import ReminderScreens
 from bot.guides import GuideScreens, guides_for_entry
 from bot.config import Config
@@ -57,6 +57,7 @@ class Core:
         self.admin_ids = frozenset(admin_ids)
         self._scheduler = None       # set by a front-end that can run timed jobs (Telegram's JobQueue)
         self.reminders = ReminderScreens(kb, storage, self.now, self.tz, self.province)
+        self.teamquiz = TeamQuizScreens(kb, storage, self.quizzes, self.today, self.reminders._match_units, self.province)
 
     def today(self) -> date:
         """Today's date in the configured time zone."""
@@ -133,6 +134,9 @@ class Core:
             if name.startswith("rem_"):
                 denied = self.require(user, "inspector")
                 return denied or self.reminders.on_text(user, name, text)
+            if name.startswith("tq_"):
+                denied = self.require(user, "inspector")
+                return denied or self.teamquiz.on_text(user, name, data, text)
             self.storage.clear_state(user.id)
         if self.storage and fold(text) in BUTTON_WORDS:
             runs = self.storage.open_runs(user.id)
@@ -528,6 +532,34 @@ class Core:
         b = self.storage.get_broadcast(broadcast_id)
         return self.kb.text("bc_progress", title=short(b["text"].split("\n")[0], 50),
                             done=format_decimal(done, locale="vi"), total=format_decimal(total, locale="vi"))
+
+    def team_quiz_home(self, user: User) -> Reply:
+        """/quiznhom (inspectors): quizzes assigned to units, and their results."""
+        self._touch(user)
+        return self.require(user, "inspector", "/quiznhom") or self.teamquiz.home(user)
+
+    def take_assigned_quiz(self, user: User, arg: str) -> Reply:
+        """/lambai ID: start a quiz the inspection team assigned to the user's unit."""
+        self._touch(user)
+        return self.teamquiz.take(user, arg)
+
+    def _press_qn(self, user: User) -> Reply:
+        return self._inspector_press(user, "teamquiz.new", self.teamquiz.new)
+
+    def _press_qo(self, user: User, topic: str) -> Reply | None:
+        return self._inspector_press(user, "teamquiz.topic", self.teamquiz.topic, topic)
+
+    def _press_qy(self, user: User, n: str) -> Reply | None:
+        return self._inspector_press(user, "teamquiz.length", self.teamquiz.length, n)
+
+    def _press_qu(self, user: User) -> Reply | None:
+        return self._inspector_press(user, "teamquiz.units", self.teamquiz.all_province)
+
+    def _press_qr(self, user: User, aid: str) -> Reply | None:
+        return self._inspector_press(user, "teamquiz.results", self.teamquiz.results, aid)
+
+    def _press_qx(self, user: User, aid: str) -> Reply | None:
+        return self._inspector_press(user, "teamquiz.export", self.teamquiz.export, aid)
 
     def _press_pg(self, user: User, flt: str) -> Reply:
         return self.progress(user, flt, mode="edit")

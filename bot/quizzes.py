@@ -245,3 +245,146 @@ class QuizScreens:
         else:
             r.add("\n" + self.kb.text("lb_no_unit"), "i")
         return r
+
+
+class TeamQuizScreens:
+    """Quizzes the inspection team sends to chosen units (/quiznhom), taken with /lambai ID, with results
+    per unit and an .xlsx export. The draft lives in user_state so a restart keeps it."""
+
+    def __init__(self, kb: KnowledgeBase, storage, quizzes: QuizScreens, today, match_units, province):
+        self.kb = kb
+        self.storage = storage
+        self.quizzes = quizzes
+        self.today = today
+        self.match_units = match_units
+        self.province = province
+
+    def home(self, user: User) -> Reply:
+        rows = [[Button(self.kb.text("tq_new"), "qn")]]
+        for a in self.storage.assignments()[:8]:
+            title = self.kb.text("quiz_mixed_plain") if a["topic"] == "mix" else self.kb.topics[a["topic"]].title
+            rows.append([Button(short(f"#{a['id']} {title} · {a['deadline']}", 60), f"qr:{a['id']}")])
+        rows.append([Button(self.kb.text("btn_home"), "m")])
+        return Reply(buttons=rows).add(self.kb.text("tq_intro"))
+
+    def new(self, user: User) -> Reply:
+        rows = [[Button(self.kb.text("quiz_mixed_plain"), "qo:mix")]]
+        rows += [[Button(short(t.title, 60), f"qo:{tid}")] for tid, t in self.kb.topics.items()
+                 if any(q.topic == tid for q in self.kb.quizzes.values())]
+        return Reply(buttons=rows, mode="edit").add(self.kb.text("tq_ask_topic"))
+
+    def topic(self, user: User, topic: str) -> Reply | None:
+        if topic != "mix" and topic not in self.kb.topics:
+            return None
+        self.storage.set_state(user.id, "tq_len", topic)
+        row = [Button(self.kb.text("quiz_len", n=n), f"qy:{n}") for n in LENGTHS]
+        return Reply(buttons=[row], mode="edit").add(self.kb.text("quiz_len_prompt"))
+
+    def length(self, user: User, n: str) -> Reply | None:
+        state = self.storage.get_state(user.id)
+        if not state or state[0] != "tq_len" or not n.isdigit() or int(n) not in LENGTHS:
+            return None
+        self.storage.set_state(user.id, "tq_deadline", f"{state[1]}|{n}")
+        return Reply(mode="edit").add(self.kb.text("tq_ask_deadline"))
+
+    def on_text(self, user: User, step: str, data: str, text: str) -> Reply:
+        import re
+        from datetime import datetime as _dt
+
+        if step == "tq_deadline":
+            m = re.match(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$", text)
+            try:
+                deadline = _dt(int(m.group(3)), int(m.group(2)), int(m.group(1))).date() if m else None
+            except ValueError:
+                deadline = None
+            if deadline is None or deadline < self.today():
+                return Reply().add(self.kb.text("tq_bad_deadline"))
+            self.storage.set_state(user.id, "tq_units", f"{data}|{deadline.isoformat()}")
+            rows = [[Button(self.kb.text("tq_all_province"), "qu")]]
+            return Reply(buttons=rows).add(self.kb.text("tq_ask_units"))
+        if step == "tq_units":
+            units = self.match_units(text)
+            if not units:
+                return Reply().add(self.kb.text("rem_units_none"))
+            return self._create(user, data, [u["id"] for u in units])
+        self.storage.clear_state(user.id)
+        return self.home(user)
+
+    def all_province(self, user: User) -> Reply | None:
+        state = self.storage.get_state(user.id)
+        if not state or state[0] != "tq_units":
+            return None
+        unit = self.storage.unit_of(user.id)
+        code = unit["province_code"] if unit else (self.province.code if self.province else None)
+        ids = self.storage.unit_ids_in_province(code) if code else []
+        if not ids:
+            return Reply().add(self.kb.text("tq_no_units"))
+        return self._create(user, state[1], ids)
+
+    def _create(self, user: User, data: str, unit_ids: list[int]) -> Reply:
+        topic, n, deadline = data.split("|")
+        aid = self.storage.create_assignment(user.id, topic, int(n), deadline, unit_ids)
+        self.storage.clear_state(user.id)
+        self.storage.audit(user.id, "teamquiz.create", str(aid), f"{topic} {n} {deadline} units={unit_ids}")
+        members = [uid for uid in self.storage.recipients("units", ",".join(str(u) for u in unit_ids))]
+        title = self.kb.text("quiz_mixed_plain") if topic == "mix" else self.kb.topics[topic].title
+        text = self.kb.text("tq_message", title=title, n=n, deadline=_vn_date(deadline), id=aid)
+        bid = self.storage.create_broadcast(None, f"teamquiz-{aid}", user.id, text, members)
+        reply = Reply(buttons=[[Button(self.kb.text("tq_results"), f"qr:{aid}")]]).add(
+            self.kb.text("tq_created", id=aid, units=len(unit_ids), members=len(members)))
+        reply.broadcast_id = bid
+        return reply
+
+    def take(self, user: User, arg: str) -> Reply:
+        """/lambai ID: start the assigned quiz, if the user's unit is assigned and the deadline has not passed."""
+        a = self.storage.get_assignment(int(arg)) if arg.strip().isdigit() else None
+        unit = self.storage.unit_of(user.id)
+        if a is None:
+            return Reply().add(self.kb.text("tq_unknown"))
+        if not unit or unit["id"] not in a["unit_ids"]:
+            return Reply().add(self.kb.text("tq_not_for_you"))
+        if self.today().isoformat() > a["deadline"]:
+            return Reply().add(self.kb.text("tq_expired", deadline=_vn_date(a["deadline"])))
+        reply = self.quizzes.start(user, a["topic"], str(a["length"]), assignment_id=a["id"])
+        if reply is None:
+            return Reply().add(self.kb.text("quiz_none"))
+        reply.mode = "send"
+        return reply
+
+    def results(self, user: User, aid: str, mode: str = "send") -> Reply | None:
+        a = self.storage.get_assignment(int(aid)) if aid.isdigit() else None
+        if a is None:
+            return None
+        r = Reply(mode=mode).add(self.kb.text("tq_results_title", id=a["id"], deadline=_vn_date(a["deadline"])) + "\n", "b")
+        for row in self.storage.assignment_results(a["id"]):
+            avg = "—" if row["avg_score"] is None else f"{row['avg_score']:.0f}"
+            r.add("\n" + self.kb.text("tq_results_row", unit=row["unit"], done=row["participants"],
+                                      members=row["members"], avg=avg))
+        r.buttons = [[Button(self.kb.text("pg_btn_xlsx"), f"qx:{a['id']}")], [Button(self.kb.text("btn_home"), "m")]]
+        return r
+
+    def export(self, user: User, aid: str) -> Reply | None:
+        from openpyxl import Workbook
+
+        a = self.storage.get_assignment(int(aid)) if aid.isdigit() else None
+        if a is None:
+            return None
+        import io
+
+        wb = Workbook()
+        ws = wb.active
+        ws.append([self.kb.text("pg_col_unit"), self.kb.text("tq_col_members"), self.kb.text("tq_col_done"),
+                   self.kb.text("tq_col_avg")])
+        for row in self.storage.assignment_results(a["id"]):
+            ws.append([row["unit"], row["members"], row["participants"], row["avg_score"]])
+        buf = io.BytesIO()
+        wb.save(buf)
+        caption = self.kb.text("tq_results_title", id=a["id"], deadline=_vn_date(a["deadline"]))
+        from bot.reply import Attachment
+
+        return Reply(attachment=Attachment(f"trac-nghiem-nhom-{a['id']}.xlsx", buf.getvalue(), caption)).add(caption)
+
+
+def _vn_date(iso: str) -> str:
+    y, m, d = iso.split("-")
+    return f"{int(d):02d}/{int(m):02d}/{y}"

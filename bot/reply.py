@@ -39,6 +39,7 @@ class Reply:
     alert: bool = False
     attachment: "Attachment | None" = None
     poll: object = None          # bot.quizzes.Poll: a quiz question to show after the text
+    broadcast_id: int | None = None  # a broadcast the front-end should start sending now
 
     @property
     def text(self) -> str:
@@ -67,6 +68,7 @@ CALLBACK_ARITY = {
     "rl": 0, "rn": 0, "rt": 1, "rc": 1, "rs": 1, "ri": 1, "rq": 1, "rk": 0, "rx": 0,  # reminders (inspectors)
     "rp": 1, "ru": 1, "rz": 1, "re": 1, "rv": 1,
     "pg": 1, "pc": 1, "px": 1, "pv": 1,                              # unit progress (inspectors)
+    "qn": 0, "qo": 1, "qy": 1, "qu": 0, "qr": 1, "qx": 1,            # team quizzes (inspectors)
 }
 
 

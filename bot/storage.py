@@ -28,6 +28,8 @@ SCHEMA = {
     "polls": {"id": int, "poll_id": str, "session_id": int, "idx": int},
     "srs": {"id": int, "user_id": int, "quiz_id": str, "box": int, "due": str, "updated": str},
     "daily": {"id": int, "user_id": int, "time": str, "active": int, "updated": str},
+    "quiz_assignments": {"id": int, "created_by": int, "topic": str, "length": int, "deadline": str, "unit_ids": str,
+                         "created": str},
     "audit_log": {"id": int, "ts": str, "actor": int, "action": str, "target": str, "detail": str},
     "reminders": {"id": int, "created_by": int, "text": str, "target": str, "target_arg": str, "kind": str,
                   "at": str, "weekday": int, "monthday": int, "time": str, "event": str, "days_before": int,
@@ -317,6 +319,41 @@ class Storage:
 
     def daily_subscriptions(self) -> list[dict]:
         return list(self.db.query("SELECT user_id, time FROM daily WHERE active = 1 ORDER BY user_id"))
+
+    # ------------------------------------------------------------------ team quizzes
+
+    def create_assignment(self, created_by: int, topic: str, length: int, deadline: str, unit_ids: list[int]) -> int:
+        return self.db["quiz_assignments"].insert({
+            "created_by": created_by, "topic": topic, "length": length, "deadline": deadline,
+            "unit_ids": ",".join(str(u) for u in unit_ids), "created": now_iso()}).last_pk
+
+    def get_assignment(self, assignment_id: int) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM quiz_assignments WHERE id = ?", [assignment_id]))
+        if not rows:
+            return None
+        row = rows[0]
+        row["unit_ids"] = [int(x) for x in row["unit_ids"].split(",") if x]
+        return row
+
+    def assignments(self) -> list[dict]:
+        return [self.get_assignment(r["id"]) for r in self.db.query("SELECT id FROM quiz_assignments ORDER BY id DESC")]
+
+    def assignment_results(self, assignment_id: int) -> list[dict]:
+        """Per assigned unit: members, members who finished the quiz, their average (best per member)."""
+        a = self.get_assignment(assignment_id)
+        out = []
+        for unit_id in a["unit_ids"] if a else []:
+            unit = self.get_unit(unit_id)
+            best = list(self.db.query(
+                "SELECT user_id, MAX(score) AS score FROM quiz_sessions WHERE assignment_id = ? AND unit_id = ? "
+                "AND status = 'done' GROUP BY user_id", [assignment_id, unit_id]))
+            out.append({"unit": unit["name"] if unit else str(unit_id), "members": self.unit_members(unit_id),
+                        "participants": len(best),
+                        "avg_score": round(sum(b["score"] for b in best) / len(best), 1) if best else None})
+        return out
+
+    def unit_ids_in_province(self, province_code: int) -> list[int]:
+        return [r["id"] for r in self.db.query("SELECT id FROM units WHERE province_code = ? ORDER BY id", [province_code])]
 
     # ------------------------------------------------------------------ roles and audit
 

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 COMMANDS = ("start", "chude", "huongdan", "tudanhgia", "quiz", "bangxephang", "hangngay", "bieumau", "lich", "toi",
             "donvi", "huy", "help")
-STAFF_COMMANDS = ("nhacviec", "tiendo", "quyen")   # not advertised in the menu; checked on the server
+STAFF_COMMANDS = ("nhacviec", "tiendo", "quiznhom", "quyen")   # not advertised in the menu; checked on the server
 
 
 def build_application(config: Config, core: Core, *, token: str | None = None,
@@ -74,6 +74,8 @@ def build_application(config: Config, core: Core, *, token: str | None = None,
     app.add_handler(CommandHandler("quyen", qa.admin))
     app.add_handler(CommandHandler("capquyen", qa.grant))
     app.add_handler(CommandHandler("thuquyen", qa.revoke))
+    app.add_handler(CommandHandler("quiznhom", qa.team_quiz))
+    app.add_handler(CommandHandler("lambai", qa.take_quiz))
     app.add_handler(CallbackQueryHandler(qa.button))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND, qa.unknown_command))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, qa.question))

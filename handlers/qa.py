@@ -26,6 +26,10 @@ def user_of(update: Update) -> User:
 
 async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
     """Deliver a Reply: a new message, an edit of the pressed message, or only new buttons."""
+    if reply.broadcast_id is not None:  # e.g. a team quiz was assigned: send it to the units' members
+        from handlers.broadcast import run_broadcast
+
+        context.application.create_task(run_broadcast(context.application, core_of(context), reply.broadcast_id))
     query = update.callback_query
     if query is not None:
         # Answer first: the phone shows a spinner until we do, and late answers fail.
@@ -182,6 +186,16 @@ async def grant(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def revoke(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/thuquyen ID (admins): take the inspector role back."""
     await send(update, context, core_of(context).admin(user_of(update), "revoke", " ".join(context.args or [])))
+
+
+async def team_quiz(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/quiznhom (inspectors): assign a quiz to units; see participation and scores."""
+    await send(update, context, core_of(context).team_quiz_home(user_of(update)))
+
+
+async def take_quiz(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/lambai ID: take the quiz assigned to the user's unit."""
+    await send(update, context, core_of(context).take_assigned_quiz(user_of(update), " ".join(context.args or [])))
 
 
 async def poll_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

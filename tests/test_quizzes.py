@@ -153,3 +153,40 @@ async def test_daily_question_job_is_scheduled_and_restored(config, kb, searcher
     await job2.callback(type("Ctx", (), {"application": app2, "bot": app2.bot, "job": job2})())
     assert api2.polls and api2.polls[-1]["question"].startswith("Câu 1/1")
     await app2.shutdown()
+
+
+def test_team_quiz_assigned_taken_and_reported(kb, searcher, config):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    core = Core(kb, searcher, Storage(config.database), province="Lạng Sơn", admin_ids={777},
+                today=lambda: date(2026, 11, 25))
+    unit = core.storage.get_or_create_unit("xã", "Xã Lộc Bình", 20, "Lạng Sơn", 6529)
+    other = core.storage.get_or_create_unit("phường", "Phường Tam Thanh", 20, "Lạng Sơn", 6000)
+    for uid, u in ((31, unit), (32, unit), (33, other)):
+        core.storage.touch_user(uid, f"u{uid}")
+        core.storage.set_user_unit(uid, u)
+    boss = User(777, "Thanh tra")
+    assert "chỉ dành cho" in core.press(User(31), "qn").text
+    core.press(boss, "qn")
+    core.press(boss, "qo:danh-gia-noi-bo")
+    core.press(boss, "qy:5")
+    assert "dd/mm/yyyy" in core.text(boss, "01/01/2020").text
+    core.text(boss, "15/12/2026")
+    created = core.text(boss, "Lộc Bình")
+    assert "cho 1 đơn vị (2 người)" in created.text and created.broadcast_id
+    b = core.storage.get_broadcast(created.broadcast_id)
+    assert "/lambai 1" in b["text"] and b["total"] == 2
+    assert "không giao cho đơn vị" in core.take_assigned_quiz(User(33), "1").text
+    r = core.take_assigned_quiz(User(31), "1")
+    s = core.storage.get_quiz(r.poll.session_id)
+    assert s["assignment_id"] == 1 and all(kb.quizzes[q].topic == "danh-gia-noi-bo" for q in s["questions"])
+    for i, qid in enumerate(s["questions"]):
+        core.press(User(31), f"qa:{s['id']}:{i}:{kb.quizzes[qid].answer if i < 4 else (kb.quizzes[qid].answer + 1) % len(kb.quizzes[qid].options)}")
+    results = core.press(boss, "qr:1").text
+    assert "Xã Lộc Bình: 1/2 người đã làm · điểm TB 80" in results
+    ws = load_workbook(BytesIO(core.press(boss, "qx:1").attachment.data)).active
+    assert list(ws.iter_rows(min_row=2, values_only=True)) == [("Xã Lộc Bình", 2, 1, 80)]
+    late = Core(kb, searcher, core.storage, admin_ids={777}, today=lambda: date(2026, 12, 16))
+    assert "hết hạn" in late.take_assigned_quiz(User(32), "1").text
