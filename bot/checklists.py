@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 
-from bot.knowledge import Checker, KnowledgeBase, Source, line_of, read_yaml, sources_of
+from bot.knowledge import Checker, KnowledgeBase, Source, folder_documents, line_of, sources_of
 from bot.reply import Attachment, Button, Reply, User, short
 
 ANSWERS = {"d": "dat", "p": "mot-phan", "c": "chua-dat", "n": "khong-ap-dung", "s": "bo-qua"}
@@ -48,13 +48,7 @@ class Checklist:
 
 def load_checklists(ck: Checker, kb: KnowledgeBase) -> None:
     """Read knowledge/checklists/*.yaml into kb.checklists; check ids, weights, links."""
-    for path in sorted((kb.root / "checklists").glob("*.yaml")):
-        file = str(path.relative_to(kb.root.parent))
-        data, problems = read_yaml(path, kb.root)
-        ck.problems += problems
-        if problems:
-            continue
-        raw = data.get("checklist") if isinstance(data, dict) else None
+    for path, file, raw in folder_documents(ck, kb, "checklists", "checklist"):
         if not isinstance(raw, dict):
             ck.add(file, 1, "tệp phải có khóa 'checklist:'")
             continue
@@ -337,7 +331,6 @@ class ChecklistScreens:
             self.kb.text("ck_paused", n=run["position"] + 1, total=len(cl.items)))
 
     def finish(self, user: User, run: dict) -> Reply:
-        cl = self.kb.checklists[run["checklist_id"]]
         result = self.result_of(run)
         self.storage.finish_run(run["id"], result.overall if result.overall is not None else 0.0)
         return self.results(user, str(run["id"]), mode="edit")

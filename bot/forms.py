@@ -12,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from bot.knowledge import Checker, KnowledgeBase, Source, line_of, read_yaml, sources_of
+from bot.knowledge import Checker, KnowledgeBase, Source, folder_documents, line_of, sources_of
 
 FONT = "Times New Roman"
 FONT_SIZE_PT = 13
@@ -43,13 +43,7 @@ class FormError(Exception):
 
 def load_forms(ck: Checker, kb: KnowledgeBase) -> None:
     """Read knowledge/forms/*.yaml into kb.forms."""
-    for path in sorted((kb.root / "forms").glob("*.yaml")):
-        file = str(path.relative_to(kb.root.parent))
-        data, problems = read_yaml(path, kb.root)
-        ck.problems += problems
-        if problems:
-            continue
-        raw = data.get("form") if isinstance(data, dict) else None
+    for path, file, raw in folder_documents(ck, kb, "forms", "form"):
         if not isinstance(raw, dict):
             ck.add(file, 1, "tệp phải có khóa 'form:'")
             continue

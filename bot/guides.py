@@ -8,9 +8,8 @@ still works, and the step a user reached is stored, so /huongdan resumes after a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-from bot.knowledge import Checker, KnowledgeBase, Source, line_of, read_yaml, sources_of
+from bot.knowledge import Checker, KnowledgeBase, Source, folder_documents, line_of, sources_of
 from bot.reply import Button, Reply, User, short
 
 MIN_STEPS, MAX_STEPS = 3, 15
@@ -42,14 +41,7 @@ class Guide:
 
 def load_guides(ck: Checker, kb: KnowledgeBase) -> None:
     """Read knowledge/guides/*.yaml into kb.guides; check steps, entry ids and form ids."""
-    folder = kb.root / "guides"
-    for path in sorted(folder.glob("*.yaml")):
-        file = str(path.relative_to(kb.root.parent))
-        data, problems = read_yaml(path, kb.root)
-        ck.problems += problems
-        if problems:
-            continue
-        raw = data.get("guide") if isinstance(data, dict) else None
+    for path, file, raw in folder_documents(ck, kb, "guides", "guide"):
         if not isinstance(raw, dict):
             ck.add(file, 1, "tệp phải có khóa 'guide:'")
             continue

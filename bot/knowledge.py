@@ -198,6 +198,21 @@ def _rel(path: Path, root: Path | None) -> str:
         return str(path)
 
 
+def folder_documents(ck: "Checker", kb: "KnowledgeBase", folder: str, key: str):
+    """Yield (path, file name, mapping under ``key``) for every knowledge/<folder>/*.yaml; problems are recorded."""
+    for path in sorted((kb.root / folder).glob("*.yaml")):
+        file = _rel(path, kb.root)
+        data, problems = read_yaml(path, kb.root)
+        ck.problems += problems
+        if problems:
+            continue
+        raw = data.get(key) if isinstance(data, dict) else None
+        if not isinstance(raw, (dict, list)):
+            ck.add(file, 1, f"tệp phải có khóa '{key}:'")
+            continue
+        yield path, file, raw
+
+
 def strip_lines(value: object) -> object:
     """Remove the ``__line__`` markers from parsed YAML (for content other modules read)."""
     if isinstance(value, dict):

@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from bot.knowledge import Checker, KnowledgeBase, line_of, read_yaml
+from bot.knowledge import Checker, KnowledgeBase, folder_documents, line_of
 from bot.reply import Button, Reply, User, short
 
 MAX_QUESTION = 250      # Telegram allows 300 for a poll question; we prefix "Câu 3/10 · "
@@ -52,13 +52,8 @@ class Poll:
 
 def load_quizzes(ck: Checker, kb: KnowledgeBase) -> None:
     """Read knowledge/quizzes/*.yaml into kb.quizzes; check options, answer, lengths and the backing entry."""
-    for path in sorted((kb.root / "quizzes").glob("*.yaml")):
-        file = str(path.relative_to(kb.root.parent))
-        data, problems = read_yaml(path, kb.root)
-        ck.problems += problems
-        if problems:
-            continue
-        for raw in ck.items(data, "quizzes", file):
+    for _, file, items in folder_documents(ck, kb, "quizzes", "quizzes"):
+        for raw in ck.items({"quizzes": items}, "quizzes", file):
             qid = ck.ident(raw, file, "câu hỏi trắc nghiệm")
             w = f"câu '{qid}': "
             options = ck.strings(raw, "options", file, where=w)

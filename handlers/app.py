@@ -37,6 +37,13 @@ log = logging.getLogger(__name__)
 COMMANDS = ("start", "chude", "huongdan", "tudanhgia", "quiz", "bangxephang", "hangngay", "bieumau", "lich", "toi",
             "donvi", "huy", "help")
 STAFF_COMMANDS = ("nhacviec", "tiendo", "quiznhom", "quyen")   # not advertised in the menu; checked on the server
+COMMAND_HANDLERS = (
+    ("start", qa.start), (["help", "trogiup"], qa.help_command), ("chude", qa.topics), ("huongdan", qa.guides),
+    ("bieumau", qa.forms), ("lich", qa.calendar), ("tudanhgia", qa.checklists), ("toi", qa.profile),
+    ("donvi", qa.register_unit), ("huy", qa.cancel), ("quiz", qa.quiz), ("bangxephang", qa.leaderboard),
+    ("hangngay", qa.daily), ("nhacviec", qa.reminders), ("tiendo", qa.progress), ("quyen", qa.admin),
+    ("capquyen", qa.grant), ("thuquyen", qa.revoke), ("quiznhom", qa.team_quiz), ("lambai", qa.take_quiz),
+)
 
 
 def build_application(config: Config, core: Core, *, token: str | None = None,
@@ -55,27 +62,9 @@ def build_application(config: Config, core: Core, *, token: str | None = None,
     app = builder.build()
     app.bot_data["core"] = core
     core.scheduler = JobScheduler(app, core)
-    app.add_handler(CommandHandler("start", qa.start))
-    app.add_handler(CommandHandler(["help", "trogiup"], qa.help_command))
-    app.add_handler(CommandHandler("chude", qa.topics))
-    app.add_handler(CommandHandler("huongdan", qa.guides))
-    app.add_handler(CommandHandler("bieumau", qa.forms))
-    app.add_handler(CommandHandler("lich", qa.calendar))
-    app.add_handler(CommandHandler("tudanhgia", qa.checklists))
-    app.add_handler(CommandHandler("toi", qa.profile))
-    app.add_handler(CommandHandler("donvi", qa.register_unit))
-    app.add_handler(CommandHandler("huy", qa.cancel))
-    app.add_handler(CommandHandler("quiz", qa.quiz))
-    app.add_handler(CommandHandler("bangxephang", qa.leaderboard))
-    app.add_handler(CommandHandler("hangngay", qa.daily))
+    for names, callback in COMMAND_HANDLERS:
+        app.add_handler(CommandHandler(names, callback))
     app.add_handler(PollAnswerHandler(qa.poll_answer))
-    app.add_handler(CommandHandler("nhacviec", qa.reminders))
-    app.add_handler(CommandHandler("tiendo", qa.progress))
-    app.add_handler(CommandHandler("quyen", qa.admin))
-    app.add_handler(CommandHandler("capquyen", qa.grant))
-    app.add_handler(CommandHandler("thuquyen", qa.revoke))
-    app.add_handler(CommandHandler("quiznhom", qa.team_quiz))
-    app.add_handler(CommandHandler("lambai", qa.take_quiz))
     app.add_handler(CallbackQueryHandler(qa.button))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND, qa.unknown_command))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, qa.question))
@@ -93,25 +82,24 @@ class JobScheduler:
         self.core = core
         self.tz = ZoneInfo(core.tz.key)
 
-    def daily(self, user_id: int, hhmm: str | None) -> None:
+    def _clear(self, name: str):
+        """Remove the jobs called ``name``; returns the queue (None without the job-queue extra)."""
         queue = self.app.job_queue
-        if queue is None:
-            return
-        for job in queue.get_jobs_by_name(f"daily:{user_id}"):
+        for job in queue.get_jobs_by_name(name) if queue else ():
             job.schedule_removal()
-        if hhmm:
+        return queue
+
+    def daily(self, user_id: int, hhmm: str | None) -> None:
+        queue = self._clear(f"daily:{user_id}")
+        if queue is not None and hhmm:
             h, m = (int(x) for x in hhmm.split(":"))
             queue.run_daily(_daily_job, time=dt_time(h, m, tzinfo=self.tz), name=f"daily:{user_id}",
                             chat_id=user_id, user_id=user_id)
 
     def reminder(self, reminder_id: int, when) -> None:
         """(Re)schedule one reminder at ``when`` (an aware datetime), or remove it with None."""
-        queue = self.app.job_queue
-        if queue is None:
-            return
-        for job in queue.get_jobs_by_name(f"reminder:{reminder_id}"):
-            job.schedule_removal()
-        if when is not None:
+        queue = self._clear(f"reminder:{reminder_id}")
+        if queue is not None and when is not None:
             queue.run_once(_reminder_job, when=when, name=f"reminder:{reminder_id}", data=reminder_id)
 
     def restore(self) -> int:

@@ -11,7 +11,6 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 from bot.cli import cmd_chat, build_parser, main
-from bot.storage import Storage
 
 ISOBOT = Path(sys.executable).parent / "isobot"
 JSON_KEYS = {"matched", "entry_id", "title", "answer", "score", "sources", "suggestions"}

@@ -12,7 +12,6 @@ from docx import Document
 
 from bot import forms, knowledge, yearly
 from bot.dialog import Core, User
-from bot.search import Searcher
 from bot.storage import Storage
 from handlers.app import build_application
 from tests.telegram_offline import OfflineBotAPI, UpdateFactory

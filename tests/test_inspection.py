@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,7 +14,7 @@ from bot import broadcast
 from bot.dialog import Core, User
 from bot.storage import Storage
 from handlers.app import build_application
-from tests.telegram_offline import OfflineBotAPI, UpdateFactory
+from tests.telegram_offline import OfflineBotAPI
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ADMIN, INSPECTOR, OFFICIAL = 777, 778, 779

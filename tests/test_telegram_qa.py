@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from bot.dialog import Core
 from handlers.app import build_application
 from tests.telegram_offline import OfflineBotAPI, UpdateFactory
 
