@@ -173,6 +173,9 @@ class Core:
                 province, text = code, rest
                 break
         places = units.match_wards(text[:100], province, limit=4)
+        if not places and self.searcher.search(text).matched:
+            self.storage.clear_state(user.id)   # it was a question, not a unit name: answer it
+            return self.ask(user, text)
         if not places:
             return Reply(buttons=[[Button(self.kb.text("unit_agency_btn"), "ua")], [Button(self.kb.text("btn_cancel"), "ux")]]
                          ).add(self.kb.text("unit_not_found", text=text.strip()[:60]))

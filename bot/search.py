@@ -36,6 +36,8 @@ W_FUZZY = 0.30             # rapidfuzz similarity to the closest phrasing (typos
 ANSWER_FIELD_CREDIT = 0.3  # a word found only in the answer counts this much
 REPAIRED_CREDIT = 0.7      # a word we had to repair (typo) counts this much
 BM25_POINTS = 2.0          # at most this many points for BM25 relative to the best candidate
+BIGRAM_SHARE = 0.25        # share of syllable-bigram coverage (compounds) in the coverage feature
+F_BETA2 = 1.0              # β² of the phrasing F-score (>1 favours recall of the question's words)
 TAG_BOOST = 2.0            # glossary terms (#kph, #dgnb) name the topic: they outweigh generic words
 
 
@@ -300,7 +302,7 @@ class Searcher:
         bi_w = {t: self._idf(t) for t in dict.fromkeys(bigrams(_content(words)))}
         cov = self._coverage(uni_w, candidates)
         if bi_w:
-            cov = 0.75 * cov + 0.25 * self._coverage(bi_w, candidates)
+            cov = (1 - BIGRAM_SHARE) * cov + BIGRAM_SHARE * self._coverage(bi_w, candidates)
         q_terms = {**uni_w, **bi_w}
         q_total = sum(q_terms.values())
         query_str = " ".join(content)
@@ -318,7 +320,7 @@ class Searcher:
                 overlap = sum(q_terms.get(t, 0.0) for t in self.phrasing_terms[p])
                 if overlap:
                     recall, precision = overlap / q_total, overlap / self.phrasing_total[p]
-                    f1 = max(f1, 2 * recall * precision / (recall + precision))
+                    f1 = max(f1, (1 + F_BETA2) * recall * precision / (F_BETA2 * precision + recall))
                 fz = max(fz, fz_of[p])
             score = 100 * (W_COVERAGE * cov[c] + W_PHRASING * f1 + W_FUZZY * fz / 100)
             score += BM25_POINTS * float(bm[i]) / top_bm  # lexical evidence relative to the best candidate

@@ -219,3 +219,10 @@ def test_checklist_report_command(core, kb, config_file, tmp_path):
     assert main(["checklist", "report", str(run_id), "--out", str(out), "--config", str(config_file)]) == 0
     assert "Sẵn sàng đánh giá nội bộ" in "\n".join(p.text for p in Document(str(out)).paragraphs)
     assert main(["checklist", "report", "424242", "--config", str(config_file)]) == 1
+
+
+def test_a_question_typed_while_registering_is_answered(core):
+    core.register_unit(User(950, "Lan"))
+    reply = core.text(User(950, "Lan"), "đánh giá nội bộ bao lâu làm một lần")
+    assert "Nguồn:" in reply.text
+    assert core.storage.get_state(950) is None

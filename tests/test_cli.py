@@ -128,3 +128,17 @@ def test_unanswered_export_is_csv_most_frequent_first(config, core, capsys, conf
     assert lines[0].startswith("times,users,last_asked,example,normalized")
     assert lines[1].startswith("2,1,") and "thue thu nhap" in lines[1]
     assert len(lines) == 3
+
+
+def test_core_never_imports_telegram():
+    """bot/ is the network-free core: the terminal chat and the CLI run it without python-telegram-bot."""
+    code = ("import sys, pkgutil, importlib, bot\n"
+            "for m in pkgutil.iter_modules(bot.__path__): importlib.import_module('bot.' + m.name)\n"
+            "from bot import config; from bot.dialog import build_core, User\n"
+            "core = build_core(config.load('config.yaml'), with_storage=False)\n"
+            "core.ask(User(1), 'HTQLCL là gì')\n"
+            "print(sorted(m for m in sys.modules if m == 'telegram' or m.startswith('telegram.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
