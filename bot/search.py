@@ -29,7 +29,7 @@ from bot.text import STOPWORDS, bigrams, fold, telex_decode
 
 MAX_QUERY_CHARS = 300
 OOS_PREFIX = "oos:"        # id prefix of out-of-scope pseudo-entries
-CANDIDATES = 40            # entries re-ranked with fuzzy matching
+CANDIDATES = 25            # entries re-ranked with fuzzy matching
 W_COVERAGE = 0.35          # idf-weighted share of the question's words that the entry covers
 W_PHRASING = 0.35          # idf-weighted F1 overlap with the entry's closest phrasing
 W_FUZZY = 0.30             # rapidfuzz similarity to the closest phrasing (typos, word order)
@@ -229,7 +229,7 @@ class Searcher:
         ]
         q_docs, a_docs = [], []
         self.phrasings: list[str] = []              # content-word string of every phrasing
-        self.phrasing_terms: list[tuple[str, ...]] = []
+        self.phrasing_terms: list[frozenset[str]] = []
         self._phr_by_entry: list[range] = []
         for e in self.entries:
             first = len(self.phrasings)
@@ -238,7 +238,7 @@ class Searcher:
                 words = self.norm.words(text)
                 q_words += words
                 self.phrasings.append(" ".join(_content(words)))
-                self.phrasing_terms.append(tuple(dict.fromkeys(_terms(words))))
+                self.phrasing_terms.append(frozenset(_terms(words)))
             self._phr_by_entry.append(range(first, len(self.phrasings)))
             for text in e.keywords:  # keywords widen the vocabulary but are not phrasings
                 q_words += self.norm.words(text)
@@ -305,6 +305,7 @@ class Searcher:
             cov = (1 - BIGRAM_SHARE) * cov + BIGRAM_SHARE * self._coverage(bi_w, candidates)
         q_terms = {**uni_w, **bi_w}
         q_total = sum(q_terms.values())
+        q_keys = q_terms.keys()
         query_str = " ".join(content)
         top_bm = float(bm[candidates].max()) or 1.0
         cand = candidates.tolist()
@@ -317,7 +318,8 @@ class Searcher:
         for c, i in enumerate(cand):
             f1 = fz = 0.0
             for p in self._phr_by_entry[i]:
-                overlap = sum(q_terms.get(t, 0.0) for t in self.phrasing_terms[p])
+                common = q_keys & self.phrasing_terms[p]
+                overlap = sum(q_terms[t] for t in common) if common else 0.0
                 if overlap:
                     recall, precision = overlap / q_total, overlap / self.phrasing_total[p]
                     f1 = max(f1, (1 + F_BETA2) * recall * precision / (F_BETA2 * precision + recall))
