@@ -29,7 +29,7 @@ from bot.text import STOPWORDS, bigrams, fold, telex_decode
 
 MAX_QUERY_CHARS = 300
 OOS_PREFIX = "oos:"        # id prefix of out-of-scope pseudo-entries
-CANDIDATES = 25            # entries re-ranked with fuzzy matching
+CANDIDATES = 15            # entries re-ranked with fuzzy matching
 W_COVERAGE = 0.35          # idf-weighted share of the question's words that the entry covers
 W_PHRASING = 0.35          # idf-weighted F1 overlap with the entry's closest phrasing
 W_FUZZY = 0.30             # rapidfuzz similarity to the closest phrasing (typos, word order)
