@@ -35,18 +35,24 @@ W_PHRASING = 0.35          # idf-weighted F1 overlap with the entry's closest ph
 W_FUZZY = 0.30             # rapidfuzz similarity to the closest phrasing (typos, word order)
 ANSWER_FIELD_CREDIT = 0.3  # a word found only in the answer counts this much
 REPAIRED_CREDIT = 0.7      # a word we had to repair (typo) counts this much
+ANSWER_BM25 = 0.3          # weight of the answer field in the BM25 candidate score
+RANK_BM25 = 8.0            # ranking only: points for phrasing-field BM25 relative to the best candidate
 BM25_POINTS = 2.0          # at most this many points for BM25 relative to the best candidate
 BIGRAM_SHARE = 0.25        # share of syllable-bigram coverage (compounds) in the coverage feature
 F_BETA2 = 1.0              # β² of the phrasing F-score (>1 favours recall of the question's words)
+DEFINITION_TOPIC = "thuat-ngu"   # "X là gì / viết tắt của gì" about a glossary term: the term's own entry
+DEFINITION_POINTS = 4.0
+DEFINITION_CUES = re.compile(r"(?:^| )(?:la gi|nghia la gi|nghia la|viet tat|doc la|doc ra|hieu la|ten day du)(?: |$)")
 TAG_BOOST = 2.0            # glossary terms (#kph, #dgnb) name the topic: they outweigh generic words
 
 
 @dataclass
 class Hit:
-    """One candidate entry with its calibrated score (0–100)."""
+    """One candidate entry with its calibrated score (0–100) and the key it is ranked by."""
 
     entry: Entry
     score: float
+    rank_key: float = 0.0
 
 
 @dataclass
@@ -287,11 +293,13 @@ class Searcher:
             return normalized, []
         terms = list(dict.fromkeys(_terms(words)))
         bm = np.zeros(len(self.entries), dtype=np.float32)
+        bm_q = np.zeros(len(self.entries), dtype=np.float32)
         for t in terms:
             tid = self.term_ids.get(t)
             if tid is not None:
-                self.q_index.add_scores(bm, tid)
-                self.a_index.add_scores(bm, tid, 0.3)
+                self.q_index.add_scores(bm_q, tid)
+                self.a_index.add_scores(bm, tid, ANSWER_BM25)
+        bm += bm_q
         hit_count = int(np.count_nonzero(bm))
         if not hit_count:
             return normalized, []
@@ -306,8 +314,11 @@ class Searcher:
         q_terms = {**uni_w, **bi_w}
         q_total = sum(q_terms.values())
         q_keys = q_terms.keys()
+        folded_q = " ".join(words)
+        definition = any(t.startswith("#") for t in content) and bool(DEFINITION_CUES.search(folded_q))
         query_str = " ".join(content)
         top_bm = float(bm[candidates].max()) or 1.0
+        top_q = float(bm_q[candidates].max()) or 1.0
         cand = candidates.tolist()
         phr_ids = [p for i in cand for p in self._phr_by_entry[i]]
         choices = [self.phrasings[p] for p in phr_ids]
@@ -326,8 +337,13 @@ class Searcher:
                 fz = max(fz, fz_of[p])
             score = 100 * (W_COVERAGE * cov[c] + W_PHRASING * f1 + W_FUZZY * fz / 100)
             score += BM25_POINTS * float(bm[i]) / top_bm  # lexical evidence relative to the best candidate
-            hits.append(Hit(self.entries[i], round(min(float(score), 100.0), 1)))
-        hits.sort(key=lambda h: (-h.score, h.entry.id))
+            if definition and self.entries[i].topic == DEFINITION_TOPIC:
+                score += DEFINITION_POINTS
+            # Ranking adds the phrasing-field BM25 (strong evidence of *which* entry); the gate uses the
+            # calibrated score alone, so this cannot make an off-topic question look answerable.
+            key = score + RANK_BM25 * float(bm_q[i]) / top_q
+            hits.append(Hit(self.entries[i], round(min(float(score), 100.0), 1), key))
+        hits.sort(key=lambda h: (-h.rank_key, h.entry.id))
         return normalized, hits[:limit]
 
     def search(self, question: str) -> SearchResult:
