@@ -190,3 +190,18 @@ def test_team_quiz_assigned_taken_and_reported(kb, searcher, config):
     assert list(ws.iter_rows(min_row=2, values_only=True)) == [("Xã Lộc Bình", 2, 1, 80)]
     late = Core(kb, searcher, core.storage, admin_ids={777}, today=lambda: date(2026, 12, 16))
     assert "hết hạn" in late.take_assigned_quiz(User(32), "1").text
+
+
+async def test_answering_with_a_button_through_the_application(tg):
+    """The same answer path as polls, via an inline button (what the terminal chat uses)."""
+    app, api, core = await tg()
+    make = UpdateFactory(app.bot, user_id=323)
+    await app.process_update(make.text("/quiz"))
+    await app.process_update(make.press("ql:cai-tien:5", api.messages[max(api.messages)]))
+    session = core.storage.open_quiz(323)
+    first = api.polls[-1]
+    await app.process_update(make.press(f"qa:{session['id']}:0:{first['correct_option_ids'][0]}",
+                                        api.messages[max(api.messages)]))
+    assert api.sent("answerCallbackQuery") and api.polls[-1]["question"].startswith("Câu 2/5 · đúng 1")
+    await app.process_update(make.press(f"qa:{session['id']}:0:0", api.messages[max(api.messages)]))
+    assert "đã được ghi nhận" in api.sent("answerCallbackQuery")[-1]["text"]
