@@ -54,3 +54,26 @@ def storage(config):
 @pytest.fixture
 def core(kb, searcher, storage):
     return Core(kb, searcher, storage)
+
+
+@pytest.fixture
+async def offline_app(config, kb, searcher):
+    """Start the real Application offline on the test database; call it again to 'restart' the bot.
+
+    Returns (app, api, core): ``api`` records every Bot API call (tests/telegram_offline.py)."""
+    from handlers.app import build_application
+    from tests.telegram_offline import OfflineBotAPI
+
+    apps = []
+
+    async def start(**core_options):
+        api = OfflineBotAPI()
+        core = Core(kb, searcher, Storage(config.database), **core_options)
+        app = build_application(config, core, token="1:A", request=api)
+        await app.initialize()
+        apps.append(app)
+        return app, api, core
+
+    yield start
+    for app in apps:
+        await app.shutdown()  # a no-op for an app a test already shut down

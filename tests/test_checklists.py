@@ -10,10 +10,8 @@ from docx import Document
 
 from bot import units
 from bot.checklists import score
-from bot.dialog import Core, User
-from bot.storage import Storage
-from handlers.app import build_application
-from tests.telegram_offline import OfflineBotAPI, UpdateFactory
+from bot.dialog import User
+from tests.telegram_offline import UpdateFactory
 
 
 @pytest.mark.parametrize("typed, expected", [("xa Loc Binh", "Xã Lộc Bình"), ("p. Tam Thanh", "Phường Tam Thanh"),
@@ -55,20 +53,8 @@ def _last_message(api):
 
 
 @pytest.fixture
-async def bot(config, kb, searcher):
-    apps = []
-
-    async def start(storage_path=None):
-        api = OfflineBotAPI()
-        core = Core(kb, searcher, Storage(config.database), province="Lạng Sơn")
-        app = build_application(config, core, token="1:A", request=api)
-        await app.initialize()
-        apps.append(app)
-        return app, api, core
-
-    yield start
-    for app in apps:
-        await app.shutdown()
+def bot(offline_app):
+    return lambda: offline_app(province="Lạng Sơn")
 
 
 async def test_register_unit_by_typing_its_name(bot):

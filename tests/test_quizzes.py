@@ -63,20 +63,8 @@ def test_missed_question_comes_back_after_growing_intervals(kb, searcher, config
 
 
 @pytest.fixture
-async def tg(config, kb, searcher):
-    apps = []
-
-    async def start():
-        api = OfflineBotAPI()
-        core = Core(kb, searcher, Storage(config.database))
-        app = build_application(config, core, token="1:A", request=api)
-        await app.initialize()
-        apps.append(app)
-        return app, api, core
-
-    yield start
-    for app in apps:
-        await app.shutdown()
+def tg(offline_app):
+    return offline_app
 
 
 async def test_quiz_with_native_polls_survives_a_restart(tg):
