@@ -36,6 +36,7 @@ W_FUZZY = 0.30             # rapidfuzz similarity to the closest phrasing (typos
 ANSWER_FIELD_CREDIT = 0.3  # a word found only in the answer counts this much
 REPAIRED_CREDIT = 0.7      # a word we had to repair (typo) counts this much
 ANSWER_BM25 = 0.3          # weight of the answer field in the BM25 candidate score
+Q_FIELD_B = 0.4            # BM25 length normalisation of the phrasing field
 RANK_BM25 = 8.0            # ranking only: points for phrasing-field BM25 relative to the best candidate
 BM25_POINTS = 2.0          # at most this many points for BM25 relative to the best candidate
 BIGRAM_SHARE = 0.25        # share of syllable-bigram coverage (compounds) in the coverage feature
@@ -251,7 +252,7 @@ class Searcher:
             q_docs.append(_terms(q_words))
             a_docs.append(_terms(self.norm.words(e.answer)))
         self.term_ids: dict[str, int] = {}
-        self.q_index = TermIndex(q_docs, self.term_ids)
+        self.q_index = TermIndex(q_docs, self.term_ids, b=Q_FIELD_B)
         self.a_index = TermIndex(a_docs, self.term_ids)
         n = len(self.entries)
         self.max_idf = math.log(1 + (n + 0.5) / 0.5)
