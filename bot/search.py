@@ -28,6 +28,8 @@ from bot.knowledge import Entry, KnowledgeBase
 from bot.text import STOPWORDS, bigrams, fold, telex_decode
 
 MAX_QUERY_CHARS = 300
+# "1 lần", "1 năm" are typed for "một lần", "một năm"; a lone 1 elsewhere (khoản 9.1) keeps its meaning
+_ONE = re.compile(r"(?<![\w])1 (lan|nam|thang|tuan|ngay|dot|quy|ky|nguoi|cai|buoi)(?!\w)")
 OOS_PREFIX = "oos:"        # id prefix of out-of-scope pseudo-entries
 CANDIDATES = 15            # entries re-ranked with fuzzy matching
 W_COVERAGE = 0.35          # idf-weighted share of the question's words that the entry covers
@@ -102,7 +104,11 @@ class Normalizer:
 
     def words(self, text: str) -> list[str]:
         """Folded and rewritten words (no repair): used for index-side text."""
-        return self.rewrite(fold(text)).split()
+        return self.normalize(fold(text)).split()
+
+    def normalize(self, folded: str) -> str:
+        """'1 lần' → 'một lần', then glossary rewriting, on already folded text."""
+        return self.rewrite(_ONE.sub(r"mot \1", folded))
 
     def set_vocab(self, vocab: set[str]) -> None:
         self.vocab = vocab
@@ -159,7 +165,7 @@ class Normalizer:
                 repaired.update(fixed)
         if repaired:
             # a repair can complete a glossary phrase ("ddanhs gias noi booj" → "danh gia noi bo")
-            out = self.rewrite(" ".join(w for w in out if not w.startswith("#"))).split()
+            out = self.normalize(" ".join(w for w in out if not w.startswith("#"))).split()
         return out, repaired
 
 

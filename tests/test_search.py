@@ -59,7 +59,7 @@ def test_scores_are_calibrated_and_suggestions_bounded(searcher):
 
 
 def test_thresholds_come_from_config(kb):
-    strict = Searcher(kb, SearchConfig(answer_threshold=101, suggest_threshold=100, margin=0))
+    strict = Searcher(kb, SearchConfig(answer_threshold=101, suggest_threshold=101, margin=0))
     r = strict.search("đánh giá nội bộ bao lâu làm 1 lần")
     assert r.outcome == "decline"
     lenient = Searcher(kb, SearchConfig(answer_threshold=0, suggest_threshold=0, margin=0))
@@ -69,3 +69,22 @@ def test_thresholds_come_from_config(kb):
 def test_very_long_input_is_cut_not_rejected(searcher):
     r = searcher.search("đánh giá nội bộ bao lâu làm một lần " + "x" * 50_000)
     assert r.best is not None
+
+
+@pytest.mark.parametrize(
+    "question, entry_id",
+    [  # the examples the product owner wrote in the issue: they must keep landing on the right entry
+        ("đánh giá nội bộ bao lâu làm 1 lần", "dgnb-tan-suat"),
+        ("danh gia noi bo bao lau 1 lan", "dgnb-tan-suat"),
+        ("HTQLCL là gì", "tn-htqlcl"),
+        ("hop xem xet lanh dao can chuan bi gi vay ad", "xxld-chuan-bi"),
+    ],
+)
+def test_issue_examples_land_on_the_right_entry(searcher, question, entry_id):
+    result = searcher.search(question)
+    assert result.matched and result.best.entry.id == entry_id, (result.best.entry.id if result.best else None)
+
+
+def test_one_written_as_a_digit_means_mot(searcher):
+    assert searcher.norm.words("1 lần")[:2] == ["mot", "lan"]
+    assert searcher.norm.words("khoản 9.1") == ["khoan", "9", "1"], "clause numbers keep their digits"
