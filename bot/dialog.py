@@ -8,6 +8,7 @@ returns. Button presses arrive as short callback strings (``e:<entry id>``), par
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -353,6 +354,9 @@ class Core:
         text = (text or "").strip()
         if not text:
             return Reply().add(self.kb.text("empty_question"))
+        small = self.smalltalk(text)
+        if small:
+            return Reply(buttons=self.main_menu(user)).add(self.kb.text(small))
         result = self.searcher.search(text[:MAX_QUERY_CHARS])
         asked_id = self._log_question(user, channel, text, result)
         if result.outcome == "answer":
@@ -366,6 +370,14 @@ class Core:
         if len(text) > HUGE_MESSAGE_CHARS:
             reply.parts.insert(0, ("i", self.kb.text("too_long", limit=MAX_QUERY_CHARS) + "\n\n"))
         return reply
+
+    def smalltalk(self, text: str) -> str | None:
+        """'xin chào', 'cảm ơn ad'…: the ui.yaml key of a friendly reply, or None for a real question."""
+        folded = fold(text)
+        for key in ("greeting", "thanks"):
+            if re.match(self.kb.text(f"smalltalk_patterns_{key}"), folded):
+                return f"smalltalk_{key}"
+        return None
 
     def _suggest(self, result: SearchResult) -> Reply:
         rows = [[Button(short(h.entry.title), f"e:{h.entry.id}")] for h in result.alternatives]
@@ -753,6 +765,10 @@ class Core:
 
     def answer_json(self, question: str) -> dict:
         """The stable JSON shape of ``isobot ask --json``."""
+        small = self.smalltalk(question or "")
+        if small:
+            return {"matched": False, "entry_id": None, "title": None, "answer": self.kb.text(small), "score": 0.0,
+                    "sources": [], "suggestions": []}
         result = self.searcher.search((question or "")[:MAX_QUERY_CHARS])
         matched = result.matched
         best = result.best

@@ -293,11 +293,15 @@ class Searcher:
 
     def rank(self, question: str, limit: int = 5) -> tuple[str, list[Hit]]:
         """Normalized question and the best ``limit`` entries with calibrated scores."""
+        normalized, hits, _ = self._rank(question, limit)
+        return normalized, hits
+
+    def _rank(self, question: str, limit: int) -> tuple[str, list[Hit], set[str]]:
         words, repaired = self.norm.query_words(question[:MAX_QUERY_CHARS])
         normalized = " ".join(words)
         content = list(dict.fromkeys(_content(words)))
         if not content:
-            return normalized, []
+            return normalized, [], repaired
         terms = list(dict.fromkeys(_terms(words)))
         bm = np.zeros(len(self.entries), dtype=np.float32)
         bm_q = np.zeros(len(self.entries), dtype=np.float32)
@@ -309,7 +313,7 @@ class Searcher:
         bm += bm_q
         hit_count = int(np.count_nonzero(bm))
         if not hit_count:
-            return normalized, []
+            return normalized, [], repaired
         k = min(CANDIDATES, hit_count)
         top = np.argpartition(-bm, k - 1)[:k]
         candidates = np.sort(top[np.lexsort((top, -bm[top]))][:k])
@@ -351,14 +355,18 @@ class Searcher:
             key = score + RANK_BM25 * float(bm_q[i]) / top_q
             hits.append(Hit(self.entries[i], round(min(float(score), 100.0), 1), key))
         hits.sort(key=lambda h: (-h.rank_key, h.entry.id))
-        return normalized, hits[:limit]
+        return normalized, hits[:limit], repaired
 
     def search(self, question: str) -> SearchResult:
         """Rank, then gate: answer (score ≥ answer threshold), suggest, or decline.
 
         When an out-of-scope example is the closest match the question is declined whatever its score.
         """
-        normalized, ranked = self.rank(question, limit=6)
+        normalized, ranked, repaired = self._rank(question, 6)
+        content = _content(normalized.split())
+        if ranked and len(content) <= 2 and all(w in repaired for w in content):
+            # every informative word had to be guessed ("xin chao" → "cao"): too little to answer on
+            return SearchResult(question, normalized, "decline", ranked[0], [])
         if not ranked:
             outcome = "empty" if not _content(normalized.split()) else "decline"
             return SearchResult(question, normalized, outcome)

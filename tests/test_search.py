@@ -88,3 +88,17 @@ def test_issue_examples_land_on_the_right_entry(searcher, question, entry_id):
 def test_one_written_as_a_digit_means_mot(searcher):
     assert searcher.norm.words("1 lần")[:2] == ["mot", "lan"]
     assert searcher.norm.words("khoản 9.1") == ["khoan", "9", "1"], "clause numbers keep their digits"
+
+
+def test_a_guess_alone_is_not_enough_to_answer(searcher):
+    # "chao" is not in the index; the nearest word is "cao" (báo cáo): never answer on that alone
+    assert not searcher.search("xin chao").matched
+
+
+@pytest.mark.parametrize("text", ["xin chào", "Chào ad", "hello", "cảm ơn em nhiều"])
+def test_greetings_and_thanks_get_a_friendly_reply(core, text):
+    from bot.dialog import User
+
+    reply = core.ask(User(5), text)
+    assert ("Chào anh/chị" in reply.text or "không có gì" in reply.text) and reply.buttons
+    assert core.storage.unanswered() == [], "small talk is not a curator's unanswered question"
