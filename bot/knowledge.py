@@ -106,6 +106,7 @@ class GlossaryTerm:
     expansion: str
     variants: tuple[str, ...] = ()
     note: str = ""
+    generic: bool = False
 
 
 @dataclass(frozen=True)
@@ -349,7 +350,8 @@ def _load_glossary(ck: Checker, kb: KnowledgeBase) -> None:
             if key and key in seen and seen[key] != fold(expansion):
                 ck.add(file, raw[LINE_KEY], f"biến thể '{v}' đã thuộc thuật ngữ khác ('{seen[key]}')")
             seen[key] = fold(expansion)
-        kb.glossary.append(GlossaryTerm(term, expansion, variants, ck.string(raw, "note", file, required=False)))
+        kb.glossary.append(GlossaryTerm(term, expansion, variants, ck.string(raw, "note", file, required=False),
+                                        raw.get("generic") is True))
 
 
 def _load_ui(ck: Checker, kb: KnowledgeBase) -> None:

@@ -31,6 +31,9 @@ MAX_QUERY_CHARS = 300
 # "1 lần", "1 năm" are typed for "một lần", "một năm"; a lone 1 elsewhere (khoản 9.1) keeps its meaning
 _ONE = re.compile(r"(?<![\w])1 (lan|nam|thang|tuan|ngay|dot|quy|ky|nguoi|cai|buoi)(?!\w)")
 OOS_PREFIX = "oos:"        # id prefix of out-of-scope pseudo-entries
+SHORT_QUERY_WORDS = 4      # questions with this few informative words and no glossary term…
+SHORT_QUERY_EXTRA = 25.0
+DOMAIN_MARKERS = re.compile(r"(?:^| )(?:iso|tcvn|9001|khoan \d+|dieu \d+|\d+ \d+)(?: |$)")  # "khoản 8.4", "9.2"   # …need this many more points to be answered
 CANDIDATES = 15            # entries re-ranked with fuzzy matching
 W_COVERAGE = 0.35          # idf-weighted share of the question's words that the entry covers
 W_PHRASING = 0.35          # idf-weighted F1 overlap with the entry's closest phrasing
@@ -78,9 +81,14 @@ class Normalizer:
 
     def __init__(self, kb: KnowledgeBase):
         pairs: dict[str, str] = {}
+        self.generic_tags: set[str] = set()
+        self.generic_words: set[str] = set()
         for term in kb.glossary:
             target = fold(term.expansion)
             tag = "#" + fold(term.term).replace(" ", "")
+            if term.generic:
+                self.generic_tags.add(tag)
+                self.generic_words.update(target.split())
             for variant in (term.expansion, term.term, *term.variants):
                 key = fold(variant)
                 if key:
@@ -375,7 +383,15 @@ class Searcher:
             return SearchResult(question, normalized, "decline", hits[0] if hits else None, [])
         cfg = self.config
         best, rest = hits[0], hits[1:]
-        if best.score >= cfg.answer_threshold:
+        plain = [w for w in content if not w.startswith("#") and w not in self.norm.generic_words]
+        domain_term = (any(w.startswith("#") and w not in self.norm.generic_tags for w in content)
+                       or bool(DOMAIN_MARKERS.search(normalized)))
+        if len(set(plain)) <= SHORT_QUERY_WORDS and not domain_term:
+            # a few everyday words and no domain term ("hom nay thu may" folds like "hòm thư"): be stricter
+            threshold = cfg.answer_threshold + SHORT_QUERY_EXTRA
+        else:
+            threshold = cfg.answer_threshold
+        if best.score >= threshold:
             close = [h for h in rest if best.score - h.score < cfg.margin and h.score >= cfg.suggest_threshold]
             return SearchResult(question, normalized, "answer", best, close[:3])
         if best.score >= cfg.suggest_threshold:

@@ -102,3 +102,15 @@ def test_greetings_and_thanks_get_a_friendly_reply(core, text):
     reply = core.ask(User(5), text)
     assert ("Chào anh/chị" in reply.text or "không có gì" in reply.text) and reply.buttons
     assert core.storage.unanswered() == [], "small talk is not a curator's unanswered question"
+
+
+@pytest.mark.parametrize("q", ["hôm nay thứ mấy", "làm thế nào để giảm cân", "bot ơi", "mẫu đơn xin nghỉ phép",
+                               "số điện thoại ubnd xã"])
+def test_short_everyday_questions_are_not_answered(searcher, q):
+    # few informative words and no domain term: they fold like domain words ("hom thu" = hòm thư) but are not
+    assert not searcher.search(q).matched
+
+
+@pytest.mark.parametrize("q", ["khoan 8.4 co bo duoc khong", "iso dien tu la gi", "DGNB"])
+def test_short_questions_with_a_domain_term_are_still_answered(searcher, q):
+    assert searcher.search(q).matched
