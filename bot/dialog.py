@@ -82,6 +82,8 @@ class Core:
     def start(self, user: User) -> Reply:
         """Welcome and the main menu; unregistered users are offered unit registration."""
         self._touch(user)
+        if self.storage:
+            self.storage.clear_state(user.id)  # /start always gets the user out of a pending prompt
         name = user.first_name or "anh/chị"
         reply = Reply(buttons=self.main_menu(user)).add(self.kb.text("welcome", name=name))
         if self.storage and not self.storage.unit_of(user.id):

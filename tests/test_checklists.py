@@ -212,3 +212,12 @@ def test_a_question_typed_while_registering_is_answered(core):
     reply = core.text(User(950, "Lan"), "đánh giá nội bộ bao lâu làm một lần")
     assert "Nguồn:" in reply.text
     assert core.storage.get_state(950) is None
+
+
+def test_start_leaves_a_pending_note_prompt(core, kb):
+    run = core.storage.start_run(960, None, "san-sang-dgnb")
+    core.press(User(960), f"cn:{run['id']}:0")
+    core.start(User(960))
+    reply = core.text(User(960), "đánh giá nội bộ là gì")
+    assert "Nguồn:" in reply.text, "after /start, text is a question again, not a note"
+    assert not (core.storage.run_answers(run["id"]).get(kb.checklists["san-sang-dgnb"].items[0].id) or {}).get("note")
