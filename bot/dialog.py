@@ -394,14 +394,11 @@ class Core:
         reply.add(entry.title, "b").add("\n\n").add(entry.answer.strip())
         sources = "; ".join(str(s) for s in entry.sources)
         reply.add("\n\n").add(f"{self.kb.text('sources_label')}: {sources}", "i")
-        rows = [[Button("🔗 " + short(self.kb.entries[r].title), f"e:{r}")]
-                for r in entry.related[:MAX_RELATED] if r in self.kb.entries]
+        rows = self._link_rows(entry)
         if alternatives:
             reply.add("\n\n").add(self.kb.text("maybe_label"))
             rows = [[Button("❔ " + short(h.entry.title), f"e:{h.entry.id}")] for h in alternatives[:2]] + rows
-        rows += self._guide_rows(entry)
-        rows.append(self._feedback_row(shown_id))
-        rows.append([Button(self.kb.text("btn_topics"), "tg"), Button(self.kb.text("btn_home"), "m")])
+        rows.insert(len(rows) - 1, self._feedback_row(shown_id))
         reply.buttons = rows
         return reply
 
@@ -734,11 +731,12 @@ class Core:
             return None
         if not self.storage.add_feedback(user.id, shown["id"], entry.id, 1 if vote == "u" else -1):
             return Reply(mode="markup", toast=self.kb.text("feedback_already"),
-                         buttons=self._without_feedback(entry))
+                         buttons=self._link_rows(entry))
         toast = self.kb.text("feedback_thanks_up" if vote == "u" else "feedback_thanks_down")
-        return Reply(mode="markup", toast=toast, buttons=self._without_feedback(entry))
+        return Reply(mode="markup", toast=toast, buttons=self._link_rows(entry))
 
-    def _without_feedback(self, entry: Entry) -> list[list[Button]]:
+    def _link_rows(self, entry: Entry) -> list[list[Button]]:
+        """Related questions, the guide that covers the entry, then Topics / Menu (no feedback row)."""
         rows = [[Button("🔗 " + short(self.kb.entries[r].title), f"e:{r}")]
                 for r in entry.related[:MAX_RELATED] if r in self.kb.entries]
         rows += self._guide_rows(entry)

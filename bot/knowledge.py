@@ -298,12 +298,17 @@ def sources_of(ck: Checker, kb: KnowledgeBase, raw: dict, file: str, where: str)
     return tuple(out)
 
 
-def _load_documents(ck: Checker, kb: KnowledgeBase) -> None:
-    path = kb.root / "documents.yaml"
-    file = _rel(path, kb.root)
+def _read(ck: Checker, kb: KnowledgeBase, name: str) -> tuple[str, object]:
+    """(file name, parsed YAML) of knowledge/<name>; a YAML error is recorded and gives None."""
+    path = kb.root / name
     data, problems = read_yaml(path, kb.root)
     ck.problems += problems
-    for raw in ck.items(data, "documents", file) if not problems else []:
+    return _rel(path, kb.root), (None if problems else data)
+
+
+def _load_documents(ck: Checker, kb: KnowledgeBase) -> None:
+    file, data = _read(ck, kb, "documents.yaml")
+    for raw in ck.items(data, "documents", file) if data is not None else []:
         doc_id = ck.ident(raw, file, "tài liệu")
         doc = Document(
             id=doc_id,
@@ -319,11 +324,8 @@ def _load_documents(ck: Checker, kb: KnowledgeBase) -> None:
 
 
 def _load_topics(ck: Checker, kb: KnowledgeBase) -> None:
-    path = kb.root / "topics.yaml"
-    file = _rel(path, kb.root)
-    data, problems = read_yaml(path, kb.root)
-    ck.problems += problems
-    for graw in ck.items(data, "groups", file) if not problems else []:
+    file, data = _read(ck, kb, "topics.yaml")
+    for graw in ck.items(data, "groups", file) if data is not None else []:
         gid = ck.ident(graw, file, "nhóm")
         topic_ids = []
         for traw in ck.items(graw, "topics", file):
@@ -336,12 +338,9 @@ def _load_topics(ck: Checker, kb: KnowledgeBase) -> None:
 
 
 def _load_glossary(ck: Checker, kb: KnowledgeBase) -> None:
-    path = kb.root / "glossary.yaml"
-    file = _rel(path, kb.root)
-    data, problems = read_yaml(path, kb.root)
-    ck.problems += problems
+    file, data = _read(ck, kb, "glossary.yaml")
     seen: dict[str, str] = {}
-    for raw in ck.items(data, "terms", file) if not problems else []:
+    for raw in ck.items(data, "terms", file) if data is not None else []:
         term = ck.string(raw, "term", file, where="thuật ngữ: ")
         expansion = ck.string(raw, "expansion", file, where=f"thuật ngữ '{term}': ")
         variants = ck.strings(raw, "variants", file, where=f"thuật ngữ '{term}': ")
@@ -355,11 +354,8 @@ def _load_glossary(ck: Checker, kb: KnowledgeBase) -> None:
 
 
 def _load_ui(ck: Checker, kb: KnowledgeBase) -> None:
-    path = kb.root / "ui.yaml"
-    file = _rel(path, kb.root)
-    data, problems = read_yaml(path, kb.root)
-    ck.problems += problems
-    if problems:
+    file, data = _read(ck, kb, "ui.yaml")
+    if data is None:
         return
     if not isinstance(data, dict) or not isinstance(data.get("messages"), dict):
         ck.add(file, 1, "tệp phải có bảng 'messages:'")
@@ -374,13 +370,10 @@ def _load_ui(ck: Checker, kb: KnowledgeBase) -> None:
 
 
 def _load_out_of_scope(ck: Checker, kb: KnowledgeBase) -> None:
-    path = kb.root / "out_of_scope.yaml"
-    if not path.exists():
+    if not (kb.root / "out_of_scope.yaml").exists():
         return
-    file = _rel(path, kb.root)
-    data, problems = read_yaml(path, kb.root)
-    ck.problems += problems
-    for raw in ck.items(data, "out_of_scope", file) if not problems else []:
+    file, data = _read(ck, kb, "out_of_scope.yaml")
+    for raw in ck.items(data, "out_of_scope", file) if data is not None else []:
         oid = ck.ident(raw, file, "nhóm ngoài phạm vi")
         examples = ck.strings(raw, "examples", file, where=f"'{oid}': ")
         if not examples:
@@ -417,20 +410,9 @@ def _load_entries(ck: Checker, kb: KnowledgeBase) -> None:
             answer = ck.string(raw, "answer", file, where=w)
             if len(answer) > MAX_ANSWER_CHARS:
                 ck.add(file, line_of(raw, "answer"), f"{w}câu trả lời dài {len(answer)} ký tự (tối đa {MAX_ANSWER_CHARS})")
-            sources = []
-            raw_sources = raw.get("sources")
-            if not isinstance(raw_sources, list) or not raw_sources:
+            sources = sources_of(ck, kb, raw, file, w)
+            if not raw.get("sources"):
                 ck.add(file, line, f"{w}thiếu nguồn trích dẫn ('sources')")
-                raw_sources = []
-            for s in raw_sources:
-                if not isinstance(s, dict):
-                    ck.add(file, line, f"{w}mỗi nguồn phải có dạng {{doc: ..., ref: ...}}")
-                    continue
-                doc_id = ck.string(s, "doc", file, where=w + "nguồn: ")
-                if doc_id and doc_id not in kb.documents:
-                    ck.add(file, s[LINE_KEY], f"{w}nguồn '{doc_id}' không có trong documents.yaml")
-                elif doc_id:
-                    sources.append(Source(kb.documents[doc_id], ck.string(s, "ref", file, required=False)))
             related = ck.strings(raw, "related", file, where=w)
             related_refs += [(file, line_of(raw, "related"), eid, r) for r in related]
             if eid in where_id:

@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 
 from bot.knowledge import KnowledgeBase
 from bot.reply import Button, Reply, User, short
+from bot.text import fold
 
 KINDS = ("once", "weekly", "monthly", "event")
 LATE_AFTER = timedelta(minutes=5)
@@ -290,7 +291,7 @@ class ReminderScreens:
                     raise ScheduleError("past")
                 draft["at"] = at.isoformat(timespec="minutes")
             elif kind == "weekly":
-                m = re.search(r"(?:thu|t)\s*([2-7]|cn|chu nhat)", _fold(text))
+                m = re.search(r"(?:thu|t)\s*([2-7]|cn|chu nhat)", fold(text))
                 if not m:
                     raise ScheduleError("weekly")
                 day = m.group(1)
@@ -372,15 +373,13 @@ class ReminderScreens:
     def _match_units(self, text: str) -> list[dict]:
         from rapidfuzz import fuzz, process
 
-        from bot.text import fold as _f
-
         units = list(self.storage.db.query("SELECT id, name, province_name FROM units ORDER BY id"))
-        names = {u["id"]: _f(u["name"]) for u in units}
+        names = {u["id"]: fold(u["name"]) for u in units}
         out = []
         for part in re.split(r"[,;\n]+", text):
             if not part.strip():
                 continue
-            best = process.extractOne(_f(part), names, scorer=fuzz.WRatio, score_cutoff=85)
+            best = process.extractOne(fold(part), names, scorer=fuzz.WRatio, score_cutoff=85)
             if best:
                 u = next(x for x in units if x["id"] == best[2])
                 if u not in out:
@@ -412,14 +411,6 @@ class ReminderScreens:
         return bid, late
 
 
-def _fold(text: str) -> str:
-    from bot.text import fold
-
-    return fold(text)
-
-
 def _fold_keep_colon(text: str) -> str:
     """Folded text that keeps '08:30' intact (fold() drops punctuation)."""
-    from bot.text import fold
-
     return " ".join(fold(part) if ":" not in part else part for part in text.split())
