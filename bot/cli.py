@@ -7,6 +7,7 @@ Examples::
     printf 'ddanhs gias noi bo\\nthoi tiet mai\\n' | isobot ask --json -
     isobot chat
     isobot kb check && isobot kb stats
+    isobot kb overlap --top 20
     isobot kb unanswered --out unanswered.csv
     TELEGRAM_BOT_TOKEN=... isobot run
 """
@@ -275,6 +276,20 @@ def cmd_kb_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_kb_overlap(args: argparse.Namespace) -> int:
+    from bot.overlap import overlap
+
+    cfg = _config(args)
+    report = overlap(knowledge.load(cfg.knowledge_dir), cfg.search)
+    _out(f"Hỏi lại {report.asked} câu hỏi mẫu, mỗi câu đã bỏ khỏi chỉ mục: {report.correct} "
+         f"({report.accuracy:.1f}%) về đúng mục của nó.")
+    if report.confusions:
+        _out("Các cặp mục bị nhầm nhiều nhất (câu mẫu của mục bên trái ra mục bên phải):")
+    for c in report.confusions[: args.top]:
+        _out(f"{len(c.phrasings):3d}  {c.owner} → {c.winner}   «{c.phrasings[0]}»")
+    return 0
+
+
 def cmd_kb_unanswered(args: argparse.Namespace) -> int:
     from bot.storage import Storage, to_csv
 
@@ -353,10 +368,13 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", metavar="FILE")
     rep.set_defaults(func=cmd_checklist_report)
 
-    kb = sub.add_parser("kb", parents=[common], help="kho kiến thức: check, stats, unanswered, feedback")
+    kb = sub.add_parser("kb", parents=[common], help="kho kiến thức: check, stats, overlap, unanswered, feedback")
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="ACTION")
     kb_sub.add_parser("check", parents=[common], help="kiểm tra toàn bộ nội dung YAML").set_defaults(func=cmd_kb_check)
     kb_sub.add_parser("stats", parents=[common], help="số mục theo chủ đề").set_defaults(func=cmd_kb_stats)
+    ov = kb_sub.add_parser("overlap", parents=[common], help="các mục bị tìm kiếm nhầm với nhau (bỏ-một-câu-mẫu)")
+    ov.add_argument("--top", type=int, default=40, metavar="N", help="số dòng in ra (mặc định 40)")
+    ov.set_defaults(func=cmd_kb_overlap)
     un = kb_sub.add_parser("unanswered", parents=[common], help="câu hỏi chưa trả lời được (CSV)")
     un.add_argument("--out", metavar="FILE")
     un.set_defaults(func=cmd_kb_unanswered)
