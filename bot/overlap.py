@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from bot.config import SearchConfig
@@ -37,12 +38,9 @@ class OverlapReport:
         return 100.0 * self.correct / self.asked if self.asked else 0.0
 
 
-def overlap(kb: KnowledgeBase, config: SearchConfig | None = None) -> OverlapReport:
-    """Leave each phrasing out in turn (one rebuilt index per phrasing position) and rank it."""
-    folds = max((len(e.questions) for e in kb.entries.values()), default=0)
-    asked = correct = 0
-    found: dict[tuple[str, str], Confusion] = {}
-    for k in range(folds):
+def folds(kb: KnowledgeBase) -> Iterator[tuple[KnowledgeBase, dict[str, str]]]:
+    """For k = 0, 1, …: the knowledge base without every entry's k-th phrasing, and those phrasings."""
+    for k in range(max((len(e.questions) for e in kb.entries.values()), default=0)):
         held: dict[str, str] = {}
         entries = {}
         for e in kb.entries.values():
@@ -50,7 +48,15 @@ def overlap(kb: KnowledgeBase, config: SearchConfig | None = None) -> OverlapRep
             if len(questions) > k:
                 held[e.id] = questions.pop(k)
             entries[e.id] = dataclasses.replace(e, questions=tuple(questions))
-        searcher = Searcher(dataclasses.replace(kb, entries=entries), config)
+        yield dataclasses.replace(kb, entries=entries), held
+
+
+def overlap(kb: KnowledgeBase, config: SearchConfig | None = None) -> OverlapReport:
+    """Leave each phrasing out in turn (one rebuilt index per phrasing position) and rank it."""
+    asked = correct = 0
+    found: dict[tuple[str, str], Confusion] = {}
+    for reduced, held in folds(kb):
+        searcher = Searcher(reduced, config)
         for owner, phrasing in held.items():
             _, hits = searcher.rank(phrasing, limit=1)
             winner = hits[0].entry.id if hits else "-"
