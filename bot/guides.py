@@ -84,12 +84,19 @@ def _check_entries(ck: Checker, kb: KnowledgeBase, file: str, line: int, where: 
 
 
 def guides_for_entry(kb: KnowledgeBase, entry_id: str) -> list[Guide]:
-    """Guides that list this entry (for the 'Hướng dẫn' button under an answer)."""
-    out = []
-    for g in kb.guides.values():
-        if entry_id in g.entries or any(entry_id in s.entries for s in g.steps):
-            out.append(g)
-    return out
+    """Guides that list this entry (for the 'Hướng dẫn' button under an answer), closest first: a
+    guide that lists it among its own entries, then the guide most of whose steps share its topic
+    (a programme of internal audits belongs to the internal-audit guide before the TTHC-update one)."""
+    entry = kb.entries.get(entry_id)
+    topic_of = {e.id: e.topic for e in kb.entries.values()}
+
+    def closeness(g: Guide) -> tuple[bool, float]:
+        ids = [i for s in g.steps for i in s.entries]
+        share = sum(topic_of.get(i) == entry.topic for i in ids) / len(ids) if entry and ids else 0.0
+        return entry_id in g.entries, share
+
+    found = [g for g in kb.guides.values() if entry_id in g.entries or any(entry_id in s.entries for s in g.steps)]
+    return sorted(found, key=closeness, reverse=True)
 
 
 def progress_bar(done: int, total: int) -> str:

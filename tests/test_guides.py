@@ -53,6 +53,15 @@ def test_all_guides_and_forms_are_two_taps_from_start(core):
     assert offered == set(core.kb.forms)
 
 
+def test_answer_links_the_guide_of_its_own_topic_first(core, kb):
+    """dgnb-chuong-trinh is a step of two guides; the button under it opens the internal-audit one."""
+    owners = [g.id for g in kb.guides.values() if any("dgnb-chuong-trinh" in s.entries for s in g.steps)]
+    assert len(owners) >= 2
+    reply = core.press(User(7), "e:dgnb-chuong-trinh")
+    guide_buttons = [b.data for row in reply.buttons for b in row if b.data.startswith("gs:")]
+    assert guide_buttons and guide_buttons[0].startswith("gs:danh-gia-noi-bo:")
+
+
 def test_step_message_shows_progress_and_all_parts(core, kb):
     r = core.press(User(1), "gs:danh-gia-noi-bo:2")
     g = kb.guides["danh-gia-noi-bo"]
