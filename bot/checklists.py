@@ -321,6 +321,24 @@ class ChecklistScreens:
         reply.parts.insert(0, ("i", self.kb.text("ck_note_saved") + "\n\n"))
         return reply
 
+    def offer_note(self, user: User, run: dict, text: str, reply: Reply) -> None:
+        """Free text the search could not answer while a checklist is open: keep it as a draft and
+        offer a button that saves it as the note of the current question, so nothing typed is lost."""
+        idx = run["position"]
+        self.storage.set_state(user.id, "ck_draft", f"{run['id']}:{idx}:{text.strip()[:500]}")
+        reply.parts.insert(0, ("i", self.kb.text("ck_draft_hint", n=idx + 1) + "\n\n"))
+        reply.buttons.insert(0, [Button(self.kb.text("ck_btn_keep_note", n=idx + 1), f"cw:{run['id']}:{idx}")])
+
+    def keep_draft(self, user: User, run_id: str, idx: str) -> Reply | None:
+        """'Lưu làm ghi chú': save the draft kept by :meth:`offer_note` if it is still the latest text."""
+        state = self.storage.get_state(user.id)
+        if not state or state[0] != "ck_draft" or not state[1].startswith(f"{run_id}:{idx}:"):
+            run = self._run(user, run_id)
+            if run is None:
+                return self._closed(user, run_id)
+            return Reply().add(self.kb.text("ck_draft_gone"))
+        return self.save_note(user, f"{run_id}:{idx}", state[1].split(":", 2)[2])
+
     def pause(self, user: User, run_id: str) -> Reply | None:
         run = self._run(user, run_id)
         if run is None:

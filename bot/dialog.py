@@ -38,6 +38,7 @@ STATELESS = {"m", "h", "tg", "g", "t", "e", "gh", "gs", "gl", "gf", "fl", "fm", 
 TOPIC_PAGE_SIZE = 8
 MAX_RELATED = 3
 HUGE_MESSAGE_CHARS = 1000    # beyond this we warn that only the start was read
+WEAK_ANSWER_POINTS = 10      # mid-checklist, an answer this close to the threshold also offers "save as note"
 
 class Core:
     """The bot's behaviour: every front-end calls these methods."""
@@ -147,7 +148,18 @@ class Core:
                 reply = self.checklists.item(user, runs[-1], runs[-1]["position"], mode="send")
                 reply.parts.insert(0, ("i", self.kb.text("ck_use_buttons") + "\n\n"))
                 return reply
-        return self.ask(user, text, channel)
+        reply, result = self._answer(user, text, channel)
+        if result and self.storage and len(text.split()) >= 2 and self._unsure(result):
+            runs = self.storage.open_runs(user.id)
+            if runs:  # typed in the middle of a checklist: it may be a note for the current question
+                self.checklists.offer_note(user, runs[-1], text, reply)
+        return reply
+
+    def _unsure(self, result: SearchResult) -> bool:
+        """Declined, suggestions only, or answered with a score close to the threshold."""
+        if result.outcome == "answer":
+            return result.best.score < self.searcher.config.answer_threshold + WEAK_ANSWER_POINTS
+        return result.outcome in ("suggest", "decline")
 
     def cancel(self, user: User) -> Reply:
         """/huy: drop whatever prompt is pending."""
@@ -352,13 +364,17 @@ class Core:
 
     def ask(self, user: User, text: str, channel: str = "telegram") -> Reply:
         """Answer a free-text question: the answer, "Ý anh/chị là…?" suggestions, or a polite decline."""
+        return self._answer(user, text, channel)[0]
+
+    def _answer(self, user: User, text: str, channel: str) -> tuple[Reply, SearchResult | None]:
+        """:meth:`ask`, and the search result (None for an empty message or small talk)."""
         self._touch(user)
         text = (text or "").strip()
         if not text:
-            return Reply().add(self.kb.text("empty_question"))
+            return Reply().add(self.kb.text("empty_question")), None
         small = self.smalltalk(text)
         if small:
-            return Reply(buttons=self.main_menu(user)).add(self.kb.text(small))
+            return Reply(buttons=self.main_menu(user)).add(self.kb.text(small)), None
         result = self.searcher.search(text[:MAX_QUERY_CHARS])
         asked_id = self._log_question(user, channel, text, result)
         if result.outcome == "answer":
@@ -371,7 +387,7 @@ class Core:
             reply = Reply(buttons=self._group_rows()).add(self.kb.text("not_found"))
         if len(text) > HUGE_MESSAGE_CHARS:
             reply.parts.insert(0, ("i", self.kb.text("too_long", limit=MAX_QUERY_CHARS) + "\n\n"))
-        return reply
+        return reply, result
 
     def smalltalk(self, text: str) -> str | None:
         """'xin chào', 'cảm ơn ad'…: the ui.yaml key of a friendly reply, or None for a real question."""
@@ -464,6 +480,9 @@ class Core:
 
     def _press_cn(self, user: User, run_id: str, idx: str) -> Reply | None:
         return self.checklists.ask_note(user, run_id, idx)
+
+    def _press_cw(self, user: User, run_id: str, idx: str) -> Reply | None:
+        return self.checklists.keep_draft(user, run_id, idx)
 
     def _press_cp(self, user: User, run_id: str) -> Reply | None:
         return self.checklists.pause(user, run_id)

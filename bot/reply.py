@@ -62,7 +62,7 @@ class Callback:
 CALLBACK_ARITY = {
     "m": 0, "h": 0, "tg": 0, "g": 1, "t": 2, "e": 1, "f": 2,        # menu, help, topics, entries, feedback
     "gh": 0, "gs": 2, "gl": 1, "gf": 1, "fl": 0, "fm": 1, "cal": 0,  # guides, forms, calendar
-    "ch": 0, "co": 1, "ca": 3, "cg": 2, "cn": 2, "cp": 1, "cr": 1, "cc": 1, "cd": 1,  # checklists
+    "ch": 0, "co": 1, "ca": 3, "cg": 2, "cn": 2, "cp": 1, "cr": 1, "cc": 1, "cd": 1, "cw": 2,  # checklists
     "ur": 0, "us": 1, "ua": 0, "ux": 0, "pf": 0,                      # unit registration, profile
     "qh": 0, "qt": 1, "ql": 2, "qa": 3, "qb": 0, "qd": 1,            # quizzes, leaderboard, daily question
     "rl": 0, "rn": 0, "rt": 1, "rc": 1, "rs": 1, "ri": 1, "rq": 1, "rk": 0, "rx": 0,  # reminders (inspectors)

@@ -221,3 +221,37 @@ def test_start_leaves_a_pending_note_prompt(core, kb):
     reply = core.text(User(960), "đánh giá nội bộ là gì")
     assert "Nguồn:" in reply.text, "after /start, text is a question again, not a note"
     assert not (core.storage.run_answers(run["id"]).get(kb.checklists["san-sang-dgnb"].items[0].id) or {}).get("note")
+
+
+def _buttons(reply):
+    return [b.data for row in reply.buttons for b in row]
+
+
+def test_unsure_text_mid_checklist_can_be_kept_as_the_note(core, kb):
+    cl = kb.checklists["san-sang-dgnb"]
+    run = core.storage.start_run(970, None, cl.id)
+    core.storage.set_position(run["id"], 2)
+    reply = core.text(User(970), "đã có nhưng còn thiếu chữ ký")
+    keep = f"cw:{run['id']}:2"
+    assert keep in _buttons(reply) and "câu 3" in reply.text
+    saved = core.press(User(970), keep)
+    assert core.storage.run_answers(run["id"])[cl.items[2].id]["note"] == "đã có nhưng còn thiếu chữ ký"
+    assert "Đã lưu ghi chú" in saved.text and f"ca:{run['id']}:2:d" in _buttons(saved)
+
+
+def test_a_confident_answer_mid_checklist_offers_no_note_and_old_drafts_expire(core, kb):
+    cl = kb.checklists["san-sang-dgnb"]
+    run = core.storage.start_run(971, None, cl.id)
+    first = core.text(User(971), "đã có nhưng còn thiếu chữ ký")
+    keep = next(d for d in _buttons(first) if d.startswith("cw:"))
+    answered = core.text(User(971), "đánh giá nội bộ bao lâu làm một lần")
+    assert "Nguồn:" in answered.text and not any(d.startswith("cw:") for d in _buttons(answered))
+    late = core.press(User(971), keep)
+    assert "không còn" in late.text
+    assert not (core.storage.run_answers(run["id"]).get(cl.items[0].id) or {}).get("note")
+    assert core.press(User(972), keep).text == core.press(User(972), "cw:99999:0").text  # someone else's: stale
+
+
+def test_without_an_open_checklist_unsure_text_offers_no_note(core):
+    reply = core.text(User(973), "đã có nhưng còn thiếu chữ ký")
+    assert not any(d.startswith("cw:") for d in _buttons(reply))
