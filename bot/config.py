@@ -22,6 +22,7 @@ class SearchConfig:
     answer_threshold: float = 42.0
     suggest_threshold: float = 28.0
     margin: float = 6.0
+    out_of_scope_margin: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,8 @@ def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = Non
             answer_threshold=_number("answer_threshold", pick("ISOBOT_ANSWER_THRESHOLD", search_raw.get("answer_threshold"), 42)),
             suggest_threshold=_number("suggest_threshold", pick("ISOBOT_SUGGEST_THRESHOLD", search_raw.get("suggest_threshold"), 28)),
             margin=_number("margin", pick("ISOBOT_MARGIN", search_raw.get("margin"), 6)),
+            out_of_scope_margin=_number("out_of_scope_margin", pick(
+                "ISOBOT_OUT_OF_SCOPE_MARGIN", search_raw.get("out_of_scope_margin"), 5)),
         ),
         source=file if file.exists() else None,
     )

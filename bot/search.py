@@ -368,7 +368,8 @@ class Searcher:
     def search(self, question: str) -> SearchResult:
         """Rank, then gate: answer (score ≥ answer threshold), suggest, or decline.
 
-        When an out-of-scope example is the closest match the question is declined whatever its score.
+        When an out-of-scope example is the closest match the question is declined whatever its score;
+        when one comes within ``out_of_scope_margin`` of the best entry, the bot only suggests.
         """
         normalized, ranked, repaired = self._rank(question, 6)
         content = _content(normalized.split())
@@ -391,7 +392,10 @@ class Searcher:
             threshold = cfg.answer_threshold + SHORT_QUERY_EXTRA
         else:
             threshold = cfg.answer_threshold
-        if best.score >= threshold:
+        # nearly as close to an off-topic example as to the best entry: not sure enough to answer
+        off_topic = [h.score for h in ranked if h.entry.id.startswith(OOS_PREFIX)]
+        near_off_topic = bool(off_topic) and best.score - max(off_topic) < cfg.out_of_scope_margin
+        if best.score >= threshold and not near_off_topic:
             close = [h for h in rest if best.score - h.score < cfg.margin and h.score >= cfg.suggest_threshold]
             return SearchResult(question, normalized, "answer", best, close[:3])
         if best.score >= cfg.suggest_threshold:

@@ -114,3 +114,15 @@ def test_short_everyday_questions_are_not_answered(searcher, q):
 @pytest.mark.parametrize("q", ["khoan 8.4 co bo duoc khong", "iso dien tu la gi", "DGNB"])
 def test_short_questions_with_a_domain_term_are_still_answered(searcher, q):
     assert searcher.search(q).matched
+
+
+def test_an_off_topic_example_close_to_the_best_entry_means_not_sure(kb, searcher):
+    """A health check-up for commune staff is not about ISO, but shares "định kỳ", "cán bộ", "xã"."""
+    q = "kham suc khoe dinh ky cho can bo xa o dau"
+    _, ranked = searcher.rank(q, 6)
+    best = next(h for h in ranked if not h.entry.id.startswith("oos:"))
+    off_topic = max(h.score for h in ranked if h.entry.id.startswith("oos:"))
+    assert best.score >= searcher.config.answer_threshold and best.score - off_topic < searcher.config.out_of_scope_margin
+    assert not searcher.search(q).matched
+    without_rule = Searcher(kb, SearchConfig(out_of_scope_margin=0))
+    assert without_rule.search(q).matched, "the margin rule, not the threshold, is what holds this answer back"
