@@ -106,7 +106,12 @@ class Core:
     def unknown_command(self, user: User, command: str) -> Reply:
         return Reply(buttons=self.main_menu()).add(self.kb.text("unknown_command", command=command[:40]))
 
-    def non_text(self, user: User) -> Reply:
+    def non_text(self, user: User, caption: str = "") -> Reply:
+        """A sticker, photo, voice or file. A photo or file with a caption: the caption is the question."""
+        if caption.strip():
+            reply = self.text(user, caption)
+            reply.parts.insert(0, ("i", self.kb.text("caption_only") + "\n\n"))
+            return reply
         return Reply(buttons=[[Button(self.kb.text("btn_topics"), "tg")]]).add(self.kb.text("non_text"))
 
     def main_menu(self, user: User | None = None) -> list[list[Button]]:

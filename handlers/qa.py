@@ -144,8 +144,9 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stickers, photos, voice…: ask for text."""
-    await send(update, context, core_of(context).non_text(user_of(update)))
+    """Stickers, photos, voice…: ask for text; a photo or file with a caption is answered from the caption."""
+    caption = update.effective_message.caption or ""
+    await send(update, context, core_of(context).non_text(user_of(update), caption))
 
 
 async def quiz(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

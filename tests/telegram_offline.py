@@ -212,6 +212,13 @@ class UpdateFactory:
                            "is_animated": False, "is_video": False}}
         return Update.de_json({"update_id": next(self._ids), "message": msg}, self.bot)
 
+    def photo(self, caption: str = "") -> Update:
+        msg = {"message_id": next(self._ids), "date": int(time.time()), "chat": self.chat, "from": self.user,
+               "photo": [{"file_id": "p1", "file_unique_id": "pu1", "width": 800, "height": 600}]}
+        if caption:
+            msg["caption"] = caption
+        return Update.de_json({"update_id": next(self._ids), "message": msg}, self.bot)
+
     def vote(self, poll_id: str, option: int) -> Update:
         """The user's answer to a non-anonymous poll (a PollAnswer update, which has no chat)."""
         return Update.de_json({"update_id": next(self._ids), "poll_answer": {

@@ -127,6 +127,15 @@ async def test_unknown_command_and_sticker_get_guidance(tg):
     assert "tin nhắn chữ" in api.last_text()
 
 
+async def test_a_photo_is_answered_from_its_caption(tg):
+    app, api, make = tg
+    await app.process_update(make.photo("biên bản họp xem xét lãnh đạo ghi những gì"))
+    text = api.last_text()
+    assert "chú thích" in text and "Nguồn:" in text
+    await app.process_update(make.photo())
+    assert "tin nhắn chữ" in api.last_text()
+
+
 async def test_huge_message_is_answered_without_error(tg):
     app, api, make = tg
     await app.process_update(make.text("đánh giá nội bộ " + "rất " * 1500))
