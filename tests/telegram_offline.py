@@ -212,6 +212,11 @@ class UpdateFactory:
                            "is_animated": False, "is_video": False}}
         return Update.de_json({"update_id": next(self._ids), "message": msg}, self.bot)
 
+    def edited(self, message_id: int, text: str) -> Update:
+        msg = {"message_id": message_id, "date": int(time.time()), "edit_date": int(time.time()), "chat": self.chat,
+               "from": self.user, "text": text}
+        return Update.de_json({"update_id": next(self._ids), "edited_message": msg}, self.bot)
+
     def photo(self, caption: str = "") -> Update:
         msg = {"message_id": next(self._ids), "date": int(time.time()), "chat": self.chat, "from": self.user,
                "photo": [{"file_id": "p1", "file_unique_id": "pu1", "width": 800, "height": 600}]}

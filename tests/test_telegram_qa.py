@@ -127,6 +127,15 @@ async def test_unknown_command_and_sticker_get_guidance(tg):
     assert "tin nhắn chữ" in api.last_text()
 
 
+async def test_an_edited_question_is_answered_again(tg):
+    app, api, make = tg
+    first = make.text("thoi tiet mai the nao")
+    await app.process_update(first)
+    assert "Nguồn:" not in api.last_text()
+    await app.process_update(make.edited(first.message.message_id, "đánh giá nội bộ bao lâu làm một lần"))
+    assert "Khoản 9.2" in api.last_text()
+
+
 async def test_a_photo_is_answered_from_its_caption(tg):
     app, api, make = tg
     await app.process_update(make.photo("biên bản họp xem xét lãnh đạo ghi những gì"))
