@@ -17,11 +17,11 @@ import json
 import math
 import random
 import re
+import resource
 import statistics
 import subprocess
 import sys
 import time
-import resource
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import replace

@@ -40,6 +40,7 @@ MAX_RELATED = 3
 HUGE_MESSAGE_CHARS = 1000    # beyond this we warn that only the start was read
 WEAK_ANSWER_POINTS = 10      # mid-checklist, an answer this close to the threshold also offers "save as note"
 
+
 class Core:
     """The bot's behaviour: every front-end calls these methods."""
 
