@@ -49,6 +49,9 @@ F_BETA2 = 1.0              # β² of the phrasing F-score (>1 favours recall of 
 DEFINITION_TOPIC = "thuat-ngu"   # "X là gì / viết tắt của gì" about a glossary term: the term's own entry
 DEFINITION_POINTS = 4.0
 DEFINITION_CUES = re.compile(r"(?:^| )(?:la gi|nghia la gi|nghia la|viet tat|doc la|doc ra|hieu la|ten day du)(?: |$)")
+CLAUSE = re.compile(r"(?<![\d.])(\d{1,2}(?:\.\d{1,2}){1,3})(?![\d.])")  # "8.5.1" as typed, before folding
+CLAUSE_MARK = "§"
+CLAUSE_POINTS = 6.0        # ranking only: an entry whose sources cite the clause the question names
 TAG_BOOST = 2.0            # glossary terms (#kph, #dgnb) name the topic: they outweigh generic words
 
 
@@ -111,8 +114,9 @@ class Normalizer:
         return self._rx.sub(lambda m: self.rewrites[m.group(0)], folded)
 
     def words(self, text: str) -> list[str]:
-        """Folded and rewritten words (no repair): used for index-side text."""
-        return self.normalize(fold(text)).split()
+        """Folded and rewritten words (no repair), then one token per clause number as typed:
+        "khoản 7.5.1" → "khoan 7 5 1 §7.5.1", so 5.1 no longer matches 7.5.1 by its digits alone."""
+        return self.normalize(fold(text)).split() + [CLAUSE_MARK + c for c in CLAUSE.findall(text)]
 
     def normalize(self, folded: str) -> str:
         """'1 lần' → 'một lần', then glossary rewriting, on already folded text."""
@@ -125,7 +129,7 @@ class Normalizer:
 
     def repair(self, word: str) -> tuple[list[str], bool]:
         """Map an unknown word to known ones: Telex residue, glued words, one or two typos."""
-        if word in self.vocab or word in STOPWORDS or word.isdigit() or len(word) < 3 or word.startswith("#"):
+        if word in self.vocab or word in STOPWORDS or word.isdigit() or len(word) < 3 or word.startswith(("#", CLAUSE_MARK)):
             return [word], False
         if word in self._repair_cache:
             return self._repair_cache[word]
@@ -184,7 +188,7 @@ def _content(words: list[str]) -> list[str]:
 def _terms(words: list[str]) -> list[str]:
     """Unigrams plus bigrams of content words (a Vietnamese compound is two syllables)."""
     content = _content(words)
-    return content + bigrams(content)
+    return content + bigrams([w for w in content if not w.startswith(CLAUSE_MARK)])
 
 
 class TermIndex:
@@ -258,13 +262,21 @@ class Searcher:
             for text in (e.title, *e.questions):
                 words = self.norm.words(text)
                 q_words += words
-                self.phrasings.append(" ".join(_content(words)))
-                self.phrasing_terms.append(frozenset(_terms(words)))
+                # clause tokens count in coverage and BM25 only: a phrasing that names a clause is not
+                # a worse match for a question that does not
+                plain = [w for w in words if not w.startswith(CLAUSE_MARK)]
+                self.phrasings.append(" ".join(_content(plain)))
+                self.phrasing_terms.append(frozenset(_terms(plain)))
             self._phr_by_entry.append(range(first, len(self.phrasings)))
             for text in e.keywords:  # keywords widen the vocabulary but are not phrasings
                 q_words += self.norm.words(text)
             q_docs.append(_terms(q_words))
             a_docs.append(_terms(self.norm.words(e.answer)))
+        # clause → entries whose sources cite it ("khoản 8.5.1" → 8.5.1)
+        self.citing: dict[str, list[int]] = {}
+        for i, e in enumerate(self.entries):
+            for clause in {c for s in e.sources for c in CLAUSE.findall(s.ref)}:
+                self.citing.setdefault(clause, []).append(i)
         self.term_ids: dict[str, int] = {}
         self.q_index = TermIndex(q_docs, self.term_ids, b=Q_FIELD_B)
         self.a_index = TermIndex(a_docs, self.term_ids)
@@ -299,6 +311,18 @@ class Searcher:
             got += w * np.where(in_q, 1.0, np.where(in_a, ANSWER_FIELD_CREDIT, 0.0))
         return got / (sum(weights.values()) or 1.0)
 
+    def _citing(self, clauses: list[str]) -> dict[int, float]:
+        """Entries whose sources cite a clause the question names (full points) or one of its
+        sub-clauses (half: "5.1" → an entry on 5.1.1), with the ranking points each gets."""
+        points: dict[int, float] = {}
+        for asked in clauses:
+            for clause, entries in self.citing.items():
+                if clause == asked or clause.startswith(asked + "."):
+                    value = CLAUSE_POINTS if clause == asked else CLAUSE_POINTS / 2
+                    for i in entries:
+                        points[i] = max(points.get(i, 0.0), value)
+        return points
+
     def rank(self, question: str, limit: int = 5) -> tuple[str, list[Hit]]:
         """Normalized question and the best ``limit`` entries with calibrated scores."""
         normalized, hits, _ = self._rank(question, limit)
@@ -325,17 +349,21 @@ class Searcher:
         k = min(CANDIDATES, hit_count)
         top = np.argpartition(-bm, k - 1)[:k]
         candidates = np.sort(top[np.lexsort((top, -bm[top]))][:k])
+        cited = self._citing(CLAUSE.findall(question[:MAX_QUERY_CHARS]))
+        if cited:  # the entries citing a clause the question names compete even if BM25 missed them
+            candidates = np.union1d(candidates, np.fromiter(cited, dtype=candidates.dtype))
         uni_w = {t: self._idf(t) * (REPAIRED_CREDIT if t in repaired else 1.0) for t in content}
-        bi_w = {t: self._idf(t) for t in dict.fromkeys(bigrams(_content(words)))}
+        bi_w = {t: self._idf(t) for t in dict.fromkeys(_terms(words)) if "_" in t}
         cov = self._coverage(uni_w, candidates)
         if bi_w:
             cov = (1 - BIGRAM_SHARE) * cov + BIGRAM_SHARE * self._coverage(bi_w, candidates)
-        q_terms = {**uni_w, **bi_w}
+        plain = [t for t in content if not t.startswith(CLAUSE_MARK)]   # clause tokens: coverage only
+        q_terms = {**{t: uni_w[t] for t in plain}, **bi_w}
         q_total = sum(q_terms.values())
         q_keys = q_terms.keys()
         folded_q = " ".join(words)
         definition = any(t.startswith("#") for t in content) and bool(DEFINITION_CUES.search(folded_q))
-        query_str = " ".join(content)
+        query_str = " ".join(plain)
         top_bm = float(bm[candidates].max()) or 1.0
         top_q = float(bm_q[candidates].max()) or 1.0
         cand = candidates.tolist()
@@ -360,7 +388,7 @@ class Searcher:
                 score += DEFINITION_POINTS
             # Ranking adds the phrasing-field BM25 (strong evidence of *which* entry); the gate uses the
             # calibrated score alone, so this cannot make an off-topic question look answerable.
-            key = score + RANK_BM25 * float(bm_q[i]) / top_q
+            key = score + RANK_BM25 * float(bm_q[i]) / top_q + cited.get(i, 0.0)
             hits.append(Hit(self.entries[i], round(min(float(score), 100.0), 1), key))
         hits.sort(key=lambda h: (-h.rank_key, h.entry.id))
         return normalized, hits[:limit], repaired

@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 
 from bot.config import SearchConfig
-from bot.search import Searcher
+from bot.search import CLAUSE, Searcher
 
 
 def best_id(searcher, q):
@@ -87,7 +87,7 @@ def test_issue_examples_land_on_the_right_entry(searcher, question, entry_id):
 
 def test_one_written_as_a_digit_means_mot(searcher):
     assert searcher.norm.words("1 lần")[:2] == ["mot", "lan"]
-    assert searcher.norm.words("khoản 9.1") == ["khoan", "9", "1"], "clause numbers keep their digits"
+    assert searcher.norm.words("khoản 9.1")[:3] == ["khoan", "9", "1"], "clause numbers keep their digits"
 
 
 def test_a_guess_alone_is_not_enough_to_answer(searcher):
@@ -126,3 +126,29 @@ def test_an_off_topic_example_close_to_the_best_entry_means_not_sure(kb, searche
     assert not searcher.search(q).matched
     without_rule = Searcher(kb, SearchConfig(out_of_scope_margin=0))
     assert without_rule.search(q).matched, "the margin rule, not the threshold, is what holds this answer back"
+
+
+def test_a_clause_number_is_one_token_besides_its_digits(searcher):
+    words = searcher.norm.words("Khoản 7.5.1 yêu cầu gì?")
+    assert words[-1] == "§7.5.1" and "7" in words and "5" in words
+    for text in ("TCVN ISO 9001:2015", "Quyết định 19/2014/QĐ-TTg", "ngày 05/3/2014"):
+        assert not any(w.startswith("§") for w in searcher.norm.words(text)), text
+    assert searcher.norm.repair("§9.9") == (["§9.9"], False), "a clause is never 'repaired' into another"
+
+
+def _cites(entry, clause):
+    return any(ref == clause or ref.startswith(clause + ".") for s in entry.sources for ref in CLAUSE.findall(s.ref))
+
+
+@pytest.mark.parametrize("clause", ["5.1", "8.3"])
+def test_clause_questions_reach_an_entry_citing_that_clause(searcher, clause):
+    """'5.1' used to match an entry on 7.5.1 by its digits."""
+    result = searcher.search(f"khoản {clause} yêu cầu gì")
+    assert result.matched and _cites(result.best.entry, clause), result.best.entry.id
+
+
+def test_most_clauses_the_sources_cite_are_found_by_number(kb, searcher):
+    clauses = sorted({c for e in kb.entries.values() for s in e.sources if s.doc.id == "tcvn-9001"
+                      for c in CLAUSE.findall(s.ref)})
+    found = [c for c in clauses if _cites(searcher.rank(f"khoản {c} yêu cầu gì", 1)[1][0].entry, c)]
+    assert len(clauses) >= 40 and len(found) >= 0.85 * len(clauses), sorted(set(clauses) - set(found))
