@@ -277,6 +277,10 @@ class Searcher:
         for i, e in enumerate(self.entries):
             for clause in {c for s in e.sources for c in CLAUSE.findall(s.ref)}:
                 self.citing.setdefault(clause, []).append(i)
+        # numbers that name a source document ("3003" of Công văn 3003/BKHCN-TĐC): a domain term;
+        # years and one- or two-digit numbers are everyday numbers
+        self.document_numbers = {n for d in kb.documents.values() for n in re.findall(r"\d+", d.cite)
+                                 if len(n) >= 3 and not 1900 <= int(n) <= 2100}
         self.term_ids: dict[str, int] = {}
         self.q_index = TermIndex(q_docs, self.term_ids, b=Q_FIELD_B)
         self.a_index = TermIndex(a_docs, self.term_ids)
@@ -414,7 +418,7 @@ class Searcher:
         best, rest = hits[0], hits[1:]
         plain = [w for w in content if not w.startswith("#") and w not in self.norm.generic_words]
         domain_term = (any(w.startswith("#") and w not in self.norm.generic_tags for w in content)
-                       or bool(DOMAIN_MARKERS.search(normalized)))
+                       or bool(DOMAIN_MARKERS.search(normalized)) or any(w in self.document_numbers for w in content))
         if len(set(plain)) <= SHORT_QUERY_WORDS and not domain_term:
             # a few everyday words and no domain term ("hom nay thu may" folds like "hòm thư"): be stricter
             threshold = cfg.answer_threshold + SHORT_QUERY_EXTRA

@@ -116,6 +116,13 @@ def test_short_questions_with_a_domain_term_are_still_answered(searcher, q):
     assert searcher.search(q).matched
 
 
+@pytest.mark.parametrize("q, entry_id", [("cong van 3003", "pl-cv-5335-3003"), ("5335 la gi", "pl-cv-5335-3003")])
+def test_a_source_document_number_counts_as_a_domain_term(searcher, q, entry_id):
+    result = searcher.search(q)
+    assert result.matched and result.best.entry.id == entry_id
+    assert "3003" in searcher.document_numbers and "2014" not in searcher.document_numbers
+
+
 def test_an_off_topic_example_close_to_the_best_entry_means_not_sure(kb, searcher):
     """A health check-up for commune staff is not about ISO, but shares "định kỳ", "cán bộ", "xã"."""
     q = "kham suc khoe dinh ky cho can bo xa o dau"
