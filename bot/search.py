@@ -51,6 +51,7 @@ DEFINITION_POINTS = 4.0
 DEFINITION_CUES = re.compile(r"(?:^| )(?:la gi|nghia la gi|nghia la|viet tat|doc la|doc ra|hieu la|ten day du)(?: |$)")
 CLAUSE = re.compile(r"(?<![\d.])(\d{1,2}(?:\.\d{1,2}){1,3})(?![\d.])")  # "8.5.1" as typed, before folding
 CLAUSE_MARK = "§"
+CLAUSE_CANDIDATES = 5      # entries citing an asked clause added to the candidates, at most
 CLAUSE_POINTS = 6.0        # ranking only: an entry whose sources cite the clause the question names
 TAG_BOOST = 2.0            # glossary terms (#kph, #dgnb) name the topic: they outweigh generic words
 
@@ -272,11 +273,13 @@ class Searcher:
                 q_words += self.norm.words(text)
             q_docs.append(_terms(q_words))
             a_docs.append(_terms(self.norm.words(e.answer)))
-        # clause → entries whose sources cite it ("khoản 8.5.1" → 8.5.1)
-        self.citing: dict[str, list[int]] = {}
-        for i, e in enumerate(self.entries):
-            for clause in {c for s in e.sources for c in CLAUSE.findall(s.ref)}:
-                self.citing.setdefault(clause, []).append(i)
+        # the clauses each entry's sources cite ("khoản 8.5.1" → 8.5.1), and clause → those entries
+        self.clauses_of = [frozenset(c for s in e.sources for c in CLAUSE.findall(s.ref)) for e in self.entries]
+        citing: dict[str, list[int]] = {}
+        for i, clauses in enumerate(self.clauses_of):
+            for clause in clauses:
+                citing.setdefault(clause, []).append(i)
+        self.citing = {c: np.array(ids, dtype=np.int64) for c, ids in citing.items()}
         # numbers that name a source document ("3003" of Công văn 3003/BKHCN-TĐC): a domain term;
         # years and one- or two-digit numbers are everyday numbers
         self.document_numbers = {n for d in kb.documents.values() for n in re.findall(r"\d+", d.cite)
@@ -315,17 +318,26 @@ class Searcher:
             got += w * np.where(in_q, 1.0, np.where(in_a, ANSWER_FIELD_CREDIT, 0.0))
         return got / (sum(weights.values()) or 1.0)
 
-    def _citing(self, clauses: list[str]) -> dict[int, float]:
-        """Entries whose sources cite a clause the question names (full points) or one of its
-        sub-clauses (half: "5.1" → an entry on 5.1.1), with the ranking points each gets."""
-        points: dict[int, float] = {}
-        for asked in clauses:
-            for clause, entries in self.citing.items():
-                if clause == asked or clause.startswith(asked + "."):
-                    value = CLAUSE_POINTS if clause == asked else CLAUSE_POINTS / 2
-                    for i in entries:
-                        points[i] = max(points.get(i, 0.0), value)
-        return points
+    def _clause_points(self, i: int, asked: list[str]) -> float:
+        """Ranking points of entry ``i`` for the clauses a question names: full when its sources cite
+        one, half when they cite a sub-clause of one ("5.1" → an entry on 5.1.1)."""
+        cited = self.clauses_of[i]
+        if not cited:
+            return 0.0
+        if any(a in cited for a in asked):
+            return CLAUSE_POINTS
+        if any(c.startswith(a + ".") for a in asked for c in cited):
+            return CLAUSE_POINTS / 2
+        return 0.0
+
+    def _citing_best(self, asked: list[str], bm: np.ndarray) -> np.ndarray:
+        """Up to CLAUSE_CANDIDATES entries citing an asked clause exactly, best BM25 first: they join
+        the candidates even when the question's words did not bring them in."""
+        found = [self.citing[a] for a in asked if a in self.citing]
+        if not found:
+            return np.zeros(0, dtype=np.int64)
+        ids = np.unique(np.concatenate(found))
+        return ids[np.argsort(-bm[ids], kind="stable")[:CLAUSE_CANDIDATES]]
 
     def rank(self, question: str, limit: int = 5) -> tuple[str, list[Hit]]:
         """Normalized question and the best ``limit`` entries with calibrated scores."""
@@ -353,9 +365,9 @@ class Searcher:
         k = min(CANDIDATES, hit_count)
         top = np.argpartition(-bm, k - 1)[:k]
         candidates = np.sort(top[np.lexsort((top, -bm[top]))][:k])
-        cited = self._citing(CLAUSE.findall(question[:MAX_QUERY_CHARS]))
-        if cited:  # the entries citing a clause the question names compete even if BM25 missed them
-            candidates = np.union1d(candidates, np.fromiter(cited, dtype=candidates.dtype))
+        asked = CLAUSE.findall(question[:MAX_QUERY_CHARS])
+        if asked:
+            candidates = np.union1d(candidates, self._citing_best(asked, bm).astype(candidates.dtype))
         uni_w = {t: self._idf(t) * (REPAIRED_CREDIT if t in repaired else 1.0) for t in content}
         bi_w = {t: self._idf(t) for t in dict.fromkeys(_terms(words)) if "_" in t}
         cov = self._coverage(uni_w, candidates)
@@ -392,7 +404,9 @@ class Searcher:
                 score += DEFINITION_POINTS
             # Ranking adds the phrasing-field BM25 (strong evidence of *which* entry); the gate uses the
             # calibrated score alone, so this cannot make an off-topic question look answerable.
-            key = score + RANK_BM25 * float(bm_q[i]) / top_q + cited.get(i, 0.0)
+            key = score + RANK_BM25 * float(bm_q[i]) / top_q
+            if asked:
+                key += self._clause_points(i, asked)
             hits.append(Hit(self.entries[i], round(min(float(score), 100.0), 1), key))
         hits.sort(key=lambda h: (-h.rank_key, h.entry.id))
         return normalized, hits[:limit], repaired

@@ -159,3 +159,17 @@ def test_most_clauses_the_sources_cite_are_found_by_number(kb, searcher):
                       for c in CLAUSE.findall(s.ref)})
     found = [c for c in clauses if _cites(searcher.rank(f"khoản {c} yêu cầu gì", 1)[1][0].entry, c)]
     assert len(clauses) >= 40 and len(found) >= 0.85 * len(clauses), sorted(set(clauses) - set(found))
+
+
+def test_entries_citing_an_asked_clause_join_the_candidates_in_bounded_number(searcher):
+    import numpy as np
+
+    from bot.search import CLAUSE_CANDIDATES
+
+    assert len(searcher.citing["9.2"]) > CLAUSE_CANDIDATES, "9.2 is cited by many entries"
+    bm = np.zeros(len(searcher.entries))
+    best = int(searcher.citing["9.2"][-1])
+    bm[best] = 5.0
+    picked = searcher._citing_best(["9.2"], bm)
+    assert len(picked) == CLAUSE_CANDIDATES and picked[0] == best
+    assert all("9.2" in searcher.clauses_of[i] for i in picked)
