@@ -182,6 +182,18 @@ class Normalizer:
         return out, repaired
 
 
+def _coverage(weights: dict[str, float], terms: list[str], credit: np.ndarray) -> np.ndarray:
+    """Idf-weighted share of the question's terms each candidate covers (``credit`` rows follow
+    ``terms``; a term the index does not know covers nothing but still counts in the total)."""
+    row = {t: j for j, t in enumerate(terms)}
+    got = np.zeros(credit.shape[1])
+    for term, w in weights.items():
+        j = row.get(term)
+        if j is not None:
+            got += w * credit[j]
+    return got / (sum(weights.values()) or 1.0)
+
+
 def _content(words: list[str]) -> list[str]:
     return [w for w in words if w not in STOPWORDS]
 
@@ -220,25 +232,18 @@ class TermIndex:
         self.weights = per_posting_idf * tf * (k1 + 1) / (tf + norm)
         self.n = n
 
-    def postings(self, term_id: int) -> np.ndarray:
-        """Sorted document indexes that contain the term."""
-        if term_id >= len(self.offsets) - 1:
-            return self.docs[:0]
-        return self.docs[self.offsets[term_id]:self.offsets[term_id + 1]]
-
-    def add_scores(self, scores: np.ndarray, term_id: int, factor: float = 1.0) -> None:
-        if term_id >= len(self.offsets) - 1:
-            return
-        a, b = self.offsets[term_id], self.offsets[term_id + 1]
-        scores[self.docs[a:b]] += factor * self.weights[a:b]
-
-
-def _contains(sorted_ids: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    """For each candidate, whether it is in ``sorted_ids``."""
-    if not len(sorted_ids):
-        return np.zeros(len(candidates), dtype=bool)
-    pos = np.minimum(np.searchsorted(sorted_ids, candidates), len(sorted_ids) - 1)
-    return sorted_ids[pos] == candidates
+    def gather(self, term_ids: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The postings of several terms at once: document, position of the term in ``term_ids``,
+        and BM25 weight, so one question costs a handful of numpy calls whatever its length."""
+        spans = [(j, self.offsets[t], self.offsets[t + 1]) for j, t in enumerate(term_ids)
+                 if t < len(self.offsets) - 1]
+        if not spans:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, np.zeros(0, dtype=np.float32)
+        docs = np.concatenate([self.docs[a:b] for _, a, b in spans])
+        labels = np.repeat(np.array([j for j, _, _ in spans], dtype=np.int64), [b - a for _, a, b in spans])
+        weights = np.concatenate([self.weights[a:b] for _, a, b in spans])
+        return docs, labels, weights
 
 
 class Searcher:
@@ -306,17 +311,19 @@ class Searcher:
         idf = self.max_idf if tid is None else float(self.idf_by_id[tid])
         return idf * TAG_BOOST if term.startswith("#") else idf
 
-    def _coverage(self, weights: dict[str, float], candidates: np.ndarray) -> np.ndarray:
-        """Idf-weighted share of the terms each candidate covers (answer-only words count less)."""
-        got = np.zeros(len(candidates))
-        for term, w in weights.items():
-            tid = self.term_ids.get(term)
-            if tid is None:
-                continue
-            in_q = _contains(self.q_index.postings(tid), candidates)
-            in_a = _contains(self.a_index.postings(tid), candidates)
-            got += w * np.where(in_q, 1.0, np.where(in_a, ANSWER_FIELD_CREDIT, 0.0))
-        return got / (sum(weights.values()) or 1.0)
+    def _credit(self, terms: list[str], candidates: np.ndarray, q_post, a_post) -> np.ndarray:
+        """terms × candidates: 1 when the term is in the candidate's phrasings, ANSWER_FIELD_CREDIT
+        when only in its answer, else 0; from the postings already gathered for BM25."""
+        column = np.full(len(self.entries), -1, dtype=np.int64)
+        column[candidates] = np.arange(len(candidates))
+        found = []
+        for docs, labels, _ in (q_post, a_post):
+            col = column[docs]
+            hit = col >= 0
+            inside = np.zeros((len(terms), len(candidates)), dtype=bool)
+            inside[labels[hit], col[hit]] = True
+            found.append(inside)
+        return np.where(found[0], 1.0, np.where(found[1], ANSWER_FIELD_CREDIT, 0.0))
 
     def _clause_points(self, i: int, asked: list[str]) -> float:
         """Ranking points of entry ``i`` for the clauses a question names: full when its sources cite
@@ -350,14 +357,12 @@ class Searcher:
         content = list(dict.fromkeys(_content(words)))
         if not content:
             return normalized, [], repaired
-        terms = list(dict.fromkeys(_terms(words)))
-        bm = np.zeros(len(self.entries), dtype=np.float32)
-        bm_q = np.zeros(len(self.entries), dtype=np.float32)
-        for t in terms:
-            tid = self.term_ids.get(t)
-            if tid is not None:
-                self.q_index.add_scores(bm_q, tid)
-                self.a_index.add_scores(bm, tid, ANSWER_BM25)
+        n = len(self.entries)
+        terms = [t for t in dict.fromkeys(_terms(words)) if t in self.term_ids]   # known terms only
+        q_post = self.q_index.gather([self.term_ids[t] for t in terms])
+        a_post = self.a_index.gather([self.term_ids[t] for t in terms])
+        bm_q = np.bincount(q_post[0], weights=q_post[2], minlength=n).astype(np.float32)
+        bm = np.bincount(a_post[0], weights=a_post[2], minlength=n).astype(np.float32) * np.float32(ANSWER_BM25)
         bm += bm_q
         hit_count = int(np.count_nonzero(bm))
         if not hit_count:
@@ -370,9 +375,10 @@ class Searcher:
             candidates = np.union1d(candidates, self._citing_best(asked, bm).astype(candidates.dtype))
         uni_w = {t: self._idf(t) * (REPAIRED_CREDIT if t in repaired else 1.0) for t in content}
         bi_w = {t: self._idf(t) for t in dict.fromkeys(_terms(words)) if "_" in t}
-        cov = self._coverage(uni_w, candidates)
+        credit = self._credit(terms, candidates, q_post, a_post)
+        cov = _coverage(uni_w, terms, credit)
         if bi_w:
-            cov = (1 - BIGRAM_SHARE) * cov + BIGRAM_SHARE * self._coverage(bi_w, candidates)
+            cov = (1 - BIGRAM_SHARE) * cov + BIGRAM_SHARE * _coverage(bi_w, terms, credit)
         plain = [t for t in content if not t.startswith(CLAUSE_MARK)]   # clause tokens: coverage only
         q_terms = {**{t: uni_w[t] for t in plain}, **bi_w}
         q_total = sum(q_terms.values())
