@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import re
 import resource
@@ -258,13 +259,18 @@ def synthetic(kb, scale: int, seed: int = 7):
     return big
 
 
-def cold_start(cfg_path: Path, runs: int = 5) -> float:
+def cold_start(cfg_path: Path, runs: int = 5, cache: bool = True) -> float:
+    """Median wall time of `isobot ask` as a new process; with the cache warmed by one run first,
+    or with the cache off (parsing the YAML and building the index every time)."""
     exe = Path(sys.executable).parent / "isobot"
+    env = {**os.environ, "ISOBOT_CACHE_DIR": "" if cache else "off"}
+    cmd = [str(exe), "--config", str(cfg_path), "ask", "--json", "danh gia noi bo la gi"]
+    if cache:
+        subprocess.run(cmd, check=True, capture_output=True, env=env)
     times = []
     for _ in range(runs):
         t = time.perf_counter()
-        subprocess.run([str(exe), "--config", str(cfg_path), "ask", "--json", "danh gia noi bo la gi"], check=True,
-                       capture_output=True)
+        subprocess.run(cmd, check=True, capture_output=True, env=env)
         times.append(time.perf_counter() - t)
     return statistics.median(times)
 
@@ -328,9 +334,11 @@ def main() -> int:
         ("accuracy lead over best baseline", f"{lead:+.1f} points", lead >= TARGETS["lead_points"], "≥ +10"),
     ]
     if not args.skip_process:
-        cs = cold_start(ROOT / "config.yaml")
+        cs, cs_nocache = cold_start(ROOT / "config.yaml"), cold_start(ROOT / "config.yaml", cache=False)
         rss = bot_rss(ROOT / "config.yaml", [q for q, _ in questions])
         checks += [("isobot ask cold start (median of 5)", f"{cs:.2f} s", cs < TARGETS["cold_start_s"], "< 1.5 s"),
+                   ("  same, cache off (first start after an edit)", f"{cs_nocache:.2f} s",
+                    cs_nocache < TARGETS["cold_start_s"], "< 1.5 s"),
                    ("bot peak RSS, 2,000 updates offline", f"{rss:.0f} MB", rss < TARGETS["rss_mb"], "< 150 MB")]
     print("\nTargets:")
     for name, value, ok, target in checks:

@@ -40,6 +40,7 @@ class Config:
     webhook_url: str = ""
     search: SearchConfig = field(default_factory=SearchConfig)
     source: Path | None = None
+    cache_dir: Path | None = None   # pickled knowledge base + index (bot/cache.py); None: no cache
 
     @property
     def token(self) -> str:
@@ -102,7 +103,9 @@ def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = Non
         q = Path(str(p)).expanduser()
         return q if q.is_absolute() else base / q
 
+    cache = str(pick("ISOBOT_CACHE_DIR", raw.get("cache_dir"), "data/cache") or "").strip()
     return Config(
+        cache_dir=None if cache.lower() in ("", "off", "none", "false") else resolve(cache),
         database=resolve(pick("ISOBOT_DATABASE", raw.get("database"), "data/isobot.sqlite3")),
         knowledge_dir=resolve(pick("ISOBOT_KNOWLEDGE_DIR", raw.get("knowledge_dir"), "knowledge")),
         timezone=str(pick("ISOBOT_TIMEZONE", raw.get("timezone"), "Asia/Ho_Chi_Minh")),

@@ -819,9 +819,10 @@ class Core:
 
 def build_core(config: Config, *, with_storage: bool = True) -> Core:
     """Load the knowledge base once, index it, open the database: the one way every front-end starts."""
-    kb = knowledge.load(config.knowledge_dir)
+    from bot.cache import load_indexed
     from bot.storage import Storage  # sqlite-utils is only imported where a database is used
 
+    kb, searcher = load_indexed(config)
     storage = Storage(config.database) if with_storage else None
-    return Core(kb, Searcher(kb, config.search), storage, timezone=config.timezone, province=config.province,
+    return Core(kb, searcher, storage, timezone=config.timezone, province=config.province,
                 admin_ids=config.admin_ids)
