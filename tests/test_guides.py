@@ -12,9 +12,7 @@ from docx import Document
 
 from bot import forms, knowledge, yearly
 from bot.dialog import Core, User
-from bot.storage import Storage
-from handlers.app import build_application
-from tests.telegram_offline import OfflineBotAPI, UpdateFactory
+from tests.telegram_offline import UpdateFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,12 +86,9 @@ def test_last_step_marks_the_guide_done(core, kb, storage):
     assert any(b.label.startswith("✅") for row in core.guide_home(User(3)).buttons for b in row)
 
 
-async def test_guide_resumes_after_restart_on_the_same_database(kb, searcher, config):
+async def test_guide_resumes_after_restart_on_the_same_database(offline_app):
     """Step through a guide, stop the Application, start a new one on the same SQLite file, resume."""
-    api = OfflineBotAPI()
-    first = Core(kb, searcher, Storage(config.database))
-    app = build_application(config, first, token="1:A", request=api)
-    await app.initialize()
+    app, api, first = await offline_app()
     make = UpdateFactory(app.bot, user_id=77)
     await app.process_update(make.text("/huongdan"))
     msg = api.messages[max(api.messages)]
@@ -104,10 +99,7 @@ async def test_guide_resumes_after_restart_on_the_same_database(kb, searcher, co
     await app.shutdown()
     first.storage.close()
 
-    api2 = OfflineBotAPI()
-    second = Core(kb, searcher, Storage(config.database))
-    app2 = build_application(config, second, token="1:A", request=api2)
-    await app2.initialize()
+    app2, api2, _ = await offline_app()
     make2 = UpdateFactory(app2.bot, user_id=77)
     await app2.process_update(make2.text("/huongdan"))
     label, data = api2.last_buttons()[0]
@@ -116,7 +108,6 @@ async def test_guide_resumes_after_restart_on_the_same_database(kb, searcher, co
     # a button from the message sent before the restart still works
     await app2.process_update(make2.press("gs:xem-xet-lanh-dao:4", msg))
     assert "Bước 5/" in api2.last_text()
-    await app2.shutdown()
 
 
 @pytest.mark.parametrize("form_id", ["chuong-trinh-dgnb", "ke-hoach-dgnb", "checklist-dgnb", "phieu-kph", "bao-cao-dgnb",
@@ -152,16 +143,13 @@ def test_form_command_writes_the_file(config_file, tmp_path):
     assert main(["form", "khong-co", "--config", str(config_file)]) == 1
 
 
-async def test_form_button_sends_a_document(config, core):
-    api = OfflineBotAPI()
-    app = build_application(config, core, token="1:A", request=api)
-    await app.initialize()
+async def test_form_button_sends_a_document(offline_app):
+    app, api, _ = await offline_app()
     make = UpdateFactory(app.bot)
     await app.process_update(make.text("/bieumau"))
     await app.process_update(make.press("fm:phieu-kph", {"message_id": 1, "date": 0, "chat": make.chat, "text": "x"}))
     assert api.sent("answerCallbackQuery")
     assert [m for m, _ in api.calls if m == "sendDocument"], api.calls
-    await app.shutdown()
 
 
 def test_calendar_dates_and_durations_in_vietnamese(kb, searcher, storage):

@@ -13,8 +13,6 @@ from openpyxl import load_workbook
 from bot import broadcast
 from bot.dialog import Core, User
 from bot.storage import Storage
-from handlers.app import build_application
-from tests.telegram_offline import OfflineBotAPI
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ADMIN, INSPECTOR, OFFICIAL = 777, 778, 779
@@ -201,7 +199,7 @@ def test_admin_command_grants_and_logs(config_file, config, capsys):
     assert "role.grant\t4242" in capsys.readouterr().out
 
 
-async def test_restart_reschedules_reminders_and_sends_overdue_once(kb, searcher, config, clock):
+async def test_restart_reschedules_reminders_and_sends_overdue_once(offline_app, config, clock):
     """Pending and overdue reminders after a restart: overdue fires once (late), pending is scheduled."""
     storage = Storage(config.database)
     for uid in (21, 22):
@@ -213,10 +211,7 @@ async def test_restart_reschedules_reminders_and_sends_overdue_once(kb, searcher
                                      "kind": "once", "at": "2026-12-01T08:00+07:00", "status": "active",
                                      "next_run": "2026-12-01T08:00:00+07:00"})
     for attempt in range(2):                          # two restarts in a row
-        api = OfflineBotAPI()
-        core = Core(kb, searcher, Storage(config.database), admin_ids={ADMIN}, now=lambda: clock["now"])
-        app = build_application(config, core, token="1:A", request=api)
-        await app.initialize()
+        app, api, _ = await offline_app(admin_ids={ADMIN}, now=lambda: clock["now"])
         await app.post_init(app)
         assert [j.name for j in app.job_queue.get_jobs_by_name(f"reminder:{pending}")] == [f"reminder:{pending}"]
         for job in app.job_queue.get_jobs_by_name(f"reminder:{overdue}"):

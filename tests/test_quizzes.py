@@ -10,8 +10,7 @@ import pytest
 from bot.dialog import Core, User
 from bot.quizzes import INTERVALS, RETIRED_BOX, next_review, pick_questions
 from bot.storage import Storage
-from handlers.app import build_application
-from tests.telegram_offline import OfflineBotAPI, UpdateFactory
+from tests.telegram_offline import UpdateFactory
 
 
 def test_question_bank_is_large_sourced_and_valid(kb):
@@ -119,11 +118,8 @@ def test_leaderboards_by_unit_and_colleague(core, kb):
     assert text.index("1. Lan: 100 điểm") < text.index("2. Hùng: 60 điểm")
 
 
-async def test_daily_question_job_is_scheduled_and_restored(config, kb, searcher):
-    api = OfflineBotAPI()
-    core = Core(kb, searcher, Storage(config.database))
-    app = build_application(config, core, token="1:A", request=api)
-    await app.initialize()
+async def test_daily_question_job_is_scheduled_and_restored(offline_app):
+    app, api, _ = await offline_app()
     make = UpdateFactory(app.bot, user_id=77)
     await app.process_update(make.text("/hangngay"))
     await app.process_update(make.press("qd:0700", api.messages[max(api.messages)]))
@@ -131,16 +127,12 @@ async def test_daily_question_job_is_scheduled_and_restored(config, kb, searcher
     (job,) = app.job_queue.get_jobs_by_name("daily:77")
     await app.shutdown()
 
-    api2 = OfflineBotAPI()
-    core2 = Core(kb, searcher, Storage(config.database))
-    app2 = build_application(config, core2, token="1:A", request=api2)
-    await app2.initialize()
+    app2, api2, _ = await offline_app()
     assert app2.job_queue.get_jobs_by_name("daily:77") == ()
     await app2.post_init(app2)                         # start-up restores jobs from SQLite
     (job2,) = app2.job_queue.get_jobs_by_name("daily:77")
     await job2.callback(type("Ctx", (), {"application": app2, "bot": app2.bot, "job": job2})())
     assert api2.polls and api2.polls[-1]["question"].startswith("Câu 1/1")
-    await app2.shutdown()
 
 
 def test_team_quiz_assigned_taken_and_reported(kb, searcher, config):
