@@ -88,11 +88,11 @@ def guides_for_entry(kb: KnowledgeBase, entry_id: str) -> list[Guide]:
     guide that lists it among its own entries, then the guide most of whose steps share its topic
     (a programme of internal audits belongs to the internal-audit guide before the TTHC-update one)."""
     entry = kb.entries.get(entry_id)
-    topic_of = {e.id: e.topic for e in kb.entries.values()}
 
     def closeness(g: Guide) -> tuple[bool, float]:
         ids = [i for s in g.steps for i in s.entries]
-        share = sum(topic_of.get(i) == entry.topic for i in ids) / len(ids) if entry and ids else 0.0
+        same = sum(i in kb.entries and kb.entries[i].topic == entry.topic for i in ids) if entry else 0
+        share = same / len(ids) if ids else 0.0
         return entry_id in g.entries, share
 
     found = [g for g in kb.guides.values() if entry_id in g.entries or any(entry_id in s.entries for s in g.steps)]

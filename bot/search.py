@@ -358,7 +358,8 @@ class Searcher:
         if not content:
             return normalized, [], repaired
         n = len(self.entries)
-        terms = [t for t in dict.fromkeys(_terms(words)) if t in self.term_ids]   # known terms only
+        all_terms = list(dict.fromkeys(_terms(words)))
+        terms = [t for t in all_terms if t in self.term_ids]   # known terms only
         q_post = self.q_index.gather([self.term_ids[t] for t in terms])
         a_post = self.a_index.gather([self.term_ids[t] for t in terms])
         bm_q = np.bincount(q_post[0], weights=q_post[2], minlength=n).astype(np.float32)
@@ -374,7 +375,7 @@ class Searcher:
         if asked:
             candidates = np.union1d(candidates, self._citing_best(asked, bm).astype(candidates.dtype))
         uni_w = {t: self._idf(t) * (REPAIRED_CREDIT if t in repaired else 1.0) for t in content}
-        bi_w = {t: self._idf(t) for t in dict.fromkeys(_terms(words)) if "_" in t}
+        bi_w = {t: self._idf(t) for t in all_terms if "_" in t}
         credit = self._credit(terms, candidates, q_post, a_post)
         cov = _coverage(uni_w, terms, credit)
         if bi_w:
