@@ -40,22 +40,22 @@ def cache_key(knowledge_dir: Path) -> str:
 
 def load_indexed(config: Config) -> tuple[KnowledgeBase, Searcher]:
     """The knowledge base and its index: from the cache when it matches, else built (and cached)."""
-    if config.cache_dir is None:
-        kb = knowledge.load(config.knowledge_dir)
-        return kb, Searcher(kb, config.search)
-    path = config.cache_dir / f"index-{cache_key(config.knowledge_dir)}.pickle"
-    try:
-        with path.open("rb") as f:
-            kb, searcher = pickle.load(f)
-        searcher.config = config.search  # thresholds may come from the environment of this run
-        return kb, searcher
-    except FileNotFoundError:
-        pass
-    except Exception as exc:  # noqa: BLE001 - a corrupt or foreign cache is rebuilt, never fatal
-        log.warning("ignoring unreadable search cache %s: %s", path, exc)
+    path = None
+    if config.cache_dir is not None:
+        path = config.cache_dir / f"index-{cache_key(config.knowledge_dir)}.pickle"
+        try:
+            with path.open("rb") as f:
+                kb, searcher = pickle.load(f)
+            searcher.config = config.search  # thresholds may come from the environment of this run
+            return kb, searcher
+        except FileNotFoundError:
+            pass
+        except Exception as exc:  # noqa: BLE001 - a corrupt or foreign cache is rebuilt, never fatal
+            log.warning("ignoring unreadable search cache %s: %s", path, exc)
     kb = knowledge.load(config.knowledge_dir)
     searcher = Searcher(kb, config.search)
-    _store(path, (kb, searcher))
+    if path is not None:
+        _store(path, (kb, searcher))
     return kb, searcher
 
 
