@@ -25,7 +25,7 @@ from rapidfuzz.distance import OSA
 
 from bot.config import SearchConfig
 from bot.knowledge import Entry, KnowledgeBase
-from bot.text import STOPWORDS, bigrams, fold, telex_decode
+from bot.text import STOPWORDS, bigrams, compound_pairs, fold, telex_decode
 
 MAX_QUERY_CHARS = 300
 # "1 lần", "1 năm" are typed for "một lần", "một năm"; a lone 1 elsewhere (khoản 9.1) keeps its meaning
@@ -54,6 +54,8 @@ CLAUSE_MARK = "§"
 CLAUSE_CANDIDATES = 5      # entries citing an asked clause added to the candidates, at most
 CLAUSE_POINTS = 6.0        # ranking only: an entry whose sources cite the clause the question names
 TAG_BOOST = 2.0            # glossary terms (#kph, #dgnb) name the topic: they outweigh generic words
+COMPOUND_MARK = "+"        # "nang luc+": a syllable that folds like a function word but belongs to a compound
+COMPOUND_MIN = 3           # …seen spelt that way in the knowledge base at least this many times
 
 
 @dataclass
@@ -100,6 +102,8 @@ class Normalizer:
         self.rewrites = pairs
         alternation = "|".join(re.escape(k) for k in sorted(pairs, key=len, reverse=True))
         self._rx = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)") if pairs else None
+        texts = [t for e in kb.entries.values() for t in (e.title, *e.questions, e.answer)]
+        self.compounds = compound_pairs(texts, COMPOUND_MIN)
         self.vocab: set[str] = set()
         self._vocab_list: list[str] = []
         self._repair_cache: dict[str, tuple[list[str], bool]] = {}
@@ -120,8 +124,22 @@ class Normalizer:
         return self.normalize(fold(text)).split() + [CLAUSE_MARK + c for c in CLAUSE.findall(text)]
 
     def normalize(self, folded: str) -> str:
-        """'1 lần' → 'một lần', then glossary rewriting, on already folded text."""
-        return self.rewrite(_ONE.sub(r"mot \1", folded))
+        """'1 lần' → 'một lần', then glossary rewriting, then compounds protected, on folded text."""
+        return self.protect(self.rewrite(_ONE.sub(r"mot \1", folded)))
+
+    def protect(self, text: str) -> str:
+        """Mark a syllable that folds like a function word but forms a compound with its neighbour, so
+        it is not dropped as one: "nang luc" → "nang luc+", "phan biet" → "phan biet+"."""
+        words = text.split()
+        if not self.compounds or not any(w in STOPWORDS for w in words):
+            return text
+        out = list(words)
+        for i, (a, b) in enumerate(zip(words, words[1:])):
+            if (a, b, True) in self.compounds:
+                out[i + 1] = b + COMPOUND_MARK
+            if (a, b, False) in self.compounds:
+                out[i] = a + COMPOUND_MARK
+        return " ".join(out)
 
     def set_vocab(self, vocab: set[str]) -> None:
         self.vocab = vocab

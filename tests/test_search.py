@@ -163,7 +163,6 @@ def test_most_clauses_the_sources_cite_are_found_by_number(kb, searcher):
 
 def test_entries_citing_an_asked_clause_join_the_candidates_in_bounded_number(searcher):
     import numpy as np
-
     from bot.search import CLAUSE_CANDIDATES
 
     assert len(searcher.citing["9.2"]) > CLAUSE_CANDIDATES, "9.2 is cited by many entries"
@@ -173,3 +172,15 @@ def test_entries_citing_an_asked_clause_join_the_candidates_in_bounded_number(se
     picked = searcher._citing_best(["9.2"], bm)
     assert len(picked) == CLAUSE_CANDIDATES and picked[0] == best
     assert all("9.2" in searcher.clauses_of[i] for i in picked)
+
+
+@pytest.mark.parametrize("q, kept", [("năng lực của công chức", "luc"), ("nang luc cong chuc", "luc"),
+                                     ("hiệu lực của khắc phục", "luc"), ("đăng ký hộ tịch", "dang"), ("bảo vệ giấy tờ của dân", "ve")])
+def test_syllables_of_compounds_are_not_dropped_as_function_words(searcher, q, kept):
+    # "lực" folds like "lúc", "đăng" like "đang", "vệ" like "về": in these words they carry meaning
+    assert kept + "+" in searcher.search(q).normalized.split()
+
+
+def test_function_words_stay_function_words(searcher):
+    assert "+" not in searcher.search("đánh giá nội bộ lúc nào thì làm, về những gì").normalized
+
