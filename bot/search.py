@@ -43,6 +43,7 @@ REPAIRED_CREDIT = 0.7      # a word we had to repair (typo) counts this much
 ANSWER_BM25 = 0.3          # weight of the answer field in the BM25 candidate score
 Q_FIELD_B = 0.4            # BM25 length normalisation of the phrasing field
 RANK_BM25 = 8.0            # ranking only: points for phrasing-field BM25 relative to the best candidate
+RANK_ENTRY_BM25 = 6.0      # ranking only: the same for BM25 over the whole entry, answer at full weight
 BM25_POINTS = 2.0          # at most this many points for BM25 relative to the best candidate
 BIGRAM_SHARE = 0.25        # share of syllable-bigram coverage (compounds) in the coverage feature
 F_BETA2 = 1.0              # β² of the phrasing F-score (>1 favours recall of the question's words)
@@ -381,8 +382,8 @@ class Searcher:
         q_post = self.q_index.gather([self.term_ids[t] for t in terms])
         a_post = self.a_index.gather([self.term_ids[t] for t in terms])
         bm_q = np.bincount(q_post[0], weights=q_post[2], minlength=n).astype(np.float32)
-        bm = np.bincount(a_post[0], weights=a_post[2], minlength=n).astype(np.float32) * np.float32(ANSWER_BM25)
-        bm += bm_q
+        bm_a = np.bincount(a_post[0], weights=a_post[2], minlength=n).astype(np.float32)
+        bm = bm_q + np.float32(ANSWER_BM25) * bm_a
         hit_count = int(np.count_nonzero(bm))
         if not hit_count:
             return normalized, [], repaired
@@ -407,6 +408,8 @@ class Searcher:
         query_str = " ".join(plain)
         top_bm = float(bm[candidates].max()) or 1.0
         top_q = float(bm_q[candidates].max()) or 1.0
+        whole = bm_q + bm_a
+        top_whole = float(whole[candidates].max()) or 1.0
         cand = candidates.tolist()
         phr_ids = [p for i in cand for p in self._phr_by_entry[i]]
         choices = [self.phrasings[p] for p in phr_ids]
@@ -427,9 +430,10 @@ class Searcher:
             score += BM25_POINTS * float(bm[i]) / top_bm  # lexical evidence relative to the best candidate
             if definition and self.entries[i].topic == DEFINITION_TOPIC:
                 score += DEFINITION_POINTS
-            # Ranking adds the phrasing-field BM25 (strong evidence of *which* entry); the gate uses the
-            # calibrated score alone, so this cannot make an off-topic question look answerable.
-            key = score + RANK_BM25 * float(bm_q[i]) / top_q
+            # Ranking adds the phrasing-field BM25 (strong evidence of *which* entry) and the BM25 of the
+            # whole entry, answer included; the gate uses the calibrated score alone, so neither can make
+            # an off-topic question look answerable.
+            key = score + RANK_BM25 * float(bm_q[i]) / top_q + RANK_ENTRY_BM25 * float(whole[i]) / top_whole
             if asked:
                 key += self._clause_points(i, asked)
             hits.append(Hit(self.entries[i], round(min(float(score), 100.0), 1), key))
