@@ -56,6 +56,9 @@ CLAUSE_CANDIDATES = 5      # entries citing an asked clause added to the candida
 CLAUSE_POINTS = 6.0        # ranking only: an entry whose sources cite the clause the question names
 TAG_BOOST = 2.0            # glossary terms (#kph, #dgnb) name the topic: they outweigh generic words
 COMPOUND_MARK = "+"        # "nang luc+": a syllable that folds like a function word but belongs to a compound
+SPLIT_CREDIT = 0.25        # a syllable of a two-syllable word of the question found outside that word
+WORD_MIN, WORD_SHARE = 3, 0.1   # a pair of syllables is a word when it occurs this often and makes up
+                                # this share of the rarer syllable's occurrences ("van phong", not "xa ap")
 COMPOUND_MIN = 3           # …seen spelt that way in the knowledge base at least this many times
 
 
@@ -308,6 +311,10 @@ class Searcher:
         # years and one- or two-digit numbers are everyday numbers
         self.document_numbers = {n for d in kb.documents.values() for n in re.findall(r"\d+", d.cite)
                                  if len(n) >= 3 and not 1900 <= int(n) <= 2100}
+        # two-syllable words of the knowledge base: "van phong" and "van ban" share a syllable, not a meaning
+        count = Counter(t for doc in q_docs + a_docs for t in doc)
+        self.words2 = {t for t, c in count.items() if c >= WORD_MIN and "_" in t and "#" not in t
+                       and c >= WORD_SHARE * min(count[p] for p in t.split("_"))}
         self.term_ids: dict[str, int] = {}
         self.q_index = TermIndex(q_docs, self.term_ids, b=Q_FIELD_B)
         self.a_index = TermIndex(a_docs, self.term_ids)
@@ -343,6 +350,20 @@ class Searcher:
             inside[labels[hit], col[hit]] = True
             found.append(inside)
         return np.where(found[0], 1.0, np.where(found[1], ANSWER_FIELD_CREDIT, 0.0))
+
+    def _split_words(self, terms: list[str], credit: np.ndarray) -> np.ndarray:
+        """A syllable of a two-syllable word of the question counts SPLIT_CREDIT where the candidate has
+        the syllable but not the word: "văn phòng" in the question, only "văn bản" in the entry."""
+        row = {t: j for j, t in enumerate(terms)}
+        words_of: dict[int, list[int]] = {}
+        for t in terms:
+            if t in self.words2:
+                for syllable in t.split("_"):
+                    if syllable in row:
+                        words_of.setdefault(row[syllable], []).append(row[t])
+        for j, rows in words_of.items():
+            credit[j] = np.where((credit[rows] > 0).any(axis=0), credit[j], credit[j] * SPLIT_CREDIT)
+        return credit
 
     def _clause_points(self, i: int, asked: list[str]) -> float:
         """Ranking points of entry ``i`` for the clauses a question names: full when its sources cite
@@ -395,7 +416,7 @@ class Searcher:
             candidates = np.union1d(candidates, self._citing_best(asked, bm).astype(candidates.dtype))
         uni_w = {t: self._idf(t) * (REPAIRED_CREDIT if t in repaired else 1.0) for t in content}
         bi_w = {t: self._idf(t) for t in all_terms if "_" in t}
-        credit = self._credit(terms, candidates, q_post, a_post)
+        credit = self._split_words(terms, self._credit(terms, candidates, q_post, a_post))
         cov = _coverage(uni_w, terms, credit)
         if bi_w:
             cov = (1 - BIGRAM_SHARE) * cov + BIGRAM_SHARE * _coverage(bi_w, terms, credit)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
+import numpy as np
 import pytest
 
 from bot.config import SearchConfig
@@ -163,6 +164,7 @@ def test_most_clauses_the_sources_cite_are_found_by_number(kb, searcher):
 
 def test_entries_citing_an_asked_clause_join_the_candidates_in_bounded_number(searcher):
     import numpy as np
+
     from bot.search import CLAUSE_CANDIDATES
 
     assert len(searcher.citing["9.2"]) > CLAUSE_CANDIDATES, "9.2 is cited by many entries"
@@ -184,3 +186,11 @@ def test_syllables_of_compounds_are_not_dropped_as_function_words(searcher, q, k
 def test_function_words_stay_function_words(searcher):
     assert "+" not in searcher.search("đánh giá nội bộ lúc nào thì làm, về những gì").normalized
 
+
+def test_a_syllable_shared_by_two_words_counts_less_outside_its_word(searcher):
+    # "văn phòng" asked; an entry that has only "văn bản" shares the syllable, not the word
+    terms = ["van", "phong", "van_phong"]
+    credit = np.array([[1.0, 1.0], [0.0, 1.0], [0.0, 1.0]])
+    assert "van_phong" in searcher.words2
+    out = searcher._split_words(terms, credit.copy())
+    assert out[0, 0] < 1.0 and out[0, 1] == 1.0
