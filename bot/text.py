@@ -106,11 +106,12 @@ def compound_pairs(texts: list[str], min_count: int = 3) -> set[tuple[str, str, 
     """
     own: dict[tuple[str, str, bool], int] = {}
     function: dict[tuple[str, str, bool], int] = {}
+    seen: dict[str, str] = {}      # word → folded: a knowledge base has far fewer words than tokens
     for text in texts:
         if not _MARKED.search(text):
             continue
         words = _WORD.findall(unicodedata.normalize("NFC", text).lower())
-        folded = [fold(w) for w in words]
+        folded = [seen[w] if w in seen else seen.setdefault(w, fold(w)) for w in words]
         for i, (word, key) in enumerate(zip(words, folded)):
             if key not in STOPWORDS:
                 continue

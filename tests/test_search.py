@@ -163,8 +163,6 @@ def test_most_clauses_the_sources_cite_are_found_by_number(kb, searcher):
 
 
 def test_entries_citing_an_asked_clause_join_the_candidates_in_bounded_number(searcher):
-    import numpy as np
-
     from bot.search import CLAUSE_CANDIDATES
 
     assert len(searcher.citing["9.2"]) > CLAUSE_CANDIDATES, "9.2 is cited by many entries"
