@@ -22,6 +22,7 @@ def best_id(searcher, q):
         ["đánh giá nội bộ là gì", "danh gia noi bo la gi", "ĐGNB là gì", "DGNB la gi?", "ddgnb la gi", "ddanhs gias noi booj laf gi"],
         ["hệ thống quản lý chất lượng là gì", "HTQLCL là gì", "htqlcl la gi vay ad", "HTQLCL LÀ GÌ ???"],
         ["họp xem xét của lãnh đạo cần chuẩn bị gì", "hop xem xet lanh dao can chuan bi gi vay ad", "XXLĐ cần chuẩn bị gì"],
+        ["cơ hội cải tiến là gì", "CHCT là gì", "OFI la gi"],
     ],
 )
 def test_typing_habits_lead_to_the_same_answer(searcher, variants):
