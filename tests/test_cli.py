@@ -130,6 +130,15 @@ def test_unanswered_export_is_csv_most_frequent_first(config, core, capsys, conf
     assert len(lines) == 3
 
 
+def test_unanswered_export_shows_plain_folded_text(config, core, capsys, config_file):
+    from bot.dialog import User
+
+    core.ask(User(1), "đăng ký xe máy ở đâu")   # "đăng ký" is a compound inside search, not a marker for curators
+    assert main(["kb", "unanswered", "--config", str(config_file)]) == 0
+    row = capsys.readouterr().out.splitlines()[1]
+    assert "dang ky xe may" in row and "dang+" not in row
+
+
 def test_core_never_imports_telegram():
     """bot/ is the network-free core: the terminal chat and the CLI run it without python-telegram-bot."""
     code = ("import sys, pkgutil, importlib, bot\n"
