@@ -70,7 +70,8 @@ def build_application(config: Config, core: Core, *, token: str | None = None,
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, qa.question))
     # an official who edits a sent question to fix a typo gets the answer to the corrected question
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.TEXT & ~filters.COMMAND, qa.question))
-    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & ~filters.TEXT, qa.non_text))
+    # service messages (someone joined the group, a message was pinned…) are nobody's question
+    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL, qa.non_text))
     app.add_error_handler(on_error)
     return app
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from telegram import InputFile, Poll, Update
 from telegram.error import BadRequest
@@ -114,8 +115,13 @@ async def calendar(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Free text: the answer to a pending prompt (unit name, note), otherwise a question."""
-    await send(update, context, core_of(context).text(user_of(update), update.effective_message.text or ""))
+    """Free text: the answer to a pending prompt (unit name, note), otherwise a question.
+
+    In a group the bot is addressed as "@botname …": the mention is not part of the question."""
+    text = update.effective_message.text or ""
+    if context.bot.username:
+        text = re.sub(rf"@{re.escape(context.bot.username)}\b", " ", text, flags=re.IGNORECASE).strip()
+    await send(update, context, core_of(context).text(user_of(update), text))
 
 
 async def checklists(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -224,6 +224,18 @@ class UpdateFactory:
             msg["caption"] = caption
         return Update.de_json({"update_id": next(self._ids), "message": msg}, self.bot)
 
+    def in_group(self, text: str = "", joined: dict | None = None) -> Update:
+        """A message in a group the bot is in: text, or the service message of a member joining."""
+        msg = {"message_id": next(self._ids), "date": int(time.time()), "from": self.user,
+               "chat": {"id": -100123, "type": "supergroup", "title": "Tổ ISO tỉnh"}}
+        if joined:
+            msg["new_chat_members"] = [joined]
+        else:
+            msg["text"] = text
+            if text.startswith("/"):
+                msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        return Update.de_json({"update_id": next(self._ids), "message": msg}, self.bot)
+
     def vote(self, poll_id: str, option: int) -> Update:
         """The user's answer to a non-anonymous poll (a PollAnswer update, which has no chat)."""
         return Update.de_json({"update_id": next(self._ids), "poll_answer": {

@@ -157,3 +157,23 @@ async def test_html_in_question_is_escaped(tg):
     app, api, make = tg
     await app.process_update(make.text("<b>thời tiết</b> & <script>"))
     assert api.sent("sendMessage"), "Telegram accepted the HTML (the offline API rejects bad markup)"
+
+
+async def test_in_a_group_the_mention_is_not_part_of_the_question(tg):
+    app, api, make = tg
+    await app.process_update(make.in_group(f"@{app.bot.username} đánh giá nội bộ bao lâu làm một lần"))
+    assert "Khoản 9.2" in api.last_text()
+    assert api.sent("sendMessage")[-1]["chat_id"] == -100123
+    # the bot's name has "iso" in it: addressed by name, an off-topic question gets the private-chat reply
+    await app.process_update(make.text("ăn trưa ở đâu"))
+    private = api.last_text()
+    await app.process_update(make.in_group(f"@{app.bot.username} ăn trưa ở đâu"))
+    assert api.last_text() == private
+    await app.process_update(make.in_group(f"/help@{app.bot.username}"))
+    assert "/chude" in api.last_text()
+
+
+async def test_a_member_joining_the_group_gets_no_reply(tg):
+    app, api, make = tg
+    await app.process_update(make.in_group(joined={"id": 77, "is_bot": False, "first_name": "Hùng"}))
+    assert api.sent("sendMessage") == []
