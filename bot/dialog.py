@@ -416,10 +416,11 @@ class Core:
         reply.add(entry.title, "b").add("\n\n").add(entry.answer.strip())
         sources = "; ".join(str(s) for s in entry.sources)
         reply.add("\n\n").add(f"{self.kb.text('sources_label')}: {sources}", "i")
-        rows = self._link_rows(entry)
+        alternatives = (alternatives or [])[:2]
+        rows = self._link_rows(entry, shown={h.entry.id for h in alternatives})
         if alternatives:
             reply.add("\n\n").add(self.kb.text("maybe_label"))
-            rows = [[Button("❔ " + short(h.entry.title), f"e:{h.entry.id}")] for h in alternatives[:2]] + rows
+            rows = [[Button("❔ " + short(h.entry.title), f"e:{h.entry.id}")] for h in alternatives] + rows
         rows.insert(len(rows) - 1, self._feedback_row(shown_id))
         reply.buttons = rows
         return reply
@@ -760,10 +761,11 @@ class Core:
         toast = self.kb.text("feedback_thanks_up" if vote == "u" else "feedback_thanks_down")
         return Reply(mode="markup", toast=toast, buttons=self._link_rows(entry))
 
-    def _link_rows(self, entry: Entry) -> list[list[Button]]:
-        """Related questions, the guide that covers the entry, then Topics / Menu (no feedback row)."""
+    def _link_rows(self, entry: Entry, shown: set[str] = frozenset()) -> list[list[Button]]:
+        """Related questions (less those ``shown`` as alternatives already), the guide that covers the
+        entry, then Topics / Menu (no feedback row)."""
         rows = [[Button("🔗 " + short(self.kb.entries[r].title), f"e:{r}")]
-                for r in entry.related[:MAX_RELATED] if r in self.kb.entries]
+                for r in entry.related[:MAX_RELATED] if r in self.kb.entries and r not in shown]
         rows += self._guide_rows(entry)
         rows.append([Button(self.kb.text("btn_topics"), "tg"), Button(self.kb.text("btn_home"), "m")])
         return rows

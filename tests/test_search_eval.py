@@ -60,3 +60,16 @@ def test_fresh_set_generalises(searcher, kb):
     assert (n_in, n_off) == (120, 30)
     assert accuracy >= 0.75
     assert decline >= 0.75
+
+
+def test_no_reply_offers_the_same_button_twice(kb, core):
+    """An alternative that is also a related entry is shown once (as the alternative)."""
+    from bot.dialog import User
+
+    twice = []
+    for name in ("eval_dev.yaml", "eval_holdout.yaml"):
+        for r in yaml.safe_load((DATA / name).read_text(encoding="utf-8"))["questions"]:
+            data = [b.data for row in core.ask(User(5), r["q"]).buttons for b in row]
+            if len(data) != len(set(data)):
+                twice.append(r["q"])
+    assert not twice, twice[:5]
