@@ -133,7 +133,7 @@ class Normalizer:
 
     def protect(self, text: str) -> str:
         """Mark a syllable that folds like a function word but forms a compound with its neighbour, so
-        it is not dropped as one: "nang luc" → "nang luc+", "phan biet" → "phan biet+"."""
+        it is not dropped as one: "nang luc" → "nang luc+", "dang ky" → "dang+ ky"."""
         words = text.split()
         if not self.compounds or not any(w in STOPWORDS for w in words):
             return text
