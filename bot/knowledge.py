@@ -53,6 +53,7 @@ class Document:
     kind: str
     verified: str
     note: str = ""
+    clauses: frozenset[str] = frozenset()   # when listed, the only clause numbers a citation may name
 
 
 @dataclass(frozen=True)
@@ -294,8 +295,23 @@ def sources_of(ck: Checker, kb: KnowledgeBase, raw: dict, file: str, where: str)
         if doc_id and doc_id not in kb.documents:
             ck.add(file, s[LINE_KEY], f"{where}nguồn '{doc_id}' không có trong documents.yaml")
         elif doc_id:
-            out.append(Source(kb.documents[doc_id], ck.string(s, "ref", file, required=False)))
+            doc, ref = kb.documents[doc_id], ck.string(s, "ref", file, required=False)
+            for clause in unknown_clauses(doc, ref):
+                ck.add(file, s[LINE_KEY], f"{where}{doc.cite} không có khoản/điều {clause}")
+            out.append(Source(doc, ref))
     return tuple(out)
+
+
+CLAUSE_REF = re.compile(r"(?<![\d.])(\d{1,2}(?:\.\d{1,2}){1,3})(?!\d|\.\d)|(?:điều|Điều)\s+(\d{1,2})(?!\d|\.\d)")
+
+
+def unknown_clauses(doc: Document, text: str) -> list[str]:
+    """Clause numbers ("9.2.3", "Điều 11") that ``text`` names but ``doc`` does not have, when
+    documents.yaml lists the document's clauses: a wrong clause number is the worst content bug."""
+    if not doc.clauses:
+        return []
+    named = [a or b for a, b in CLAUSE_REF.findall(text)]
+    return [c for c in dict.fromkeys(named) if c not in doc.clauses]
 
 
 def _read(ck: Checker, kb: KnowledgeBase, name: str) -> tuple[str, object]:
@@ -317,6 +333,7 @@ def _load_documents(ck: Checker, kb: KnowledgeBase) -> None:
             kind=ck.string(raw, "kind", file, where=f"tài liệu '{doc_id}': "),
             verified=ck.string(raw, "verified", file, where=f"tài liệu '{doc_id}': "),
             note=ck.string(raw, "note", file, required=False),
+            clauses=frozenset(ck.strings(raw, "clauses", file, where=f"tài liệu '{doc_id}': ")),
         )
         if doc_id in kb.documents:
             ck.add(file, raw[LINE_KEY], f"tài liệu trùng id '{doc_id}'")
@@ -381,6 +398,10 @@ def _load_out_of_scope(ck: Checker, kb: KnowledgeBase) -> None:
         kb.out_of_scope.append(OutOfScope(oid, ck.string(raw, "title", file, where=f"'{oid}': "), examples))
 
 
+STANDARD_ID = "tcvn-9001"   # answers that say "khoản 9.2.3" mean this standard unless they cite 19011
+ANSWER_CLAUSE = re.compile(r"(?:khoản|Khoản|mục)\s+\d{1,2}(?:\.\d{1,2}){1,3}(?!\d|\.\d)")
+
+
 def _load_entries(ck: Checker, kb: KnowledgeBase) -> None:
     folder = kb.root / "entries"
     files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
@@ -411,6 +432,11 @@ def _load_entries(ck: Checker, kb: KnowledgeBase) -> None:
             if len(answer) > MAX_ANSWER_CHARS:
                 ck.add(file, line_of(raw, "answer"), f"{w}câu trả lời dài {len(answer)} ký tự (tối đa {MAX_ANSWER_CHARS})")
             sources = sources_of(ck, kb, raw, file, w)
+            standard = kb.documents.get(STANDARD_ID)
+            if standard and "19011" not in answer:
+                named = " ".join(m.group(0) for m in ANSWER_CLAUSE.finditer(answer))
+                for clause in unknown_clauses(standard, named):
+                    ck.add(file, line_of(raw, "answer"), f"{w}câu trả lời nhắc khoản {clause}, {standard.cite} không có khoản này")
             if not raw.get("sources"):
                 ck.add(file, line, f"{w}thiếu nguồn trích dẫn ('sources')")
             related = ck.strings(raw, "related", file, where=w)

@@ -193,3 +193,10 @@ def test_a_syllable_shared_by_two_words_counts_less_outside_its_word(searcher):
     assert "van_phong" in searcher.words2
     out = searcher._split_words(terms, credit.copy())
     assert out[0, 0] < 1.0 and out[0, 1] == 1.0
+
+
+@pytest.mark.parametrize("typed, clauses", [("khoản 9.2. yêu cầu gì", ["9.2"]), ("7.5.3.2 và 8.5.1", ["7.5.3.2", "8.5.1"]),
+                                            ("ngày 31.12.2015", []), ("Khoản 10.2.1.", ["10.2.1"])])
+def test_clause_numbers_are_read_as_typed(typed, clauses):
+    # a full stop after the number ends the sentence, it does not hide the clause
+    assert CLAUSE.findall(typed) == clauses
