@@ -41,6 +41,10 @@ HUGE_MESSAGE_CHARS = 1000    # beyond this we warn that only the start was read
 WEAK_ANSWER_POINTS = 10      # mid-checklist, an answer this close to the threshold also offers "save as note"
 
 
+SHORTCUTS = ("menu", "help", "topics", "guides", "checklists", "quiz", "forms", "calendar", "profile")
+SHORTCUT_MAX_CHARS = 40    # a menu item's name with a few polite words; anything longer is a question
+
+
 class Core:
     """The bot's behaviour: every front-end calls these methods."""
 
@@ -381,6 +385,9 @@ class Core:
         small = self.smalltalk(text)
         if small:
             return Reply(buttons=self.main_menu(user)).add(self.kb.text(small)), None
+        shortcut = self.shortcut(text)
+        if shortcut:
+            return self._open(user, shortcut), None
         result = self.searcher.search(text[:MAX_QUERY_CHARS])
         asked_id = self._log_question(user, channel, text, result)
         if result.outcome == "answer":
@@ -394,6 +401,28 @@ class Core:
         if len(text) > HUGE_MESSAGE_CHARS:
             reply.parts.insert(0, ("i", self.kb.text("too_long", limit=MAX_QUERY_CHARS) + "\n\n"))
         return reply, result
+
+    def shortcut(self, text: str) -> str | None:
+        """'tự đánh giá', 'cho em xem lịch'…: the menu item a short message names (ui.yaml), or None."""
+        folded = fold(text)
+        if len(folded) > SHORTCUT_MAX_CHARS:
+            return None
+        name = re.sub(self.kb.text("shortcut_fillers"), "", folded).strip()
+        for key in SHORTCUTS:
+            if key == "profile" and not self.storage:
+                continue
+            if name and re.fullmatch(self.kb.text(f"shortcut_patterns_{key}"), name):
+                return key
+        return None
+
+    def _open(self, user: User, shortcut: str) -> Reply:
+        """The reply of the menu item ``shortcut`` names, exactly as its button gives it."""
+        if shortcut == "menu":
+            self._touch(user)
+            return Reply(buttons=self.main_menu(user)).add(self.kb.text("menu_intro"))
+        return {"help": self.help, "topics": self.topics, "guides": self.guide_home, "checklists": self.checklist_home,
+                "quiz": self.quiz_home, "forms": self.forms_list, "calendar": self.calendar,
+                "profile": self.profile}[shortcut](user)
 
     def smalltalk(self, text: str) -> str | None:
         """'xin chào', 'cảm ơn ad'…: the ui.yaml key of a friendly reply, or None for a real question."""

@@ -177,3 +177,23 @@ async def test_a_member_joining_the_group_gets_no_reply(tg):
     app, api, make = tg
     await app.process_update(make.in_group(joined={"id": 77, "is_bot": False, "first_name": "Hùng"}))
     assert api.sent("sendMessage") == []
+
+
+@pytest.mark.parametrize("typed, same_as", [
+    ("tự đánh giá", "/tudanhgia"), ("trac nghiem", "/quiz"), ("cho em xem lịch ISO", "/lich"),
+    ("biểu mẫu", "/bieumau"), ("huong dan", "/huongdan"), ("chủ đề", "/chude"), ("help", "/help"),
+])
+async def test_typing_a_menu_item_opens_it_like_its_command(tg, typed, same_as):
+    app, api, make = tg
+    await app.process_update(make.text(same_as))
+    expected = (api.last_text(), api.last_buttons())
+    await app.process_update(make.text(typed))
+    assert (api.last_text(), api.last_buttons()) == expected
+
+
+async def test_menu_typed_shows_the_main_menu_and_a_longer_message_is_still_a_question(tg):
+    app, api, make = tg
+    await app.process_update(make.text("menu"))
+    assert any(data == "qh" for _, data in api.last_buttons())
+    await app.process_update(make.text("tự đánh giá bộ phận của mình có được không"))
+    assert "Khoản 9.2" in api.last_text() and "Nguồn:" in api.last_text()
