@@ -792,10 +792,12 @@ class Core:
 
     def _link_rows(self, entry: Entry, shown: set[str] = frozenset()) -> list[list[Button]]:
         """Related questions (less those ``shown`` as alternatives already), the guide that covers the
-        entry, then Topics / Menu (no feedback row)."""
+        entry, the form it offers as a .docx, then Topics / Menu (no feedback row)."""
         rows = [[Button("🔗 " + short(self.kb.entries[r].title), f"e:{r}")]
                 for r in entry.related[:MAX_RELATED] if r in self.kb.entries and r not in shown]
         rows += self._guide_rows(entry)
+        rows += [[Button(short(self.kb.text("form_button", name=f.name), 60), f"fm:{f.id}")]
+                 for f in self.kb.forms.values() if entry.id in f.entries][:1]
         rows.append([Button(self.kb.text("btn_topics"), "tg"), Button(self.kb.text("btn_home"), "m")])
         return rows
 

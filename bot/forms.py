@@ -35,6 +35,7 @@ class Form:
     sections: tuple[Section, ...]
     signatures: tuple[str, ...]
     sources: tuple[Source, ...]
+    entries: tuple[str, ...] = ()    # answers that offer this form as a download
 
 
 class FormError(Exception):
@@ -70,9 +71,13 @@ def load_forms(ck: Checker, kb: KnowledgeBase) -> None:
                                     columns, rows))
         if fid and path.stem != fid:
             ck.add(file, raw["__line__"], f"{w}tên tệp phải là {fid}.yaml")
+        entries = ck.strings(raw, "entries", file, where=w)
+        for eid in entries:
+            if eid not in kb.entries:
+                ck.add(file, line_of(raw, "entries"), f"{w}'entries' trỏ tới mục không tồn tại '{eid}'")
         kb.forms[fid] = Form(fid, ck.string(raw, "name", file, where=w), ck.string(raw, "title", file, where=w),
                              ck.string(raw, "subtitle", file, required=False), tuple(sections),
-                             ck.strings(raw, "signatures", file, where=w), sources_of(ck, kb, raw, file, w))
+                             ck.strings(raw, "signatures", file, where=w), sources_of(ck, kb, raw, file, w), entries)
 
 
 def file_name(form: Form) -> str:

@@ -38,6 +38,30 @@ def test_guide_with_unknown_entry_or_form_is_reported_with_line(tmp_path):
     assert any(p.startswith("knowledge/guides/khac-phuc-kph.yaml:") and "phieu-khong-co" in p for p in problems), problems
 
 
+def test_form_offered_by_an_unknown_entry_is_reported_with_line(tmp_path):
+    root = tmp_path / "knowledge"
+    shutil.copytree(ROOT / "knowledge", root)
+    path = root / "forms" / "phieu-kph.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("entries: [ct-phieu-hdkp]", "entries: [ct-khong-co]", 1), encoding="utf-8")
+    problems = [str(p) for p in knowledge.load_with_problems(root)[1]]
+    assert any(p.startswith("knowledge/forms/phieu-kph.yaml:6:") and "ct-khong-co" in p for p in problems), problems
+
+
+async def test_an_answer_offers_its_form_and_the_button_sends_the_docx(offline_app):
+    app, api, _ = await offline_app()
+    make = UpdateFactory(app.bot)
+    await app.process_update(make.text("mẫu biên bản họp xem xét lãnh đạo ghi những gì"))
+    assert ("📄 Tải mẫu: Biên bản họp xem xét của lãnh đạo", "fm:bien-ban-xxld") in api.last_buttons()
+    await app.process_update(make.press("fm:bien-ban-xxld", {"message_id": 1, "date": 0, "chat": make.chat, "text": "x"}))
+    (doc,) = api.sent("sendDocument")
+    assert "Biên bản họp xem xét của lãnh đạo" in doc.get("caption", "")
+
+
+def test_every_form_is_offered_by_an_answer(kb):
+    assert all(f.entries for f in kb.forms.values())
+
+
 def test_all_guides_and_forms_are_two_taps_from_start(core):
     user = User(1)
     start = core.start(user)
