@@ -42,6 +42,7 @@ WEAK_ANSWER_POINTS = 10      # mid-checklist, an answer this close to the thresh
 
 
 SHORTCUTS = ("menu", "help", "topics", "guides", "checklists", "quiz", "forms", "calendar", "profile")
+SHORTCUTS_WITH_PROGRESS = {"checklists", "quiz", "profile"}
 SHORTCUT_MAX_CHARS = 40    # a menu item's name with a few polite words; anything longer is a question
 
 
@@ -409,14 +410,15 @@ class Core:
             return None
         name = re.sub(self.kb.text("shortcut_fillers"), "", folded).strip()
         for key in SHORTCUTS:
-            if key == "profile" and not self.storage:
-                continue
             if name and re.fullmatch(self.kb.text(f"shortcut_patterns_{key}"), name):
                 return key
         return None
 
     def _open(self, user: User, shortcut: str) -> Reply:
-        """The reply of the menu item ``shortcut`` names, exactly as its button gives it."""
+        """The reply of the menu item ``shortcut`` names, exactly as its button gives it. Without a
+        database (``isobot ask``) the items that keep per-user progress give the main menu."""
+        if shortcut in SHORTCUTS_WITH_PROGRESS and not self.storage:
+            shortcut = "menu"
         if shortcut == "menu":
             self._touch(user)
             return Reply(buttons=self.main_menu(user)).add(self.kb.text("menu_intro"))
@@ -824,8 +826,10 @@ class Core:
     def answer_json(self, question: str) -> dict:
         """The stable JSON shape of ``isobot ask --json``."""
         small = self.smalltalk(question or "")
-        if small:
-            return {"matched": False, "entry_id": None, "title": None, "answer": self.kb.text(small), "score": 0.0,
+        shortcut = None if small else self.shortcut(question or "")
+        if small or shortcut:
+            answer = self.kb.text(small) if small else self._open(User(0), shortcut).text
+            return {"matched": False, "entry_id": None, "title": None, "answer": answer, "score": 0.0,
                     "sources": [], "suggestions": []}
         result = self.searcher.search((question or "")[:MAX_QUERY_CHARS])
         matched = result.matched

@@ -40,6 +40,17 @@ def test_ask_json_stdin_streams_one_object_per_line(config_file):
     assert rows[1]["entry_id"] is None and rows[1]["sources"] == []
 
 
+def test_ask_handles_menu_items_typed_as_questions(config_file):
+    # the bot opens the menu item; ask has no database, so items with per-user progress give the main menu
+    out = run("ask", "--json", "-", "--config", str(config_file), stdin="tự đánh giá\ncho em xem lịch\n")
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert all(set(r) == JSON_KEYS and r["matched"] is False and r["entry_id"] is None for r in rows)
+    assert "Lịch ISO năm" in rows[1]["answer"]
+    plain = run("ask", "trac nghiem", "--config", str(config_file))
+    assert plain.returncode == 0 and "chọn một mục" in plain.stdout, plain.stderr
+
+
 def test_ask_json_flushes_each_line_before_reading_the_next(config_file):
     proc = subprocess.Popen([str(ISOBOT), "--config", str(config_file), "ask", "--json", "-"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, text=True)
