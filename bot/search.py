@@ -30,6 +30,9 @@ from bot.text import STOPWORDS, bigrams, compound_pairs, fold, telex_decode
 MAX_QUERY_CHARS = 300
 # "1 lần", "1 năm" are typed for "một lần", "một năm"; a lone 1 elsewhere (khoản 9.1) keeps its meaning
 _ONE = re.compile(r"(?<![\w])1 (lan|nam|thang|tuan|ngay|dot|quy|ky|nguoi|cai|buoi)(?!\w)")
+# "cho em hỏi", "ad ơi cho mình hỏi chút": how a message opens, not what it asks ("hỏi" folds like
+# the "hội" of "cơ hội")
+COURTESY = re.compile(r"(?:^|(?<= ))(?:(?:ad|admin|anh|chi|ban|a) (?:oi )?)?(?:cho (?:em|minh|toi|tui|chau|e) (?:duoc )?hoi|xin (?:duoc )?hoi|(?:em|e|minh|toi) (?:muon )?hoi)(?: (?:chut|ti|xiu|voi|ve|la))?(?= |$)")
 OOS_PREFIX = "oos:"        # id prefix of out-of-scope pseudo-entries
 SHORT_QUERY_WORDS = 4      # questions with this few informative words and no glossary term…
 SHORT_QUERY_EXTRA = 25.0
@@ -129,7 +132,7 @@ class Normalizer:
 
     def normalize(self, folded: str) -> str:
         """'1 lần' → 'một lần', then glossary rewriting, then compounds protected, on folded text."""
-        return self.protect(self.rewrite(_ONE.sub(r"mot \1", folded)))
+        return self.protect(self.rewrite(_ONE.sub(r"mot \1", COURTESY.sub(" ", folded))))
 
     def protect(self, text: str) -> str:
         """Mark a syllable that folds like a function word but forms a compound with its neighbour, so
