@@ -17,7 +17,7 @@ _TONE_KEYS = set("sfrxj")
 STOPWORDS = frozenset(
     """
     a ad admin ah ai ak anh ba bac be bi biet boi bon cac chua cua da dang day den deu di dc duoc
-    em gi gium giup ha hay hoac hon j k kg khi khong ko la lam len luc ma may minh mot muon nao nay
+    em gi gium giup ha hay hoac hon j k kg khi khong ko la lam len luc ma may minh mot muon nao nay tai
     ne neu nghe nhe nhi nho nhu nhung o oi ong phai r ra rang roi sao se sau the thi toi tren trong
     tui uh va vao vay ve voi vs xin z
     """.split()
@@ -32,7 +32,7 @@ FUNCTION_FORMS = frozenset(
     a ạ à á ad admin ah ai ak anh ba bà bác bé bị biết bởi bọn các chưa của đã đang đây đấy đến đều đi dc
     được em gì giùm giúp hả hà hay hãy hoặc hơn j k kg khi không ko là làm lên lúc mà mấy mình một muốn
     nào này nay nè nếu nghe nhé nhe nhỉ nhờ như những nhưng ở ơi ông phải r ra rằng rồi sao sẽ sau thế thể
-    thì tôi tới trên trong tui uh và vào vậy về với vs xin z
+    thì tôi tới trên trong tui uh và vào vậy về với vs xin z tại
     """.split()
 )
 _MARKED = re.compile(r"[^\x00-\x7f]")

@@ -9,6 +9,7 @@ import pytest
 
 from bot.config import SearchConfig
 from bot.search import CLAUSE, Searcher
+from bot.text import content_words
 
 
 def best_id(searcher, q):
@@ -178,7 +179,7 @@ def test_entries_citing_an_asked_clause_join_the_candidates_in_bounded_number(se
 
 
 @pytest.mark.parametrize("q, kept", [("năng lực của công chức", "luc"), ("nang luc cong chuc", "luc"),
-                                     ("hiệu lực của khắc phục", "luc"), ("đăng ký hộ tịch", "dang"), ("bảo vệ giấy tờ của dân", "ve")])
+                                     ("hiệu lực của khắc phục", "luc"), ("đăng ký hộ tịch", "dang"), ("tai lieu iso", "tai"), ("bảo vệ giấy tờ của dân", "ve")])
 def test_syllables_of_compounds_are_not_dropped_as_function_words(searcher, q, kept):
     # "lực" folds like "lúc", "đăng" like "đang", "vệ" like "về": in these words they carry meaning
     assert kept + "+" in searcher.search(q).normalized.split()
@@ -186,6 +187,9 @@ def test_syllables_of_compounds_are_not_dropped_as_function_words(searcher, q, k
 
 def test_function_words_stay_function_words(searcher):
     assert "+" not in searcher.search("đánh giá nội bộ lúc nào thì làm, về những gì").normalized
+    # "tại" (at, why) is a function word; "tài" of "tài liệu" is not
+    assert "tai" not in content_words(searcher.search("tại sao đánh giá nội bộ tại xã").normalized.split())
+    assert "tai+" in content_words(searcher.search("tài liệu đánh giá nội bộ").normalized.split())
 
 
 def test_a_syllable_shared_by_two_words_counts_less_outside_its_word(searcher):
