@@ -206,3 +206,10 @@ def test_a_syllable_shared_by_two_words_counts_less_outside_its_word(searcher):
 def test_clause_numbers_are_read_as_typed(typed, clauses):
     # a full stop after the number ends the sentence, it does not hide the clause
     assert CLAUSE.findall(typed) == clauses
+
+
+def test_inputs_and_outputs_of_the_review_are_told_apart(searcher):
+    # "vào" and "ra" fold like function words: without the glossary tags both questions read "dau xxld"
+    inputs, outputs = best_id(searcher, "dau vao xxld co may muc"), best_id(searcher, "dau ra xxld co may muc")
+    assert inputs and outputs and inputs != outputs
+    assert all("9.3.2" in s.ref for s in searcher.kb.entries[inputs].sources if s.doc.id == "tcvn-9001")
