@@ -28,23 +28,24 @@ def test_every_guide_has_complete_steps_and_real_links(kb):
         assert g.sources
 
 
-def test_guide_with_unknown_entry_or_form_is_reported_with_line(tmp_path):
+def problems_after_edit(tmp_path, file: str, old: str, new: str) -> list[str]:
+    """Problems of a copy of the real knowledge base with one edit in ``file``."""
     root = tmp_path / "knowledge"
     shutil.copytree(ROOT / "knowledge", root)
-    path = root / "guides" / "khac-phuc-kph.yaml"
+    path = root / file
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("forms: [phieu-kph]", "forms: [phieu-khong-co]", 1), encoding="utf-8")
-    problems = [str(p) for p in knowledge.load_with_problems(root)[1]]
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return [str(p) for p in knowledge.load_with_problems(root)[1]]
+
+
+def test_guide_with_unknown_entry_or_form_is_reported_with_line(tmp_path):
+    problems = problems_after_edit(tmp_path, "guides/khac-phuc-kph.yaml", "forms: [phieu-kph]", "forms: [phieu-khong-co]")
     assert any(p.startswith("knowledge/guides/khac-phuc-kph.yaml:") and "phieu-khong-co" in p for p in problems), problems
 
 
 def test_form_offered_by_an_unknown_entry_is_reported_with_line(tmp_path):
-    root = tmp_path / "knowledge"
-    shutil.copytree(ROOT / "knowledge", root)
-    path = root / "forms" / "phieu-kph.yaml"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("entries: [ct-phieu-hdkp]", "entries: [ct-khong-co]", 1), encoding="utf-8")
-    problems = [str(p) for p in knowledge.load_with_problems(root)[1]]
+    problems = problems_after_edit(tmp_path, "forms/phieu-kph.yaml", "entries: [ct-phieu-hdkp]", "entries: [ct-khong-co]")
     assert any(p.startswith("knowledge/forms/phieu-kph.yaml:6:") and "ct-khong-co" in p for p in problems), problems
 
 
