@@ -383,6 +383,12 @@ def _load_ui(ck: Checker, kb: KnowledgeBase) -> None:
         if not isinstance(value, str) or not value.strip():
             ck.add(file, line_of(data["messages"], key), f"câu '{key}' phải là chuỗi không rỗng")
             continue
+        if "_patterns_" in key or key.endswith("_fillers"):   # regular expressions matched against messages
+            try:
+                re.compile(value)
+            except re.error as exc:
+                ck.add(file, line_of(data["messages"], key), f"'{key}' không phải biểu thức chính quy hợp lệ: {exc}")
+                continue
         kb.ui[key] = value.strip()
 
 

@@ -44,6 +44,12 @@ def test_guide_with_unknown_entry_or_form_is_reported_with_line(tmp_path):
     assert any(p.startswith("knowledge/guides/khac-phuc-kph.yaml:") and "phieu-khong-co" in p for p in problems), problems
 
 
+def test_a_broken_message_pattern_is_reported_with_line(tmp_path):
+    # a curator's typo in a pattern would otherwise fail on every message the bot receives
+    problems = problems_after_edit(tmp_path, "ui.yaml", 'shortcut_patterns_quiz: "trac nghiem|', 'shortcut_patterns_quiz: "(trac nghiem|')
+    assert any(p.startswith("knowledge/ui.yaml:") and "shortcut_patterns_quiz" in p for p in problems), problems
+
+
 def test_form_offered_by_an_unknown_entry_is_reported_with_line(tmp_path):
     problems = problems_after_edit(tmp_path, "forms/phieu-kph.yaml", "entries: [ct-phieu-hdkp]", "entries: [ct-khong-co]")
     assert any(p.startswith("knowledge/forms/phieu-kph.yaml:6:") and "ct-khong-co" in p for p in problems), problems
