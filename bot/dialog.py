@@ -429,7 +429,7 @@ class Core:
     def smalltalk(self, text: str) -> str | None:
         """'xin chào', 'cảm ơn ad'…: the ui.yaml key of a friendly reply, or None for a real question."""
         folded = fold(text)
-        for key in ("greeting", "thanks"):
+        for key in ("greeting", "thanks", "ack"):
             if re.match(self.kb.text(f"smalltalk_patterns_{key}"), folded):
                 return f"smalltalk_{key}"
         return None

@@ -197,3 +197,11 @@ async def test_menu_typed_shows_the_main_menu_and_a_longer_message_is_still_a_qu
     assert any(data == "qh" for _, data in api.last_buttons())
     await app.process_update(make.text("tự đánh giá bộ phận của mình có được không"))
     assert "Khoản 9.2" in api.last_text() and "Nguồn:" in api.last_text()
+
+
+async def test_an_acknowledgement_gets_a_friendly_reply_not_a_decline(tg):
+    app, api, make = tg
+    await app.process_update(make.text("ok ad"))
+    assert api.last_text().startswith("Dạ.") and any(data == "qh" for _, data in api.last_buttons())
+    await app.process_update(make.text("ok vậy đánh giá nội bộ bao lâu 1 lần"))
+    assert "Khoản 9.2" in api.last_text()
