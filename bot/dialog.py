@@ -41,8 +41,9 @@ HUGE_MESSAGE_CHARS = 1000    # beyond this we warn that only the start was read
 WEAK_ANSWER_POINTS = 10      # mid-checklist, an answer this close to the threshold also offers "save as note"
 
 
-SHORTCUTS = ("menu", "help", "topics", "guides", "checklists", "quiz", "forms", "calendar", "profile")
-SHORTCUTS_WITH_PROGRESS = {"checklists", "quiz", "profile"}
+SHORTCUTS = ("menu", "help", "topics", "guides", "checklists", "quiz", "forms", "calendar", "profile", "leaderboard",
+             "daily", "reminders", "progress")
+SHORTCUTS_WITH_PROGRESS = {"checklists", "quiz", "profile", "leaderboard", "daily", "reminders", "progress"}
 SHORTCUT_MAX_CHARS = 40    # a menu item's name with a few polite words; anything longer is a question
 
 
@@ -423,8 +424,9 @@ class Core:
             self._touch(user)
             return Reply(buttons=self.main_menu(user)).add(self.kb.text("menu_intro"))
         return {"help": self.help, "topics": self.topics, "guides": self.guide_home, "checklists": self.checklist_home,
-                "quiz": self.quiz_home, "forms": self.forms_list, "calendar": self.calendar,
-                "profile": self.profile}[shortcut](user)
+                "quiz": self.quiz_home, "forms": self.forms_list, "calendar": self.calendar, "profile": self.profile,
+                "leaderboard": self.leaderboard, "daily": self.daily_menu, "reminders": self.reminders_home,
+                "progress": self.progress}[shortcut](user)
 
     def smalltalk(self, text: str) -> str | None:
         """'xin chào', 'cảm ơn ad'…: the ui.yaml key of a friendly reply, or None for a real question."""

@@ -182,6 +182,7 @@ async def test_a_member_joining_the_group_gets_no_reply(tg):
 @pytest.mark.parametrize("typed, same_as", [
     ("tự đánh giá", "/tudanhgia"), ("trac nghiem", "/quiz"), ("cho em xem lịch ISO", "/lich"),
     ("biểu mẫu", "/bieumau"), ("huong dan", "/huongdan"), ("chủ đề", "/chude"), ("help", "/help"),
+    ("tudanhgia", "/tudanhgia"), ("bảng xếp hạng", "/bangxephang"), ("tiến độ", "/tiendo"), ("nhắc việc", "/nhacviec"),
 ])
 async def test_typing_a_menu_item_opens_it_like_its_command(tg, typed, same_as):
     app, api, make = tg
