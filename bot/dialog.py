@@ -138,6 +138,8 @@ class Core:
     def text(self, user: User, text: str, channel: str = "telegram") -> Reply:
         """Free text: the answer to a pending prompt (unit name, checklist note) or else a question."""
         state = self.storage.get_state(user.id) if self.storage else None
+        if state and re.match(self.kb.text("cancel_patterns_prompt"), fold(text)):
+            return self.cancel(user)
         if state:
             name, data = state
             if name == "ck_note":

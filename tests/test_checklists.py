@@ -75,6 +75,17 @@ async def test_register_unit_by_typing_its_name(bot):
     assert "Nguồn:" in api.last_text(), "after registering, text is a question again"
 
 
+async def test_typing_huy_while_asked_for_the_unit_cancels_like_the_command(bot):
+    app, api, core = await bot()
+    make = UpdateFactory(app.bot, user_id=503)
+    await app.process_update(make.text("/donvi"))
+    await app.process_update(make.text("hủy"))
+    assert core.storage.get_state(503) is None and core.storage.unit_of(503) is None
+    assert "«hủy»" not in api.last_text()
+    await app.process_update(make.text("đánh giá nội bộ là gì"))
+    assert "Nguồn:" in api.last_text(), "the next message is a question again"
+
+
 async def test_agency_registration_and_cancel(bot):
     app, api, core = await bot()
     make = UpdateFactory(app.bot, user_id=502)
