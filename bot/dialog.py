@@ -162,6 +162,9 @@ class Core:
                 reply = self.checklists.item(user, runs[-1], runs[-1]["position"], mode="send")
                 reply.parts.insert(0, ("i", self.kb.text("ck_use_buttons") + "\n\n"))
                 return reply
+        if self.storage and re.match(self.kb.text("quiz_patterns_option"), fold(text)) and self.storage.open_quiz(user.id):
+            # "b", "đáp án c" typed during a quiz: the answer is a tap on the poll
+            return Reply(buttons=[[Button(self.kb.text("btn_quiz"), "qh")]]).add(self.kb.text("quiz_use_poll"))
         reply, result = self._answer(user, text, channel)
         if result and self.storage and len(text.split()) >= 2 and self._unsure(result):
             runs = self.storage.open_runs(user.id)

@@ -185,3 +185,15 @@ async def test_answering_with_a_button_through_the_application(tg):
     assert api.sent("answerCallbackQuery") and api.polls[-1]["question"].startswith("Câu 2/5 · đúng 1")
     await app.process_update(make.press(f"qa:{session['id']}:0:0", api.messages[max(api.messages)]))
     assert "đã được ghi nhận" in api.sent("answerCallbackQuery")[-1]["text"]
+
+
+async def test_an_option_typed_during_a_quiz_points_to_the_poll(tg):
+    app, api, core = await tg()
+    make = UpdateFactory(app.bot, user_id=322)
+    await app.process_update(make.text("/quiz"))
+    await app.process_update(make.press("ql:phap-ly:5", api.messages[max(api.messages)]))
+    polls = len(api.polls)
+    await app.process_update(make.text("đáp án B"))
+    assert "chạm vào phương án" in api.last_text() and len(api.polls) == polls
+    await app.process_update(make.text("khoản 9.2 yêu cầu gì"))
+    assert "Nguồn:" in api.last_text(), "a real question is still answered mid-quiz"
