@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.text import fold
+from bot.text import CLAUSE_NUMBER, fold
 
 MAX_ANSWER_CHARS = 900
 MAX_TITLE_CHARS = 80
@@ -302,7 +302,7 @@ def sources_of(ck: Checker, kb: KnowledgeBase, raw: dict, file: str, where: str)
     return tuple(out)
 
 
-CLAUSE_REF = re.compile(r"(?<![\d.])(\d{1,2}(?:\.\d{1,2}){1,3})(?!\d|\.\d)|(?:điều|Điều)\s+(\d{1,2})(?!\d|\.\d)")
+CLAUSE_REF = re.compile(rf"{CLAUSE_NUMBER}|(?:điều|Điều)\s+(\d{{1,2}})(?!\d|\.\d)")   # "8.5.1", "Điều 4"
 
 
 def unknown_clauses(doc: Document, text: str) -> list[str]:
@@ -405,7 +405,7 @@ def _load_out_of_scope(ck: Checker, kb: KnowledgeBase) -> None:
 
 
 STANDARD_ID = "tcvn-9001"   # answers that say "khoản 9.2.3" mean this standard unless they cite 19011
-ANSWER_CLAUSE = re.compile(r"(?:khoản|Khoản|mục)\s+\d{1,2}(?:\.\d{1,2}){1,3}(?!\d|\.\d)")
+ANSWER_CLAUSE = re.compile(rf"(?:khoản|Khoản|mục)\s+{CLAUSE_NUMBER}")
 
 
 def _load_entries(ck: Checker, kb: KnowledgeBase) -> None:
@@ -414,6 +414,7 @@ def _load_entries(ck: Checker, kb: KnowledgeBase) -> None:
     if not files:
         ck.add(_rel(folder, kb.root), 1, "không có tệp mục hỏi–đáp nào (entries/*.yaml)")
     where_id: dict[str, tuple[str, int]] = {}
+    standard = kb.documents.get(STANDARD_ID)
     related_refs: list[tuple[str, int, str, str]] = []
     for path in files:
         file = _rel(path, kb.root)
@@ -438,7 +439,6 @@ def _load_entries(ck: Checker, kb: KnowledgeBase) -> None:
             if len(answer) > MAX_ANSWER_CHARS:
                 ck.add(file, line_of(raw, "answer"), f"{w}câu trả lời dài {len(answer)} ký tự (tối đa {MAX_ANSWER_CHARS})")
             sources = sources_of(ck, kb, raw, file, w)
-            standard = kb.documents.get(STANDARD_ID)
             if standard and "19011" not in answer:
                 named = " ".join(m.group(0) for m in ANSWER_CLAUSE.finditer(answer))
                 for clause in unknown_clauses(standard, named):

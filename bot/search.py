@@ -25,7 +25,7 @@ from rapidfuzz.distance import OSA
 
 from bot.config import SearchConfig
 from bot.knowledge import Entry, KnowledgeBase
-from bot.text import STOPWORDS, bigrams, compound_pairs, fold, telex_decode
+from bot.text import CLAUSE, STOPWORDS, bigrams, compound_pairs, fold, telex_decode
 
 MAX_QUERY_CHARS = 300
 # "1 lần", "1 năm" are typed for "một lần", "một năm"; a lone 1 elsewhere (khoản 9.1) keeps its meaning
@@ -53,7 +53,6 @@ F_BETA2 = 1.0              # β² of the phrasing F-score (>1 favours recall of 
 DEFINITION_TOPIC = "thuat-ngu"   # "X là gì / viết tắt của gì" about a glossary term: the term's own entry
 DEFINITION_POINTS = 4.0
 DEFINITION_CUES = re.compile(r"(?:^| )(?:la gi|nghia la gi|nghia la|viet tat|doc la|doc ra|hieu la|ten day du)(?: |$)")
-CLAUSE = re.compile(r"(?<![\d.])(\d{1,2}(?:\.\d{1,2}){1,3})(?!\d|\.\d)")  # "8.5.1" as typed, before folding
 CLAUSE_MARK = "§"
 CLAUSE_CANDIDATES = 5      # entries citing an asked clause added to the candidates, at most
 CLAUSE_POINTS = 6.0        # ranking only: an entry whose sources cite the clause the question names

@@ -35,6 +35,10 @@ FUNCTION_FORMS = frozenset(
     thì tôi tới trên trong tui uh và vào vậy về với vs xin z tại
     """.split()
 )
+
+# A clause number as typed: "8.5.1", "9.2." at the end of a sentence, not the "31.12" of a date
+CLAUSE_NUMBER = r"(?<![\d.])(\d{1,2}(?:\.\d{1,2}){1,3})(?!\d|\.\d)"
+CLAUSE = re.compile(CLAUSE_NUMBER)
 _MARKED = re.compile(r"[^\x00-\x7f]")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
