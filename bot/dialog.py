@@ -138,7 +138,8 @@ class Core:
     def text(self, user: User, text: str, channel: str = "telegram") -> Reply:
         """Free text: the answer to a pending prompt (unit name, checklist note) or else a question."""
         state = self.storage.get_state(user.id) if self.storage else None
-        if state and re.match(self.kb.text("cancel_patterns_prompt"), fold(text)):
+        folded = fold(text)
+        if state and re.match(self.kb.text("cancel_patterns_prompt"), folded):
             return self.cancel(user)
         if state:
             name, data = state
@@ -156,13 +157,13 @@ class Core:
                 denied = self.require(user, "inspector")
                 return denied or self.teamquiz.on_text(user, name, data, text)
             self.storage.clear_state(user.id)
-        if self.storage and fold(text) in BUTTON_WORDS:
+        if self.storage and folded in BUTTON_WORDS:
             runs = self.storage.open_runs(user.id)
             if runs:  # "dat", "chua dat"… typed instead of pressed: show the question again with its buttons
                 reply = self.checklists.item(user, runs[-1], runs[-1]["position"], mode="send")
                 reply.parts.insert(0, ("i", self.kb.text("ck_use_buttons") + "\n\n"))
                 return reply
-        if self.storage and re.match(self.kb.text("quiz_patterns_option"), fold(text)) and self.storage.open_quiz(user.id):
+        if self.storage and re.match(self.kb.text("quiz_patterns_option"), folded) and self.storage.open_quiz(user.id):
             # "b", "đáp án c" typed during a quiz: the answer is a tap on the poll
             return Reply(buttons=[[Button(self.kb.text("btn_quiz"), "qh")]]).add(self.kb.text("quiz_use_poll"))
         reply, result = self._answer(user, text, channel)
