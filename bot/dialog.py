@@ -24,7 +24,7 @@ from bot.knowledge import Entry, KnowledgeBase
 from bot.reply import (  # noqa: F401 - re-exported for front-ends
     MAX_CALLBACK_BYTES, Attachment, Button, Callback, Reply, User, parse_callback, short,
 )
-from bot.search import COMPOUND_MARK, MAX_QUERY_CHARS, SearchResult, Searcher
+from bot.search import MAX_QUERY_CHARS, SearchResult, Searcher
 from bot.text import fold
 
 if TYPE_CHECKING:
@@ -825,7 +825,7 @@ class Core:
             return None
         best = result.best
         return self.storage.log_question(
-            user.id, channel, text[:2000], result.normalized.replace(COMPOUND_MARK, ""), result.outcome,
+            user.id, channel, text[:2000], result.folded, result.outcome,
             best.entry.id if best else None, best.score if best else None,
         )
 

@@ -87,6 +87,11 @@ class SearchResult:
     def matched(self) -> bool:
         return self.outcome == "answer"
 
+    @property
+    def folded(self) -> str:
+        """The normalized question as a curator reads it: without the internal compound mark."""
+        return self.normalized.replace(COMPOUND_MARK, "")
+
 
 class Normalizer:
     """Folds text and rewrites glossary variants; repairs unknown words against a vocabulary."""
