@@ -1,9 +1,11 @@
 """Rate-limited broadcast with a delivery record per recipient, independent of the chat network.
 
-The front-end passes ``send(chat_id, text)``, which raises :class:`RetryLater`, :class:`Blocked` or
+The front-end passes ``send(user_id, text)``, which delivers to the person on the channel they use
+(returning that channel's name) or raises :class:`RetryLater`, :class:`Blocked` or
 :class:`SendFailed`. Each delivery is claimed in SQLite before it is sent and settled after, so a
 crash and restart never sends the same broadcast twice to anyone: a delivery that was in flight
-during the crash is reported as "unknown" rather than resent.
+during the crash is reported as "unknown" rather than resent. ``call`` runs each database step
+where the database lives (the front-ends keep SQLite on one thread).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ PROGRESS_SECONDS = 2.0
 
 
 class RetryLater(Exception):
-    """Flood control: wait ``seconds`` and try again (Telegram's RetryAfter)."""
+    """Flood control: wait ``seconds`` and try again (Telegram's RetryAfter, Zalo's 429)."""
 
     def __init__(self, seconds: float):
         super().__init__(f"retry after {seconds}s")
@@ -31,7 +33,11 @@ class RetryLater(Exception):
 
 
 class Blocked(Exception):
-    """The user blocked the bot or deleted the account (Forbidden)."""
+    """The user blocked the bot or deleted the account (Forbidden), on ``channel``."""
+
+    def __init__(self, message: str = "", channel: str | None = None):
+        super().__init__(message)
+        self.channel = channel
 
 
 class SendFailed(Exception):
@@ -74,17 +80,24 @@ class Report:
     unknown: int
 
 
-async def run(storage, broadcast_id: int, send: Callable[[int, str], Awaitable[None]], *,
-              progress: Callable[[int, int], Awaitable[None]] | None = None, rate: float = RATE_PER_SECOND,
-              workers: int = WORKERS) -> Report:
-    """Send a broadcast to every pending recipient; returns the final counts (kept in the database)."""
-    b = storage.get_broadcast(broadcast_id)
+async def _direct(fn, *args):
+    return fn(*args)
+
+
+async def run(storage, broadcast_id: int, send: Callable[[int, str], Awaitable[str | None]], *,
+              progress: Callable[[int, int], Awaitable[None]] | None = None, rate: float | None = RATE_PER_SECOND,
+              workers: int = WORKERS, call: Callable[..., Awaitable] = _direct) -> Report:
+    """Send a broadcast to every pending recipient; returns the final counts (kept in the database).
+
+    ``rate`` paces this broadcast on its own; None leaves pacing to ``send`` (one pacer per channel,
+    shared by every broadcast of the process)."""
+    b = await call(storage.get_broadcast, broadcast_id)
     if b is None:
         raise ValueError(f"no broadcast {broadcast_id}")
-    storage.orphan_in_flight(broadcast_id)      # from a previous crash: may have arrived, never resend
-    pacer = Pacer(rate)
+    await call(storage.orphan_in_flight, broadcast_id)   # from a previous crash: may have arrived, never resend
+    pacer = Pacer(rate) if rate else None
     queue: asyncio.Queue[int] = asyncio.Queue()
-    for uid in storage.pending_deliveries(broadcast_id, limit=10_000_000):
+    for uid in await call(storage.pending_deliveries, broadcast_id, 10_000_000):
         queue.put_nowait(uid)
     total = b["total"]
     done = total - queue.qsize()
@@ -107,32 +120,37 @@ async def run(storage, broadcast_id: int, send: Callable[[int, str], Awaitable[N
                 uid = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
-            if not storage.claim_delivery(broadcast_id, uid):
+            if not await call(storage.claim_delivery, broadcast_id, uid):
                 continue
             for attempt in range(1, MAX_ATTEMPTS + 1):
-                await pacer.wait()
+                if pacer:
+                    await pacer.wait()
                 try:
-                    await send(uid, b["text"])
-                    storage.finish_delivery(broadcast_id, uid, "sent")
+                    channel = await send(uid, b["text"])
+                    await call(storage.finish_delivery, broadcast_id, uid, "sent", "", channel)
                     break
                 except RetryLater as exc:
-                    pacer.pause(exc.seconds)
-                    storage.release_delivery(broadcast_id, uid)   # not accepted: safe to send again
-                    if attempt == MAX_ATTEMPTS or not storage.claim_delivery(broadcast_id, uid):
-                        storage.finish_delivery(broadcast_id, uid, "failed", "flood control")
+                    if pacer:
+                        pacer.pause(exc.seconds)
+                    else:
+                        await asyncio.sleep(min(exc.seconds, 60))
+                    await call(storage.release_delivery, broadcast_id, uid)   # not accepted: safe to send again
+                    if attempt == MAX_ATTEMPTS or not await call(storage.claim_delivery, broadcast_id, uid):
+                        await call(storage.finish_delivery, broadcast_id, uid, "failed", "flood control")
                         break
                 except Blocked as exc:
-                    storage.finish_delivery(broadcast_id, uid, "blocked", str(exc))
-                    storage.mark_blocked(uid)
+                    await call(storage.finish_delivery, broadcast_id, uid, "blocked", str(exc), exc.channel)
+                    await call(storage.mark_blocked, uid, exc.channel)
                     break
                 except SendFailed as exc:
-                    storage.finish_delivery(broadcast_id, uid, "unknown" if exc.ambiguous else "failed", str(exc))
+                    await call(storage.finish_delivery, broadcast_id, uid, "unknown" if exc.ambiguous else "failed",
+                               str(exc))
                     break
             done += 1
             await report_progress()
 
     await report_progress(force=True)
     await asyncio.gather(*(worker() for _ in range(max(1, workers))))
-    final = storage.close_broadcast(broadcast_id)
+    final = await call(storage.close_broadcast, broadcast_id)
     await report_progress(force=True)
     return Report(final["total"], final["sent"], final["failed"], final["blocked"], final["unknown"])

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from enum import StrEnum
 
+from bot import nav
+from bot.actions import Action, Choice, Feature, Id, Index, Slug, command, prompt
+from bot.home import home_row
 from bot.knowledge import Checker, KnowledgeBase, Source, folder_documents, line_of, sources_of
-from bot.reply import Attachment, Button, Reply, User, short
+from bot.reply import Attachment, Reply, User, short
 
 ANSWERS = {"d": "dat", "p": "mot-phan", "c": "chua-dat", "n": "khong-ap-dung", "s": "bo-qua"}
 POINTS = {"dat": 1.0, "mot-phan": 0.5, "chua-dat": 0.0}   # khong-ap-dung and bo-qua are left out
@@ -207,29 +211,49 @@ def compare_text(kb: KnowledgeBase, now: float, before: float) -> str:
 
 # ---------------------------------------------------------------------- the wizard
 
+OPEN = Action("co", Slug("checklist"), name="checklist.open")
+ANSWER = Action("ca", Id("run"), Index("item"), Choice("answer", *ANSWERS), name="checklist.answer")
+GOTO = Action("cg", Id("run"), Index("item"), name="checklist.goto")
+NOTE = Action("cn", Id("run"), Index("item"), name="checklist.note")
+KEEP_DRAFT = Action("cw", Id("run"), Index("item"), name="checklist.keep-draft")
+PAUSE = Action("cp", Id("run"), name="checklist.pause")
+RESULTS = Action("cr", Id("run"), name="checklist.results")
+CHART = Action("cc", Id("run"), name="checklist.chart")
+REPORT = Action("cd", Id("run"), name="checklist.report")
+# typed instead of tapped while a run is open: show the item again with its buttons
+ANSWER_WORDS = {"dat", "dat mot phan", "mot phan", "chua dat", "khong ap dung", "bo qua", "co", "khong", "ok",
+                "roi", "chua", "1", "2", "3", "4", "tiep", "tiep tuc", "tam dung"}
 
-class ChecklistScreens:
-    """The self-assessment part of the conversation (callback kinds ch, co, ca, cg, cn, cp, cr, cc, cd)."""
 
-    def __init__(self, kb: KnowledgeBase, storage):
-        self.kb = kb
-        self.storage = storage
+class ChecklistPrompt(StrEnum):
+    NOTE = "ck_note"          # waiting for the note of an item
+    DRAFT = "ck_draft"        # text typed mid-run that may be kept as the note ("Lưu làm ghi chú")
 
-    def home(self, user: User, mode: str = "send") -> Reply:
+
+class Checklists(Feature):
+    """/tudanhgia: the resumable self-assessment wizard, scores, gaps, chart and report."""
+
+    @command("tudanhgia", needs_db=True, shortcut="checklists")
+    def home(self, user: User, arg: str = "", mode: str = "send") -> Reply:
         rows = []
         for run in self.storage.open_runs(user.id):
             cl = self.kb.checklists.get(run["checklist_id"])
             if cl:
-                rows.append([Button(short(self.kb.text("ck_continue", title=cl.title, n=run["position"] + 1,
-                                                       total=len(cl.items)), 60), f"co:{cl.id}")])
+                rows.append([OPEN.button(short(self.text("ck_continue", title=cl.title, n=run["position"] + 1,
+                                                         total=len(cl.items)), 60), cl.id)])
         for cl in self.kb.checklists.values():
-            rows.append([Button(short(f"{cl.title} ({len(cl.items)})", 60), f"co:{cl.id}")])
-        rows.append([Button(self.kb.text("btn_home"), "m")])
-        text = self.kb.text("ck_intro")
+            rows.append([OPEN.button(short(f"{cl.title} ({len(cl.items)})", 60), cl.id)])
+        rows.append(home_row(self.ctx))
+        text = self.text("ck_intro")
         if not self.storage.unit_of(user.id):
-            text += "\n\n" + self.kb.text("ck_no_unit_hint")
+            text += "\n\n" + self.text("ck_no_unit_hint")
         return Reply(buttons=rows, mode=mode).add(text)
 
+    @nav.CHECKLISTS
+    def pressed(self, user: User) -> Reply:
+        return self.home(user, mode="edit")
+
+    @OPEN
     def open(self, user: User, checklist_id: str) -> Reply | None:
         cl = self.kb.checklists.get(checklist_id)
         if not cl:
@@ -238,10 +262,8 @@ class ChecklistScreens:
         run = self.storage.start_run(user.id, unit["id"] if unit else None, cl.id)
         return self.item(user, run, run["position"], mode="edit")
 
-    def _run(self, user: User, run_id: str, *, open_only: bool = True) -> dict | None:
-        if not run_id.isdigit():
-            return None
-        run = self.storage.get_run(int(run_id))
+    def _run(self, user: User, run_id: int, *, open_only: bool = True) -> dict | None:
+        run = self.storage.get_run(run_id)
         if not run or run["user_id"] != user.id or run["checklist_id"] not in self.kb.checklists:
             return None
         if open_only and run["status"] != "open":
@@ -256,109 +278,132 @@ class ChecklistScreens:
         saved = self.storage.run_answers(run["id"]).get(it.id) or {}
         r = Reply(mode=mode)
         r.add(f"📋 {cl.title}\n", "b")
-        r.add(f"{self.kb.text('ck_header', n=idx + 1, total=len(cl.items))} {progress_bar(idx + 1, len(cl.items))}\n")
+        r.add(f"{self.text('ck_header', n=idx + 1, total=len(cl.items))} {progress_bar(idx + 1, len(cl.items))}\n")
         r.add(cl.section_title(it.section) + "\n\n", "i")
         r.add(it.question, "b").add("\n\n")
-        r.add(f"{self.kb.text('ck_why')}: ", "b").add(it.why + "\n")
-        r.add(f"{self.kb.text('ck_evidence')}: ", "b").add(it.evidence)
+        r.add(f"{self.text('ck_why')}: ", "b").add(it.why + "\n")
+        r.add(f"{self.text('ck_evidence')}: ", "b").add(it.evidence)
         if saved.get("answer"):
-            r.add("\n\n" + self.kb.text("ck_current", answer=self.kb.text("ck_ans_" + saved["answer"])), "i")
+            r.add("\n\n" + self.text("ck_current", answer=self.text("ck_ans_" + saved["answer"])), "i")
         if saved.get("note"):
-            r.add("\n" + self.kb.text("ck_current_note", note=saved["note"]), "i")
+            r.add("\n" + self.text("ck_current_note", note=saved["note"]), "i")
         rid = run["id"]
         r.buttons = [
-            [Button(self.kb.text("ck_btn_d"), f"ca:{rid}:{idx}:d"), Button(self.kb.text("ck_btn_p"), f"ca:{rid}:{idx}:p")],
-            [Button(self.kb.text("ck_btn_c"), f"ca:{rid}:{idx}:c"), Button(self.kb.text("ck_btn_n"), f"ca:{rid}:{idx}:n")],
-            [Button(self.kb.text("btn_back"), f"cg:{rid}:{max(idx - 1, 0)}"), Button(self.kb.text("ck_btn_skip"), f"ca:{rid}:{idx}:s"),
-             Button(self.kb.text("ck_btn_note"), f"cn:{rid}:{idx}")],
-            [Button(self.kb.text("ck_btn_pause"), f"cp:{rid}")],
+            [ANSWER.button(self.text("ck_btn_d"), rid, idx, "d"), ANSWER.button(self.text("ck_btn_p"), rid, idx, "p")],
+            [ANSWER.button(self.text("ck_btn_c"), rid, idx, "c"), ANSWER.button(self.text("ck_btn_n"), rid, idx, "n")],
+            [GOTO.button(self.text("btn_back"), rid, max(idx - 1, 0)), ANSWER.button(self.text("ck_btn_skip"), rid, idx, "s"),
+             NOTE.button(self.text("ck_btn_note"), rid, idx)],
+            [PAUSE.button(self.text("ck_btn_pause"), rid)],
         ]
         return r
 
-    def answer(self, user: User, run_id: str, idx: str, code: str) -> Reply | None:
+    @ANSWER
+    def answer(self, user: User, run_id: int, idx: int, code: str) -> Reply | None:
         run = self._run(user, run_id)
         if run is None:
             return self._closed(user, run_id)
         cl = self.kb.checklists[run["checklist_id"]]
-        if not idx.isdigit() or int(idx) >= len(cl.items) or code not in ANSWERS:
+        if idx >= len(cl.items):
             return None
-        i = int(idx)
-        self.storage.save_answer(run["id"], cl.items[i].id, ANSWERS[code])
-        if i + 1 >= len(cl.items):
+        self.storage.save_answer(run["id"], cl.items[idx].id, ANSWERS[code])
+        if idx + 1 >= len(cl.items):
             return self.finish(user, run)
-        reply = self.item(user, run, i + 1)
-        reply.toast = self.kb.text("ck_saved")
+        reply = self.item(user, run, idx + 1)
+        reply.toast = self.text("ck_saved")
         return reply
 
-    def goto(self, user: User, run_id: str, idx: str) -> Reply | None:
+    @GOTO
+    def goto(self, user: User, run_id: int, idx: int) -> Reply | None:
         run = self._run(user, run_id)
         if run is None:
             return self._closed(user, run_id)
-        if not idx.isdigit() or int(idx) >= len(self.kb.checklists[run["checklist_id"]].items):
+        if idx >= len(self.kb.checklists[run["checklist_id"]].items):
             return None
-        return self.item(user, run, int(idx))
+        return self.item(user, run, idx)
 
-    def ask_note(self, user: User, run_id: str, idx: str) -> Reply | None:
+    @NOTE
+    def ask_note(self, user: User, run_id: int, idx: int) -> Reply | None:
         run = self._run(user, run_id)
         if run is None:
             return self._closed(user, run_id)
-        if not idx.isdigit() or int(idx) >= len(self.kb.checklists[run["checklist_id"]].items):
+        if idx >= len(self.kb.checklists[run["checklist_id"]].items):
             return None
-        self.storage.set_state(user.id, "ck_note", f"{run['id']}:{idx}")
-        return Reply(mode="send").add(self.kb.text("ck_note_prompt", n=int(idx) + 1))
+        self.storage.set_prompt(user.id, ChecklistPrompt.NOTE, {"run": run["id"], "item": idx})
+        return Reply(mode="send").add(self.text("ck_note_prompt", n=idx + 1))
 
-    def save_note(self, user: User, data: str, text: str) -> Reply:
+    @prompt(ChecklistPrompt.NOTE)
+    def note_typed(self, user: User, data: dict, text: str) -> Reply:
         """The user's text after 'Ghi chú': store it on the item, then show the item again."""
-        self.storage.clear_state(user.id)
-        run_id, _, idx = data.partition(":")
-        run = self._run(user, run_id)
-        if run is None or not idx.isdigit():
+        self.storage.clear_prompt(user.id)
+        return self.save_note(user, data.get("run"), data.get("item"), text)
+
+    def save_note(self, user: User, run_id: object, idx: object, text: str) -> Reply:
+        run = self._run(user, run_id) if isinstance(run_id, int) else None
+        if run is None or not isinstance(idx, int):
             return self.stale_run()
         cl = self.kb.checklists[run["checklist_id"]]
-        i = min(int(idx), len(cl.items) - 1)
+        i = min(idx, len(cl.items) - 1)
         self.storage.save_answer(run["id"], cl.items[i].id, note=text.strip()[:500])
-        reply = self.item(user, run, i, mode="send")
-        reply.parts.insert(0, ("i", self.kb.text("ck_note_saved") + "\n\n"))
-        return reply
+        return self.item(user, run, i, mode="send").prepend(self.text("ck_note_saved"))
 
-    def offer_note(self, user: User, run: dict, text: str, reply: Reply) -> None:
-        """Free text the search could not answer while a checklist is open: keep it as a draft and
-        offer a button that saves it as the note of the current question, so nothing typed is lost."""
+    @prompt(ChecklistPrompt.DRAFT)
+    def draft_dropped(self, user: User, data: dict, text: str) -> None:
+        """A newer message replaces the draft: nothing to answer here, the text is handled as usual."""
+        return None
+
+    def intercept(self, user: User, folded: str) -> Reply | None:
+        """"dat", "chua dat"… typed instead of tapped while a run is open: the item again, with its buttons."""
+        if folded not in ANSWER_WORDS:
+            return None
+        runs = self.storage.open_runs(user.id)
+        if not runs:
+            return None
+        return self.item(user, runs[-1], runs[-1]["position"], mode="send").prepend(self.say(user, "ck_use_buttons"))
+
+    def offer_note(self, user: User, text: str, reply: Reply) -> None:
+        """Free text the search was unsure about while a checklist is open: keep it as a draft and offer
+        a button that saves it as the note of the current question, so nothing typed is lost."""
+        runs = self.storage.open_runs(user.id)
+        if not runs:
+            return
+        run = runs[-1]
         idx = run["position"]
-        self.storage.set_state(user.id, "ck_draft", f"{run['id']}:{idx}:{text.strip()[:500]}")
-        reply.parts.insert(0, ("i", self.kb.text("ck_draft_hint", n=idx + 1) + "\n\n"))
-        reply.buttons.insert(0, [Button(self.kb.text("ck_btn_keep_note", n=idx + 1), f"cw:{run['id']}:{idx}")])
+        self.storage.set_prompt(user.id, ChecklistPrompt.DRAFT, {"run": run["id"], "item": idx, "text": text.strip()[:500]})
+        reply.prepend(self.say(user, "ck_draft_hint", n=idx + 1))
+        reply.buttons.insert(0, [KEEP_DRAFT.button(self.text("ck_btn_keep_note", n=idx + 1), run["id"], idx)])
 
-    def keep_draft(self, user: User, run_id: str, idx: str) -> Reply | None:
+    @KEEP_DRAFT
+    def keep_draft(self, user: User, run_id: int, idx: int) -> Reply | None:
         """'Lưu làm ghi chú': save the draft kept by :meth:`offer_note` if it is still the latest text."""
-        state = self.storage.get_state(user.id)
-        if not state or state[0] != "ck_draft" or not state[1].startswith(f"{run_id}:{idx}:"):
-            run = self._run(user, run_id)
-            if run is None:
+        pending = self.storage.get_prompt(user.id)
+        if not pending or pending[0] != ChecklistPrompt.DRAFT or (pending[1].get("run"), pending[1].get("item")) != (run_id, idx):
+            if self._run(user, run_id) is None:
                 return self._closed(user, run_id)
-            return Reply().add(self.kb.text("ck_draft_gone"))
-        return self.save_note(user, f"{run_id}:{idx}", state[1].split(":", 2)[2])
+            return Reply().add(self.say(user, "ck_draft_gone"))
+        self.storage.clear_prompt(user.id)
+        return self.save_note(user, run_id, idx, str(pending[1].get("text") or ""))
 
-    def pause(self, user: User, run_id: str) -> Reply | None:
+    @PAUSE
+    def pause(self, user: User, run_id: int) -> Reply | None:
         run = self._run(user, run_id)
         if run is None:
             return self._closed(user, run_id)
         cl = self.kb.checklists[run["checklist_id"]]
-        return Reply(mode="edit", buttons=[[Button(self.kb.text("ck_btn_resume"), f"co:{cl.id}")],
-                                           [Button(self.kb.text("btn_home"), "m")]]).add(
-            self.kb.text("ck_paused", n=run["position"] + 1, total=len(cl.items)))
+        return Reply(mode="edit", buttons=[[OPEN.button(self.text("ck_btn_resume"), cl.id)], home_row(self.ctx)]).add(
+            self.say(user, "ck_paused", n=run["position"] + 1, total=len(cl.items)))
 
     def finish(self, user: User, run: dict) -> Reply:
         result = self.result_of(run)
         self.storage.finish_run(run["id"], result.overall if result.overall is not None else 0.0)
-        return self.results(user, str(run["id"]), mode="edit")
+        return self.results(user, run["id"], mode="edit")
 
     def result_of(self, run: dict) -> Result:
         cl = self.kb.checklists[run["checklist_id"]]
         answers = {k: v["answer"] for k, v in self.storage.run_answers(run["id"]).items()}
         return score(cl, answers)
 
-    def results(self, user: User, run_id: str, mode: str = "send") -> Reply | None:
+    @RESULTS
+    def results(self, user: User, run_id: int, mode: str = "send") -> Reply | None:
         run = self._run(user, run_id, open_only=False)
         if run is None or run["status"] != "done":
             return None
@@ -366,51 +411,54 @@ class ChecklistScreens:
         result = self.result_of(run)
         r = Reply(mode=mode)
         overall = "—" if result.overall is None else f"{result.overall:.0f}"
-        r.add(self.kb.text("ck_done_title", title=cl.title) + "\n", "b")
-        r.add(self.kb.text("ck_done_score", score=overall))
+        r.add(self.text("ck_done_title", title=cl.title) + "\n", "b")
+        r.add(self.text("ck_done_score", score=overall))
         prev = self.storage.previous_run(run["unit_id"], user.id, cl.id, run["id"])
         if prev and prev["score"] is not None and result.overall is not None:
             r.add(" — " + compare_text(self.kb, result.overall, prev["score"]))
         r.add("\n\n")
         for title, value in result.sections:
-            r.add(f"• {title}: {self.kb.text('ck_na_short') if value is None else f'{value:.0f}'}\n")
+            r.add(f"• {title}: {self.text('ck_na_short') if value is None else f'{value:.0f}'}\n")
         gaps = result.gaps[:5]
         if gaps:
-            r.add("\n" + self.kb.text("ck_gaps_title", n=len(result.gaps)) + "\n", "b")
+            r.add("\n" + self.text("ck_gaps_title", n=len(result.gaps)) + "\n", "b")
             for n, (item, ans) in enumerate(gaps, 1):
                 r.add(f"{n}. {short(item.question, 110)} ", "b")
-                r.add(f"({self.kb.text('ck_ans_' + ans)})\n→ {short(item.action, 220)}\n")
+                r.add(f"({self.text('ck_ans_' + ans)})\n→ {short(item.action, 220)}\n")
         else:
-            r.add(self.kb.text("ck_no_gaps"))
-        rows = [[Button(self.kb.text("ck_btn_chart"), f"cc:{run['id']}"), Button(self.kb.text("ck_btn_report"), f"cd:{run['id']}")]]
-        links = []
+            r.add(self.text("ck_no_gaps"))
+        rows = [[CHART.button(self.text("ck_btn_chart"), run["id"]), REPORT.button(self.text("ck_btn_report"), run["id"])]]
+        links: list[str] = []
         for item, _ in gaps:
             for e in item.entries[:1]:
                 if e in self.kb.entries and e not in links:
                     links.append(e)
-        rows += [[Button("🔗 " + short(self.kb.entries[e].title), f"e:{e}")] for e in links[:3]]
+        rows += [[nav.ENTRY.button("🔗 " + short(self.kb.entries[e].title), e)] for e in links[:3]]
         guide = next((i.guide for i, _ in gaps if i.guide in self.kb.guides), "")
         if guide:
-            rows.append([Button(short(self.kb.text("guide_button", title=self.kb.guides[guide].title), 60), f"gs:{guide}:0")])
-        rows.append([Button(self.kb.text("btn_checklists"), "ch"), Button(self.kb.text("btn_home"), "m")])
+            rows.append([nav.GUIDE_STEP.button(short(self.text("guide_button", title=self.kb.guides[guide].title), 60),
+                                               guide, 0)])
+        rows.append([nav.CHECKLISTS.button(self.text("btn_checklists")), *home_row(self.ctx)])
         r.buttons = rows
         return r
 
-    def chart(self, user: User, run_id: str) -> Reply | None:
+    @CHART
+    def chart(self, user: User, run_id: int) -> Reply | None:
         run = self._run(user, run_id, open_only=False)
         if run is None or run["status"] != "done":
             return None
         cl = self.kb.checklists[run["checklist_id"]]
         png = chart_png(self.kb, cl, self.result_of(run))
-        caption = self.kb.text("ck_chart_caption", title=cl.title)
+        caption = self.text("ck_chart_caption", title=cl.title)
         return Reply(attachment=Attachment(f"bieu-do-{run['id']}.png", png, caption, kind="photo")).add(caption)
 
-    def report(self, user: User, run_id: str) -> Reply | None:
+    @REPORT
+    def report(self, user: User, run_id: int) -> Reply | None:
         run = self._run(user, run_id, open_only=False)
         if run is None or run["status"] != "done":
             return None
         data, name = self.report_bytes(run, user.first_name)
-        caption = self.kb.text("ck_report_caption")
+        caption = self.text("ck_report_caption")
         return Reply(attachment=Attachment(name, data, caption)).add(caption)
 
     def report_bytes(self, run: dict, user_name: str = "") -> tuple[bytes, str]:
@@ -423,14 +471,13 @@ class ChecklistScreens:
         return data, f"tu-danh-gia-{cl.id}-{run['id']}.docx"
 
     def stale_run(self) -> Reply:
-        return Reply(buttons=[[Button(self.kb.text("btn_checklists"), "ch")]]).add(self.kb.text("ck_run_closed"))
+        return Reply(buttons=[[nav.CHECKLISTS.button(self.text("btn_checklists"))]]).add(self.text("ck_run_closed"))
 
-    def _closed(self, user: User, run_id: str) -> Reply | None:
+    def _closed(self, user: User, run_id: int) -> Reply | None:
         """A button from a finished run of this user gets a specific message; anything else is stale."""
-        if run_id.isdigit():
-            run = self.storage.get_run(int(run_id))
-            if run and run["user_id"] == user.id and run["status"] == "done":
-                reply = self.stale_run()
-                reply.toast = self.kb.text("ck_run_closed")
-                return reply
+        run = self.storage.get_run(run_id)
+        if run and run["user_id"] == user.id and run["status"] == "done":
+            reply = self.stale_run()
+            reply.toast = self.text("ck_run_closed")
+            return reply
         return None

@@ -9,7 +9,7 @@ Examples::
     isobot kb check && isobot kb stats
     isobot kb overlap --top 20
     isobot kb unanswered --out unanswered.csv
-    TELEGRAM_BOT_TOKEN=... isobot run
+    TELEGRAM_BOT_TOKEN=... ZALO_BOT_TOKEN=... isobot run
 """
 
 from __future__ import annotations
@@ -35,24 +35,9 @@ def _out(text: str = "", stream=None) -> None:
     stream.flush()
 
 
-def render_plain(reply, numbered: bool = False) -> str:
-    """A Reply as terminal text; buttons as numbered choices when ``numbered``; a quiz poll as its options."""
-    from bot.reply import Button
-
-    if reply.poll is not None:  # the terminal has no polls: the options become buttons
-        p = reply.poll
-        reply.buttons = [[Button(o, f"qa:{p.session_id}:{p.index}:{i}")] for i, o in enumerate(p.options)]
-    lines = [reply.text + ("\n\n" + reply.poll.question if reply.poll is not None else "")]
-    if numbered and reply.buttons:
-        n = 0
-        lines.append("")
-        for row in reply.buttons:
-            labels = []
-            for b in row:
-                n += 1
-                labels.append(f"[{n}] {b.label}")
-            lines.append("   ".join(labels))
-    return "\n".join(lines)
+def render_plain(reply) -> str:
+    """A Reply as terminal text for ``isobot ask`` (no options)."""
+    return reply.text
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -74,38 +59,40 @@ def cmd_ask(args: argparse.Namespace) -> int:
             if args.json:
                 _out(json.dumps(core.answer_json(line), ensure_ascii=False))
             else:
-                _out(render_plain(core.ask(User(0), line, channel="cli")) + "\n")
+                _out(render_plain(core.ask(User(0, channel="cli"), line)) + "\n")
         return 0
     question = " ".join(questions)
     if args.json:
         _out(json.dumps(core.answer_json(question), ensure_ascii=False))
     else:
-        _out(render_plain(core.ask(User(0), question, channel="cli"), numbered=False))
+        _out(render_plain(core.ask(User(0, channel="cli"), question)))
     return 0
 
 
 def cmd_chat(args: argparse.Namespace, stdin=None, stdout=None) -> int:
-    """The Telegram conversation in the terminal: buttons become numbered choices."""
-    from bot.dialog import User, build_core
+    """The conversation in the terminal, as on Zalo: options are numbered, files are saved to disk."""
+    from bot.dialog import build_core
+    from bot.textui import TextUI
 
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     core = build_core(_config(args))
-    user = User(int(os.environ.get("ISOBOT_CHAT_USER_ID", "1")), os.environ.get("USER", "") or "")
+    folder = Path(core.storage.path).parent / "files"
+
+    def save(attachment) -> str:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / attachment.file_name
+        path.write_bytes(attachment.data)
+        return str(path)
+
+    ui = TextUI(core, "cli", publish=save, limit=100_000, photos=False, link_key="file_saved")
+    account = os.environ.get("ISOBOT_CHAT_USER_ID", "1")
+    user = core.identify("cli", account, os.environ.get("USER", "") or "")
     _out(core.kb.text("chat_intro"), stdout)
-    reply = core.start(user)
-    buttons: list = []
+    outs = ui.render(user, core.command(user, "start"))
     while True:
-        _out("\n" + render_plain(reply, numbered=True), stdout)
-        buttons = [b for row in reply.buttons for b in row] or buttons
-        if reply.toast and reply.mode == "markup":
-            _out(f"({reply.toast})", stdout)
-        if reply.attachment is not None:
-            folder = Path(core.storage.path).parent / "forms" if core.storage else Path("forms")
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / reply.attachment.file_name
-            path.write_bytes(reply.attachment.data)
-            _out(core.kb.text("form_saved", path=path), stdout)
+        for out in outs:
+            _out("\n" + out.text, stdout)
         stdout.write("\n> ")
         stdout.flush()
         line = stdin.readline()
@@ -116,70 +103,34 @@ def cmd_chat(args: argparse.Namespace, stdin=None, stdout=None) -> int:
         if line in ("/thoat", "/quit", "/exit"):
             _out(core.kb.text("chat_bye"), stdout)
             return 0
-        if line.isdigit() and 1 <= int(line) <= len(buttons):
-            reply = core.press(user, buttons[int(line) - 1].data)
-        elif line in ("/start", "/menu"):
-            reply = core.start(user)
-        elif line == "/help":
-            reply = core.help(user)
-        elif line == "/chude":
-            reply = core.topics(user)
-        elif line == "/huongdan":
-            reply = core.guide_home(user)
-        elif line == "/bieumau":
-            reply = core.forms_list(user)
-        elif line == "/lich":
-            reply = core.calendar(user)
-        elif line == "/tudanhgia":
-            reply = core.checklist_home(user)
-        elif line == "/toi":
-            reply = core.profile(user)
-        elif line == "/donvi":
-            reply = core.register_unit(user)
-        elif line == "/huy":
-            reply = core.cancel(user)
-        elif line == "/quiz":
-            reply = core.quiz_home(user)
-        elif line == "/bangxephang":
-            reply = core.leaderboard(user)
-        elif line == "/hangngay":
-            reply = core.daily_menu(user)
-        elif line == "/nhacviec":
-            reply = core.reminders_home(user)
-        elif line == "/tiendo":
-            reply = core.progress(user)
-        elif line == "/quiznhom":
-            reply = core.team_quiz_home(user)
-        elif line.startswith("/lambai"):
-            reply = core.take_assigned_quiz(user, line.partition(" ")[2])
-        elif line.startswith(("/quyen", "/capquyen", "/thuquyen")):
-            cmd, _, arg = line.partition(" ")
-            reply = core.admin(user, {"/capquyen": "grant", "/thuquyen": "revoke"}.get(cmd, ""), arg)
-        elif line.startswith("/"):
-            reply = core.unknown_command(user, line.split()[0])
-        else:
-            reply = core.text(user, line, channel="chat")
+        user = core.identify("cli", account, user.first_name)
+        outs = ui.handle(user, line)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run the Telegram bot (long polling)."""
+    """Run every channel whose token is set (Telegram, Zalo) in one process."""
     cfg = _config(args)
-    if not cfg.token:
-        _out("Lỗi: chưa đặt biến môi trường TELEGRAM_BOT_TOKEN (lấy token từ @BotFather). "
-             "Không có token thì dùng: isobot chat", sys.stderr)
+    if not cfg.token and not cfg.zalo.token:
+        _out("Lỗi: chưa đặt TELEGRAM_BOT_TOKEN (token từ @BotFather) hoặc ZALO_BOT_TOKEN (token từ Zalo Bot "
+             "Manager). Không có token thì dùng: isobot chat", sys.stderr)
         return EXIT_USAGE
-    from handlers.app import run_polling  # Telegram is imported only here
+    from handlers.runtime import run  # the chat networks are imported only here
 
+    webhook = None
     if args.webhook:
         url = args.url or cfg.webhook_url
+        if not cfg.token:
+            _out("Lỗi: --webhook là chế độ của Telegram (cần TELEGRAM_BOT_TOKEN); webhook Zalo đặt bằng "
+                 "zalo.webhook.url trong config.yaml.", sys.stderr)
+            return EXIT_USAGE
         if not url:
             _out("Lỗi: chế độ webhook cần địa chỉ công khai: --url https://… hoặc ISOBOT_WEBHOOK_URL.", sys.stderr)
             return EXIT_USAGE
         secret = cfg.webhook_secret
         if not secret:
             _out("Cảnh báo: chưa đặt ISOBOT_WEBHOOK_SECRET; nên đặt để Telegram ký mọi yêu cầu webhook.", sys.stderr)
-        return run_polling(cfg, (args.listen or cfg.webhook_listen, args.port or cfg.webhook_port, url, secret))
-    return run_polling(cfg)
+        webhook = (args.listen or cfg.webhook_listen, args.port or cfg.webhook_port, url, secret)
+    return run(cfg, webhook)
 
 
 def cmd_form(args: argparse.Namespace) -> int:
@@ -216,20 +167,26 @@ def cmd_checklist_report(args: argparse.Namespace) -> int:
 
 
 def cmd_admin(args: argparse.Namespace) -> int:
-    """Manage the inspector role from the server: isobot admin grant 123456789 (audit-logged as 'cli')."""
+    """Manage the inspector role from the server: isobot admin grant 123456789 | zalo:<id> (audit-logged as 'cli')."""
+    from bot.roles import account_key
     from bot.storage import Storage
 
     storage = Storage(_config(args).database)
     if args.action in ("grant", "revoke"):
-        if args.user_id is None:
-            _out("Dùng: isobot admin grant|revoke USER_ID", sys.stderr)
+        key = account_key(args.user_id) if args.user_id else None
+        if key is None:
+            _out("Dùng: isobot admin grant|revoke USER_ID (số Telegram, hoặc zalo:<mã> — xem bằng /toi)", sys.stderr)
             return EXIT_USAGE
-        storage.set_role(args.user_id, "inspector" if args.action == "grant" else "official")
-        storage.audit(0, f"role.{args.action}", str(args.user_id), "cli")
+        channel, account = key.split(":", 1)
+        person = storage.person_of(channel, account, create=args.action == "grant")
+        if person is not None:
+            storage.set_role(person, "inspector" if args.action == "grant" else "official")
+        storage.audit(0, f"role.{args.action}", args.user_id, "cli")
         _out(f"Đã {'cấp' if args.action == 'grant' else 'thu hồi'} quyền đoàn kiểm tra: {args.user_id}")
     elif args.action == "list":
         for u in storage.users_with_role("inspector"):
-            _out(f"{u['id']}\t{u['first_name']}\t{u['username']}")
+            keys = ", ".join(f"{a['channel']}:{a['account']}" for a in storage.accounts_of(u["id"]))
+            _out(f"{keys}\t{u['first_name']}\t{u['username']}")
     else:
         for e in storage.audit_entries():
             _out(f"{e['ts']}\t{e['actor']}\t{e['action']}\t{e['target']}\t{e['detail'] or ''}")
@@ -333,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.set_defaults(func=cmd_ask)
 
     sub.add_parser("chat", parents=[common], help="trò chuyện trong cửa sổ dòng lệnh").set_defaults(func=cmd_chat)
-    run = sub.add_parser("run", parents=[common], help="chạy bot Telegram (cần TELEGRAM_BOT_TOKEN)",
+    run = sub.add_parser("run", parents=[common], help="chạy bot trên Telegram và/hoặc Zalo (theo token đã đặt)",
                          description="isobot run (long polling) | isobot run --webhook --url https://bot.example.vn/tg")
     run.add_argument("--webhook", action="store_true", help="nhận cập nhật qua webhook thay vì long polling")
     run.add_argument("--listen", help="địa chỉ lắng nghe (mặc định telegram.webhook.listen)")
@@ -343,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     adm = sub.add_parser("admin", parents=[common], help="phân quyền: grant/revoke USER_ID, list, log")
     adm.add_argument("action", choices=["grant", "revoke", "list", "log"])
-    adm.add_argument("user_id", nargs="?", type=int)
+    adm.add_argument("user_id", nargs="?", help="số Telegram, hoặc zalo:<mã> (xem bằng /toi)")
     adm.set_defaults(func=cmd_admin)
 
     rep = sub.add_parser("report", parents=[common], help="xuất tiến độ các đơn vị (.xlsx hoặc .csv)",

@@ -1,4 +1,4 @@
-"""Configuration: config.yaml plus environment overrides. The bot token comes from the environment only."""
+"""Configuration: config.yaml plus environment overrides. Bot tokens and secrets come from the environment only."""
 
 from __future__ import annotations
 
@@ -25,6 +25,45 @@ class SearchConfig:
     out_of_scope_margin: float = 5.0
 
 
+ZALO_API = "https://bot-api.zaloplatforms.com"
+
+
+@dataclass(frozen=True)
+class ZaloConfig:
+    """The Zalo Bot Platform channel (its token is ZALO_BOT_TOKEN, in the environment only)."""
+
+    api_base_url: str = ZALO_API
+    rate_per_second: float = 5.0      # messages the bot starts (broadcasts, reminders, daily questions)
+    poll_timeout: int = 30            # getUpdates long-polling timeout, seconds
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8444
+    webhook_url: str = ""             # empty: long polling
+
+    @property
+    def token(self) -> str:
+        return os.environ.get("ZALO_BOT_TOKEN", "").strip()
+
+    @property
+    def webhook_secret(self) -> str:
+        """The secret the platform sends back in X-Bot-Api-Secret-Token (ZALO_WEBHOOK_SECRET, env only)."""
+        return os.environ.get("ZALO_WEBHOOK_SECRET", "").strip()
+
+
+@dataclass(frozen=True)
+class FilesConfig:
+    """The HTTP endpoint that serves generated files at signed, expiring links (for Zalo)."""
+
+    listen: str = "127.0.0.1"
+    port: int = 8090
+    public_url: str = ""              # the address users' phones reach, e.g. https://bot.example.vn/files
+    ttl_hours: float = 24.0
+
+    @property
+    def secret(self) -> str:
+        """ISOBOT_FILES_SECRET (env only); without it a random key is kept in the database."""
+        return os.environ.get("ISOBOT_FILES_SECRET", "").strip()
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything the bot needs except secrets."""
@@ -32,7 +71,7 @@ class Config:
     database: Path
     knowledge_dir: Path
     timezone: str = "Asia/Ho_Chi_Minh"
-    admin_ids: frozenset[int] = frozenset()
+    admin_ids: frozenset[str] = frozenset()     # account keys: "telegram:123", "zalo:abc"
     api_base_url: str = ""
     province: str = ""
     webhook_listen: str = "0.0.0.0"
@@ -41,6 +80,8 @@ class Config:
     search: SearchConfig = field(default_factory=SearchConfig)
     source: Path | None = None
     cache_dir: Path | None = None   # pickled knowledge base + index (bot/cache.py); None: no cache
+    zalo: ZaloConfig = field(default_factory=ZaloConfig)
+    files: FilesConfig = field(default_factory=FilesConfig)
 
     @property
     def token(self) -> str:
@@ -53,15 +94,20 @@ class Config:
         return os.environ.get("ISOBOT_WEBHOOK_SECRET", "").strip()
 
 
-def _ids(value: object) -> frozenset[int]:
+def _ids(value: object) -> frozenset[str]:
+    """Admin accounts as keys: 123 and "telegram:123" are Telegram ids, "zalo:<id>" a Zalo user."""
+    from bot.roles import account_key
+
     if value in (None, ""):
         return frozenset()
     if isinstance(value, str):
         value = [v for v in value.replace(";", ",").split(",") if v.strip()]
-    try:
-        return frozenset(int(str(v).strip()) for v in value)  # type: ignore[union-attr]
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"admin_ids phải là danh sách số (Telegram user id): {value!r}") from exc
+    if not isinstance(value, (list, tuple, set, frozenset)):
+        value = [value]
+    keys = [account_key(v) for v in value]
+    if any(k is None for k in keys):
+        raise ConfigError(f"admin_ids phải là danh sách mã người dùng (số Telegram, hoặc zalo:<mã>): {value!r}")
+    return frozenset(k for k in keys if k)
 
 
 def _number(name: str, value: object) -> float:
@@ -95,6 +141,9 @@ def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = Non
     search_raw = raw.get("search") or {}
     telegram_raw = raw.get("telegram") or {}
     webhook_raw = telegram_raw.get("webhook") or {}
+    zalo_raw = raw.get("zalo") or {}
+    zalo_hook = zalo_raw.get("webhook") or {}
+    files_raw = raw.get("files") or {}
 
     def pick(env_name: str, value: object, default: object) -> object:
         return env[env_name] if env.get(env_name, "") != "" else (default if value is None else value)
@@ -123,4 +172,18 @@ def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = Non
                 "ISOBOT_OUT_OF_SCOPE_MARGIN", search_raw.get("out_of_scope_margin"), 5)),
         ),
         source=file if file.exists() else None,
+        zalo=ZaloConfig(
+            api_base_url=str(pick("ZALO_API_BASE_URL", zalo_raw.get("api_base_url"), ZALO_API) or ZALO_API),
+            rate_per_second=_number("zalo.rate_per_second", pick("ISOBOT_ZALO_RATE", zalo_raw.get("rate_per_second"), 5)),
+            poll_timeout=int(_number("zalo.poll_timeout", pick("ISOBOT_ZALO_POLL_TIMEOUT", zalo_raw.get("poll_timeout"), 30))),
+            webhook_listen=str(pick("ISOBOT_ZALO_WEBHOOK_LISTEN", zalo_hook.get("listen"), "0.0.0.0")),
+            webhook_port=int(_number("zalo.webhook.port", pick("ISOBOT_ZALO_WEBHOOK_PORT", zalo_hook.get("port"), 8444))),
+            webhook_url=str(pick("ISOBOT_ZALO_WEBHOOK_URL", zalo_hook.get("url"), "") or ""),
+        ),
+        files=FilesConfig(
+            listen=str(pick("ISOBOT_FILES_LISTEN", files_raw.get("listen"), "127.0.0.1")),
+            port=int(_number("files.port", pick("ISOBOT_FILES_PORT", files_raw.get("port"), 8090))),
+            public_url=str(pick("ISOBOT_PUBLIC_URL", files_raw.get("public_url"), "") or "").rstrip("/"),
+            ttl_hours=_number("files.ttl_hours", pick("ISOBOT_FILES_TTL_HOURS", files_raw.get("ttl_hours"), 24)),
+        ),
     )

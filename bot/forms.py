@@ -12,7 +12,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from bot import nav
+from bot.actions import Feature, command
+from bot.home import home_row
 from bot.knowledge import Checker, KnowledgeBase, Source, folder_documents, line_of, sources_of
+from bot.reply import Attachment, Reply, User, short
 
 FONT = "Times New Roman"
 FONT_SIZE_PT = 13
@@ -116,6 +120,34 @@ def render(kb: KnowledgeBase, form_id: str, *, unit: str = "", year: int) -> byt
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
+
+
+# ---------------------------------------------------------------------- screens
+
+
+class Forms(Feature):
+    """/bieumau: every form, one tap (or number) to get the .docx with the user's unit filled in."""
+
+    @command("bieumau", shortcut="forms")
+    def home(self, user: User, arg: str = "", mode: str = "send") -> Reply:
+        rows = [[nav.FORM.button("📄 " + short(f.name), f.id)] for f in self.kb.forms.values()]
+        rows.append([nav.GUIDES.button(self.text("btn_guides")), *home_row(self.ctx)])
+        return Reply(buttons=rows, mode=mode).add(self.text("forms_intro"))
+
+    @nav.FORMS
+    def pressed(self, user: User) -> Reply:
+        return self.home(user, mode="edit")
+
+    @nav.FORM
+    def document(self, user: User, form_id: str) -> Reply | None:
+        """The generated .docx of one form."""
+        form = self.kb.forms.get(form_id)
+        if form is None:
+            return None
+        unit = self.storage.unit_of(user.id) if self.ctx.storage else None
+        data = render(self.kb, form_id, unit=unit["name"] if unit else "", year=self.ctx.today().year)
+        caption = self.text("form_caption", name=form.name)
+        return Reply(attachment=Attachment(file_name(form), data, caption)).add(caption)
 
 
 # ---------------------------------------------------------------------- layout helpers

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot import nav
+from bot.actions import Action, Feature, Slug, command
+from bot.home import home_row
 from bot.knowledge import Checker, KnowledgeBase, Source, folder_documents, line_of, sources_of
-from bot.reply import Button, Reply, User, short
+from bot.reply import Reply, User, short
 
 MIN_STEPS, MAX_STEPS = 3, 15
 MAX_STEP_CHARS = 1200       # all fields of one step: must fit one phone screen and one message
@@ -107,89 +110,93 @@ def progress_bar(done: int, total: int) -> str:
 
 # ---------------------------------------------------------------------- screens
 
+STEPS = Action("gl", Slug("guide"), needs_db=False, name="guide.steps")
+GUIDE_FORMS = Action("gf", Slug("guide"), needs_db=False, name="guide.forms")
 
-class GuideScreens:
-    """The guide part of the conversation; :class:`bot.dialog.Core` routes gh/gs/gl/gf presses here."""
 
-    def __init__(self, kb: KnowledgeBase, storage):
-        self.kb = kb
-        self.storage = storage
+class Guides(Feature):
+    """/huongdan: the guides, one step per message, resuming where the user stopped."""
 
-    def home(self, user: User, mode: str = "send") -> Reply:
+    @command("huongdan", shortcut="guides")
+    def home(self, user: User, arg: str = "", mode: str = "send") -> Reply:
         """The list of guides, with 'continue' for the one the user was doing last."""
-        progress = self.storage.guide_progress(user.id) if self.storage else {}
+        progress = self.storage.guide_progress(user.id) if self.ctx.storage else {}
         rows = []
         last = max(progress.values(), key=lambda p: p["updated"], default=None)
         if last and last["guide_id"] in self.kb.guides and not last["done"]:
             g = self.kb.guides[last["guide_id"]]
             step = min(last["step"], len(g.steps) - 1)
-            rows.append([Button(short(self.kb.text("guide_continue", title=g.title, step=step + 1, total=len(g.steps)), 60),
-                                f"gs:{g.id}:{step}")])
+            rows.append([nav.GUIDE_STEP.button(short(self.text("guide_continue", title=g.title, step=step + 1,
+                                                                 total=len(g.steps)), 60), g.id, step)])
         for g in self.kb.guides.values():
             p = progress.get(g.id)
             label = g.title
             if p and not p["done"]:
-                label += " · " + self.kb.text("guide_progress_note", step=min(p["step"], len(g.steps) - 1) + 1,
-                                              total=len(g.steps))
+                label += " · " + self.text("guide_progress_note", step=min(p["step"], len(g.steps) - 1) + 1,
+                                           total=len(g.steps))
             elif p and p["done"]:
                 label = "✅ " + label
             step = min(p["step"], len(g.steps) - 1) if p and not p["done"] else 0
-            rows.append([Button(short(label, 60), f"gs:{g.id}:{step}")])
-        rows.append([Button(self.kb.text("btn_forms"), "fl"), Button(self.kb.text("btn_home"), "m")])
-        return Reply(buttons=rows, mode=mode).add(self.kb.text("guides_intro"))
+            rows.append([nav.GUIDE_STEP.button(short(label, 60), g.id, step)])
+        rows.append([nav.FORMS.button(self.text("btn_forms")), *home_row(self.ctx)])
+        return Reply(buttons=rows, mode=mode).add(self.text("guides_intro"))
 
-    def step(self, user: User, guide_id: str, number: str) -> Reply | None:
+    @nav.GUIDES
+    def pressed(self, user: User) -> Reply:
+        return self.home(user, mode="edit")
+
+    @nav.GUIDE_STEP
+    def step(self, user: User, guide_id: str, n: int) -> Reply | None:
         """One step, edited into the pressed message; stores how far the user got."""
         g = self.kb.guides.get(guide_id)
-        if not g or not number.isdigit() or int(number) >= len(g.steps):
+        if not g or n >= len(g.steps):
             return None
-        n = int(number)
         s = g.steps[n]
         total = len(g.steps)
-        if self.storage:
+        if self.ctx.storage:
             self.storage.save_guide_step(user.id, g.id, n)
         r = Reply(mode="edit")
         r.add(f"🧭 {g.title}\n", "b")
-        r.add(f"{self.kb.text('guide_step_header', step=n + 1, total=total)} {progress_bar(n + 1, total)}\n\n")
+        r.add(f"{self.text('guide_step_header', step=n + 1, total=total)} {progress_bar(n + 1, total)}\n\n")
         r.add(s.title, "b").add("\n" + s.do.strip() + "\n\n")
-        r.add(f"{self.kb.text('guide_who')}: ", "b").add(s.who + "\n")
-        r.add(f"{self.kb.text('guide_record')}: ", "b").add(s.record + "\n")
-        r.add(f"{self.kb.text('guide_tip')}: ", "b").add(s.tip + "\n")
-        r.add(f"{self.kb.text('guide_mistake')}: ", "b").add(s.mistake)
-        nav = []
+        r.add(f"{self.text('guide_who')}: ", "b").add(s.who + "\n")
+        r.add(f"{self.text('guide_record')}: ", "b").add(s.record + "\n")
+        r.add(f"{self.text('guide_tip')}: ", "b").add(s.tip + "\n")
+        r.add(f"{self.text('guide_mistake')}: ", "b").add(s.mistake)
+        row = []
         if n > 0:
-            nav.append(Button(self.kb.text("btn_prev"), f"gs:{g.id}:{n - 1}"))
-        nav.append(Button(self.kb.text("btn_next"), f"gs:{g.id}:{n + 1}") if n + 1 < total
-                   else Button(self.kb.text("btn_done"), f"gf:{g.id}"))
-        rows = [nav]
-        rows += [[Button("🔗 " + short(self.kb.entries[e].title), f"e:{e}")] for e in s.entries[:2] if e in self.kb.entries]
-        rows.append([Button(self.kb.text("btn_steps"), f"gl:{g.id}"), Button(self.kb.text("btn_forms"), f"gf:{g.id}")])
-        rows.append([Button(self.kb.text("btn_guides"), "gh"), Button(self.kb.text("btn_home"), "m")])
+            row.append(nav.GUIDE_STEP.button(self.text("btn_prev"), g.id, n - 1))
+        row.append(nav.GUIDE_STEP.button(self.text("btn_next"), g.id, n + 1) if n + 1 < total
+                   else GUIDE_FORMS.button(self.text("btn_done"), g.id))
+        rows = [row]
+        rows += [[nav.ENTRY.button("🔗 " + short(self.kb.entries[e].title), e)] for e in s.entries[:2]
+                 if e in self.kb.entries]
+        rows.append([STEPS.button(self.text("btn_steps"), g.id), GUIDE_FORMS.button(self.text("btn_forms"), g.id)])
+        rows.append([nav.GUIDES.button(self.text("btn_guides")), *home_row(self.ctx)])
         r.buttons = rows
         return r
 
+    @STEPS
     def steps_list(self, user: User, guide_id: str) -> Reply | None:
         g = self.kb.guides.get(guide_id)
         if not g:
             return None
-        rows = [[Button(short(f"{i + 1}. {s.title}", 60), f"gs:{g.id}:{i}")] for i, s in enumerate(g.steps)]
-        rows.append([Button(self.kb.text("btn_guides"), "gh"), Button(self.kb.text("btn_home"), "m")])
-        return Reply(buttons=rows, mode="edit").add(self.kb.text("guide_steps_intro", title=g.title))
+        rows = [[nav.GUIDE_STEP.button(short(f"{i + 1}. {s.title}", 60), g.id, i)] for i, s in enumerate(g.steps)]
+        rows.append([nav.GUIDES.button(self.text("btn_guides")), *home_row(self.ctx)])
+        return Reply(buttons=rows, mode="edit").add(self.text("guide_steps_intro", title=g.title))
 
+    @GUIDE_FORMS
     def forms(self, user: User, guide_id: str) -> Reply | None:
         """The forms of a guide; reached from the last step ('Xong') or the Forms button."""
         g = self.kb.guides.get(guide_id)
         if not g:
             return None
-        if self.storage:
+        text = self.text("forms_intro")
+        if self.ctx.storage:
             progress = self.storage.guide_progress(user.id).get(g.id)
             if progress and progress["step"] >= len(g.steps) - 1:
                 self.storage.save_guide_step(user.id, g.id, len(g.steps) - 1, done=True)
-                text = self.kb.text("guide_done", total=len(g.steps), title=g.title)
-            else:
-                text = self.kb.text("forms_intro")
-        else:
-            text = self.kb.text("forms_intro")
-        rows = [[Button("📄 " + short(self.kb.forms[f].name), f"fm:{f}")] for f in g.forms if f in self.kb.forms]
-        rows.append([Button(self.kb.text("btn_steps"), f"gl:{g.id}"), Button(self.kb.text("btn_home"), "m")])
+                text = self.text("guide_done", total=len(g.steps), title=g.title)
+        rows = [[nav.FORM.button("📄 " + short(self.kb.forms[f].name), f)] for f in g.forms if f in self.kb.forms]
+        rows.append([STEPS.button(self.text("btn_steps"), g.id), *home_row(self.ctx)])
         return Reply(buttons=rows, mode="edit").add(text)

@@ -5,10 +5,15 @@ from __future__ import annotations
 import csv
 import io
 
+from bot.actions import Action, Choice, Feature, command
+from bot.home import home_row
 from bot.knowledge import KnowledgeBase
+from bot.reply import Attachment, Reply, User
+from bot.text import safe_cell
 
 FILTERS = ("all", "not-started", "below", "province")
 LOW_SCORE = 50
+SHOWN_ROWS = 12
 
 
 def rows(storage, kb: KnowledgeBase, flt: str = "all", province_code: int | None = None,
@@ -58,7 +63,7 @@ def to_csv(kb: KnowledgeBase, data: list[dict]) -> bytes:
     cols = columns(kb)
     w.writerow([h for _, h in cols])
     for r in data:
-        w.writerow(["" if r.get(k) is None else r.get(k) for k, _ in cols])
+        w.writerow(["" if r.get(k) is None else safe_cell(r.get(k)) for k, _ in cols])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")   # BOM: Excel opens Vietnamese CSV correctly
 
 
@@ -75,7 +80,7 @@ def to_xlsx(kb: KnowledgeBase, data: list[dict]) -> bytes:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for r in data:
-        ws.append([r.get(k) for k, _ in cols])
+        ws.append([safe_cell(r.get(k)) for k, _ in cols])
     ws.freeze_panes = "B2"
     for i, (_, h) in enumerate(cols, 1):
         ws.column_dimensions[ws.cell(1, i).column_letter].width = max(12, min(40, len(h) + 2))
@@ -113,3 +118,69 @@ def chart_png(kb: KnowledgeBase, data: list[dict]) -> bytes:
     fig.savefig(buf, format="png")
     plt.close(fig)
     return buf.getvalue()
+
+
+# ---------------------------------------------------------------------- screens (inspectors)
+
+FILTER = Choice("filter", *FILTERS)
+SHOW = Action("pg", FILTER, role="inspector", name="progress.filter")
+CHART = Action("pc", FILTER, role="inspector", name="progress.chart")
+XLSX = Action("px", FILTER, role="inspector", name="progress.xlsx")
+CSV = Action("pv", FILTER, role="inspector", name="progress.csv")
+
+
+class Progress(Feature):
+    """/tiendo: every unit's progress, filterable, with a chart and .xlsx / .csv exports."""
+
+    @command("tiendo", role="inspector", needs_db=True, advertised=False, shortcut="progress")
+    def home(self, user: User, arg: str = "", flt: str = "all", mode: str = "send") -> Reply:
+        data = self._rows(user, flt)
+        r = Reply(mode=mode).add(self.text("pg_title", n=len(data), filter=self.text(f"pg_f_{flt}")) + "\n", "b")
+        for row in data[:SHOWN_ROWS]:
+            score = "—" if row["latest_score"] is None else f"{row['latest_score']:.0f}"
+            r.add("\n• " + self.text("pg_row", unit=row["unit"], province=row["province"], members=row["members"],
+                                     done=row["checklists_done"], score=score, gaps=row["open_gaps"],
+                                     takers=row["quiz_takers"]))
+        if len(data) > SHOWN_ROWS:
+            r.add("\n" + self.text("pg_more", n=len(data) - SHOWN_ROWS), "i")
+        if not data:
+            r.add(self.text("pg_none"))
+        r.buttons = [[SHOW.button(self.text(f"pg_f_{f}"), f) for f in FILTERS[:2]],
+                     [SHOW.button(self.text(f"pg_f_{f}"), f) for f in FILTERS[2:]],
+                     [CHART.button(self.text("pg_btn_chart"), flt), XLSX.button(self.text("pg_btn_xlsx"), flt),
+                      CSV.button(self.text("pg_btn_csv"), flt)],
+                     home_row(self.ctx)]
+        return r
+
+    def _rows(self, user: User, flt: str) -> list[dict]:
+        unit = self.storage.unit_of(user.id)
+        province = unit["province_code"] if unit else (self.ctx.province.code if self.ctx.province else None)
+        return rows(self.storage, self.kb, flt, province)
+
+    @SHOW
+    def filtered(self, user: User, flt: str) -> Reply:
+        return self.home(user, flt=flt, mode="edit")
+
+    def _file(self, user: User, flt: str, kind: str) -> Reply:
+        data = self._rows(user, flt)
+        caption = self.text("pg_caption")
+        stamp = self.ctx.today().isoformat()
+        if kind == "png":
+            file = Attachment(f"tien-do-{stamp}.png", chart_png(self.kb, data), caption, "photo")
+        elif kind == "xlsx":
+            file = Attachment(f"tien-do-{stamp}.xlsx", to_xlsx(self.kb, data), caption)
+        else:
+            file = Attachment(f"tien-do-{stamp}.csv", to_csv(self.kb, data), caption)
+        return Reply(attachment=file).add(caption)
+
+    @CHART
+    def chart(self, user: User, flt: str) -> Reply:
+        return self._file(user, flt, "png")
+
+    @XLSX
+    def xlsx(self, user: User, flt: str) -> Reply:
+        return self._file(user, flt, "xlsx")
+
+    @CSV
+    def csv_file(self, user: User, flt: str) -> Reply:
+        return self._file(user, flt, "csv")

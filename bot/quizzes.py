@@ -1,8 +1,9 @@
 """Self-check quizzes (knowledge/quizzes/*.yaml): question bank, sessions, spaced repetition, leaderboards.
 
 Telegram shows each question as a native quiz poll (non-anonymous, so every answer reaches us);
-the terminal chat shows the same question with numbered buttons. Either way the answer goes
-through :meth:`QuizScreens.answer`, which records it once and moves to the next question.
+Zalo and the terminal show the same question with options A–D, answered by typing the letter.
+Either way the answer goes through :meth:`Quizzes.answer`, which records it once and moves to the
+next question; on those channels the reply also says whether the answer was right, and why.
 
 Spaced repetition is a Leitner scheme: a missed question comes back the next day; each right
 answer moves it to a longer interval; after enough right answers in a row it is retired.
@@ -10,12 +11,20 @@ answer moves it to a longer interval; after enough right answers in a row it is 
 
 from __future__ import annotations
 
+import io
 import random
+import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from enum import StrEnum
 
+from bot import nav
+from bot.actions import Action, Choice, Feature, Field, Id, Index, Slug, command, prompt
+from bot.home import home_row
 from bot.knowledge import Checker, KnowledgeBase, folder_documents, line_of
-from bot.reply import Button, Reply, User, short
+from bot.reply import Attachment, QuizFeedback, Reply, User, short
+from bot.text import safe_cell
+from bot.units import match_registered
 
 MAX_QUESTION = 250      # Telegram allows 300 for a poll question; we prefix "Câu 3/10 · "
 MAX_OPTION = 100
@@ -40,7 +49,7 @@ class Question:
 
 @dataclass(frozen=True)
 class Poll:
-    """A question to show: Telegram sends a quiz poll, the terminal numbered buttons."""
+    """A question to show: Telegram sends a quiz poll, Zalo and the terminal options A–D."""
 
     session_id: int
     index: int
@@ -116,42 +125,58 @@ def pick_questions(kb: KnowledgeBase, topic: str | None, length: int, due: list[
 
 # ---------------------------------------------------------------------- screens
 
+LETTERS = "ABCD"
+TOPIC = Action("qt", Slug("topic"), name="quiz.topic")
+START = Action("ql", Slug("topic"), Choice("length", *(str(n) for n in LENGTHS)), name="quiz.start")
+ANSWER = Action("qa", Id("session"), Index("question"), Index("option"), name="quiz.answer")
+DAILY = Action("qd", Field("time", r"off|(?:[01][0-9]|2[0-3])[0-5][0-9]"), name="quiz.daily")
+DAILY_TIMES = ("07:00", "11:30", "16:30", "20:00")
 
-class QuizScreens:
-    """The quiz part of the conversation (callback kinds qh, qt, ql, qa, qx, qd)."""
 
-    def __init__(self, kb: KnowledgeBase, storage, today, rnd: random.Random | None = None):
-        self.kb = kb
-        self.storage = storage
-        self.today = today
+class Quizzes(Feature):
+    """/quiz, /bangxephang, /hangngay: self-check quizzes with spaced repetition and leaderboards."""
+
+    def __init__(self, ctx, rnd: random.Random | None = None):
+        super().__init__(ctx)
         self.rnd = rnd or random.Random()
 
-    def home(self, user: User, mode: str = "send") -> Reply:
+    @command("quiz", needs_db=True, shortcut="quiz")
+    def home(self, user: User, arg: str = "", mode: str = "send") -> Reply:
         """/quiz: pick a topic (or mixed)."""
         counts: dict[str, int] = {}
         for q in self.kb.quizzes.values():
             counts[q.topic] = counts.get(q.topic, 0) + 1
-        due = len(self.storage.due_reviews(user.id, self.today().isoformat()))
-        rows = [[Button(self.kb.text("quiz_mixed", due=due) if due else self.kb.text("quiz_mixed_plain"), "qt:mix")]]
+        due = len(self.storage.due_reviews(user.id, self.ctx.today().isoformat()))
+        rows = [[TOPIC.button(self.text("quiz_mixed", due=due) if due else self.text("quiz_mixed_plain"), "mix")]]
         for tid, topic in self.kb.topics.items():
             if counts.get(tid):
-                rows.append([Button(short(f"{topic.title} ({counts[tid]})", 60), f"qt:{tid}")])
-        rows.append([Button(self.kb.text("btn_leaderboard"), "qb"), Button(self.kb.text("btn_home"), "m")])
-        return Reply(buttons=rows, mode=mode).add(self.kb.text("quiz_intro"))
+                rows.append([TOPIC.button(short(f"{topic.title} ({counts[tid]})", 60), tid)])
+        rows.append([nav.LEADERBOARD.button(self.text("btn_leaderboard")), *home_row(self.ctx)])
+        return Reply(buttons=rows, mode=mode).add(self.text("quiz_intro"))
 
+    @nav.QUIZ
+    def pressed(self, user: User) -> Reply:
+        return self.home(user, mode="edit")
+
+    @TOPIC
     def choose_length(self, user: User, topic: str) -> Reply | None:
         if topic != "mix" and topic not in self.kb.topics:
             return None
-        row = [Button(self.kb.text("quiz_len", n=n), f"ql:{topic}:{n}") for n in LENGTHS]
-        return Reply(buttons=[row, [Button(self.kb.text("btn_back"), "qh")]], mode="edit").add(self.kb.text("quiz_len_prompt"))
+        row = [START.button(self.text("quiz_len", n=n), topic, str(n)) for n in LENGTHS]
+        return Reply(buttons=[row, [nav.QUIZ.button(self.text("btn_back"))]], mode="edit").add(
+            self.text("quiz_len_prompt"))
 
-    def start(self, user: User, topic: str, length: str, assignment_id: int | None = None,
+    @START
+    def start_pressed(self, user: User, topic: str, length: str) -> Reply | None:
+        return self.start(user, topic, int(length))
+
+    def start(self, user: User, topic: str, length: int, assignment_id: int | None = None,
               single: bool = False) -> Reply | None:
         """A new session of ``length`` questions (or one question for the daily job)."""
-        if (topic != "mix" and topic not in self.kb.topics) or not length.isdigit() or int(length) not in LENGTHS:
+        if (topic != "mix" and topic not in self.kb.topics) or length not in LENGTHS:
             return None
-        today = self.today().isoformat()
-        ids = pick_questions(self.kb, None if topic == "mix" else topic, 1 if single else int(length),
+        today = self.ctx.today().isoformat()
+        ids = pick_questions(self.kb, None if topic == "mix" else topic, 1 if single else length,
                              self.storage.due_reviews(user.id, today), self.storage.seen_questions(user.id), self.rnd)
         if not ids:
             return None
@@ -159,227 +184,287 @@ class QuizScreens:
         session = self.storage.start_quiz(user.id, unit["id"] if unit else None, topic, ids, assignment_id)
         reply = Reply(mode="send" if single else "edit")
         if not single:
-            reply.add(self.kb.text("quiz_started", n=len(ids)))
+            reply.add(self.say(user, "quiz_started", n=len(ids)))
         reply.poll = self.poll(session, 0)
         return reply
 
     def poll(self, session: dict, index: int) -> Poll:
         q = self.kb.quizzes[session["questions"][index]]
-        header = self.kb.text("quiz_header", n=index + 1, total=len(session["questions"]), score=session["correct"])
+        header = self.text("quiz_header", n=index + 1, total=len(session["questions"]), score=session["correct"])
         return Poll(session["id"], index, f"{header} {q.question}", q.options, q.answer, q.explanation)
 
+    @ANSWER
     def answer(self, user: User, session_id: int, index: int, option: int) -> Reply | None:
         """Record one answer (once); reply with the next question or the summary."""
         session = self.storage.get_quiz(session_id)
         if not session or session["user_id"] != user.id or session["status"] != "open":
             return None
         if index != session["position"] or index >= len(session["questions"]):
-            return Reply(toast=self.kb.text("quiz_already"))  # a repeated or stale answer changes nothing
+            return Reply(toast=self.text("quiz_already"))  # a repeated or stale answer changes nothing
         q = self.kb.quizzes.get(session["questions"][index])
         if q is None or not 0 <= option < len(q.options):
             return None
         correct = option == q.answer
-        today = self.today()
         if not self.storage.record_quiz_answer(session_id, index, q.id, option, correct):
-            return Reply(toast=self.kb.text("quiz_already"))
-        box = self.storage.srs_box(user.id, q.id)
-        new_box, due = next_review(box, correct, today)
+            return Reply(toast=self.text("quiz_already"))
+        new_box, due = next_review(self.storage.srs_box(user.id, q.id), correct, self.ctx.today())
         self.storage.save_srs(user.id, q.id, new_box, due.isoformat() if due else None)
         session = self.storage.get_quiz(session_id)
+        feedback = QuizFeedback(correct, q.options[q.answer], LETTERS[q.answer], q.explanation)
         if session["position"] >= len(session["questions"]):
-            return self.summary(user, session)
-        reply = Reply()
-        reply.poll = self.poll(session, session["position"])
+            reply = self.summary(user, session)
+        else:
+            reply = Reply()
+            reply.poll = self.poll(session, session["position"])
+        reply.answered = feedback
         return reply
+
+    def poll_answer(self, user: User, poll_id: str, option_ids: list[int]) -> Reply | None:
+        """A vote on a Telegram quiz poll; None for polls we do not know (nothing to say)."""
+        target = self.storage.poll_target(poll_id)
+        if target is None or not option_ids:
+            return None
+        return self.answer(user, target["session_id"], target["idx"], option_ids[0])
+
+    def intercept(self, user: User, folded: str) -> Reply | None:
+        """"b", "đáp án c" typed during a quiz on Telegram: the answer is a tap on the poll."""
+        if user.texts_only or not re.match(self.text("quiz_patterns_option"), folded):
+            return None
+        if not self.storage.open_quiz(user.id):
+            return None
+        return Reply(buttons=[[nav.QUIZ.button(self.text("btn_quiz"))]]).add(self.text("quiz_use_poll"))
 
     def summary(self, user: User, session: dict) -> Reply:
         total = len(session["questions"])
         self.storage.finish_quiz(session["id"], round(100 * session["correct"] / total, 1))
         r = Reply()
-        r.add(self.kb.text("quiz_done", correct=session["correct"], total=total,
-                           pct=round(100 * session["correct"] / total)) + "\n", "b")
+        r.add(self.text("quiz_done", correct=session["correct"], total=total,
+                        pct=round(100 * session["correct"] / total)) + "\n", "b")
         missed = self.storage.missed_questions(session["id"])
         rows = []
         if missed:
-            r.add("\n" + self.kb.text("quiz_missed") + "\n")
+            r.add("\n" + self.text("quiz_missed") + "\n")
             for n, qid in enumerate(missed[:MAX_MISSED_SHOWN], 1):
                 q = self.kb.quizzes[qid]
                 r.add(f"{n}. {short(q.question, 160)}\n", "b")
                 r.add(f"✔️ {q.options[q.answer]} — {q.explanation}\n")
                 if q.entry in self.kb.entries and len(rows) < 4:
-                    rows.append([Button("🔗 " + short(self.kb.entries[q.entry].title), f"e:{q.entry}")])
+                    rows.append([nav.ENTRY.button("🔗 " + short(self.kb.entries[q.entry].title), q.entry)])
             if len(missed) > MAX_MISSED_SHOWN:
-                r.add(self.kb.text("quiz_more_missed", n=len(missed) - MAX_MISSED_SHOWN) + "\n")
-            r.add("\n" + self.kb.text("quiz_srs_note"), "i")
+                r.add(self.text("quiz_more_missed", n=len(missed) - MAX_MISSED_SHOWN) + "\n")
+            r.add("\n" + self.text("quiz_srs_note"), "i")
         else:
-            r.add(self.kb.text("quiz_perfect"))
-        rows.append([Button(self.kb.text("quiz_again"), "qh"), Button(self.kb.text("btn_leaderboard"), "qb")])
-        rows.append([Button(self.kb.text("btn_home"), "m")])
+            r.add(self.text("quiz_perfect"))
+        rows.append([nav.QUIZ.button(self.text("quiz_again")), nav.LEADERBOARD.button(self.text("btn_leaderboard"))])
+        rows.append(home_row(self.ctx))
         r.buttons = rows
         return r
 
-    def leaderboard(self, user: User, see_all: bool, mode: str = "send") -> Reply:
-        """Units by average score and participation; users within the caller's unit."""
-        r = Reply(mode=mode, buttons=[[Button(self.kb.text("quiz_again"), "qh"), Button(self.kb.text("btn_home"), "m")]])
+    @command("bangxephang", needs_db=True, shortcut="leaderboard")
+    def leaderboard(self, user: User, arg: str = "", mode: str = "send") -> Reply:
+        """Units by average score and participation; users within the caller's unit. Inspectors and
+        admins see every province."""
+        see_all = self.ctx.roles.role_of(user) in ("inspector", "admin")
+        r = Reply(mode=mode, buttons=[[nav.QUIZ.button(self.text("quiz_again")), *home_row(self.ctx)]])
         unit = self.storage.unit_of(user.id)
         rows = self.storage.unit_leaderboard()
         if not see_all and unit:
-            province = unit["province_code"]
-            rows = [x for x in rows if x["province_code"] == province]
-        r.add(self.kb.text("lb_units_title") + "\n", "b")
+            rows = [x for x in rows if x["province_code"] == unit["province_code"]]
+        r.add(self.text("lb_units_title") + "\n", "b")
         if not rows:
-            r.add(self.kb.text("lb_empty") + "\n")
+            r.add(self.text("lb_empty") + "\n")
         for n, x in enumerate(rows[:10], 1):
-            r.add(self.kb.text("lb_unit_row", n=n, unit=x["name"], avg=round(x["avg_score"]), takers=x["takers"],
-                               members=x["members"]) + "\n")
+            r.add(self.text("lb_unit_row", n=n, unit=x["name"], avg=round(x["avg_score"]), takers=x["takers"],
+                            members=x["members"]) + "\n")
         if unit:
-            r.add("\n" + self.kb.text("lb_users_title", unit=unit["name"]) + "\n", "b")
+            r.add("\n" + self.text("lb_users_title", unit=unit["name"]) + "\n", "b")
             for n, x in enumerate(self.storage.user_leaderboard(unit["id"])[:10], 1):
-                r.add(self.kb.text("lb_user_row", n=n, name=x["first_name"] or "…", avg=round(x["avg_score"]),
-                                   quizzes=x["quizzes"]) + "\n")
+                r.add(self.text("lb_user_row", n=n, name=x["first_name"] or "…", avg=round(x["avg_score"]),
+                                quizzes=x["quizzes"]) + "\n")
         else:
-            r.add("\n" + self.kb.text("lb_no_unit"), "i")
+            r.add("\n" + self.text("lb_no_unit"), "i")
         return r
 
+    @nav.LEADERBOARD
+    def leaderboard_pressed(self, user: User) -> Reply:
+        return self.leaderboard(user, mode="edit")
 
-class TeamQuizScreens:
+    @command("hangngay", needs_db=True, shortcut="daily")
+    def daily_menu(self, user: User, arg: str = "") -> Reply:
+        """/hangngay: pick the time of the daily question, or switch it off."""
+        rows = [[DAILY.button(t, t.replace(":", "")) for t in DAILY_TIMES], [DAILY.button(self.text("daily_btn_off"), "off")]]
+        return Reply(buttons=rows).add(self.text("daily_prompt"))
+
+    @DAILY
+    def daily_set(self, user: User, value: str) -> Reply:
+        hhmm = None if value == "off" else f"{value[:2]}:{value[2:]}"
+        self.storage.set_daily(user.id, hhmm)
+        if self.ctx.scheduler:
+            self.ctx.scheduler.daily(user.id, hhmm)
+        return Reply(mode="edit").add(self.text("daily_on", time=hhmm) if hhmm else self.text("daily_off"))
+
+    def daily_question(self, user: User) -> Reply | None:
+        """The one-question quiz sent by the daily job (due reviews first)."""
+        return self.start(user, "mix", LENGTHS[0], single=True) if self.kb.quizzes else None
+
+
+# ---------------------------------------------------------------------- team quizzes (inspectors)
+
+TQ_NEW = Action("qn", role="inspector", name="teamquiz.new")
+TQ_TOPIC = Action("qo", Slug("topic"), role="inspector", name="teamquiz.topic")
+TQ_LENGTH = Action("qy", Choice("length", *(str(n) for n in LENGTHS)), role="inspector", name="teamquiz.length")
+TQ_ALL = Action("qu", role="inspector", name="teamquiz.units")
+TQ_RESULTS = Action("qr", Id("assignment"), role="inspector", name="teamquiz.results")
+TQ_EXPORT = Action("qx", Id("assignment"), role="inspector", name="teamquiz.export")
+
+
+class TeamQuizPrompt(StrEnum):
+    LENGTH = "tq_len"            # topic chosen, waiting for the length button
+    DEADLINE = "tq_deadline"     # waiting for dd/mm/yyyy
+    UNITS = "tq_units"           # waiting for unit names (or "all units of the province")
+
+
+class TeamQuizzes(Feature):
     """Quizzes the inspection team sends to chosen units (/quiznhom), taken with /lambai ID, with results
-    per unit and an .xlsx export. The draft lives in user_state so a restart keeps it."""
+    per unit and an .xlsx export. The draft lives in the prompt's data so a restart keeps it."""
 
-    def __init__(self, kb: KnowledgeBase, storage, quizzes: QuizScreens, today, match_units, province):
-        self.kb = kb
-        self.storage = storage
+    def __init__(self, ctx, quizzes: Quizzes):
+        super().__init__(ctx)
         self.quizzes = quizzes
-        self.today = today
-        self.match_units = match_units
-        self.province = province
 
-    def home(self, user: User) -> Reply:
-        rows = [[Button(self.kb.text("tq_new"), "qn")]]
+    @command("quiznhom", role="inspector", needs_db=True, advertised=False)
+    def home(self, user: User, arg: str = "") -> Reply:
+        rows = [[TQ_NEW.button(self.text("tq_new"))]]
         for a in self.storage.assignments()[:8]:
-            title = self.kb.text("quiz_mixed_plain") if a["topic"] == "mix" else self.kb.topics[a["topic"]].title
-            rows.append([Button(short(f"#{a['id']} {title} · {a['deadline']}", 60), f"qr:{a['id']}")])
-        rows.append([Button(self.kb.text("btn_home"), "m")])
-        return Reply(buttons=rows).add(self.kb.text("tq_intro"))
+            title = self.text("quiz_mixed_plain") if a["topic"] == "mix" else self.kb.topics[a["topic"]].title
+            rows.append([TQ_RESULTS.button(short(f"#{a['id']} {title} · {a['deadline']}", 60), a["id"])])
+        rows.append(home_row(self.ctx))
+        return Reply(buttons=rows).add(self.text("tq_intro"))
 
+    @TQ_NEW
     def new(self, user: User) -> Reply:
-        rows = [[Button(self.kb.text("quiz_mixed_plain"), "qo:mix")]]
-        rows += [[Button(short(t.title, 60), f"qo:{tid}")] for tid, t in self.kb.topics.items()
+        rows = [[TQ_TOPIC.button(self.text("quiz_mixed_plain"), "mix")]]
+        rows += [[TQ_TOPIC.button(short(t.title, 60), tid)] for tid, t in self.kb.topics.items()
                  if any(q.topic == tid for q in self.kb.quizzes.values())]
-        return Reply(buttons=rows, mode="edit").add(self.kb.text("tq_ask_topic"))
+        return Reply(buttons=rows, mode="edit").add(self.text("tq_ask_topic"))
 
+    @TQ_TOPIC
     def topic(self, user: User, topic: str) -> Reply | None:
         if topic != "mix" and topic not in self.kb.topics:
             return None
-        self.storage.set_state(user.id, "tq_len", topic)
-        row = [Button(self.kb.text("quiz_len", n=n), f"qy:{n}") for n in LENGTHS]
-        return Reply(buttons=[row], mode="edit").add(self.kb.text("quiz_len_prompt"))
+        self.storage.set_prompt(user.id, TeamQuizPrompt.LENGTH, {"topic": topic})
+        row = [TQ_LENGTH.button(self.text("quiz_len", n=n), str(n)) for n in LENGTHS]
+        return Reply(buttons=[row], mode="edit").add(self.text("quiz_len_prompt"))
 
+    @TQ_LENGTH
     def length(self, user: User, n: str) -> Reply | None:
-        state = self.storage.get_state(user.id)
-        if not state or state[0] != "tq_len" or not n.isdigit() or int(n) not in LENGTHS:
+        pending = self.storage.get_prompt(user.id)
+        if not pending or pending[0] != TeamQuizPrompt.LENGTH:
             return None
-        self.storage.set_state(user.id, "tq_deadline", f"{state[1]}|{n}")
-        return Reply(mode="edit").add(self.kb.text("tq_ask_deadline"))
+        self.storage.set_prompt(user.id, TeamQuizPrompt.DEADLINE, {**pending[1], "length": int(n)})
+        return Reply(mode="edit").add(self.text("tq_ask_deadline"))
 
-    def on_text(self, user: User, step: str, data: str, text: str) -> Reply:
-        import re
-        from datetime import datetime as _dt
-
-        if step == "tq_deadline":
-            m = re.match(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$", text)
-            try:
-                deadline = _dt(int(m.group(3)), int(m.group(2)), int(m.group(1))).date() if m else None
-            except ValueError:
-                deadline = None
-            if deadline is None or deadline < self.today():
-                return Reply().add(self.kb.text("tq_bad_deadline"))
-            self.storage.set_state(user.id, "tq_units", f"{data}|{deadline.isoformat()}")
-            rows = [[Button(self.kb.text("tq_all_province"), "qu")]]
-            return Reply(buttons=rows).add(self.kb.text("tq_ask_units"))
-        if step == "tq_units":
-            units = self.match_units(text)
-            if not units:
-                return Reply().add(self.kb.text("rem_units_none"))
-            return self._create(user, data, [u["id"] for u in units])
-        self.storage.clear_state(user.id)
+    @prompt(TeamQuizPrompt.LENGTH, role="inspector")
+    def length_typed(self, user: User, data: dict, text: str) -> Reply:
+        self.storage.clear_prompt(user.id)
         return self.home(user)
 
+    @prompt(TeamQuizPrompt.DEADLINE, role="inspector")
+    def deadline_typed(self, user: User, data: dict, text: str) -> Reply:
+        m = re.match(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$", text)
+        try:
+            deadline = datetime(int(m.group(3)), int(m.group(2)), int(m.group(1))).date() if m else None
+        except ValueError:
+            deadline = None
+        if deadline is None or deadline < self.ctx.today():
+            return Reply().add(self.text("tq_bad_deadline"))
+        self.storage.set_prompt(user.id, TeamQuizPrompt.UNITS, {**data, "deadline": deadline.isoformat()})
+        return Reply(buttons=[[TQ_ALL.button(self.text("tq_all_province"))]]).add(self.text("tq_ask_units"))
+
+    @prompt(TeamQuizPrompt.UNITS, role="inspector")
+    def units_typed(self, user: User, data: dict, text: str) -> Reply:
+        units = match_registered(self.storage.all_units(), text)
+        if not units:
+            return Reply().add(self.text("rem_units_none"))
+        return self._create(user, data, [u["id"] for u in units])
+
+    @TQ_ALL
     def all_province(self, user: User) -> Reply | None:
-        state = self.storage.get_state(user.id)
-        if not state or state[0] != "tq_units":
+        pending = self.storage.get_prompt(user.id)
+        if not pending or pending[0] != TeamQuizPrompt.UNITS:
             return None
         unit = self.storage.unit_of(user.id)
-        code = unit["province_code"] if unit else (self.province.code if self.province else None)
+        code = unit["province_code"] if unit else (self.ctx.province.code if self.ctx.province else None)
         ids = self.storage.unit_ids_in_province(code) if code else []
         if not ids:
-            return Reply().add(self.kb.text("tq_no_units"))
-        return self._create(user, state[1], ids)
+            return Reply().add(self.text("tq_no_units"))
+        return self._create(user, pending[1], ids)
 
-    def _create(self, user: User, data: str, unit_ids: list[int]) -> Reply:
-        topic, n, deadline = data.split("|")
-        aid = self.storage.create_assignment(user.id, topic, int(n), deadline, unit_ids)
-        self.storage.clear_state(user.id)
+    def _create(self, user: User, data: dict, unit_ids: list[int]) -> Reply:
+        topic, n, deadline = data.get("topic", "mix"), int(data.get("length") or LENGTHS[0]), str(data.get("deadline"))
+        aid = self.storage.create_assignment(user.id, topic, n, deadline, unit_ids)
+        self.storage.clear_prompt(user.id)
         self.storage.audit(user.id, "teamquiz.create", str(aid), f"{topic} {n} {deadline} units={unit_ids}")
-        members = [uid for uid in self.storage.recipients("units", ",".join(str(u) for u in unit_ids))]
-        title = self.kb.text("quiz_mixed_plain") if topic == "mix" else self.kb.topics[topic].title
-        text = self.kb.text("tq_message", title=title, n=n, deadline=_vn_date(deadline), id=aid)
+        members = self.storage.recipients("units", ",".join(str(u) for u in unit_ids))
+        title = self.text("quiz_mixed_plain") if topic == "mix" else self.kb.topics[topic].title
+        text = self.text("tq_message", title=title, n=n, deadline=vn_date(deadline), id=aid)
         bid = self.storage.create_broadcast(None, f"teamquiz-{aid}", user.id, text, members)
-        reply = Reply(buttons=[[Button(self.kb.text("tq_results"), f"qr:{aid}")]]).add(
-            self.kb.text("tq_created", id=aid, units=len(unit_ids), members=len(members)))
+        reply = Reply(buttons=[[TQ_RESULTS.button(self.text("tq_results"), aid)]]).add(
+            self.text("tq_created", id=aid, units=len(unit_ids), members=len(members)))
         reply.broadcast_id = bid
         return reply
 
-    def take(self, user: User, arg: str) -> Reply:
+    @command("lambai", needs_db=True, advertised=False)
+    def take(self, user: User, arg: str = "") -> Reply:
         """/lambai ID: start the assigned quiz, if the user's unit is assigned and the deadline has not passed."""
-        a = self.storage.get_assignment(int(arg)) if arg.strip().isdigit() else None
+        value = Id("assignment").parse(arg.strip())
+        a = self.storage.get_assignment(value) if value is not None else None
         unit = self.storage.unit_of(user.id)
         if a is None:
-            return Reply().add(self.kb.text("tq_unknown"))
+            return Reply().add(self.text("tq_unknown"))
         if not unit or unit["id"] not in a["unit_ids"]:
-            return Reply().add(self.kb.text("tq_not_for_you"))
-        if self.today().isoformat() > a["deadline"]:
-            return Reply().add(self.kb.text("tq_expired", deadline=_vn_date(a["deadline"])))
-        reply = self.quizzes.start(user, a["topic"], str(a["length"]), assignment_id=a["id"])
+            return Reply().add(self.text("tq_not_for_you"))
+        if self.ctx.today().isoformat() > a["deadline"]:
+            return Reply().add(self.text("tq_expired", deadline=vn_date(a["deadline"])))
+        reply = self.quizzes.start(user, a["topic"], a["length"], assignment_id=a["id"])
         if reply is None:
-            return Reply().add(self.kb.text("quiz_none"))
+            return Reply().add(self.text("quiz_none"))
         reply.mode = "send"
         return reply
 
-    def results(self, user: User, aid: str, mode: str = "send") -> Reply | None:
-        a = self.storage.get_assignment(int(aid)) if aid.isdigit() else None
+    @TQ_RESULTS
+    def results(self, user: User, aid: int, mode: str = "send") -> Reply | None:
+        a = self.storage.get_assignment(aid)
         if a is None:
             return None
-        r = Reply(mode=mode).add(self.kb.text("tq_results_title", id=a["id"], deadline=_vn_date(a["deadline"])) + "\n", "b")
+        r = Reply(mode=mode).add(self.text("tq_results_title", id=a["id"], deadline=vn_date(a["deadline"])) + "\n", "b")
         for row in self.storage.assignment_results(a["id"]):
             avg = "—" if row["avg_score"] is None else f"{row['avg_score']:.0f}"
-            r.add("\n" + self.kb.text("tq_results_row", unit=row["unit"], done=row["participants"],
-                                      members=row["members"], avg=avg))
-        r.buttons = [[Button(self.kb.text("pg_btn_xlsx"), f"qx:{a['id']}")], [Button(self.kb.text("btn_home"), "m")]]
+            r.add("\n" + self.text("tq_results_row", unit=row["unit"], done=row["participants"],
+                                   members=row["members"], avg=avg))
+        r.buttons = [[TQ_EXPORT.button(self.text("pg_btn_xlsx"), a["id"])], home_row(self.ctx)]
         return r
 
-    def export(self, user: User, aid: str) -> Reply | None:
+    @TQ_EXPORT
+    def export(self, user: User, aid: int) -> Reply | None:
         from openpyxl import Workbook
 
-        a = self.storage.get_assignment(int(aid)) if aid.isdigit() else None
+        a = self.storage.get_assignment(aid)
         if a is None:
             return None
-        import io
-
         wb = Workbook()
         ws = wb.active
-        ws.append([self.kb.text("pg_col_unit"), self.kb.text("tq_col_members"), self.kb.text("tq_col_done"),
-                   self.kb.text("tq_col_avg")])
+        ws.append([self.text("pg_col_unit"), self.text("tq_col_members"), self.text("tq_col_done"),
+                   self.text("tq_col_avg")])
         for row in self.storage.assignment_results(a["id"]):
-            ws.append([row["unit"], row["members"], row["participants"], row["avg_score"]])
+            ws.append([safe_cell(row["unit"]), row["members"], row["participants"], row["avg_score"]])
         buf = io.BytesIO()
         wb.save(buf)
-        caption = self.kb.text("tq_results_title", id=a["id"], deadline=_vn_date(a["deadline"]))
-        from bot.reply import Attachment
-
+        caption = self.text("tq_results_title", id=a["id"], deadline=vn_date(a["deadline"]))
         return Reply(attachment=Attachment(f"trac-nghiem-nhom-{a['id']}.xlsx", buf.getvalue(), caption)).add(caption)
 
 
-def _vn_date(iso: str) -> str:
+def vn_date(iso: str) -> str:
+    """'2026-12-20' → '20/12/2026'."""
     y, m, d = iso.split("-")
     return f"{int(d):02d}/{int(m):02d}/{y}"

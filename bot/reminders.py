@@ -3,19 +3,22 @@
 A reminder has a target (everyone; a province; units that have not finished checklist X; chosen
 units) and a schedule (once at a date and time; weekly; monthly; N days before an event of the
 yearly calendar). Reminders live in SQLite with their next run time; the front-end's job queue
-wakes :meth:`ReminderScreens.fire` at that time. A reminder that fell due while the bot was down is
+wakes :meth:`Reminders.fire` at that time. A reminder that fell due while the bot was down is
 fired once at start-up, marked late; the (reminder, occurrence) pair is unique, so never twice.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 
+from bot.actions import Action, Choice, Feature, Id, Slug, command, prompt
+from bot.home import home_row
 from bot.knowledge import KnowledgeBase
 from bot.reply import Button, Reply, User, short
 from bot.text import fold
+from bot.units import match_registered
 
 KINDS = ("once", "weekly", "monthly", "event")
 LATE_AFTER = timedelta(minutes=5)
@@ -103,44 +106,71 @@ def describe(rem: dict, kb: KnowledgeBase) -> str:
     return kb.text("rem_event", days=rem["days_before"], event=event.title if event else rem["event"], time=rem["time"])
 
 
-class ReminderScreens:
-    """The /nhacviec wizard and list (inspectors and admins only; the Core checks the role first)."""
+LIST = Action("rl", role="inspector", name="reminder.list")
+NEW = Action("rn", role="inspector", name="reminder.new")
+TARGET = Action("rt", Choice("target", "all", "province", "not-done", "units"), role="inspector", name="reminder.target")
+CHECKLIST = Action("rc", Slug("checklist"), role="inspector", name="reminder.checklist")
+KIND = Action("rs", Choice("kind", *KINDS), role="inspector", name="reminder.kind")
+EVENT = Action("ri", Slug("event"), role="inspector", name="reminder.event")
+QUICK = Action("rq", Choice("when", "now", "tomorrow"), role="inspector", name="reminder.quick")
+SAVE = Action("rk", role="inspector", name="reminder.save")
+CANCEL = Action("rx", role="inspector", name="reminder.cancel")
+PAUSE = Action("rp", Id("reminder"), role="inspector", name="reminder.pause")
+RESUME = Action("ru", Id("reminder"), role="inspector", name="reminder.resume")
+DELETE = Action("rz", Id("reminder"), role="inspector", name="reminder.delete")
+EDIT = Action("re", Id("reminder"), role="inspector", name="reminder.edit")
+REPORT = Action("rv", Id("reminder"), role="inspector", name="reminder.report")
 
-    def __init__(self, kb: KnowledgeBase, storage, now, tz, default_province):
-        self.kb = kb
-        self.storage = storage
-        self.now = now
-        self.tz = tz
-        self.default_province = default_province
-        self.scheduler = None
+
+class ReminderPrompt(StrEnum):
+    """The steps of the /nhacviec wizard; the draft reminder is the prompt's data."""
+
+    TEXT = "rem_text"            # waiting for the message
+    TARGET = "rem_target"        # waiting for a target button
+    UNITS = "rem_units"          # waiting for unit names
+    KIND = "rem_kind"            # waiting for a schedule button
+    WHEN = "rem_when"            # waiting for a date/time
+    CONFIRM = "rem_confirm"      # waiting for «Lưu»
+    EDIT = "rem_edit"            # waiting for the new text of reminder {"id"}
+
+
+class Reminders(Feature):
+    """The /nhacviec wizard and list (inspectors and admins only; every action re-checks the role)."""
+
+    def _cancel_row(self) -> list[list[Button]]:
+        return [[CANCEL.button(self.text("btn_cancel"))]]
 
     # -------------------------------------------------------------- list
 
-    def home(self, user: User, mode: str = "send") -> Reply:
-        rows = [[Button(self.kb.text("rem_new"), "rn")]]
-        r = Reply(mode=mode).add(self.kb.text("rem_title") + "\n", "b")
+    @command("nhacviec", role="inspector", needs_db=True, advertised=False, shortcut="reminders")
+    def home(self, user: User, arg: str = "", mode: str = "send") -> Reply:
+        rows = [[NEW.button(self.text("rem_new"))]]
+        r = Reply(mode=mode).add(self.text("rem_title") + "\n", "b")
         items = self.storage.reminders()
         if not items:
-            r.add(self.kb.text("rem_none"))
+            r.add(self.text("rem_none"))
         for rem in items:
-            state = self.kb.text("rem_paused") if rem["status"] == "paused" else ""
-            nxt = self._fmt_next(rem)
+            state = self.text("rem_paused") if rem["status"] == "paused" else ""
             r.add(f"\n#{rem['id']} {short(rem['text'], 60)}\n", "b")
-            r.add(f"{describe(rem, self.kb)} · {self._target_label(rem)}{state}\n{nxt}\n")
-            toggle = Button("▶️", f"ru:{rem['id']}") if rem["status"] == "paused" else Button("⏸", f"rp:{rem['id']}")
-            rows.append([Button(f"#{rem['id']}", f"rv:{rem['id']}"), toggle, Button("✏️", f"re:{rem['id']}"),
-                         Button("🗑", f"rz:{rem['id']}")])
-        rows.append([Button(self.kb.text("btn_home"), "m")])
+            r.add(f"{describe(rem, self.kb)} · {self._target_label(rem)}{state}\n{self._fmt_next(rem)}\n")
+            toggle = (RESUME.button("▶️", rem["id"]) if rem["status"] == "paused" else PAUSE.button("⏸", rem["id"]))
+            rows.append([REPORT.button(f"#{rem['id']}", rem["id"]), toggle, EDIT.button("✏️", rem["id"]),
+                         DELETE.button("🗑", rem["id"])])
+        rows.append(home_row(self.ctx))
         r.buttons = rows
         return r
+
+    @LIST
+    def listed(self, user: User) -> Reply:
+        return self.home(user, mode="edit")
 
     def _fmt_next(self, rem: dict) -> str:
         from babel.dates import format_datetime
 
         if rem["status"] != "active" or not rem["next_run"]:
-            return self.kb.text("rem_no_next")
-        return self.kb.text("rem_next", when=format_datetime(datetime.fromisoformat(rem["next_run"]),
-                                                             "HH:mm, EEEE, d/M/y", locale="vi"))
+            return self.text("rem_no_next")
+        return self.text("rem_next", when=format_datetime(datetime.fromisoformat(rem["next_run"]),
+                                                          "HH:mm, EEEE, d/M/y", locale="vi"))
 
     def _target_label(self, rem: dict) -> str:
         target, arg = rem["target"], rem["target_arg"] or ""
@@ -148,137 +178,151 @@ class ReminderScreens:
             from bot.units import provinces
 
             p = provinces().get(int(arg)) if arg.isdigit() else None
-            return self.kb.text("rem_t_province_named", province=p.name if p else arg)
+            return self.text("rem_t_province_named", province=p.name if p else arg)
         if target == "not-done":
             cl = self.kb.checklists.get(arg)
-            return self.kb.text("rem_t_not_done_named", checklist=cl.title if cl else arg)
+            return self.text("rem_t_not_done_named", checklist=cl.title if cl else arg)
         if target == "units":
-            return self.kb.text("rem_t_units_named", n=len([x for x in arg.split(",") if x]))
-        return self.kb.text("rem_t_all")
+            return self.text("rem_t_units_named", n=len([x for x in arg.split(",") if x]))
+        return self.text("rem_t_all")
 
-    # -------------------------------------------------------------- the wizard (draft kept in user_state)
+    # -------------------------------------------------------------- the wizard (the draft is the prompt's data)
 
     def _draft(self, user: User) -> dict:
-        state = self.storage.get_state(user.id)
-        return json.loads(state[1]) if state and state[0].startswith("rem_") and state[1] else {}
+        pending = self.storage.get_prompt(user.id)
+        return pending[1] if pending and pending[0] in set(ReminderPrompt) and pending[0] != ReminderPrompt.EDIT else {}
 
-    def _save_draft(self, user: User, step: str, draft: dict) -> None:
-        self.storage.set_state(user.id, step, json.dumps(draft, ensure_ascii=False))
+    def _save_draft(self, user: User, step: ReminderPrompt, draft: dict) -> None:
+        self.storage.set_prompt(user.id, step, draft)
 
+    @NEW
     def start(self, user: User) -> Reply:
-        self._save_draft(user, "rem_text", {})
-        return Reply(buttons=[[Button(self.kb.text("btn_cancel"), "rx")]]).add(self.kb.text("rem_ask_text"))
+        self._save_draft(user, ReminderPrompt.TEXT, {})
+        return Reply(buttons=self._cancel_row()).add(self.text("rem_ask_text"))
 
-    def on_text(self, user: User, step: str, text: str) -> Reply:
-        """Text typed during the wizard: the message, the units, a date/time, or an edited text."""
-        draft = self._draft(user)
+    @prompt(ReminderPrompt.TEXT, role="inspector")
+    def text_typed(self, user: User, draft: dict, text: str) -> Reply:
         text = text.strip()
-        if step == "rem_text":
-            if len(text) < 3:
-                return Reply().add(self.kb.text("rem_ask_text"))
-            draft["text"] = text[:1000]
-            self._save_draft(user, "rem_target", draft)
-            return self._ask_target()
-        if step == "rem_units":
-            found = self._match_units(text)
-            if not found:
-                return Reply(buttons=[[Button(self.kb.text("btn_cancel"), "rx")]]).add(self.kb.text("rem_units_none"))
-            draft["target"], draft["target_arg"] = "units", ",".join(str(u["id"]) for u in found)
-            draft["unit_names"] = [u["name"] for u in found]
-            self._save_draft(user, "rem_kind", draft)
-            return self._ask_kind(self.kb.text("rem_units_found", units=", ".join(draft["unit_names"])))
-        if step == "rem_when":
-            return self._when_typed(user, draft, text)
-        if step.startswith("rem_edit:"):
-            rid = int(step.split(":")[1])
-            self.storage.clear_state(user.id)
-            if self.storage.get_reminder(rid) and len(text) >= 3:
-                self.storage.update_reminder(rid, text=text[:1000])
-                self.storage.audit(user.id, "reminder.edit", str(rid))
-            return self.home(user)
-        self.storage.clear_state(user.id)
+        if len(text) < 3:
+            return Reply().add(self.text("rem_ask_text"))
+        self._save_draft(user, ReminderPrompt.TARGET, {**draft, "text": text[:1000]})
+        return self._ask_target()
+
+    @prompt(ReminderPrompt.UNITS, role="inspector")
+    def units_typed(self, user: User, draft: dict, text: str) -> Reply:
+        found = match_registered(self.storage.all_units(), text)
+        if not found:
+            return Reply(buttons=self._cancel_row()).add(self.text("rem_units_none"))
+        draft = {**draft, "target": "units", "target_arg": ",".join(str(u["id"]) for u in found),
+                 "unit_names": [u["name"] for u in found]}
+        self._save_draft(user, ReminderPrompt.KIND, draft)
+        return self._ask_kind(self.text("rem_units_found", units=", ".join(draft["unit_names"])))
+
+    @prompt(ReminderPrompt.WHEN, role="inspector")
+    def when_typed(self, user: User, draft: dict, text: str) -> Reply:
+        return self._when_typed(user, draft, text.strip())
+
+    @prompt(ReminderPrompt.EDIT, role="inspector")
+    def edit_typed(self, user: User, data: dict, text: str) -> Reply:
+        self.storage.clear_prompt(user.id)
+        rid, text = data.get("id"), text.strip()
+        if isinstance(rid, int) and self.storage.get_reminder(rid) and len(text) >= 3:
+            self.storage.update_reminder(rid, text=text[:1000])
+            self.storage.audit(user.id, "reminder.edit", str(rid))
+        return self.home(user)
+
+    @prompt(ReminderPrompt.TARGET, role="inspector")
+    def target_typed(self, user: User, draft: dict, text: str) -> Reply:
+        return self._button_expected(user)
+
+    @prompt(ReminderPrompt.KIND, role="inspector")
+    def kind_typed(self, user: User, draft: dict, text: str) -> Reply:
+        return self._button_expected(user)
+
+    @prompt(ReminderPrompt.CONFIRM, role="inspector")
+    def confirm_typed(self, user: User, draft: dict, text: str) -> Reply:
+        return self._button_expected(user)
+
+    def _button_expected(self, user: User) -> Reply:
+        """Text typed while the wizard waits for a button: drop the draft, show the list."""
+        self.storage.clear_prompt(user.id)
         return self.home(user)
 
     def _ask_target(self) -> Reply:
-        rows = [[Button(self.kb.text("rem_t_all"), "rt:all")], [Button(self.kb.text("rem_t_province"), "rt:province")],
-                [Button(self.kb.text("rem_t_not_done"), "rt:not-done")], [Button(self.kb.text("rem_t_units"), "rt:units")],
-                [Button(self.kb.text("btn_cancel"), "rx")]]
-        return Reply(buttons=rows).add(self.kb.text("rem_ask_target"))
+        rows = [[TARGET.button(self.text("rem_t_all"), "all")], [TARGET.button(self.text("rem_t_province"), "province")],
+                [TARGET.button(self.text("rem_t_not_done"), "not-done")],
+                [TARGET.button(self.text("rem_t_units"), "units")], *self._cancel_row()]
+        return Reply(buttons=rows).add(self.text("rem_ask_target"))
 
+    @TARGET
     def target(self, user: User, target: str) -> Reply | None:
         draft = self._draft(user)
         if "text" not in draft:
             return None
         if target == "all":
-            draft["target"], draft["target_arg"] = "all", ""
+            draft.update(target="all", target_arg="")
         elif target == "province":
             unit = self.storage.unit_of(user.id)
-            code = unit["province_code"] if unit else (self.default_province.code if self.default_province else None)
+            code = unit["province_code"] if unit else (self.ctx.province.code if self.ctx.province else None)
             if code is None:
                 return None
-            draft["target"], draft["target_arg"] = "province", str(code)
+            draft.update(target="province", target_arg=str(code))
         elif target == "not-done":
-            self._save_draft(user, "rem_target", draft)
-            rows = [[Button(short(c.title, 60), f"rc:{c.id}")] for c in self.kb.checklists.values()]
-            return Reply(buttons=rows + [[Button(self.kb.text("btn_cancel"), "rx")]], mode="edit").add(
-                self.kb.text("rem_ask_checklist"))
-        elif target == "units":
-            self._save_draft(user, "rem_units", draft)
-            return Reply(buttons=[[Button(self.kb.text("btn_cancel"), "rx")]], mode="edit").add(self.kb.text("rem_ask_units"))
+            self._save_draft(user, ReminderPrompt.TARGET, draft)
+            rows = [[CHECKLIST.button(short(c.title, 60), c.id)] for c in self.kb.checklists.values()]
+            return Reply(buttons=rows + self._cancel_row(), mode="edit").add(self.text("rem_ask_checklist"))
         else:
-            return None
-        self._save_draft(user, "rem_kind", draft)
+            self._save_draft(user, ReminderPrompt.UNITS, draft)
+            return Reply(buttons=self._cancel_row(), mode="edit").add(self.text("rem_ask_units"))
+        self._save_draft(user, ReminderPrompt.KIND, draft)
         return self._ask_kind()
 
+    @CHECKLIST
     def checklist(self, user: User, checklist_id: str) -> Reply | None:
         draft = self._draft(user)
         if "text" not in draft or checklist_id not in self.kb.checklists:
             return None
-        draft["target"], draft["target_arg"] = "not-done", checklist_id
-        self._save_draft(user, "rem_kind", draft)
+        self._save_draft(user, ReminderPrompt.KIND, {**draft, "target": "not-done", "target_arg": checklist_id})
         return self._ask_kind()
 
     def _ask_kind(self, prefix: str = "") -> Reply:
-        rows = [[Button(self.kb.text("rem_k_now"), "rq:now"), Button(self.kb.text("rem_k_tomorrow"), "rq:tomorrow")],
-                [Button(self.kb.text("rem_k_once"), "rs:once")],
-                [Button(self.kb.text("rem_k_weekly"), "rs:weekly"), Button(self.kb.text("rem_k_monthly"), "rs:monthly")],
-                [Button(self.kb.text("rem_k_event"), "rs:event")], [Button(self.kb.text("btn_cancel"), "rx")]]
-        text = (prefix + "\n\n" if prefix else "") + self.kb.text("rem_ask_kind")
-        return Reply(buttons=rows).add(text)
+        rows = [[QUICK.button(self.text("rem_k_now"), "now"), QUICK.button(self.text("rem_k_tomorrow"), "tomorrow")],
+                [KIND.button(self.text("rem_k_once"), "once")],
+                [KIND.button(self.text("rem_k_weekly"), "weekly"), KIND.button(self.text("rem_k_monthly"), "monthly")],
+                [KIND.button(self.text("rem_k_event"), "event")], *self._cancel_row()]
+        return Reply(buttons=rows).add((prefix + "\n\n" if prefix else "") + self.text("rem_ask_kind"))
 
+    @KIND
     def kind(self, user: User, kind: str) -> Reply | None:
         draft = self._draft(user)
-        if "target" not in draft or kind not in KINDS:
+        if "target" not in draft:
             return None
         draft["kind"] = kind
         if kind == "event":
-            self._save_draft(user, "rem_kind", draft)
-            rows = [[Button(short(e.title, 60), f"ri:{e.id}")] for e in self.kb.calendar if e.start]
-            return Reply(buttons=rows + [[Button(self.kb.text("btn_cancel"), "rx")]], mode="edit").add(
-                self.kb.text("rem_ask_event"))
-        self._save_draft(user, "rem_when", draft)
-        return Reply(buttons=[[Button(self.kb.text("btn_cancel"), "rx")]], mode="edit").add(
-            self.kb.text(f"rem_ask_{kind}"))
+            self._save_draft(user, ReminderPrompt.KIND, draft)
+            rows = [[EVENT.button(short(e.title, 60), e.id)] for e in self.kb.calendar if e.start]
+            return Reply(buttons=rows + self._cancel_row(), mode="edit").add(self.text("rem_ask_event"))
+        self._save_draft(user, ReminderPrompt.WHEN, draft)
+        return Reply(buttons=self._cancel_row(), mode="edit").add(self.text(f"rem_ask_{kind}"))
 
+    @EVENT
     def event(self, user: User, event_id: str) -> Reply | None:
         draft = self._draft(user)
         if draft.get("kind") != "event" or not any(e.id == event_id for e in self.kb.calendar):
             return None
-        draft["event"] = event_id
-        self._save_draft(user, "rem_when", draft)
-        return Reply(buttons=[[Button(self.kb.text("btn_cancel"), "rx")]], mode="edit").add(self.kb.text("rem_ask_event_days"))
+        self._save_draft(user, ReminderPrompt.WHEN, {**draft, "event": event_id})
+        return Reply(buttons=self._cancel_row(), mode="edit").add(self.text("rem_ask_event_days"))
 
+    @QUICK
     def quick(self, user: User, when: str) -> Reply | None:
         draft = self._draft(user)
         if "target" not in draft:
             return None
-        now = self.now()
+        now = self.ctx.now()
         if when == "now":
             at = now + timedelta(seconds=2)
-        elif when == "tomorrow":
-            at = _at(now.date() + timedelta(days=1), "08:00", self.tz)
         else:
-            return None
+            at = _at(now.date() + timedelta(days=1), "08:00", self.ctx.tz)
         draft.update(kind="once", at=at.isoformat(timespec="minutes" if when != "now" else "seconds"))
         return self._confirm(user, draft)
 
@@ -286,8 +330,8 @@ class ReminderScreens:
         kind = draft.get("kind")
         try:
             if kind == "once":
-                at = parse_datetime(text, self.tz)
-                if at <= self.now():
+                at = parse_datetime(text, self.ctx.tz)
+                if at <= self.ctx.now():
                     raise ScheduleError("past")
                 draft["at"] = at.isoformat(timespec="minutes")
             elif kind == "weekly":
@@ -308,83 +352,93 @@ class ReminderScreens:
                 raise ScheduleError("format")
         except ScheduleError as exc:
             key = {"past": "rem_err_past", "time": "rem_err_time"}.get(str(exc), f"rem_ask_{kind}")
-            return Reply(buttons=[[Button(self.kb.text("btn_cancel"), "rx")]]).add(
-                self.kb.text("rem_err") + "\n" + self.kb.text(key))
+            return Reply(buttons=self._cancel_row()).add(self.text("rem_err") + "\n" + self.text(key))
         return self._confirm(user, draft)
 
     def _confirm(self, user: User, draft: dict) -> Reply:
-        rem = self._as_row(draft)
-        nxt = next_run(rem, self.now(), self.kb, self.tz)
-        if nxt is None:
-            return Reply(buttons=[[Button(self.kb.text("btn_cancel"), "rx")]]).add(self.kb.text("rem_err_past"))
-        self._save_draft(user, "rem_confirm", draft)
+        rem = _as_row(draft)
+        if next_run(rem, self.ctx.now(), self.kb, self.ctx.tz) is None:
+            return Reply(buttons=self._cancel_row()).add(self.text("rem_err_past"))
+        self._save_draft(user, ReminderPrompt.CONFIRM, draft)
         n = len(self.storage.recipients(rem["target"], rem["target_arg"]))
-        text = self.kb.text("rem_confirm", text=draft["text"], schedule=describe(rem, self.kb),
-                            target=self._target_label(rem), n=n)
-        return Reply(buttons=[[Button(self.kb.text("rem_save"), "rk"), Button(self.kb.text("btn_cancel"), "rx")]]).add(text)
+        text = self.text("rem_confirm", text=draft["text"], schedule=describe(rem, self.kb),
+                         target=self._target_label(rem), n=n)
+        return Reply(buttons=[[SAVE.button(self.text("rem_save")), CANCEL.button(self.text("btn_cancel"))]]).add(text)
 
-    def _as_row(self, draft: dict) -> dict:
-        return {"kind": draft.get("kind"), "at": draft.get("at"), "weekday": draft.get("weekday"),
-                "monthday": draft.get("monthday"), "time": draft.get("time"), "event": draft.get("event"),
-                "days_before": draft.get("days_before"), "text": draft.get("text", ""),
-                "target": draft.get("target", "all"), "target_arg": draft.get("target_arg", "")}
-
+    @SAVE
     def save(self, user: User) -> Reply | None:
-        state = self.storage.get_state(user.id)
-        if not state or state[0] != "rem_confirm":
+        pending = self.storage.get_prompt(user.id)
+        if not pending or pending[0] != ReminderPrompt.CONFIRM:
             return None
-        draft = json.loads(state[1])
-        row = self._as_row(draft)
-        nxt = next_run(row, self.now(), self.kb, self.tz)
+        draft = pending[1]
+        row = _as_row(draft)
+        nxt = next_run(row, self.ctx.now(), self.kb, self.ctx.tz)
         if nxt is None:
             return None
-        rid = self.storage.save_reminder({**row, "created_by": user.id, "status": "active",
-                                          "next_run": nxt.isoformat()})
-        self.storage.clear_state(user.id)
-        self.storage.audit(user.id, "reminder.create", str(rid), draft["text"][:200])
-        if self.scheduler:
-            self.scheduler.reminder(rid, nxt)
+        rid = self.storage.save_reminder({**row, "created_by": user.id, "status": "active", "next_run": nxt.isoformat()})
+        self.storage.clear_prompt(user.id)
+        self.storage.audit(user.id, "reminder.create", str(rid), str(draft.get("text", ""))[:200])
+        if self.ctx.scheduler:
+            self.ctx.scheduler.reminder(rid, nxt)
         reply = self.home(user, mode="edit")
-        reply.toast = self.kb.text("rem_saved")
+        reply.toast = self.text("rem_saved")
         return reply
 
+    @CANCEL
     def cancel(self, user: User) -> Reply:
-        self.storage.clear_state(user.id)
-        return Reply(mode="edit").add(self.kb.text("rem_cancelled"))
+        self.storage.clear_prompt(user.id)
+        return Reply(mode="edit").add(self.text("rem_cancelled"))
 
-    def set_status(self, user: User, rid: str, status: str) -> Reply | None:
-        rem = self.storage.get_reminder(int(rid)) if rid.isdigit() else None
+    def _set_status(self, user: User, rid: int, status: str) -> Reply | None:
+        rem = self.storage.get_reminder(rid)
         if rem is None or rem["status"] not in ("active", "paused"):
             return None
-        nxt = next_run(rem, self.now(), self.kb, self.tz) if status == "active" else None
+        nxt = next_run(rem, self.ctx.now(), self.kb, self.ctx.tz) if status == "active" else None
         self.storage.update_reminder(rem["id"], status=status if (status != "active" or nxt) else "done",
                                      next_run=nxt.isoformat() if nxt else rem["next_run"])
-        self.storage.audit(user.id, f"reminder.{status}", rid)
-        if self.scheduler:
-            self.scheduler.reminder(rem["id"], nxt if status == "active" else None)
+        self.storage.audit(user.id, f"reminder.{status}", str(rid))
+        if self.ctx.scheduler:
+            self.ctx.scheduler.reminder(rem["id"], nxt if status == "active" else None)
         return self.home(user, mode="edit")
 
-    def edit(self, user: User, rid: str) -> Reply | None:
-        if not rid.isdigit() or not self.storage.get_reminder(int(rid)):
+    @PAUSE
+    def pause(self, user: User, rid: int) -> Reply | None:
+        return self._set_status(user, rid, "paused")
+
+    @RESUME
+    def resume(self, user: User, rid: int) -> Reply | None:
+        return self._set_status(user, rid, "active")
+
+    @DELETE
+    def delete(self, user: User, rid: int) -> Reply | None:
+        return self._set_status(user, rid, "cancelled")
+
+    @EDIT
+    def edit(self, user: User, rid: int) -> Reply | None:
+        if not self.storage.get_reminder(rid):
             return None
-        self.storage.set_state(user.id, f"rem_edit:{rid}")
-        return Reply(buttons=[[Button(self.kb.text("btn_cancel"), "rx")]]).add(self.kb.text("rem_ask_edit", id=rid))
+        self.storage.set_prompt(user.id, ReminderPrompt.EDIT, {"id": rid})
+        return Reply(buttons=self._cancel_row()).add(self.text("rem_ask_edit", id=rid))
 
-    def _match_units(self, text: str) -> list[dict]:
-        from rapidfuzz import fuzz, process
+    @REPORT
+    def report(self, user: User, rid: int) -> Reply | None:
+        b = self.storage.latest_broadcast_of(rid)
+        if b is None:
+            return Reply().add(self.text("rem_report_none")) if self.storage.get_reminder(rid) else None
+        return Reply().add(self.broadcast_report(b["id"]))
 
-        units = list(self.storage.db.query("SELECT id, name, province_name FROM units ORDER BY id"))
-        names = {u["id"]: fold(u["name"]) for u in units}
-        out = []
-        for part in re.split(r"[,;\n]+", text):
-            if not part.strip():
-                continue
-            best = process.extractOne(fold(part), names, scorer=fuzz.WRatio, score_cutoff=85)
-            if best:
-                u = next(x for x in units if x["id"] == best[2])
-                if u not in out:
-                    out.append(u)
-        return out
+    def broadcast_report(self, broadcast_id: int) -> str:
+        b = self.storage.get_broadcast(broadcast_id)
+        return self.text("bc_report", title=short(b["text"].split("\n")[0], 50), total=b["total"], sent=b["sent"],
+                         failed=b["failed"], blocked=b["blocked"], unknown=b["unknown"],
+                         late=self.text("bc_late") if b["late"] else "")
+
+    def broadcast_progress(self, broadcast_id: int, done: int, total: int) -> str:
+        from babel.numbers import format_decimal
+
+        b = self.storage.get_broadcast(broadcast_id)
+        return self.text("bc_progress", title=short(b["text"].split("\n")[0], 50),
+                         done=format_decimal(done, locale="vi"), total=format_decimal(total, locale="vi"))
 
     # -------------------------------------------------------------- firing
 
@@ -395,20 +449,27 @@ class ReminderScreens:
         rem = self.storage.get_reminder(reminder_id)
         if rem is None or rem["status"] != "active" or not rem["next_run"]:
             return None, False
-        now = self.now()
+        now = self.ctx.now()
         due = datetime.fromisoformat(rem["next_run"])
         if due > now:
             return None, False
         late = now - due > LATE_AFTER
-        text = rem["text"] + ("\n\n" + self.kb.text("rem_late_note") if late else "")
+        text = rem["text"] + ("\n\n" + self.text("rem_late_note") if late else "")
         users = self.storage.recipients(rem["target"], rem["target_arg"] or "")
         bid = self.storage.create_broadcast(rem["id"], rem["next_run"], rem["created_by"], text, users, late=late)
-        nxt = next_run(rem, now, self.kb, self.tz)
+        nxt = next_run(rem, now, self.kb, self.ctx.tz)
         self.storage.update_reminder(rem["id"], last_run=rem["next_run"], next_run=nxt.isoformat() if nxt else None,
                                      status="active" if nxt else "done")
-        if self.scheduler and nxt:
-            self.scheduler.reminder(rem["id"], nxt)
+        if self.ctx.scheduler and nxt:
+            self.ctx.scheduler.reminder(rem["id"], nxt)
         return bid, late
+
+
+def _as_row(draft: dict) -> dict:
+    return {"kind": draft.get("kind"), "at": draft.get("at"), "weekday": draft.get("weekday"),
+            "monthday": draft.get("monthday"), "time": draft.get("time"), "event": draft.get("event"),
+            "days_before": draft.get("days_before"), "text": draft.get("text", ""),
+            "target": draft.get("target", "all"), "target_arg": draft.get("target_arg", "")}
 
 
 def _fold_keep_colon(text: str) -> str:

@@ -1,26 +1,54 @@
-"""What the core says back, independent of any chat network: replies, buttons, callback data."""
+"""What the core says back, independent of any chat network: who is talking, replies, buttons."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-MAX_CALLBACK_BYTES = 64      # Telegram's limit for callback_data
 MAX_LABEL_CHARS = 48         # longer button labels are cut with "…"
+CHANNELS = ("telegram", "zalo", "cli")
 
 
 @dataclass(frozen=True)
 class User:
-    """Who is talking: a Telegram user or the terminal user."""
+    """Who is talking: one person (``id`` is the database's person id) on one channel account.
+
+    ``account`` is the id the channel knows the person by (a Telegram user id, a Zalo user id); a
+    person who linked two accounts with /lienket has one ``id`` and two accounts.
+    """
 
     id: int
     first_name: str = ""
     username: str = ""
+    channel: str = "telegram"
+    account: str = ""
+
+    @property
+    def key(self) -> str:
+        """The account as config.yaml's admin_ids and /capquyen write it: ``telegram:123``, ``zalo:abc``."""
+        return f"{self.channel}:{self.account or self.id}"
+
+    @property
+    def texts_only(self) -> bool:
+        """True on channels without buttons, polls or files (Zalo, the terminal)."""
+        return self.channel != "telegram"
 
 
 @dataclass(frozen=True)
 class Button:
+    """A choice under a reply: Telegram shows a button, Zalo and the terminal a numbered option."""
+
     label: str
     data: str
+
+
+@dataclass(frozen=True)
+class QuizFeedback:
+    """Whether the last quiz answer was right, for channels whose polls cannot show it themselves."""
+
+    correct: bool
+    right_option: str
+    letter: str
+    explanation: str
 
 
 @dataclass
@@ -29,7 +57,9 @@ class Reply:
 
     ``parts`` are (style, text) pairs, style "" / "b" (bold) / "i" (italic), so each front-end can
     render and escape them its own way. ``mode``: "send" a new message, "edit" the message whose
-    button was pressed, or "markup" to change only its buttons. ``toast`` answers a button press.
+    button was pressed, or "markup" to change only its buttons (Telegram; the other channels always
+    send). ``toast`` answers a button press. ``stale`` marks the reply to a button or number that
+    no longer means anything.
     """
 
     parts: list[tuple[str, str]] = field(default_factory=list)
@@ -39,7 +69,9 @@ class Reply:
     alert: bool = False
     attachment: "Attachment | None" = None
     poll: object = None          # bot.quizzes.Poll: a quiz question to show after the text
+    answered: QuizFeedback | None = None   # the verdict on the previous quiz question
     broadcast_id: int | None = None  # a broadcast the front-end should start sending now
+    stale: bool = False
 
     @property
     def text(self) -> str:
@@ -49,37 +81,10 @@ class Reply:
         self.parts.append((style, text))
         return self
 
-
-@dataclass(frozen=True)
-class Callback:
-    """A parsed button press."""
-
-    kind: str
-    args: tuple[str, ...] = ()
-
-
-# kind → number of arguments. Every button the bot makes is listed here; anything else is forged.
-CALLBACK_ARITY = {
-    "m": 0, "h": 0, "tg": 0, "g": 1, "t": 2, "e": 1, "f": 2,        # menu, help, topics, entries, feedback
-    "gh": 0, "gs": 2, "gl": 1, "gf": 1, "fl": 0, "fm": 1, "cal": 0,  # guides, forms, calendar
-    "ch": 0, "co": 1, "ca": 3, "cg": 2, "cn": 2, "cp": 1, "cr": 1, "cc": 1, "cd": 1, "cw": 2,  # checklists
-    "ur": 0, "us": 1, "ua": 0, "ux": 0, "pf": 0,                      # unit registration, profile
-    "qh": 0, "qt": 1, "ql": 2, "qa": 3, "qb": 0, "qd": 1,            # quizzes, leaderboard, daily question
-    "rl": 0, "rn": 0, "rt": 1, "rc": 1, "rs": 1, "ri": 1, "rq": 1, "rk": 0, "rx": 0,  # reminders (inspectors)
-    "rp": 1, "ru": 1, "rz": 1, "re": 1, "rv": 1,
-    "pg": 1, "pc": 1, "px": 1, "pv": 1,                              # unit progress (inspectors)
-    "qn": 0, "qo": 1, "qy": 1, "qu": 0, "qr": 1, "qx": 1,            # team quizzes (inspectors)
-}
-
-
-def parse_callback(data: str | None) -> Callback | None:
-    """Parse ``kind:arg:arg``; None when the data is malformed (forged or from an old version)."""
-    if not data or len(data.encode("utf-8")) > MAX_CALLBACK_BYTES:
-        return None
-    kind, *args = data.split(":")
-    if CALLBACK_ARITY.get(kind) != len(args):
-        return None
-    return Callback(kind, tuple(args))
+    def prepend(self, text: str, style: str = "i") -> "Reply":
+        """Put a short notice before the rest ("Đã lưu ghi chú.")."""
+        self.parts.insert(0, (style, text + "\n\n"))
+        return self
 
 
 def short(label: str, limit: int = MAX_LABEL_CHARS) -> str:
@@ -89,9 +94,17 @@ def short(label: str, limit: int = MAX_LABEL_CHARS) -> str:
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file to send with a reply (a generated form or report)."""
+    """A file to send with a reply (a generated form, report, chart or export)."""
 
     file_name: str
     data: bytes
     caption: str = ""
     kind: str = "document"   # "document" or "photo"
+
+    @property
+    def mime(self) -> str:
+        """The content type the file endpoint serves it with."""
+        ext = self.file_name.rsplit(".", 1)[-1].lower()
+        return {"png": "image/png", "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "csv": "text/csv; charset=utf-8"}.get(ext, "application/octet-stream")

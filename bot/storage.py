@@ -6,14 +6,27 @@ import csv
 import io
 import json
 import sqlite3
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlite_utils
 
+from bot.text import safe_cell
+
 SCHEMA = {
     "users": {"id": int, "first_name": str, "username": str, "first_seen": str, "last_seen": str, "active": int,
               "unit_id": int, "role": str},
+    # how a person is reached: one row per channel account (a person who linked Zalo and Telegram has two)
+    "accounts": {"id": int, "user_id": int, "channel": str, "account": str, "name": str, "username": str,
+                 "first_seen": str, "last_seen": str, "active": int},
+    # the numbered options last shown in a chat without buttons (Zalo, the terminal): "2" means option 2
+    "screens": {"id": int, "channel": str, "account": str, "data": str, "updated": str},
+    # generated files served at signed links (forms, reports, charts, exports for Zalo)
+    "files": {"id": int, "token": str, "name": str, "mime": str, "data": bytes, "created": str, "expires": str},
+    "settings": {"id": int, "key": str, "value": str},
+    "link_codes": {"id": int, "code": str, "user_id": int, "expires": str, "used": int},
+    "link_attempts": {"id": int, "user_id": int, "ts": str},
     "units": {"id": int, "kind": str, "name": str, "ward_code": int, "province_code": int, "province_name": str,
               "created": str},
     "user_state": {"id": int, "user_id": int, "state": str, "data": str, "updated": str},
@@ -38,7 +51,7 @@ SCHEMA = {
                    "total": int, "sent": int, "failed": int, "blocked": int, "unknown": int, "late": int,
                    "started": str, "finished": str},
     "deliveries": {"id": int, "broadcast_id": int, "user_id": int, "status": str, "attempts": int, "error": str,
-                   "ts": str},
+                   "ts": str, "channel": str},
     "asked": {"id": int, "ts": str, "user_id": int, "channel": str, "text": str, "normalized": str,
               "outcome": str, "entry_id": str, "score": float},
     "shown": {"id": int, "ts": str, "user_id": int, "entry_id": str, "asked_id": int, "via": str},
@@ -46,11 +59,16 @@ SCHEMA = {
     "guide_progress": {"id": int, "user_id": int, "guide_id": str, "step": int, "done": int, "updated": str},
 }
 INDEXES = {"asked": [["normalized"], ["outcome"]], "shown": [["user_id"]], "feedback": [["entry_id"]],
-           "runs": [["user_id", "checklist_id", "status"], ["unit_id"]], "users": [["unit_id"]]}
+           "runs": [["user_id", "checklist_id", "status"], ["unit_id"]], "users": [["unit_id"]],
+           "accounts": [["user_id"]], "link_attempts": [["user_id"]]}
 UNIQUE = {"guide_progress": ["user_id", "guide_id"], "user_state": ["user_id"], "answers": ["run_id", "item_id"],
           "units": ["kind", "name", "province_code"], "quiz_answers": ["session_id", "idx"], "polls": ["poll_id"],
           "srs": ["user_id", "quiz_id"], "daily": ["user_id"], "deliveries": ["broadcast_id", "user_id"],
-          "broadcasts": ["reminder_id", "occurrence"]}
+          "broadcasts": ["reminder_id", "occurrence"], "accounts": ["channel", "account"],
+          "screens": ["channel", "account"], "files": ["token"], "settings": ["key"], "link_codes": ["code"]}
+# Tables with a user_id column: linking two accounts moves a person's rows from one id to the other.
+PERSON_TABLES = ("accounts", "user_state", "runs", "quiz_sessions", "srs", "daily", "guide_progress", "asked", "shown",
+                 "feedback", "deliveries", "link_codes", "link_attempts")
 
 
 def now_iso() -> str:
@@ -73,8 +91,12 @@ class Storage:
             path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
+        # WAL with synchronous=NORMAL: a crash of the bot loses nothing; a power cut may lose the
+        # last transactions before the WAL reached the disk (README: what is stored and why)
+        conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=5000")
         self.db = sqlite_utils.Database(conn)
+        self._depth = 0
         self._migrate()
 
     def _migrate(self) -> None:
@@ -94,21 +116,142 @@ class Storage:
             for cols in idx:
                 if tuple(cols) not in existing:
                     self.db[name].create_index(cols)
+        # Before channels, users.id was the Telegram user id: give those users their Telegram account.
+        self.db.execute(
+            "INSERT OR IGNORE INTO accounts (user_id, channel, account, name, username, first_seen, last_seen, active) "
+            "SELECT id, 'telegram', CAST(id AS TEXT), first_name, username, first_seen, last_seen, COALESCE(active, 1) "
+            "FROM users WHERE id NOT IN (SELECT user_id FROM accounts)")
+        self._migrate_prompts()
+
+    def _migrate_prompts(self) -> None:
+        """Prompts written before they had one encoding ('run:idx', 'topic|n', 'rem_edit:3') become JSON."""
+        for row in list(self.db.query("SELECT user_id, state, data FROM user_state")):
+            state, data = row["state"] or "", row["data"] or ""
+            try:
+                if isinstance(json.loads(data or "{}"), dict):
+                    continue
+            except ValueError:
+                pass
+            parts = data.split("|")
+            if state == "ck_note":
+                run, _, idx = data.partition(":")
+                new = {"run": int(run), "item": int(idx)} if run.isdigit() and idx.isdigit() else None
+            elif state == "ck_draft":
+                run, idx, text = (data.split(":", 2) + ["", ""])[:3]
+                new = {"run": int(run), "item": int(idx), "text": text} if run.isdigit() and idx.isdigit() else None
+            elif state.startswith("rem_edit:"):
+                state, new = "rem_edit", {"id": int(state.split(":")[1])} if state.split(":")[1].isdigit() else None
+            elif state == "tq_len":
+                new = {"topic": data}
+            elif state == "tq_deadline" and len(parts) == 2:
+                new = {"topic": parts[0], "length": int(parts[1])}
+            elif state == "tq_units" and len(parts) == 3:
+                new = {"topic": parts[0], "length": int(parts[1]), "deadline": parts[2]}
+            else:
+                new = {}
+            if new is None:
+                self.db.execute("DELETE FROM user_state WHERE user_id = ?", [row["user_id"]])
+            else:
+                self.db.execute("UPDATE user_state SET state = ?, data = ? WHERE user_id = ?",
+                                [state, json.dumps(new, ensure_ascii=False), row["user_id"]])
 
     def close(self) -> None:
         self.db.conn.close()
 
+    @contextmanager
+    def transaction(self):
+        """One write transaction (nested calls become savepoints): one fsync for several writes."""
+        conn = self.db.conn
+        if self._depth == 0 and not conn.in_transaction:
+            conn.execute("BEGIN IMMEDIATE")
+            name = None
+        else:
+            name = f"sp{self._depth}"
+            conn.execute(f"SAVEPOINT {name}")
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            self._depth -= 1
+            conn.execute(f"ROLLBACK TO {name}" if name else "ROLLBACK")
+            if name:
+                conn.execute(f"RELEASE {name}")
+            raise
+        self._depth -= 1
+        conn.execute(f"RELEASE {name}" if name else "COMMIT")
+
     # ------------------------------------------------------------------ users
 
     def touch_user(self, user_id: int, first_name: str = "", username: str = "") -> None:
-        """Record that a user was active now (creates the user on first contact)."""
+        """Record that the Telegram user ``user_id`` was active now, as the bot did before it had other
+        channels (the person id is the Telegram id; see :meth:`touch_account` for any channel)."""
         ts = now_iso()
-        self.db.execute(
-            "INSERT INTO users (id, first_name, username, first_seen, last_seen, active) VALUES (?, ?, ?, ?, ?, 1) "
-            "ON CONFLICT(id) DO UPDATE SET first_name=excluded.first_name, username=excluded.username, "
-            "last_seen=excluded.last_seen, active=1",
-            [user_id, first_name or "", username or "", ts, ts],
-        )
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO users (id, first_name, username, first_seen, last_seen, active) VALUES (?, ?, ?, ?, ?, 1) "
+                "ON CONFLICT(id) DO UPDATE SET first_name=excluded.first_name, username=excluded.username, "
+                "last_seen=excluded.last_seen, active=1",
+                [user_id, first_name or "", username or "", ts, ts],
+            )
+            self.db.execute(
+                "INSERT INTO accounts (user_id, channel, account, name, username, first_seen, last_seen, active) "
+                "VALUES (?, 'telegram', ?, ?, ?, ?, ?, 1) ON CONFLICT(channel, account) DO UPDATE SET "
+                "last_seen=excluded.last_seen, active=1", [user_id, str(user_id), first_name or "", username or "", ts, ts])
+
+    def touch_account(self, channel: str, account: str, first_name: str = "", username: str = "") -> int:
+        """The person behind a channel account, created on first contact; records that they were active."""
+        ts = now_iso()
+        with self.transaction():
+            row = self.db.execute("SELECT user_id FROM accounts WHERE channel = ? AND account = ?",
+                                  [channel, account]).fetchone()
+            if row is None:
+                user_id = self._new_person(channel, account, first_name, username, ts)
+                self.db.execute(
+                    "INSERT INTO accounts (user_id, channel, account, name, username, first_seen, last_seen, active) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, 1)", [user_id, channel, account, first_name or "", username or "", ts, ts])
+                return user_id
+            user_id = row[0]
+            self.db.execute("UPDATE accounts SET name = ?, username = ?, last_seen = ?, active = 1 "
+                            "WHERE channel = ? AND account = ?", [first_name or "", username or "", ts, channel, account])
+            self.db.execute("UPDATE users SET first_name = ?, username = ?, last_seen = ?, active = 1 WHERE id = ?",
+                            [first_name or "", username or "", ts, user_id])
+            return user_id
+
+    def person_of(self, channel: str, account: str, create: bool = False) -> int | None:
+        """The person id of an account; with ``create``, a new person for an account never seen."""
+        row = self.db.execute("SELECT user_id FROM accounts WHERE channel = ? AND account = ?",
+                              [channel, account]).fetchone()
+        if row is not None or not create:
+            return row[0] if row else None
+        ts = now_iso()
+        with self.transaction():
+            user_id = self._new_person(channel, account, "", "", ts)
+            self.db.execute("INSERT INTO accounts (user_id, channel, account, name, username, first_seen, last_seen, "
+                            "active) VALUES (?, ?, ?, '', '', ?, ?, 1)", [user_id, channel, account, ts, ts])
+        return user_id
+
+    def _new_person(self, channel: str, account: str, first_name: str, username: str, ts: str) -> int:
+        """A new person row. A Telegram account keeps its Telegram id as the person id when that id is
+        free, as every database made before channels existed has it (audit logs and exports keep their
+        ids); other accounts, and a Telegram id already taken, get the next id. The accounts table is
+        what links the two: never send to a person id."""
+        wanted = int(account) if channel == "telegram" and account.isdigit() and len(account) <= 18 else None
+        if wanted is not None and self.db.execute("SELECT 1 FROM users WHERE id = ?", [wanted]).fetchone():
+            wanted = None
+        return self.db.execute(
+            "INSERT INTO users (id, first_name, username, first_seen, last_seen, active) VALUES (?, ?, ?, ?, ?, 1)",
+            [wanted, first_name or "", username or "", ts, ts]).lastrowid
+
+    def accounts_of(self, user_id: int) -> list[dict]:
+        """A person's accounts, the most recently used first."""
+        return list(self.db.query("SELECT * FROM accounts WHERE user_id = ? ORDER BY last_seen DESC, id DESC",
+                                  [user_id]))
+
+    def contact(self, user_id: int) -> tuple[str, str] | None:
+        """(channel, account) to reach a person on: the active account they used last."""
+        row = self.db.execute("SELECT channel, account FROM accounts WHERE user_id = ? AND active = 1 "
+                              "ORDER BY last_seen DESC, id DESC LIMIT 1", [user_id]).fetchone()
+        return (row[0], row[1]) if row else None
 
     def get_user(self, user_id: int) -> dict | None:
         rows = list(self.db.query("SELECT * FROM users WHERE id = ?", [user_id]))
@@ -146,20 +289,105 @@ class Storage:
 
     # ------------------------------------------------------------------ what a user is typing for
 
-    def set_state(self, user_id: int, state: str, data: str = "") -> None:
-        """Remember that the next text from this user answers a prompt (survives restarts)."""
+    def set_prompt(self, user_id: int, prompt: str, data: dict | None = None) -> None:
+        """Remember that the next text from this person answers ``prompt``, with its data (survives restarts)."""
         self.db.execute(
             "INSERT INTO user_state (user_id, state, data, updated) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(user_id) DO UPDATE SET state=excluded.state, data=excluded.data, updated=excluded.updated",
-            [user_id, state, data, now_iso()],
+            [user_id, str(prompt), json.dumps(data or {}, ensure_ascii=False), now_iso()],
         )
 
-    def get_state(self, user_id: int) -> tuple[str, str] | None:
-        rows = list(self.db.query("SELECT state, data FROM user_state WHERE user_id = ?", [user_id]))
-        return (rows[0]["state"], rows[0]["data"]) if rows and rows[0]["state"] else None
+    def get_prompt(self, user_id: int) -> tuple[str, dict] | None:
+        """(prompt, data) the bot waits on for this person, or None."""
+        row = self.db.execute("SELECT state, data FROM user_state WHERE user_id = ?", [user_id]).fetchone()
+        if not row or not row[0]:
+            return None
+        try:
+            data = json.loads(row[1] or "{}")
+        except ValueError:
+            data = None
+        return (row[0], data) if isinstance(data, dict) else None
 
-    def clear_state(self, user_id: int) -> None:
+    def clear_prompt(self, user_id: int) -> None:
         self.db.execute("DELETE FROM user_state WHERE user_id = ?", [user_id])
+
+    # ------------------------------------------------------------------ chats without buttons
+
+    def save_screen(self, channel: str, account: str, screen: dict) -> None:
+        """The numbered options (and pages still to show) of the last message in a chat."""
+        self.db.execute(
+            "INSERT INTO screens (channel, account, data, updated) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(channel, account) DO UPDATE SET data=excluded.data, updated=excluded.updated",
+            [channel, account, json.dumps(screen, ensure_ascii=False), now_iso()])
+
+    def load_screen(self, channel: str, account: str) -> dict | None:
+        row = self.db.execute("SELECT data FROM screens WHERE channel = ? AND account = ?", [channel, account]).fetchone()
+        try:
+            return json.loads(row[0]) if row else None
+        except ValueError:
+            return None
+
+    # ------------------------------------------------------------------ files behind signed links
+
+    def save_file(self, token: str, name: str, mime: str, data: bytes, expires: str) -> None:
+        self.db.execute("INSERT INTO files (token, name, mime, data, created, expires) VALUES (?, ?, ?, ?, ?, ?)",
+                        [token, name, mime, data, now_iso(), expires])
+
+    def get_file(self, token: str) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM files WHERE token = ?", [token]))
+        return rows[0] if rows else None
+
+    def purge_files(self, before: str) -> int:
+        """Delete files whose links expired before ``before`` (ISO time)."""
+        return self.db.execute("DELETE FROM files WHERE expires < ?", [before]).rowcount
+
+    def setting(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        self.db.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                        [key, value])
+
+    # ------------------------------------------------------------------ linking two accounts of one person
+
+    def create_link_code(self, user_id: int, code: str, expires: str) -> bool:
+        """Store a one-time code; False when the code is already taken (the caller draws another)."""
+        self.db.execute("DELETE FROM link_codes WHERE user_id = ? OR expires < ?", [user_id, now_iso()])
+        return self.db.execute("INSERT OR IGNORE INTO link_codes (code, user_id, expires, used) VALUES (?, ?, ?, 0)",
+                               [code, user_id, expires]).rowcount == 1
+
+    def take_link_code(self, code: str, now: str) -> int | None:
+        """The person who made ``code`` if it is unused and not expired; the code is used up."""
+        with self.transaction():
+            row = self.db.execute("SELECT user_id FROM link_codes WHERE code = ? AND used = 0 AND expires >= ?",
+                                  [code, now]).fetchone()
+            if row:
+                self.db.execute("UPDATE link_codes SET used = 1 WHERE code = ?", [code])
+            return row[0] if row else None
+
+    def link_failures(self, user_id: int, since: str) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM link_attempts WHERE user_id = ? AND ts >= ?",
+                               [user_id, since]).fetchone()[0]
+
+    def record_link_failure(self, user_id: int) -> None:
+        self.db.execute("INSERT INTO link_attempts (user_id, ts) VALUES (?, ?)", [user_id, now_iso()])
+
+    def merge_people(self, source: int, target: int) -> None:
+        """Move everything of person ``source`` to person ``target`` (one person, two accounts).
+
+        Rows that would clash with the target's own (a guide both started, the daily question) keep
+        the target's; the target keeps its unit and role unless it has none."""
+        with self.transaction():
+            src, dst = self.get_user(source) or {}, self.get_user(target) or {}
+            for table in PERSON_TABLES:
+                self.db.execute(f"UPDATE OR IGNORE {table} SET user_id = ? WHERE user_id = ?", [target, source])
+                self.db.execute(f"DELETE FROM {table} WHERE user_id = ?", [source])
+            rank = {"admin": 2, "inspector": 1}
+            role = max((src.get("role") or "official", dst.get("role") or "official"), key=lambda r: rank.get(r, 0))
+            self.db.execute("UPDATE users SET unit_id = COALESCE(unit_id, ?), role = ?, active = 1 WHERE id = ?",
+                            [src.get("unit_id"), role, target])
+            self.db.execute("DELETE FROM users WHERE id = ?", [source])
 
     # ------------------------------------------------------------------ checklist runs
 
@@ -245,7 +473,7 @@ class Storage:
 
     def record_quiz_answer(self, session_id: int, idx: int, quiz_id: str, chosen: int, correct: bool) -> bool:
         """Store one answer and advance the session; False if this question was already answered."""
-        with self.db.conn:
+        with self.transaction():
             cur = self.db.execute(
                 "INSERT OR IGNORE INTO quiz_answers (session_id, idx, quiz_id, chosen, correct, ts) VALUES (?, ?, ?, ?, ?, ?)",
                 [session_id, idx, quiz_id, chosen, int(correct), now_iso()])
@@ -352,16 +580,18 @@ class Storage:
                         "avg_score": round(sum(b["score"] for b in best) / len(best), 1) if best else None})
         return out
 
+    def all_units(self) -> list[dict]:
+        """Every registered unit (id, name, province_name), oldest first."""
+        return list(self.db.query("SELECT id, name, province_name FROM units ORDER BY id"))
+
     def unit_ids_in_province(self, province_code: int) -> list[int]:
         return [r["id"] for r in self.db.query("SELECT id FROM units WHERE province_code = ? ORDER BY id", [province_code])]
 
     # ------------------------------------------------------------------ roles and audit
 
     def set_role(self, user_id: int, role: str) -> None:
-        """Give a user a role (official / inspector); creates the user row if needed."""
-        self.db.execute("INSERT INTO users (id, first_name, username, first_seen, last_seen, active, role) "
-                        "VALUES (?, '', '', ?, ?, 1, ?) ON CONFLICT(id) DO UPDATE SET role=excluded.role",
-                        [user_id, now_iso(), now_iso(), role])
+        """Give a person a role (official / inspector)."""
+        self.db.execute("UPDATE users SET role = ? WHERE id = ?", [role, user_id])
 
     def users_with_role(self, role: str) -> list[dict]:
         return list(self.db.query("SELECT * FROM users WHERE role = ? ORDER BY id", [role]))
@@ -400,7 +630,7 @@ class Storage:
     def create_broadcast(self, reminder_id: int | None, occurrence: str, created_by: int, text: str,
                          user_ids: list[int], late: bool = False) -> int | None:
         """A broadcast and one pending delivery per recipient; None if this occurrence already exists."""
-        with self.db.conn:
+        with self.transaction():
             cur = self.db.execute(
                 "INSERT OR IGNORE INTO broadcasts (reminder_id, occurrence, created_by, text, status, total, sent, "
                 "failed, blocked, unknown, late, started) VALUES (?, ?, ?, ?, 'sending', ?, 0, 0, 0, 0, ?, ?)",
@@ -412,6 +642,12 @@ class Storage:
                 "INSERT OR IGNORE INTO deliveries (broadcast_id, user_id, status, attempts, ts) VALUES (?, ?, 'pending', 0, ?)",
                 [(bid, uid, now_iso()) for uid in user_ids])
         return bid
+
+    def latest_broadcast_of(self, reminder_id: int) -> dict | None:
+        """The last broadcast a reminder made, or None."""
+        rows = list(self.db.query("SELECT * FROM broadcasts WHERE reminder_id = ? ORDER BY id DESC LIMIT 1",
+                                  [reminder_id]))
+        return rows[0] if rows else None
 
     def get_broadcast(self, broadcast_id: int) -> dict | None:
         rows = list(self.db.query("SELECT * FROM broadcasts WHERE id = ?", [broadcast_id]))
@@ -437,9 +673,11 @@ class Storage:
         self.db.execute("UPDATE deliveries SET status = 'pending' WHERE broadcast_id = ? AND user_id = ? "
                         "AND status = 'in-flight'", [broadcast_id, user_id])
 
-    def finish_delivery(self, broadcast_id: int, user_id: int, status: str, error: str = "") -> None:
-        self.db.execute("UPDATE deliveries SET status = ?, error = ?, ts = ? WHERE broadcast_id = ? AND user_id = ?",
-                        [status, error[:300], now_iso(), broadcast_id, user_id])
+    def finish_delivery(self, broadcast_id: int, user_id: int, status: str, error: str = "",
+                        channel: str | None = None) -> None:
+        self.db.execute("UPDATE deliveries SET status = ?, error = ?, ts = ?, channel = COALESCE(?, channel) "
+                        "WHERE broadcast_id = ? AND user_id = ?",
+                        [status, error[:300], now_iso(), channel, broadcast_id, user_id])
 
     def orphan_in_flight(self, broadcast_id: int) -> int:
         """After a crash: in-flight deliveries may or may not have arrived; mark them unknown, never resend."""
@@ -459,9 +697,18 @@ class Storage:
         return {r["status"]: r["n"] for r in self.db.query(
             "SELECT status, COUNT(*) AS n FROM deliveries WHERE broadcast_id = ? GROUP BY status", [broadcast_id])}
 
-    def mark_blocked(self, user_id: int) -> None:
-        """The user blocked the bot: stop sending to them."""
-        self.db.execute("UPDATE users SET active = 0 WHERE id = ?", [user_id])
+    def mark_blocked(self, user_id: int, channel: str | None = None) -> None:
+        """The person blocked the bot on ``channel`` (all channels when None): stop sending there; a
+        person with no active account left is not a recipient any more."""
+        with self.transaction():
+            if channel:
+                self.db.execute("UPDATE accounts SET active = 0 WHERE user_id = ? AND channel = ?", [user_id, channel])
+            else:
+                self.db.execute("UPDATE accounts SET active = 0 WHERE user_id = ?", [user_id])
+            left = self.db.execute("SELECT COUNT(*) FROM accounts WHERE user_id = ? AND active = 1",
+                                   [user_id]).fetchone()[0]
+            if not left:
+                self.db.execute("UPDATE users SET active = 0 WHERE id = ?", [user_id])
 
     def recipients(self, target: str, arg: str = "") -> list[int]:
         """Active users for a reminder target: all | province:<code> | not-done:<checklist> | units:<id,id>."""
@@ -586,5 +833,5 @@ def to_csv(rows: list[dict], columns: list[str]) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: safe_cell(v) for k, v in row.items()} for row in rows)
     return buf.getvalue()

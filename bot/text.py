@@ -130,3 +130,14 @@ def compound_pairs(texts: list[str], min_count: int = 3) -> set[tuple[str, str, 
 def content_words(words: list[str]) -> list[str]:
     """Words that are not Vietnamese function words."""
     return [w for w in words if w not in STOPWORDS]
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """A value for a spreadsheet or CSV cell that is never a live formula: text a user typed that starts
+    like one ('=HYPERLINK(…)', '+1', '@SUM') gets a leading apostrophe, as Excel itself writes text."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value

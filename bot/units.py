@@ -104,3 +104,19 @@ def match_wards(text: str, province_code: int | None = None, limit: int = 5) -> 
         ranked.append((score + bonus, place))
     ranked.sort(key=lambda x: (-x[0], x[1].name))
     return [p for _, p in ranked[:limit]]
+
+
+def match_registered(units: list[dict], text: str) -> list[dict]:
+    """Registered units (dicts with id and name) named in ``text``, comma- or line-separated: "Lộc Bình,
+    Tam Thanh". Each name is matched with rapidfuzz at 85 or more; a name matches at most one unit."""
+    names = {u["id"]: fold(u["name"]) for u in units}
+    out: list[dict] = []
+    for part in re.split(r"[,;\n]+", text):
+        if not part.strip():
+            continue
+        best = process.extractOne(fold(part), names, scorer=fuzz.WRatio, score_cutoff=85)
+        if best:
+            unit = next(u for u in units if u["id"] == best[2])
+            if unit not in out:
+                out.append(unit)
+    return out

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from bot import nav
+from bot.actions import Feature, command
+from bot.home import home_row
 from bot.knowledge import Checker, KnowledgeBase, Source, line_of, read_yaml, sources_of
-from bot.reply import Button, Reply, short
+from bot.reply import Reply, User, short
 
 KINDS = ("recommended", "province", "on-change", "legal")
 LOCALE = "vi"
@@ -90,7 +93,8 @@ def occurrences(event: Event, year: int) -> list[tuple[date, date]]:
 
 
 def calendar_reply(kb: KnowledgeBase, today: date) -> Reply:
-    """This year's calendar: what to do when, with how long is left, in Vietnamese."""
+    """This year's calendar: what to do when, with how long is left, in Vietnamese; a legal obligation is
+    labelled as such (its note names the article)."""
     from babel.dates import format_date
     r = Reply()
     r.add(kb.text("calendar_title", year=today.year) + "\n", "b")
@@ -110,7 +114,7 @@ def calendar_reply(kb: KnowledgeBase, today: date) -> Reply:
             status = kb.text("calendar_now", left=vi_days((end - today).days))
         else:
             status = kb.text("calendar_left", left=vi_days((start - today).days)) + f" ({vi_date(start)})"
-        kind = kb.text("calendar_province" if ev.kind == "province" else "calendar_recommended")
+        kind = kb.text({"province": "calendar_province", "legal": "calendar_legal"}.get(ev.kind, "calendar_recommended"))
         r.add(f"\n• {ev.title}\n", "b")
         r.add(f"{format_date(start, 'd/M', locale=LOCALE)}–{format_date(end, 'd/M', locale=LOCALE)} ({kind}) — {status}\n")
         if ev.note:
@@ -124,7 +128,20 @@ def calendar_reply(kb: KnowledgeBase, today: date) -> Reply:
     for ev in kb.calendar:
         if ev.guide and ev.guide not in seen and ev.guide in kb.guides:
             seen.add(ev.guide)
-            rows.append([Button("🧭 " + short(kb.guides[ev.guide].title), f"gs:{ev.guide}:0")])
-    rows.append([Button(kb.text("btn_home"), "m")])
+            rows.append([nav.GUIDE_STEP.button("🧭 " + short(kb.guides[ev.guide].title), ev.guide, 0)])
     r.buttons = rows
     return r
+
+
+class Calendar(Feature):
+    """/lich: this year's ISO calendar."""
+
+    @command("lich", shortcut="calendar")
+    def show(self, user: User, arg: str = "") -> Reply:
+        reply = calendar_reply(self.kb, self.ctx.today())
+        reply.buttons.append(home_row(self.ctx))
+        return reply
+
+    @nav.CALENDAR
+    def pressed(self, user: User) -> Reply:
+        return self.show(user)

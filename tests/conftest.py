@@ -58,10 +58,13 @@ def core(kb, searcher, storage):
 
 @pytest.fixture
 async def offline_app(config, kb, searcher):
-    """Start the real Application offline on the test database; call it again to 'restart' the bot.
-
-    Returns (app, api, core): ``api`` records every Bot API call (tests/telegram_offline.py)."""
+    """Start the real Application offline on the test database, with the process's hub and scheduler
+    (``app.bot_data["scheduler"]``, not started: tests run its jobs themselves); call it again to
+    'restart' the bot. Returns (app, api, core): ``api`` records every Bot API call."""
     from handlers.app import build_application
+    from handlers.hub import Hub
+    from handlers.runner import CoreRunner
+    from handlers.scheduler import Scheduler
     from tests.telegram_offline import OfflineBotAPI
 
     apps = []
@@ -69,7 +72,10 @@ async def offline_app(config, kb, searcher):
     async def start(**core_options):
         api = OfflineBotAPI()
         core = Core(kb, searcher, Storage(config.database), **core_options)
-        app = build_application(config, core, token="1:A", request=api)
+        runner = CoreRunner()
+        hub = Hub(core, runner)
+        app = build_application(config, core, token="1:A", request=api, runner=runner, hub=hub)
+        core.scheduler = app.bot_data["scheduler"] = Scheduler(core, runner, hub)   # as `isobot run` does
         await app.initialize()
         apps.append(app)
         return app, api, core

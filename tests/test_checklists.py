@@ -80,7 +80,7 @@ async def test_typing_huy_while_asked_for_the_unit_cancels_like_the_command(bot)
     make = UpdateFactory(app.bot, user_id=503)
     await app.process_update(make.text("/donvi"))
     await app.process_update(make.text("hủy"))
-    assert core.storage.get_state(503) is None and core.storage.unit_of(503) is None
+    assert core.storage.get_prompt(503) is None and core.storage.unit_of(503) is None
     assert "«hủy»" not in api.last_text()
     await app.process_update(make.text("đánh giá nội bộ là gì"))
     assert "Nguồn:" in api.last_text(), "the next message is a question again"
@@ -95,7 +95,7 @@ async def test_agency_registration_and_cancel(bot):
     assert core.storage.unit_of(502)["kind"] == "co-quan"
     await app.process_update(make.text("/donvi"))
     await app.process_update(make.text("/huy"))
-    assert core.storage.get_state(502) is None
+    assert core.storage.get_prompt(502) is None
 
 
 async def test_wizard_resumes_after_restart_and_finishes_with_scores(bot, kb):
@@ -219,16 +219,16 @@ def test_checklist_report_command(core, kb, config_file, tmp_path):
 
 
 def test_a_question_typed_while_registering_is_answered(core):
-    core.register_unit(User(950, "Lan"))
+    core.command(User(950, "Lan"), "donvi")
     reply = core.text(User(950, "Lan"), "đánh giá nội bộ bao lâu làm một lần")
     assert "Nguồn:" in reply.text
-    assert core.storage.get_state(950) is None
+    assert core.storage.get_prompt(950) is None
 
 
 def test_start_leaves_a_pending_note_prompt(core, kb):
     run = core.storage.start_run(960, None, "san-sang-dgnb")
     core.press(User(960), f"cn:{run['id']}:0")
-    core.start(User(960))
+    core.command(User(960), "start")
     reply = core.text(User(960), "đánh giá nội bộ là gì")
     assert "Nguồn:" in reply.text, "after /start, text is a question again, not a note"
     assert not (core.storage.run_answers(run["id"]).get(kb.checklists["san-sang-dgnb"].items[0].id) or {}).get("note")

@@ -118,7 +118,8 @@ def test_chat_uses_the_same_conversation(config_file):
     stdout = io.StringIO()
     assert cmd_chat(args, stdin=io.StringIO("hop xem xet lanh dao can chuan bi gi\n1\n/chude\n/thoat\n"), stdout=stdout) == 0
     text = stdout.getvalue()
-    assert "Xin chào" in text and "Nguồn:" in text and "[1]" in text and "chọn một nhóm chủ đề" in text
+    assert "Xin chào" in text and "Nguồn:" in text and "\n1. " in text and "chọn một nhóm chủ đề" in text
+    assert "Gõ số để chọn; 0 = menu." in text
 
 
 def test_chat_ends_cleanly_on_end_of_input(config_file):

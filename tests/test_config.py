@@ -24,7 +24,7 @@ def test_environment_overrides_every_key(tmp_path):
            "ISOBOT_MARGIN": "3", "ISOBOT_OUT_OF_SCOPE_MARGIN": "2.5", "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot"}
     cfg = config_mod.load(cfg_file, env=env)
     assert str(cfg.database) == "/tmp/other.sqlite3" and str(cfg.knowledge_dir) == "/srv/kb"
-    assert cfg.admin_ids == {5, 6} and cfg.timezone == "UTC"
+    assert cfg.admin_ids == {"telegram:5", "telegram:6"} and cfg.timezone == "UTC"
     assert (cfg.search.answer_threshold, cfg.search.suggest_threshold, cfg.search.margin) == (70, 30, 3)
     assert cfg.search.out_of_scope_margin == 2.5
     assert cfg.api_base_url == "http://127.0.0.1:9/bot"

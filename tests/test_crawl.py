@@ -8,7 +8,7 @@ from collections import deque
 import pytest
 
 from bot.dialog import Core, User
-from bot.reply import MAX_CALLBACK_BYTES, parse_callback
+from bot.actions import MAX_CALLBACK_BYTES
 
 LIMIT = 600
 
@@ -17,10 +17,10 @@ LIMIT = 600
 def test_every_reachable_button_answers(kb, searcher, storage, user_id, admin):
     core = Core(kb, searcher, storage, province="Lạng Sơn", admin_ids={777} if admin else set())
     user = User(user_id, "Lan")
-    replies = [core.start(user), core.help(user), core.topics(user), core.guide_home(user), core.forms_list(user),
-               core.calendar(user), core.checklist_home(user), core.quiz_home(user), core.leaderboard(user),
-               core.profile(user), core.daily_menu(user), core.reminders_home(user), core.progress(user),
-               core.team_quiz_home(user), core.ask(user, "đánh giá nội bộ là gì")]
+    replies = [core.command(user, "start"), core.command(user, "help"), core.command(user, "chude"), core.command(user, "huongdan"), core.command(user, "bieumau"),
+               core.command(user, "lich"), core.command(user, "tudanhgia"), core.command(user, "quiz"), core.command(user, "bangxephang"),
+               core.command(user, "toi"), core.command(user, "hangngay"), core.command(user, "nhacviec"), core.command(user, "tiendo"),
+               core.command(user, "quiznhom"), core.ask(user, "đánh giá nội bộ là gì")]
     queue = deque(b.data for r in replies for row in r.buttons for b in row)
     seen: set[str] = set()
     pressed = 0
@@ -29,7 +29,7 @@ def test_every_reachable_button_answers(kb, searcher, storage, user_id, admin):
         if data in seen:
             continue
         seen.add(data)
-        assert len(data.encode()) <= MAX_CALLBACK_BYTES and parse_callback(data) is not None, data
+        assert len(data.encode()) <= MAX_CALLBACK_BYTES and core.registry.resolve(data) is not None, data
         reply = core.press(user, data)
         pressed += 1
         assert reply.text.strip() or reply.attachment is not None or reply.poll is not None or reply.toast, data

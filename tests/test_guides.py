@@ -71,7 +71,7 @@ def test_every_form_is_offered_by_an_answer(kb):
 
 def test_all_guides_and_forms_are_two_taps_from_start(core):
     user = User(1)
-    start = core.start(user)
+    start = core.command(user, "start")
     data = {b.data for row in start.buttons for b in row}
     assert {"gh", "fl"} <= data
     guide_list = core.press(user, "gh")
@@ -114,7 +114,7 @@ def test_last_step_marks_the_guide_done(core, kb, storage):
     r = core.press(User(3), f"gf:{g.id}")
     assert "Anh/chị đã đi hết" in r.text
     assert storage.guide_progress(3)[g.id]["done"] == 1
-    assert any(b.label.startswith("✅") for row in core.guide_home(User(3)).buttons for b in row)
+    assert any(b.label.startswith("✅") for row in core.command(User(3), "huongdan").buttons for b in row)
 
 
 async def test_guide_resumes_after_restart_on_the_same_database(offline_app):
@@ -185,7 +185,7 @@ async def test_form_button_sends_a_document(offline_app):
 
 def test_calendar_dates_and_durations_in_vietnamese(kb, searcher, storage):
     core = Core(kb, searcher, storage, today=lambda: date(2026, 11, 24))
-    text = core.calendar(User(1)).text
+    text = core.command(User(1), "lich").text
     assert "Lịch ISO năm 2026" in text and "Thứ Ba, 24 tháng 11, 2026" in text
     assert "còn 21 ngày đến hết" in text  # the province report window ends 15/12
     assert "Thứ Ba, 15 tháng 12, 2026" in text  # next quarterly review starts then

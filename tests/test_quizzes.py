@@ -113,7 +113,7 @@ def test_leaderboards_by_unit_and_colleague(core, kb):
         for i, qid in enumerate(s["questions"]):
             q = kb.quizzes[qid]
             core.press(User(uid, name), f"qa:{s['id']}:{i}:{q.answer if i < right else (q.answer + 1) % len(q.options)}")
-    text = core.leaderboard(User(1, "Lan")).text
+    text = core.command(User(1, "Lan"), "bangxephang").text
     assert text.index("Xã Lộc Bình: 80 điểm · 2/2 người") < text.index("Phường Tam Thanh: 20 điểm · 1/1 người")
     assert text.index("1. Lan: 100 điểm") < text.index("2. Hùng: 60 điểm")
 
@@ -124,14 +124,15 @@ async def test_daily_question_job_is_scheduled_and_restored(offline_app):
     await app.process_update(make.text("/hangngay"))
     await app.process_update(make.press("qd:0700", api.messages[max(api.messages)]))
     assert "07:00" in api.last_text()
-    (job,) = app.job_queue.get_jobs_by_name("daily:77")
+    assert "daily:77" in app.bot_data["scheduler"].jobs()
     await app.shutdown()
 
     app2, api2, _ = await offline_app()
-    assert app2.job_queue.get_jobs_by_name("daily:77") == ()
-    await app2.post_init(app2)                         # start-up restores jobs from SQLite
-    (job2,) = app2.job_queue.get_jobs_by_name("daily:77")
-    await job2.callback(type("Ctx", (), {"application": app2, "bot": app2.bot, "job": job2})())
+    scheduler = app2.bot_data["scheduler"]
+    assert "daily:77" not in scheduler.jobs()
+    await scheduler.restore()                         # start-up restores jobs from SQLite
+    assert "daily:77" in scheduler.jobs()
+    await scheduler._daily_job(77)
     assert api2.polls and api2.polls[-1]["question"].startswith("Câu 1/1")
 
 
@@ -158,8 +159,8 @@ def test_team_quiz_assigned_taken_and_reported(kb, searcher, config):
     assert "cho 1 đơn vị (2 người)" in created.text and created.broadcast_id
     b = core.storage.get_broadcast(created.broadcast_id)
     assert "/lambai 1" in b["text"] and b["total"] == 2
-    assert "không giao cho đơn vị" in core.take_assigned_quiz(User(33), "1").text
-    r = core.take_assigned_quiz(User(31), "1")
+    assert "không giao cho đơn vị" in core.command(User(33), "lambai", "1").text
+    r = core.command(User(31), "lambai", "1")
     s = core.storage.get_quiz(r.poll.session_id)
     assert s["assignment_id"] == 1 and all(kb.quizzes[q].topic == "danh-gia-noi-bo" for q in s["questions"])
     for i, qid in enumerate(s["questions"]):
@@ -169,7 +170,7 @@ def test_team_quiz_assigned_taken_and_reported(kb, searcher, config):
     ws = load_workbook(BytesIO(core.press(boss, "qx:1").attachment.data)).active
     assert list(ws.iter_rows(min_row=2, values_only=True)) == [("Xã Lộc Bình", 2, 1, 80)]
     late = Core(kb, searcher, core.storage, admin_ids={777}, today=lambda: date(2026, 12, 16))
-    assert "hết hạn" in late.take_assigned_quiz(User(32), "1").text
+    assert "hết hạn" in late.command(User(32), "lambai", "1").text
 
 
 async def test_answering_with_a_button_through_the_application(tg):

@@ -1,0 +1,126 @@
+"""Questions and answers: the search, the sourced answer with its follow-ups, "Ý anh/chị là…?", 👍/👎."""
+
+from __future__ import annotations
+
+from bot import nav
+from bot.actions import Action, Choice, Feature, Id
+from bot.guides import guides_for_entry
+from bot.home import home_row
+from bot.knowledge import Entry
+from bot.reply import Reply, User, short
+from bot.search import MAX_QUERY_CHARS, SearchResult
+from bot.topics import group_rows
+
+MAX_RELATED = 3
+MAX_ALTERNATIVES = 2
+HUGE_MESSAGE_CHARS = 1000    # beyond this we warn that only the start was read
+
+FEEDBACK = Action("f", Id("shown"), Choice("vote", "u", "d"), name="answer.feedback")
+
+
+class Answers(Feature):
+    """Free-text questions and the entries they lead to."""
+
+    def ask(self, user: User, text: str, channel: str = "telegram") -> tuple[Reply, SearchResult | None]:
+        """The answer, "Ý anh/chị là…?" suggestions or a polite decline, and the search result."""
+        text = (text or "").strip()
+        if not text:
+            return Reply().add(self.text("empty_question")), None
+        result = self.ctx.searcher.search(text[:MAX_QUERY_CHARS])
+        asked_id = self._log(user, channel, text, result)
+        if result.outcome == "answer":
+            reply = self.render(user, result.best.entry, asked_id=asked_id, alternatives=result.alternatives)
+        elif result.outcome == "suggest":
+            reply = self.suggest(result)
+        elif result.outcome == "empty":
+            reply = Reply().add(self.text("empty_question"))
+        else:
+            reply = Reply(buttons=group_rows(self.kb)).add(self.text("not_found"))
+        if len(text) > HUGE_MESSAGE_CHARS:
+            reply.prepend(self.text("too_long", limit=MAX_QUERY_CHARS))
+        return reply, result
+
+    def _log(self, user: User, channel: str, text: str, result: SearchResult) -> int | None:
+        if not self.ctx.storage:
+            return None
+        best = result.best
+        return self.storage.log_question(user.id, channel, text[:2000], result.folded, result.outcome,
+                                         best.entry.id if best else None, best.score if best else None)
+
+    def suggest(self, result: SearchResult) -> Reply:
+        rows = [[nav.ENTRY.button(short(h.entry.title), h.entry.id)] for h in result.alternatives]
+        rows.append([nav.TOPICS.button(self.text("btn_topics"))])
+        return Reply(buttons=rows).add(self.text("did_you_mean"))
+
+    def render(self, user: User, entry: Entry, *, asked_id: int | None = None, alternatives: list | None = None,
+               via: str = "question") -> Reply:
+        """An answer with its sources, alternatives, related questions, guide, form and 👍/👎."""
+        shown_id = self.storage.log_shown(user.id, entry.id, asked_id, via) if self.ctx.storage else 0
+        reply = Reply()
+        reply.add(entry.title, "b").add("\n\n").add(entry.answer.strip())
+        reply.add("\n\n").add(f"{self.text('sources_label')}: {'; '.join(str(s) for s in entry.sources)}", "i")
+        alternatives = (alternatives or [])[:MAX_ALTERNATIVES]
+        rows = self.link_rows(entry, shown={h.entry.id for h in alternatives})
+        if alternatives:
+            reply.add("\n\n").add(self.text("maybe_label"))
+            rows = [[nav.ENTRY.button("❔ " + short(h.entry.title), h.entry.id)] for h in alternatives] + rows
+        if shown_id:
+            rows.insert(len(rows) - 1, [FEEDBACK.button(self.text("btn_up"), shown_id, "u"),
+                                        FEEDBACK.button(self.text("btn_down"), shown_id, "d")])
+        reply.buttons = rows
+        return reply
+
+    def link_rows(self, entry: Entry, shown: set[str] = frozenset()) -> list:
+        """Related questions (less those ``shown`` as alternatives already), the guide that covers the
+        entry, the form it offers as a .docx, then Topics / Menu (no feedback row)."""
+        kb = self.kb
+        rows = [[nav.ENTRY.button("🔗 " + short(kb.entries[r].title), r)]
+                for r in entry.related[:MAX_RELATED] if r in kb.entries and r not in shown]
+        for g in guides_for_entry(kb, entry.id)[:1]:
+            step = next((i for i, s in enumerate(g.steps) if entry.id in s.entries), 0)
+            rows.append([nav.GUIDE_STEP.button(short(self.text("guide_button", title=g.title), 60), g.id, step)])
+        rows += [[nav.FORM.button(short(self.text("form_button", name=f.name), 60), f.id)]
+                 for f in kb.forms.values() if entry.id in f.entries][:1]
+        rows.append([nav.TOPICS.button(self.text("btn_topics")), *home_row(self.ctx)])
+        return rows
+
+    @nav.ENTRY
+    def entry(self, user: User, entry_id: str) -> Reply | None:
+        entry = self.kb.entries.get(entry_id)
+        return self.render(user, entry, via="button") if entry else None
+
+    @FEEDBACK
+    def feedback(self, user: User, shown_id: int, vote: str) -> Reply | None:
+        shown = self.storage.get_shown(shown_id)
+        if not shown or shown["user_id"] != user.id:
+            return None
+        entry = self.kb.entries.get(shown["entry_id"])
+        if not entry:
+            return None
+        if not self.storage.add_feedback(user.id, shown["id"], entry.id, 1 if vote == "u" else -1):
+            return Reply(mode="markup", toast=self.text("feedback_already"), buttons=self.link_rows(entry))
+        toast = self.text("feedback_thanks_up" if vote == "u" else "feedback_thanks_down")
+        return Reply(mode="markup", toast=toast, buttons=self.link_rows(entry))
+
+    def as_json(self, question: str) -> dict:
+        """The stable JSON shape of ``isobot ask --json`` for a real question."""
+        result = self.ctx.searcher.search((question or "")[:MAX_QUERY_CHARS])
+        matched, best = result.matched, result.best
+        if matched:
+            answer = best.entry.answer.strip()
+        elif result.outcome == "suggest":
+            answer = self.text("did_you_mean")
+        elif result.outcome == "empty":
+            answer = self.text("empty_question")
+        else:
+            answer = self.text("not_found")
+        return {
+            "matched": matched,
+            "entry_id": best.entry.id if matched else None,
+            "title": best.entry.title if matched else None,
+            "answer": answer,
+            "score": best.score if best else 0.0,
+            "sources": [str(s) for s in best.entry.sources] if matched else [],
+            "suggestions": [{"entry_id": h.entry.id, "title": h.entry.title, "score": h.score}
+                            for h in result.alternatives],
+        }

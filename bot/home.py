@@ -1,0 +1,100 @@
+"""The welcome, the main menu, help, cancelling a prompt, and what to say to small talk."""
+
+from __future__ import annotations
+
+import re
+
+from bot import nav
+from bot.actions import Context, Feature, command
+from bot.reply import Button, Reply, User
+
+SMALLTALK = ("greeting", "thanks", "ack")
+
+
+def main_menu(ctx: Context, user: User | None = None) -> list[list[Button]]:
+    """The main menu; a user known to the database also gets «Đăng ký đơn vị» or «Hồ sơ của tôi»."""
+    t = ctx.kb.text
+    rows = [
+        [nav.TOPICS.button(t("btn_topics")), nav.GUIDES.button(t("btn_guides"))],
+        [nav.CHECKLISTS.button(t("btn_checklists")), nav.QUIZ.button(t("btn_quiz"))],
+        [nav.FORMS.button(t("btn_forms")), nav.CALENDAR.button(t("btn_calendar"))],
+        [nav.HELP.button(t("btn_help"))],
+    ]
+    if user is not None and ctx.storage:
+        if ctx.storage.unit_of(user.id):
+            rows.append([nav.PROFILE.button(t("btn_profile"))])
+        else:
+            rows.append([nav.REGISTER_UNIT.button(t("btn_unit"))])
+    return rows
+
+
+def home_row(ctx: Context) -> list[Button]:
+    """The «🏠 Menu» row under most screens."""
+    return [nav.HOME.button(ctx.kb.text("btn_home"))]
+
+
+class Home(Feature):
+    """/start, /menu, /help, /huy, unknown commands, stickers and small talk."""
+
+    @command("start")
+    def start(self, user: User, arg: str = "") -> Reply:
+        """Welcome and the main menu; /start always gets the user out of a pending prompt."""
+        if self.ctx.storage:
+            self.storage.clear_prompt(user.id)
+        reply = Reply(buttons=main_menu(self.ctx, user)).add(self.text("welcome", name=user.first_name or "anh/chị"))
+        if self.ctx.storage and not self.storage.unit_of(user.id):
+            reply.add("\n\n" + self.say(user, "unit_hint"), "i")
+        return reply
+
+    @nav.HOME
+    def home(self, user: User) -> Reply:
+        return self.start(user)
+
+    @command("menu", advertised=False, shortcut="menu")
+    def menu(self, user: User, arg: str = "") -> Reply:
+        """The main menu without the welcome (typed "menu")."""
+        return Reply(buttons=main_menu(self.ctx, user)).add(self.text("menu_intro"))
+
+    @command("help", "trogiup", shortcut="help")
+    def help(self, user: User, arg: str = "") -> Reply:
+        return Reply(buttons=[[nav.TOPICS.button(self.text("btn_topics")), *home_row(self.ctx)]]).add(
+            self.say(user, "help"))
+
+    @nav.HELP
+    def help_pressed(self, user: User) -> Reply:
+        return self.help(user)
+
+    @command("huy")
+    def cancel(self, user: User, arg: str = "") -> Reply:
+        """/huy: drop whatever prompt is pending."""
+        if self.ctx.storage and self.storage.get_prompt(user.id):
+            self.storage.clear_prompt(user.id)
+            return Reply(buttons=main_menu(self.ctx, user)).add(self.text("unit_cancelled"))
+        return Reply().add(self.text("nothing_to_cancel"))
+
+    def unknown_command(self, user: User, name: str) -> Reply:
+        return Reply(buttons=main_menu(self.ctx, user)).add(self.text("unknown_command", command=name[:40]))
+
+    def non_text(self, user: User) -> Reply:
+        return Reply(buttons=[[nav.TOPICS.button(self.text("btn_topics"))]]).add(self.text("non_text"))
+
+    def stale(self, user: User | None = None) -> Reply:
+        """The reply to a button or number that no longer means anything."""
+        text = self.say(user, "stale_button") if user else self.text("stale_button")
+        return Reply(buttons=main_menu(self.ctx, user), toast=text, alert=False, stale=True).add(text)
+
+    def smalltalk(self, folded: str) -> str | None:
+        """'xin chào', 'cảm ơn ad', 'ok'…: the ui.yaml key of a friendly reply, or None for a real question."""
+        for key in SMALLTALK:
+            if re.match(self.text(f"smalltalk_patterns_{key}"), folded):
+                return f"smalltalk_{key}"
+        return None
+
+    def chat(self, user: User, key: str) -> Reply:
+        return Reply(buttons=main_menu(self.ctx, user)).add(self.text(key))
+
+
+def is_cancel(kb, folded: str) -> bool:
+    """'hủy', 'thôi', 'bỏ qua' typed while a prompt waits: the same as /huy."""
+    return bool(re.match(kb.text("cancel_patterns_prompt"), folded))
+

@@ -1,0 +1,149 @@
+"""Who the user is for the bot: their commune/ward or agency (/donvi), their profile (/toi), and
+linking their Zalo and Telegram accounts into one person (/lienket) so progress and roles follow them."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from enum import StrEnum
+
+from bot import nav, units
+from bot.actions import Action, Context, Feature, Id, command, prompt
+from bot.answers import Answers
+from bot.home import home_row, main_menu
+from bot.reply import Button, Reply, User, short
+from bot.roles import shown_id
+from bot.text import fold
+
+PICK = Action("us", Id("ward"), name="unit.pick")
+AGENCY = Action("ua", name="unit.agency")
+CANCEL = Action("ux", name="unit.cancel")
+LINK_MINUTES = 15
+LINK_TRIES = 5          # wrong codes allowed per LINK_MINUTES before /lienket refuses
+
+
+class UnitPrompt(StrEnum):
+    NAME = "unit_name"        # waiting for the commune/ward name
+    AGENCY = "agency_name"    # waiting for an agency name
+
+
+class Profile(Feature):
+    """Unit registration, the profile screen and account linking."""
+
+    def __init__(self, ctx: Context, answers: Answers):
+        super().__init__(ctx)
+        self.answers = answers
+
+    def _cancel_rows(self, agency: bool = True) -> list[list[Button]]:
+        rows = [[AGENCY.button(self.text("unit_agency_btn"))]] if agency else []
+        return rows + [[CANCEL.button(self.text("btn_cancel"))]]
+
+    @command("donvi", needs_db=True)
+    def register(self, user: User, arg: str = "") -> Reply:
+        """/donvi: ask which commune/ward (or agency) the user works for."""
+        self.storage.set_prompt(user.id, UnitPrompt.NAME)
+        province = self.ctx.province.name if self.ctx.province else "…"
+        return Reply(buttons=self._cancel_rows()).add(self.say(user, "unit_prompt", province=province))
+
+    @nav.REGISTER_UNIT
+    def register_pressed(self, user: User) -> Reply:
+        return self.register(user)
+
+    @prompt(UnitPrompt.NAME)
+    def unit_typed(self, user: User, data: dict, text: str) -> Reply:
+        province = self.ctx.province.code if self.ctx.province else None
+        folded = fold(text)
+        for code, place in units.provinces().items():  # "xa Tan Thanh lang son" names another province
+            name = fold(place.name)
+            rest = f" {folded} ".replace(f" {name} ", " ").strip()
+            if rest != folded and len(rest.split()) >= 2:
+                province, text = code, rest
+                break
+        places = units.match_wards(text[:100], province, limit=4)
+        if not places and self.ctx.searcher.search(text).matched:
+            self.storage.clear_prompt(user.id)   # it was a question, not a unit name: answer it
+            return self.answers.ask(user, text)[0]
+        if not places:
+            return Reply(buttons=self._cancel_rows()).add(self.say(user, "unit_not_found", text=text.strip()[:60]))
+        rows = [[PICK.button(short(p.label, 60), p.code)] for p in places]
+        rows.append([CANCEL.button(self.text("btn_cancel"))])
+        return Reply(buttons=rows).add(self.text("unit_choose"))
+
+    @PICK
+    def pick(self, user: User, code: int) -> Reply | None:
+        place = units.wards().get(code)
+        if place is None:
+            return None
+        unit_id = self.storage.get_or_create_unit(place.kind, place.name, place.province_code, place.province_name,
+                                                  ward_code=place.code)
+        return self._done(user, unit_id)
+
+    @AGENCY
+    def agency(self, user: User) -> Reply:
+        self.storage.set_prompt(user.id, UnitPrompt.AGENCY)
+        return Reply(buttons=self._cancel_rows(agency=False)).add(self.text("unit_agency_prompt"))
+
+    @prompt(UnitPrompt.AGENCY)
+    def agency_typed(self, user: User, data: dict, text: str) -> Reply:
+        name = " ".join(text.split())[:120]
+        if len(name) < 3:
+            return Reply().add(self.text("unit_agency_prompt"))
+        province = self.ctx.province or next(iter(units.provinces().values()))
+        return self._done(user, self.storage.get_or_create_unit("co-quan", name, province.code, province.name))
+
+    @CANCEL
+    def cancel(self, user: User) -> Reply:
+        self.storage.clear_prompt(user.id)
+        return Reply(buttons=main_menu(self.ctx, user)).add(self.text("unit_cancelled"))
+
+    def _done(self, user: User, unit_id: int) -> Reply:
+        self.storage.set_user_unit(user.id, unit_id)
+        self.storage.clear_prompt(user.id)
+        unit = self.storage.get_unit(unit_id)
+        label = f"{unit['name']} ({unit['province_name']})"
+        return Reply(buttons=main_menu(self.ctx, user)).add(self.text("unit_saved", unit=label))
+
+    @command("toi", needs_db=True, shortcut="profile")
+    def profile(self, user: User, arg: str = "") -> Reply:
+        """/toi: who the user is for the bot."""
+        unit = self.storage.unit_of(user.id)
+        role = self.ctx.roles.role_of(user)
+        accounts = self.storage.accounts_of(user.id)
+        linked = ", ".join(self.text(f"channel_{a['channel']}") for a in accounts)
+        text = self.text("profile_id", id=shown_id(user)) + "\n" + self.text(
+            "profile", name=user.first_name or "anh/chị",
+            unit=f"{unit['name']} ({unit['province_name']})" if unit else self.text("no_unit"),
+            role=self.text(f"role_{role}"), runs=self.storage.count_done_runs(user.id))
+        if len(accounts) > 1:
+            text += "\n" + self.text("profile_linked", channels=linked)
+        return Reply(buttons=[[nav.REGISTER_UNIT.button(self.text("btn_unit")),
+                               nav.CHECKLISTS.button(self.text("btn_checklists"))], home_row(self.ctx)]).add(text)
+
+    @nav.PROFILE
+    def profile_pressed(self, user: User) -> Reply:
+        return self.profile(user)
+
+    @command("lienket", needs_db=True)
+    def link(self, user: User, arg: str = "") -> Reply:
+        """/lienket: a one-time code to link this account with the person's account on the other
+        channel; /lienket CODE (typed on the other channel) links them."""
+        now = self.ctx.now()
+        code = arg.strip()
+        if not code:
+            expires = (now + timedelta(minutes=LINK_MINUTES)).isoformat()
+            while not self.storage.create_link_code(user.id, code := f"{secrets.randbelow(10**6):06d}", expires):
+                pass
+            return Reply().add(self.text("link_code", code=code, minutes=LINK_MINUTES))
+        since = (now - timedelta(minutes=LINK_MINUTES)).isoformat()
+        if self.storage.link_failures(user.id, since) >= LINK_TRIES:
+            return Reply().add(self.text("link_locked", minutes=LINK_MINUTES))
+        owner = self.storage.take_link_code(code, now.isoformat()) if code.isdigit() and len(code) == 6 else None
+        if owner is None:
+            self.storage.record_link_failure(user.id)
+            return Reply().add(self.text("link_bad"))
+        if owner == user.id:
+            return Reply().add(self.text("link_same"))
+        self.storage.merge_people(user.id, owner)
+        self.storage.audit(owner, "account.link", user.key)
+        return Reply(buttons=main_menu(self.ctx, User(owner, user.first_name, user.username, user.channel,
+                                                      user.account))).add(self.text("link_done"))

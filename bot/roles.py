@@ -1,0 +1,111 @@
+"""Roles: officials, the provincial inspection team (inspector) and admins, checked on the server.
+
+Admins are the accounts listed in config.yaml's ``admin_ids`` (``telegram:123`` or a bare Telegram
+id, ``zalo:<id>``); inspectors are granted by an admin (/capquyen, ``isobot admin grant``). A role
+belongs to the person, so it follows them to every account they linked with /lienket. Every refused
+attempt is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from bot.actions import Context, Feature, command
+from bot.reply import Reply, User
+
+log = logging.getLogger(__name__)
+ACCOUNT_RE = re.compile(r"^(?:(telegram|zalo):)?([0-9A-Za-z_-]{1,64})$")
+
+
+def account_key(value: object) -> str | None:
+    """``telegram:123`` for 123, "123" or "telegram:123"; ``zalo:abc`` for "zalo:abc"; None otherwise."""
+    m = ACCOUNT_RE.match(str(value).strip())
+    if not m:
+        return None
+    channel = m.group(1) or "telegram"
+    if channel == "telegram" and not re.fullmatch(r"[1-9][0-9]{0,17}", m.group(2)):
+        return None
+    return f"{channel}:{m.group(2)}"
+
+
+class Roles(Feature):
+    """Who may do what, and the admin commands that grant and revoke the inspector role."""
+
+    def __init__(self, ctx: Context, admin_ids=frozenset()):
+        super().__init__(ctx)
+        self.admin_keys = frozenset(k for k in (account_key(a) for a in admin_ids) if k)
+
+    def role_of(self, user: User) -> str:
+        """official, inspector or admin."""
+        if user.key in self.admin_keys:
+            return "admin"
+        storage = self.ctx.storage
+        if storage is None:
+            return "official"
+        if self.admin_keys and any(f"{a['channel']}:{a['account']}" in self.admin_keys for a in storage.accounts_of(user.id)):
+            return "admin"
+        return (storage.get_user(user.id) or {}).get("role") or "official"
+
+    def require(self, user: User, role: str, action: str = "") -> Reply | None:
+        """None when the user may act; otherwise a polite refusal, and the attempt is audit-logged."""
+        have = self.role_of(user)
+        if have == "admin" or (role == "inspector" and have == "inspector"):
+            return None
+        if self.ctx.storage:
+            self.ctx.storage.audit(user.id, "denied", action or role)
+        log.warning("user %s (%s) refused: needs %s for %s", user.key, have, role, action)
+        text = self.text("denied", role=self.text(f"denied_{role}"))
+        return Reply(toast=text, alert=True).add(text)
+
+    @command("quyen", role="admin", needs_db=True, advertised=False)
+    def overview(self, user: User, arg: str = "") -> Reply:
+        """/quyen: who the inspectors are and how to grant the role."""
+        names = []
+        for u in self.storage.users_with_role("inspector"):
+            accounts = self.storage.accounts_of(u["id"])
+            key = _shown_key(accounts[0]) if accounts else str(u["id"])
+            names.append(f"{u['first_name'] or '…'} ({key})")
+        return Reply().add(self.text("admin_help") + "\n" + self.text("admin_inspectors",
+                                                                      list=", ".join(names) or self.text("admin_none")))
+
+    @command("capquyen", role="admin", needs_db=True, advertised=False)
+    def grant(self, user: User, arg: str = "") -> Reply:
+        """/capquyen ID: make the person behind an account an inspector."""
+        key = account_key(arg) if arg.strip() else None
+        if key is None:
+            return Reply().add(self.text("admin_usage"))
+        channel, account = key.split(":", 1)
+        person = self.storage.person_of(channel, account, create=True)
+        self.storage.set_role(person, "inspector")
+        self.storage.audit(user.id, "role.grant", _shown(key), "inspector")
+        return Reply().add(self.text("admin_granted", id=_shown(key)))
+
+    @command("thuquyen", role="admin", needs_db=True, advertised=False)
+    def revoke(self, user: User, arg: str = "") -> Reply:
+        """/thuquyen ID: take the inspector role back (never from an admin of config.yaml)."""
+        key = account_key(arg) if arg.strip() else None
+        if key is None:
+            return Reply().add(self.text("admin_usage"))
+        if key in self.admin_keys:
+            return Reply().add(self.text("admin_self"))
+        channel, account = key.split(":", 1)
+        person = self.storage.person_of(channel, account)
+        if person is not None:
+            self.storage.set_role(person, "official")
+        self.storage.audit(user.id, "role.revoke", _shown(key), "inspector")
+        return Reply().add(self.text("admin_revoked", id=_shown(key)))
+
+
+def _shown(key: str) -> str:
+    """A key as users read and type it: Telegram ids bare (as /toi shows them), others with their channel."""
+    return key.split(":", 1)[1] if key.startswith("telegram:") else key
+
+
+def _shown_key(account: dict) -> str:
+    return _shown(f"{account['channel']}:{account['account']}")
+
+
+def shown_id(user: User) -> str:
+    """The id /toi shows, which an admin types after /capquyen."""
+    return _shown(user.key)

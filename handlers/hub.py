@@ -1,0 +1,110 @@
+"""Every channel of the process behind one address book: a message for a person goes to the channel
+they used last (Zalo or Telegram), paced by that channel's limiter. Broadcasts, reminders and daily
+questions are sent through here, so they reach users on either channel from one process."""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from bot import broadcast
+from bot.broadcast import Pacer
+from bot.dialog import Core
+from bot.reply import Reply, User
+from handlers.runner import CoreRunner
+
+log = logging.getLogger(__name__)
+
+
+class Channel(Protocol):
+    """What a chat network adapter offers the hub."""
+
+    name: str
+    pacer: Pacer
+
+    async def send_text(self, account: str, text: str) -> None:
+        """One plain message; raises bot.broadcast's RetryLater, Blocked or SendFailed."""
+
+    async def deliver(self, user: User, reply: Reply) -> None:
+        """A whole reply (text, options or buttons, a poll, a file) that the bot starts on its own."""
+
+    async def progress(self, account: str, text: str, handle: object) -> object:
+        """Show or update a progress line for a sender; returns the handle for the next update."""
+
+
+class Hub:
+    """The channels of one process, and the broadcasts sent through them."""
+
+    def __init__(self, core: Core, runner: CoreRunner):
+        self.core = core
+        self.runner = runner
+        self.channels: dict[str, Channel] = {}
+
+    def add(self, channel: Channel) -> None:
+        self.channels[channel.name] = channel
+
+    async def _reach(self, user_id: int) -> tuple[Channel, str] | None:
+        contact = await self.runner(self.core.storage.contact, user_id)
+        if contact is None or contact[0] not in self.channels:
+            return None
+        return self.channels[contact[0]], contact[1]
+
+    async def send_text(self, user_id: int, text: str) -> str:
+        """A broadcast message for one person; returns the channel it went out on."""
+        reach = await self._reach(user_id)
+        if reach is None:
+            raise broadcast.SendFailed("no running channel reaches this user")
+        channel, account = reach
+        await channel.pacer.wait()
+        try:
+            await channel.send_text(account, text)
+        except broadcast.RetryLater as exc:
+            channel.pacer.pause(exc.seconds)
+            raise
+        except broadcast.Blocked as exc:
+            exc.channel = channel.name
+            raise
+        return channel.name
+
+    async def deliver(self, user_id: int, reply: Reply) -> bool:
+        """A reply the bot starts (the daily question); False when the person cannot be reached."""
+        reach = await self._reach(user_id)
+        if reach is None:
+            return False
+        channel, account = reach
+        user = await self.runner(self.core.user, user_id)
+        if user is None:
+            return False
+        await channel.pacer.wait()
+        await channel.deliver(user, reply)
+        return True
+
+    async def notify(self, user_id: int, text: str) -> None:
+        """A short message to a sender (a delivery report); never raises."""
+        reach = await self._reach(user_id) if user_id else None
+        if reach is None:
+            return
+        try:
+            await reach[0].send_text(reach[1], text)
+        except Exception:  # noqa: BLE001 - a report that cannot be sent must not stop anything
+            log.info("could not send a report to user %s", user_id, exc_info=True)
+
+    async def run_broadcast(self, broadcast_id: int) -> broadcast.Report:
+        """Send one broadcast with a live progress line to its sender (where the channel can edit), then
+        the delivery report."""
+        core, runner = self.core, self.runner
+        b = await runner(core.storage.get_broadcast, broadcast_id)
+        owner = b["created_by"]
+        reach = await self._reach(owner) if owner else None
+        handle: object = None
+
+        async def progress(done: int, total: int) -> None:
+            nonlocal handle
+            text = await runner(core.reminders.broadcast_progress, broadcast_id, done, total)
+            handle = await reach[0].progress(reach[1], text, handle)
+
+        report = await broadcast.run(core.storage, broadcast_id, self.send_text,
+                                     progress=progress if reach else None, rate=None, call=runner)
+        if owner:
+            await self.notify(owner, await runner(core.reminders.broadcast_report, broadcast_id))
+        return report

@@ -1,0 +1,191 @@
+"""``isobot run``: one process, one database, one scheduler, every channel whose token is set.
+
+Telegram (TELEGRAM_BOT_TOKEN) and Zalo (ZALO_BOT_TOKEN) run in the same asyncio loop, so reminders,
+broadcasts and the daily question reach users on either channel. The core answers on one thread
+(:mod:`handlers.runner`); the file endpoint serves generated files to Zalo at signed links. A lock
+beside the database refuses a second process on the same database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bot.config import Config
+from bot.dialog import Core, build_core
+from bot.files import FileLinks
+from handlers.hub import Hub
+from handlers.runner import CoreRunner
+from handlers.scheduler import Scheduler
+from handlers.web import FileHandler, WebServer, ZaloWebhookHandler
+
+log = logging.getLogger(__name__)
+PURGE_FILES_MINUTES = 60
+
+
+class AlreadyRunning(Exception):
+    """Another isobot process holds the database."""
+
+
+def lock_database(database: Path):
+    """An exclusive lock on ``<database>.lock`` for the life of the process (released when it exits)."""
+    path = Path(str(database) + ".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise AlreadyRunning(str(database)) from None
+    handle.truncate(0)
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
+def run(config: Config, telegram_webhook: tuple[str, int, str, str] | None = None) -> int:
+    """Run every configured channel until SIGTERM/SIGINT; start-up problems are one-line errors."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    try:
+        lock = lock_database(config.database)
+    except AlreadyRunning:
+        print(f"Lỗi: một tiến trình isobot khác đang chạy với cơ sở dữ liệu {config.database}. "
+              "Dừng tiến trình đó trước (mỗi cơ sở dữ liệu chỉ một tiến trình).", file=sys.stderr)
+        return 1
+    try:
+        core = build_core(config)
+        return asyncio.run(_serve(config, core, telegram_webhook))
+    finally:
+        lock.close()
+
+
+async def _serve(config: Config, core: Core, telegram_webhook) -> int:
+    runner = CoreRunner()
+    hub = Hub(core, runner)
+    scheduler = Scheduler(core, runner, hub)
+    core.scheduler = scheduler
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    files = await runner(FileLinks, core.storage, config.files.public_url, secret=config.files.secret,
+                         ttl_hours=config.files.ttl_hours)
+    web = WebServer()
+    cleanups = []
+    try:
+        if config.token:
+            app = await _start_telegram(config, core, runner, hub, telegram_webhook)
+            if app is None:
+                return 1
+            cleanups.append(lambda: _stop_telegram(app))
+        zalo_hook = ""
+        if config.zalo.token:
+            from handlers.zalo import ZaloChannel, ZaloError
+
+            zalo = ZaloChannel(config.zalo, core, runner, files if config.files.public_url else None)
+            hub.add(zalo)
+            zalo_hook = config.zalo.webhook_url
+            secret = config.zalo.webhook_secret
+            if zalo_hook and not 8 <= len(secret) <= 256:
+                print("Lỗi: webhook Zalo cần ZALO_WEBHOOK_SECRET dài 8–256 ký tự.", file=sys.stderr)
+                return 1
+            if zalo_hook:
+                web_for_hook = web if _same_listener(config) else WebServer()
+                web_for_hook.add(urlsplit(zalo_hook).path or "/", ZaloWebhookHandler, channel=zalo, secret=secret)
+                if web_for_hook is not web:
+                    web_for_hook.start(config.zalo.webhook_listen, config.zalo.webhook_port)
+                    cleanups.append(web_for_hook.stop)
+            if config.files.public_url or (zalo_hook and _same_listener(config)):
+                _serve_files(web, files, runner, config)
+            try:
+                await zalo.start(zalo_hook, secret)
+            except ZaloError as exc:
+                print(_zalo_error(exc), file=sys.stderr)
+                return 1
+            except Exception as exc:  # noqa: BLE001 - network errors at start-up are one line
+                print(f"Lỗi: không kết nối được tới Zalo Bot API ({exc!r}).", file=sys.stderr)
+                return 1
+            cleanups.append(lambda: zalo.stop(webhook=bool(zalo_hook)))
+        elif config.files.public_url:
+            _serve_files(web, files, runner, config)
+        scheduler.start()
+
+        async def purge_files() -> None:
+            await runner(files.purge)
+
+        scheduler.aps.add_job(purge_files, "interval", minutes=PURGE_FILES_MINUTES, id="files:purge")
+        log.info("restored %d timed jobs", await scheduler.restore())
+        log.info("running: %s", ", ".join(hub.channels) or "no channel")
+        await stop.wait()
+        return 0
+    finally:
+        scheduler.shutdown()
+        for cleanup in reversed(cleanups):
+            try:
+                await cleanup()
+            except Exception:  # noqa: BLE001 - keep stopping the rest
+                log.warning("error while stopping", exc_info=True)
+        await web.stop()
+        runner.close()
+
+
+def _same_listener(config: Config) -> bool:
+    return (config.zalo.webhook_listen, config.zalo.webhook_port) == (config.files.listen, config.files.port)
+
+
+def _serve_files(web: WebServer, files: FileLinks, runner: CoreRunner, config: Config) -> None:
+    if web.server is None:
+        web.add(r".*/f/.*", FileHandler, files=files, runner=runner)
+        port = web.start(config.files.listen, config.files.port)
+        log.info("file endpoint on %s:%s (public %s)", config.files.listen, port, config.files.public_url or "—")
+
+
+def _zalo_error(exc) -> str:
+    if exc.code == 401:
+        return ("Lỗi: ZALO_BOT_TOKEN không hợp lệ (Zalo từ chối token). Lấy lại token trong Zalo Bot Manager "
+                "(tin nhắn «Bot … đã được tạo» chứa token).")
+    return f"Lỗi: Zalo Bot API trả lỗi khi khởi động: {exc}."
+
+
+async def _start_telegram(config: Config, core: Core, runner: CoreRunner, hub: Hub, webhook):
+    from telegram import Update
+    from telegram.error import InvalidToken, NetworkError, TelegramError
+
+    from handlers.app import build_application
+
+    app = build_application(config, core, runner=runner, hub=hub)
+    try:
+        await app.initialize()
+    except InvalidToken:
+        print("Lỗi: TELEGRAM_BOT_TOKEN không hợp lệ (Telegram từ chối token). Kiểm tra lại token từ @BotFather.",
+              file=sys.stderr)
+        return None
+    except (NetworkError, TelegramError) as exc:
+        print(f"Lỗi: không kết nối được tới Telegram Bot API ({exc}).", file=sys.stderr)
+        return None
+    await app.post_init(app)
+    await app.start()
+    if webhook:
+        listen, port, url, secret = webhook
+        await app.updater.start_webhook(listen=listen, port=port, url_path=urlsplit(url).path.lstrip("/"),
+                                        webhook_url=url, secret_token=secret or None,
+                                        allowed_updates=Update.ALL_TYPES)
+    else:
+        await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+    return app
+
+
+async def _stop_telegram(app) -> None:
+    if app.updater and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    await app.shutdown()

@@ -1,0 +1,272 @@
+"""The Zalo channel: the Zalo Bot Platform's HTTP API (shaped like Telegram's) in front of the core.
+
+Zalo has no buttons, edits, documents or polls, and a message holds 2,000 characters: every reply
+goes through :class:`bot.textui.TextUI`, which numbers the options, pages long text and turns files
+into signed links (pictures are sent with ``sendPhoto`` from the file endpoint). Updates arrive by
+long polling (``getUpdates`` hands out one update per call, 408 when nothing came) or by webhook;
+each chat is answered in order, different chats at once. API errors are retried with back-off where
+retrying is safe (429, 5xx, network errors); nothing crashes the poller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from typing import Any
+
+import httpx
+
+from bot import broadcast
+from bot.broadcast import Pacer
+from bot.config import ZaloConfig
+from bot.dialog import Core
+from bot.files import FileLinks
+from bot.reply import Attachment, Reply, User
+from bot.textui import ZALO_LIMIT, Out, TextUI, split_text
+from handlers.runner import CoreRunner
+
+log = logging.getLogger(__name__)
+CHANNEL = "zalo"
+SEND_TRIES = 4
+CONFLICTS_BEFORE_STOP = 5
+
+
+class ZaloError(Exception):
+    """An ``{"ok": false}`` answer of the Bot API (whatever the HTTP status), or a non-JSON one."""
+
+    def __init__(self, code: int, description: str):
+        super().__init__(f"{code} {description}")
+        self.code = code
+        self.description = description
+
+
+class ZaloApi:
+    """``{base}/bot{token}/{method}``, POST with a JSON body; returns ``result`` or raises ZaloError."""
+
+    def __init__(self, base: str, token: str, client: httpx.AsyncClient):
+        self.base = base.rstrip("/")
+        self.token = token
+        self.client = client
+
+    async def call(self, method: str, *, http_timeout: float = 15.0, **params: Any) -> Any:
+        r = await self.client.post(f"{self.base}/bot{self.token}/{method}", json=params, timeout=http_timeout)
+        try:
+            body = r.json()
+        except ValueError:
+            raise ZaloError(r.status_code, f"HTTP {r.status_code}, not JSON") from None
+        if not isinstance(body, dict) or "ok" not in body:
+            raise ZaloError(r.status_code, f"HTTP {r.status_code}, unexpected body")
+        if not body.get("ok"):
+            raise ZaloError(int(body.get("error_code") or r.status_code or 0), str(body.get("description") or ""))
+        return body.get("result")
+
+
+class ZaloChannel:
+    """Receives Zalo updates, answers them through the core, and sends what the hub asks."""
+
+    name = CHANNEL
+
+    def __init__(self, config: ZaloConfig, core: Core, runner: CoreRunner, files: FileLinks | None, *,
+                 token: str | None = None):
+        self.config = config
+        self.core = core
+        self.runner = runner
+        self.files = files
+        self.token = token or config.token
+        self.pacer = Pacer(max(config.rate_per_second, 0.1))
+        self.ui = TextUI(core, CHANNEL, publish=self._publish, limit=ZALO_LIMIT)
+        self.client: httpx.AsyncClient | None = None
+        self.api: ZaloApi | None = None
+        self.queues: dict[str, asyncio.Queue] = {}
+        self.tasks: set[asyncio.Task] = set()
+        self.poller: asyncio.Task | None = None
+        self.stopped = asyncio.Event()
+        self.me: dict = {}
+
+    # ------------------------------------------------------------------ life cycle
+
+    async def start(self, webhook_url: str = "", secret: str = "") -> None:
+        """Check the token (a wrong one raises ZaloError 401), then poll, or set the webhook."""
+        self.client = httpx.AsyncClient(trust_env=False, timeout=httpx.Timeout(15.0))
+        self.api = ZaloApi(self.config.api_base_url, self.token, self.client)
+        self.me = await self.api.call("getMe") or {}
+        log.info("Zalo bot %s (%s)", self.me.get("account_name"), self.me.get("id"))
+        if webhook_url:
+            await self.api.call("setWebhook", url=webhook_url, secret_token=secret)
+            log.info("Zalo webhook set to %s", webhook_url)
+        else:
+            try:  # getUpdates does not work while a webhook is set
+                await self.api.call("deleteWebhook")
+            except (ZaloError, httpx.HTTPError) as exc:
+                log.warning("Zalo deleteWebhook: %s", exc)
+            self.poller = asyncio.get_running_loop().create_task(self._poll_forever())
+
+    async def stop(self, webhook: bool = False) -> None:
+        self.stopped.set()
+        if self.poller:
+            self.poller.cancel()
+            await asyncio.gather(self.poller, return_exceptions=True)
+        if self.tasks:
+            await asyncio.wait(self.tasks, timeout=10)
+        if webhook and self.api:
+            try:
+                await self.api.call("deleteWebhook", http_timeout=3)
+            except (ZaloError, httpx.HTTPError):
+                pass
+        if self.client:
+            await self.client.aclose()
+
+    async def _poll_forever(self) -> None:
+        """Long polling. 408 means "nothing came": poll again at once. Errors back off, never crash."""
+        backoff, conflicts = 1.0, 0
+        while not self.stopped.is_set():
+            try:
+                result = await self.api.call("getUpdates", http_timeout=self.config.poll_timeout + 10,
+                                             timeout=str(self.config.poll_timeout))
+            except ZaloError as exc:
+                if exc.code == 408:
+                    backoff, conflicts = 1.0, 0
+                    continue
+                if exc.code == 409:
+                    conflicts += 1
+                    log.error("Zalo getUpdates: 409 %s — another process is polling this bot (or a webhook is "
+                              "set). Only one process may receive its messages.", exc.description)
+                    if conflicts >= CONFLICTS_BEFORE_STOP:
+                        log.critical("Zalo polling stopped after %d conflicts in a row: stop the other process "
+                                     "and restart this one.", conflicts)
+                        return
+                elif exc.code == 401:
+                    log.critical("Zalo rejected the bot token (401): polling stopped. Check ZALO_BOT_TOKEN.")
+                    return
+                else:
+                    log.warning("Zalo getUpdates failed: %s; retrying in %.0f s", exc, backoff)
+                await self._sleep(backoff)
+                backoff = min(backoff * 2, 60.0)
+                continue
+            except httpx.HTTPError as exc:
+                log.warning("Zalo getUpdates: network error %r; retrying in %.0f s", exc, backoff)
+                await self._sleep(backoff)
+                backoff = min(backoff * 2, 60.0)
+                continue
+            backoff, conflicts = 1.0, 0
+            for update in result if isinstance(result, list) else [result]:  # a list, in case the platform batches
+                if isinstance(update, dict) and update.get("event_name"):
+                    self.dispatch(update)
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self.stopped.wait(), timeout=seconds * (0.75 + random.random() / 2))
+        except asyncio.TimeoutError:
+            pass
+
+    # ------------------------------------------------------------------ incoming
+
+    def dispatch(self, update: dict) -> None:
+        """Queue an update on its chat: one chat's messages are answered in order, chats in parallel."""
+        message = update.get("message") if isinstance(update.get("message"), dict) else {}
+        chat = str((message.get("chat") or {}).get("id") or (message.get("from") or {}).get("id") or "")
+        if not chat:
+            log.info("Zalo update without a chat: %r", update.get("event_name"))
+            return
+        queue = self.queues.get(chat)
+        if queue is None:
+            queue = self.queues[chat] = asyncio.Queue()
+            task = asyncio.get_running_loop().create_task(self._drain(chat, queue))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+        queue.put_nowait(update)
+
+    async def _drain(self, chat: str, queue: asyncio.Queue) -> None:
+        try:
+            while True:
+                try:
+                    update = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                try:
+                    await self.handle(chat, update)
+                except Exception:  # noqa: BLE001 - one bad update must not stop the chat or the poller
+                    log.exception("error while handling Zalo update %r", update.get("event_name"))
+                    await self._send_safe(chat, Out(self.core.kb.text("error")))
+        finally:
+            self.queues.pop(chat, None)
+
+    async def handle(self, chat: str, update: dict) -> None:
+        """One update: text through the text screens; a photo's caption as a question; the rest politely."""
+        message = update.get("message") or {}
+        sender = message.get("from") or {}
+        name = str(sender.get("display_name") or sender.get("name") or "")
+        event = update.get("event_name")
+        text = message.get("text") if isinstance(message.get("text"), str) else ""
+        caption = message.get("caption") if isinstance(message.get("caption"), str) else ""
+
+        def work() -> list[Out]:
+            user = self.core.identify(CHANNEL, chat, name)
+            if event == "message.text.received" and text.strip():
+                return self.ui.handle(user, text)
+            return self.ui.render(user, self.core.non_text(user, caption if event == "message.image.received" else ""))
+
+        for out in await self.runner(work):
+            await self._send_safe(chat, out)
+
+    # ------------------------------------------------------------------ outgoing
+
+    def _publish(self, attachment: Attachment) -> str | None:
+        return self.files.publish(attachment) if self.files else None
+
+    async def _send_out(self, chat: str, out: Out) -> None:
+        if out.photo:
+            try:
+                await self.api.call("sendChatAction", chat_id=chat, action="upload_photo")
+            except (ZaloError, httpx.HTTPError):
+                pass
+            await self.api.call("sendPhoto", chat_id=chat, photo=out.photo, caption=out.text[:ZALO_LIMIT])
+        else:
+            for part in split_text(out.text, ZALO_LIMIT):   # TextUI keeps to the limit; this never lets more through
+                await self.api.call("sendMessage", chat_id=chat, text=part)
+
+    async def _send_safe(self, chat: str, out: Out) -> None:
+        """A reply: retried on 429, 5xx and network errors with back-off; given up (logged) otherwise."""
+        delay = 1.0
+        for attempt in range(1, SEND_TRIES + 1):
+            try:
+                await self._send_out(chat, out)
+                return
+            except ZaloError as exc:
+                retry = exc.code == 429 or exc.code >= 500
+                log.warning("Zalo send to %s failed (%s)%s", chat, exc, "; retrying" if retry else "")
+                if not retry:
+                    return
+            except httpx.HTTPError as exc:
+                log.warning("Zalo send to %s: network error %r; retrying", chat, exc)
+            if attempt < SEND_TRIES:
+                await self._sleep(delay)
+                delay *= 2
+        log.error("Zalo send to %s given up after %d tries", chat, SEND_TRIES)
+
+    async def send_text(self, account: str, text: str) -> None:
+        """A broadcast message: one try; the broadcast engine retries what may be retried."""
+        try:
+            for part in split_text(text, ZALO_LIMIT):
+                await self.api.call("sendMessage", chat_id=account, text=part)
+        except ZaloError as exc:
+            if exc.code == 429 or exc.code >= 500:
+                raise broadcast.RetryLater(2.0) from exc
+            if exc.code == 403:
+                raise broadcast.Blocked(str(exc), CHANNEL) from exc
+            raise broadcast.SendFailed(str(exc)) from exc
+        except httpx.TimeoutException as exc:
+            raise broadcast.SendFailed(repr(exc), ambiguous=True) from exc
+        except httpx.HTTPError as exc:
+            raise broadcast.SendFailed(repr(exc)) from exc
+
+    async def deliver(self, user: User, reply: Reply) -> None:
+        for out in await self.runner(self.ui.render, user, reply):
+            await self._send_safe(user.account, out)
+
+    async def progress(self, account: str, text: str, handle: object) -> object:
+        """Zalo cannot edit a message: the first progress line is sent, the report follows at the end."""
+        if handle is None:
+            await self._send_safe(account, Out(text))
+        return True
