@@ -16,6 +16,7 @@ looked up. Anything unknown, stale or forged gets a polite reply, never an excep
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -94,6 +95,16 @@ class Core:
 
     def now(self):
         return self.ctx.now()
+
+    @contextmanager
+    def atomic(self):
+        """One write transaction for everything one update does (who wrote, the question's log, the
+        answer shown, the screen): front-ends wrap each update in it."""
+        if self.storage is None:
+            yield
+            return
+        with self.storage.transaction():
+            yield
 
     def identify(self, channel: str, account: str, first_name: str = "", username: str = "") -> User:
         """The user behind a channel account (created on first contact; their last activity is recorded)."""

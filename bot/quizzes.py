@@ -409,10 +409,10 @@ class TeamQuizzes(Feature):
         title = self.text("quiz_mixed_plain") if topic == "mix" else self.kb.topics[topic].title
         text = self.text("tq_message", title=title, n=n, deadline=vn_date(deadline), id=aid)
         bid = self.storage.create_broadcast(None, f"teamquiz-{aid}", user.id, text, members)
-        reply = Reply(buttons=[[TQ_RESULTS.button(self.text("tq_results"), aid)]]).add(
+        if bid is not None and self.ctx.scheduler:
+            self.ctx.scheduler.broadcast(bid)   # sent now, paced, on each member's channel
+        return Reply(buttons=[[TQ_RESULTS.button(self.text("tq_results"), aid)]]).add(
             self.text("tq_created", id=aid, units=len(unit_ids), members=len(members)))
-        reply.broadcast_id = bid
-        return reply
 
     @command("lambai", needs_db=True, advertised=False)
     def take(self, user: User, arg: str = "") -> Reply:

@@ -70,7 +70,6 @@ class Reply:
     attachment: "Attachment | None" = None
     poll: object = None          # bot.quizzes.Poll: a quiz question to show after the text
     answered: QuizFeedback | None = None   # the verdict on the previous quiz question
-    broadcast_id: int | None = None  # a broadcast the front-end should start sending now
     stale: bool = False
 
     @property

@@ -158,6 +158,14 @@ class Storage:
     def close(self) -> None:
         self.db.conn.close()
 
+    def _insert(self, table: str, row: dict) -> int:
+        """INSERT one row; returns its id. Plain SQL (sqlite-utils' insert commits on its own, which
+        would end the caller's transaction early)."""
+        assert table in SCHEMA and all(c in SCHEMA[table] for c in row), (table, row)
+        cols = ", ".join(row)
+        marks = ", ".join("?" * len(row))
+        return self.db.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", list(row.values())).lastrowid
+
     @contextmanager
     def transaction(self):
         """One write transaction (nested calls become savepoints): one fsync for several writes."""
@@ -202,8 +210,11 @@ class Storage:
         """The person behind a channel account, created on first contact; records that they were active."""
         ts = now_iso()
         with self.transaction():
-            row = self.db.execute("SELECT user_id FROM accounts WHERE channel = ? AND account = ?",
-                                  [channel, account]).fetchone()
+            row = self.db.execute("SELECT user_id, name, username, last_seen, active FROM accounts "
+                                  "WHERE channel = ? AND account = ?", [channel, account]).fetchone()
+            if row is not None and row[1:3] == (first_name or "", username or "") and row[4] == 1 \
+                    and (row[3] or "")[:16] == ts[:16]:
+                return row[0]    # seen this minute under the same name: nothing to write
             if row is None:
                 user_id = self._new_person(channel, account, first_name, username, ts)
                 self.db.execute(
@@ -266,9 +277,9 @@ class Storage:
                                   [kind, name, province_code]))
         if rows:
             return rows[0]["id"]
-        return self.db["units"].insert({"kind": kind, "name": name, "ward_code": ward_code,
+        return self._insert("units", {"kind": kind, "name": name, "ward_code": ward_code,
                                         "province_code": province_code, "province_name": province_name,
-                                        "created": now_iso()}).last_pk
+                                        "created": now_iso()})
 
     def get_unit(self, unit_id: int | None) -> dict | None:
         if not unit_id:
@@ -406,8 +417,8 @@ class Storage:
         existing = self.open_run(user_id, checklist_id)
         if existing:
             return existing
-        run_id = self.db["runs"].insert({"user_id": user_id, "unit_id": unit_id, "checklist_id": checklist_id,
-                                         "status": "open", "position": 0, "started": now_iso()}).last_pk
+        run_id = self._insert("runs", {"user_id": user_id, "unit_id": unit_id, "checklist_id": checklist_id,
+                                         "status": "open", "position": 0, "started": now_iso()})
         return self.get_run(run_id)
 
     def get_run(self, run_id: int) -> dict | None:
@@ -453,9 +464,9 @@ class Storage:
                    assignment_id: int | None = None) -> dict:
         """A new quiz session; any unfinished session of the user is abandoned."""
         self.db.execute("UPDATE quiz_sessions SET status = 'abandoned' WHERE user_id = ? AND status = 'open'", [user_id])
-        sid = self.db["quiz_sessions"].insert({
+        sid = self._insert("quiz_sessions", {
             "user_id": user_id, "unit_id": unit_id, "topic": topic, "questions": json.dumps(question_ids),
-            "position": 0, "correct": 0, "status": "open", "assignment_id": assignment_id, "started": now_iso()}).last_pk
+            "position": 0, "correct": 0, "status": "open", "assignment_id": assignment_id, "started": now_iso()})
         return self.get_quiz(sid)
 
     def get_quiz(self, session_id: int) -> dict | None:
@@ -551,9 +562,9 @@ class Storage:
     # ------------------------------------------------------------------ team quizzes
 
     def create_assignment(self, created_by: int, topic: str, length: int, deadline: str, unit_ids: list[int]) -> int:
-        return self.db["quiz_assignments"].insert({
+        return self._insert("quiz_assignments", {
             "created_by": created_by, "topic": topic, "length": length, "deadline": deadline,
-            "unit_ids": ",".join(str(u) for u in unit_ids), "created": now_iso()}).last_pk
+            "unit_ids": ",".join(str(u) for u in unit_ids), "created": now_iso()})
 
     def get_assignment(self, assignment_id: int) -> dict | None:
         rows = list(self.db.query("SELECT * FROM quiz_assignments WHERE id = ?", [assignment_id]))
@@ -598,7 +609,7 @@ class Storage:
 
     def audit(self, actor: int, action: str, target: str = "", detail: str = "") -> None:
         """Append to the audit log (admin actions and refused privileged attempts)."""
-        self.db["audit_log"].insert({"ts": now_iso(), "actor": actor, "action": action, "target": target,
+        self._insert("audit_log", {"ts": now_iso(), "actor": actor, "action": action, "target": target,
                                      "detail": detail[:500]})
 
     def audit_entries(self, limit: int = 50) -> list[dict]:
@@ -608,7 +619,7 @@ class Storage:
 
     def save_reminder(self, row: dict) -> int:
         row = {**row, "created": now_iso()}
-        return self.db["reminders"].insert(row).last_pk
+        return self._insert("reminders", row)
 
     def get_reminder(self, reminder_id: int) -> dict | None:
         rows = list(self.db.query("SELECT * FROM reminders WHERE id = ?", [reminder_id]))
@@ -623,7 +634,8 @@ class Storage:
                    "event", "target", "target_arg", "kind"}
         cols = [c for c in values if c in allowed]
         if cols:
-            self.db["reminders"].update(reminder_id, {c: values[c] for c in cols})
+            sets = ", ".join(f"{c} = ?" for c in cols)
+            self.db.execute(f"UPDATE reminders SET {sets} WHERE id = ?", [values[c] for c in cols] + [reminder_id])
 
     # ------------------------------------------------------------------ broadcasts
 
@@ -757,16 +769,16 @@ class Storage:
     def log_question(self, user_id: int, channel: str, text: str, normalized: str, outcome: str,
                      entry_id: str | None, score: float | None) -> int:
         """Store one question with what the search decided; returns its id."""
-        return self.db["asked"].insert(
+        return self._insert("asked", 
             {"ts": now_iso(), "user_id": user_id, "channel": channel, "text": text, "normalized": normalized,
              "outcome": outcome, "entry_id": entry_id, "score": score}
-        ).last_pk
+        )
 
     def log_shown(self, user_id: int, entry_id: str, asked_id: int | None, via: str) -> int:
         """Store that an answer was shown to a user; the id keys its feedback buttons."""
-        return self.db["shown"].insert(
+        return self._insert("shown", 
             {"ts": now_iso(), "user_id": user_id, "entry_id": entry_id, "asked_id": asked_id, "via": via}
-        ).last_pk
+        )
 
     def get_shown(self, shown_id: int) -> dict | None:
         rows = list(self.db.query("SELECT * FROM shown WHERE id = ?", [shown_id]))
@@ -777,7 +789,7 @@ class Storage:
         already = list(self.db.query("SELECT 1 FROM feedback WHERE user_id = ? AND shown_id = ?", [user_id, shown_id]))
         if already:
             return False
-        self.db["feedback"].insert(
+        self._insert("feedback", 
             {"ts": now_iso(), "user_id": user_id, "shown_id": shown_id, "entry_id": entry_id, "vote": vote}
         )
         return True

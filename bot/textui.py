@@ -3,9 +3,10 @@
 A reply's buttons become lines "1. Label" under its text, with "Gõ số để chọn; 0 = menu"; a quiz
 question shows its options as "A. …" to be answered with the letter. What each number (and letter)
 stands for is kept in SQLite per chat (:meth:`bot.storage.Storage.save_screen`), so "2" typed after a
-restart still means the second option. A number that means nothing on the last screen gets a polite
-"the menu has changed" with the current menu, never another action. Typing an option's label works
-too ("tiếp", "quay lại", "đạt", "chưa đạt", "huỷ").
+restart still means the second option. A message without options (a chart, a file) leaves the menu
+above it in force, as on the phone it is still the last menu. A number that means nothing on the
+current menu gets a polite "the menu has changed" with the main menu, never another action. Typing
+an option's label works too ("tiếp", "quay lại", "đạt", "chưa đạt", "huỷ").
 
 A message longer than the channel allows (Zalo: 2,000 characters) is cut into pages at paragraph or
 line breaks; each page but the last ends with "1. Xem tiếp (2/3)". Files become links (a picture is
@@ -51,13 +52,14 @@ class TextUI:
     """Turns typed text into core calls and replies into messages for one channel without buttons."""
 
     def __init__(self, core: "Core", channel: str, *, publish: Publish, limit: int = ZALO_LIMIT,
-                 photos: bool = True, link_key: str = "file_link"):
+                 photos: bool = True, link_key: str = "file_link", link_hours: float = 24):
         self.core = core
         self.channel = channel
         self.publish = publish
         self.limit = limit
         self.photos = photos
         self.link_key = link_key
+        self.link_hours = link_hours
 
     @property
     def kb(self):
@@ -130,12 +132,15 @@ class TextUI:
             if where and reply.attachment.kind == "photo" and self.photos:
                 photo = where
             elif where:
-                body += "\n\n" + self.kb.text(self.link_key, name=reply.attachment.file_name, url=where)
+                body += "\n\n" + self.kb.text(self.link_key, name=reply.attachment.file_name, url=where,
+                                                hours=f"{self.link_hours:g}")
             else:
                 body += "\n\n" + self.kb.text("file_no_link", name=reply.attachment.file_name)
         pages = self._paginate(body, block)
-        if remember:
+        if remember and (options or letters):
             self._save(user, {"options": options, "labels": labels, "letters": letters, "pages": pages[1:]})
+        elif remember and len(pages) > 1:     # a long text without options: the menu above stays the menu
+            self._save(user, {**self._screen(user), "pages": pages[1:]})
         return [Out(pages[0], photo)]
 
     def _options(self, reply: Reply) -> tuple[dict, dict, dict, str]:

@@ -33,17 +33,15 @@ async def ask(context: ContextTypes.DEFAULT_TYPE, update: Update, fn: Callable[[
     u = update.effective_user
 
     def work():
-        user = core.identify(CHANNEL, str(u.id), u.first_name or "", u.username or "") if u else User(0)
-        return fn(core, user)
+        with core.atomic():
+            user = core.identify(CHANNEL, str(u.id), u.first_name or "", u.username or "") if u else User(0)
+            return fn(core, user)
 
     return await context.application.bot_data["runner"](work)
 
 
 async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
     """Deliver a Reply: a new message, an edit of the pressed message, or only new buttons."""
-    if reply.broadcast_id is not None:  # e.g. a team quiz was assigned: send it to the units' members
-        hub = context.application.bot_data["hub"]
-        context.application.create_task(hub.run_broadcast(reply.broadcast_id))
     query = update.callback_query
     if query is not None:
         # Answer first: the phone shows a spinner until we do, and late answers fail.

@@ -23,7 +23,7 @@ from bot.files import FileLinks
 from handlers.hub import Hub
 from handlers.runner import CoreRunner
 from handlers.scheduler import Scheduler
-from handlers.web import FileHandler, WebServer, ZaloWebhookHandler
+from handlers.web import WebServer
 
 log = logging.getLogger(__name__)
 PURGE_FILES_MINUTES = 60
@@ -86,36 +86,34 @@ async def _serve(config: Config, core: Core, telegram_webhook) -> int:
             if app is None:
                 return 1
             cleanups.append(lambda: _stop_telegram(app))
-        zalo_hook = ""
         if config.zalo.token:
             from handlers.zalo import ZaloChannel, ZaloError
 
             zalo = ZaloChannel(config.zalo, core, runner, files if config.files.public_url else None)
             hub.add(zalo)
-            zalo_hook = config.zalo.webhook_url
-            secret = config.zalo.webhook_secret
-            if zalo_hook and not 8 <= len(secret) <= 256:
+            hook, secret = config.zalo.webhook_url, config.zalo.webhook_secret
+            if hook and not 8 <= len(secret) <= 256:
                 print("Lỗi: webhook Zalo cần ZALO_WEBHOOK_SECRET dài 8–256 ký tự.", file=sys.stderr)
                 return 1
-            if zalo_hook:
-                web_for_hook = web if _same_listener(config) else WebServer()
-                web_for_hook.add(urlsplit(zalo_hook).path or "/", ZaloWebhookHandler, channel=zalo, secret=secret)
-                if web_for_hook is not web:
-                    web_for_hook.start(config.zalo.webhook_listen, config.zalo.webhook_port)
-                    cleanups.append(web_for_hook.stop)
-            if config.files.public_url or (zalo_hook and _same_listener(config)):
-                _serve_files(web, files, runner, config)
+            if hook:
+                hook_server = web if _same_listener(config) else WebServer()
+                hook_server.add_zalo_webhook(urlsplit(hook).path or "/", zalo, secret)
+                if hook_server is not web:
+                    await hook_server.start(config.zalo.webhook_listen, config.zalo.webhook_port)
+                    cleanups.append(hook_server.stop)
+            if config.files.public_url or (hook and _same_listener(config)):
+                await _serve_files(web, files, runner, config)
             try:
-                await zalo.start(zalo_hook, secret)
+                await zalo.start(hook, secret)
             except ZaloError as exc:
                 print(_zalo_error(exc), file=sys.stderr)
                 return 1
             except Exception as exc:  # noqa: BLE001 - network errors at start-up are one line
                 print(f"Lỗi: không kết nối được tới Zalo Bot API ({exc!r}).", file=sys.stderr)
                 return 1
-            cleanups.append(lambda: zalo.stop(webhook=bool(zalo_hook)))
+            cleanups.append(lambda: zalo.stop(webhook=bool(hook)))
         elif config.files.public_url:
-            _serve_files(web, files, runner, config)
+            await _serve_files(web, files, runner, config)
         scheduler.start()
 
         async def purge_files() -> None:
@@ -141,11 +139,10 @@ def _same_listener(config: Config) -> bool:
     return (config.zalo.webhook_listen, config.zalo.webhook_port) == (config.files.listen, config.files.port)
 
 
-def _serve_files(web: WebServer, files: FileLinks, runner: CoreRunner, config: Config) -> None:
-    if web.server is None:
-        web.add(r".*/f/.*", FileHandler, files=files, runner=runner)
-        port = web.start(config.files.listen, config.files.port)
-        log.info("file endpoint on %s:%s (public %s)", config.files.listen, port, config.files.public_url or "—")
+async def _serve_files(web: WebServer, files: FileLinks, runner: CoreRunner, config: Config) -> None:
+    web.add_files(files, runner)
+    port = await web.start(config.files.listen, config.files.port)
+    log.info("file endpoint on %s:%s (public %s)", config.files.listen, port, config.files.public_url or "—")
 
 
 def _zalo_error(exc) -> str:

@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 
 class Scheduler:
-    """What the core calls (``daily``, ``reminder``; safe from the core thread) and the jobs they make."""
+    """What the core calls (``daily``, ``reminder``, ``broadcast``; safe from the core thread) and the
+    jobs they make."""
 
     def __init__(self, core: Core, runner: CoreRunner, hub: Hub):
         self.core = core
@@ -28,6 +29,7 @@ class Scheduler:
         self.hub = hub
         self.aps = AsyncIOScheduler(timezone=core.ctx.tz, job_defaults={"misfire_grace_time": None, "coalesce": True})
         self.tasks: set[asyncio.Task] = set()
+        self.loop = asyncio.get_running_loop()     # made inside the loop: the core thread hands work to it
 
     def start(self) -> None:
         self.aps.start()
@@ -52,6 +54,10 @@ class Scheduler:
         if when is not None:
             self.aps.add_job(self._reminder_job, DateTrigger(run_date=when), id=name, args=[reminder_id],
                              replace_existing=True)
+
+    def broadcast(self, broadcast_id: int) -> None:
+        """Send a broadcast the core just created (a team quiz assigned), from any thread."""
+        self.loop.call_soon_threadsafe(lambda: self.spawn(self.hub.run_broadcast(broadcast_id)))
 
     def jobs(self) -> list[str]:
         return sorted(j.id for j in self.aps.get_jobs())

@@ -1,5 +1,5 @@
-"""The process's small HTTP endpoint (tornado, already installed for Telegram's webhooks): generated
-files at signed links (``GET …/f/<token>/<expires>/<signature>/<name>``) and the Zalo webhook."""
+"""The process's small HTTP endpoint (aiohttp, like the Zalo client): generated files at signed links
+(``GET …/f/<token>/<expires>/<signature>/<name>``) and the Zalo webhook."""
 
 from __future__ import annotations
 
@@ -8,87 +8,79 @@ import json
 import logging
 from urllib.parse import quote
 
-import tornado.httpserver
-import tornado.netutil
-import tornado.web
+from aiohttp import web
 
 from bot.files import FileLinks
 from handlers.runner import CoreRunner
 
 log = logging.getLogger(__name__)
+REFUSED = {403: "Liên kết không hợp lệ.", 404: "Không có tệp này.",
+           410: "Liên kết đã hết hạn. Anh/chị yêu cầu lại tệp trong Trợ lý ISO."}
 
 
-class FileHandler(tornado.web.RequestHandler):
-    """A file behind a signed link: 200, or 403 (tampered), 410 (expired), 404 (unknown)."""
+def file_route(files: FileLinks, runner: CoreRunner):
+    """GET a file behind a signed link: 200, or 403 (tampered), 410 (expired), 404 (unknown)."""
 
-    def initialize(self, files: FileLinks, runner: CoreRunner) -> None:
-        self.files = files
-        self.runner = runner
-
-    async def get(self, *_: str) -> None:
-        served = await self.runner(self.files.open, self.request.path)
-        self.set_status(served.status)
-        self.set_header("Cache-Control", "private, no-store")
+    async def handle(request: web.Request) -> web.StreamResponse:
+        served = await runner(files.open, request.path)
+        headers = {"Cache-Control": "private, no-store"}
         if served.status != 200:
-            self.set_header("Content-Type", "text/plain; charset=utf-8")
-            self.finish({403: "Liên kết không hợp lệ.", 404: "Không có tệp này.",
-                         410: "Liên kết đã hết hạn. Anh/chị yêu cầu lại tệp trong Trợ lý ISO."}.get(served.status, ""))
-            return
-        self.set_header("Content-Type", served.mime)
+            return web.Response(status=served.status, text=REFUSED.get(served.status, ""), headers=headers)
         disposition = "inline" if served.mime.startswith("image/") else "attachment"
-        self.set_header("Content-Disposition", f"{disposition}; filename*=UTF-8''{quote(served.name)}")
-        self.finish(served.data)
+        headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(served.name)}"
+        return web.Response(body=served.data, headers={**headers, "Content-Type": served.mime})
 
-    async def head(self, *args: str) -> None:
-        await self.get(*args)
+    return handle
 
 
-class ZaloWebhookHandler(tornado.web.RequestHandler):
+def zalo_webhook_route(channel, secret: str):
     """Updates POSTed by the Zalo platform; a request without the secret header is refused (403)."""
 
-    def initialize(self, channel, secret: str) -> None:
-        self.channel = channel
-        self.secret = secret
-
-    def post(self) -> None:
-        got = self.request.headers.get("X-Bot-Api-Secret-Token", "")
-        if not self.secret or not hmac.compare_digest(got.encode(), self.secret.encode()):
+    async def handle(request: web.Request) -> web.Response:
+        got = request.headers.get("X-Bot-Api-Secret-Token", "")
+        if not secret or not hmac.compare_digest(got.encode(), secret.encode()):
             log.warning("Zalo webhook request without the right secret header: refused")
-            self.set_status(403)
-            self.finish("forbidden")
-            return
+            return web.Response(status=403, text="forbidden")
         try:
-            body = json.loads(self.request.body or b"null")
+            body = json.loads(await request.read() or b"null")
         except ValueError:
-            self.set_status(400)
-            self.finish("bad json")
-            return
+            return web.Response(status=400, text="bad json")
         update = body.get("result") if isinstance(body, dict) and "result" in body else body
-        self.finish({"ok": True})
         for u in update if isinstance(update, list) else [update]:
             if isinstance(u, dict) and u.get("event_name"):
-                self.channel.dispatch(u)
+                channel.dispatch(u)
+        return web.json_response({"ok": True})
+
+    return handle
 
 
 class WebServer:
-    """One tornado server for the routes given to it."""
+    """One aiohttp server for the routes given to it."""
 
     def __init__(self) -> None:
-        self.routes: list = []
-        self.server: tornado.httpserver.HTTPServer | None = None
+        self.app = web.Application()
+        self.runner: web.AppRunner | None = None
+        self.has_files = False
 
-    def add(self, pattern: str, handler: type, **kwargs) -> None:
-        self.routes.append((pattern, handler, kwargs))
+    def add_files(self, files: FileLinks, runner: CoreRunner) -> None:
+        self.app.router.add_get("/{path:.*}", file_route(files, runner))
+        self.has_files = True
 
-    def start(self, listen: str, port: int) -> int:
+    def add_zalo_webhook(self, path: str, channel, secret: str) -> None:
+        self.app.router.add_post(path, zalo_webhook_route(channel, secret))
+
+    @property
+    def started(self) -> bool:
+        return self.runner is not None
+
+    async def start(self, listen: str, port: int) -> int:
         """Listen (port 0 picks a free one); returns the port."""
-        app = tornado.web.Application(self.routes)
-        self.server = tornado.httpserver.HTTPServer(app, xheaders=True)
-        sockets = tornado.netutil.bind_sockets(port, address=listen)
-        self.server.add_sockets(sockets)
-        return sockets[0].getsockname()[1]
+        self.runner = web.AppRunner(self.app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, listen, port)
+        await site.start()
+        return site._server.sockets[0].getsockname()[1]   # type: ignore[union-attr]
 
     async def stop(self) -> None:
-        if self.server:
-            self.server.stop()
-            await self.server.close_all_connections()
+        if self.runner:
+            await self.runner.cleanup()

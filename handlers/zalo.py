@@ -11,11 +11,16 @@ retrying is safe (429, 5xx, network errors); nothing crashes the poller.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
+import threading
+import urllib.error
+import urllib.request
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
+import aiohttp
 
 from bot import broadcast
 from bot.broadcast import Pacer
@@ -41,25 +46,43 @@ class ZaloError(Exception):
         self.description = description
 
 
-class ZaloApi:
-    """``{base}/bot{token}/{method}``, POST with a JSON body; returns ``result`` or raises ZaloError."""
+NetworkError = (aiohttp.ClientError, asyncio.TimeoutError)
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))   # the API base may be on this machine
 
-    def __init__(self, base: str, token: str, client: httpx.AsyncClient):
+
+class ZaloApi:
+    """``{base}/bot{token}/{method}``, POST with a JSON body; returns ``result`` or raises ZaloError.
+
+    The JSON body is read whatever the HTTP status (the platform may answer 4xx with ``ok: false``)."""
+
+    def __init__(self, base: str, token: str, session: aiohttp.ClientSession):
         self.base = base.rstrip("/")
         self.token = token
-        self.client = client
+        self.session = session
 
     async def call(self, method: str, *, http_timeout: float = 15.0, **params: Any) -> Any:
-        r = await self.client.post(f"{self.base}/bot{self.token}/{method}", json=params, timeout=http_timeout)
+        async with self.session.post(f"{self.base}/bot{self.token}/{method}", json=params,
+                                     timeout=aiohttp.ClientTimeout(total=http_timeout)) as r:
+            raw = await r.read()
+            status = r.status
         try:
-            body = r.json()
+            body = json.loads(raw or b"null")
         except ValueError:
-            raise ZaloError(r.status_code, f"HTTP {r.status_code}, not JSON") from None
+            raise ZaloError(status, f"HTTP {status}, not JSON") from None
         if not isinstance(body, dict) or "ok" not in body:
-            raise ZaloError(r.status_code, f"HTTP {r.status_code}, unexpected body")
+            raise ZaloError(status, f"HTTP {status}, unexpected body")
         if not body.get("ok"):
-            raise ZaloError(int(body.get("error_code") or r.status_code or 0), str(body.get("description") or ""))
+            raise ZaloError(int(body.get("error_code") or status or 0), str(body.get("description") or ""))
         return body.get("result")
+
+
+def session_for(base_url: str) -> aiohttp.ClientSession:
+    """Keep connections alive to the platform (HTTPS over the internet: a TLS handshake per call would
+    cost more than the call), not to a peer on this machine (a local proxy or the emulator), where a
+    new connection is free and a kept one can stall 40 ms per reply on Nagle and delayed ACKs."""
+    host = (urlsplit(base_url).hostname or "").lower()
+    local = host in ("localhost", "::1") or host.startswith("127.")
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=local, limit=40), trust_env=False)
 
 
 class ZaloChannel:
@@ -75,21 +98,23 @@ class ZaloChannel:
         self.files = files
         self.token = token or config.token
         self.pacer = Pacer(max(config.rate_per_second, 0.1))
-        self.ui = TextUI(core, CHANNEL, publish=self._publish, limit=ZALO_LIMIT)
-        self.client: httpx.AsyncClient | None = None
+        self.ui = TextUI(core, CHANNEL, publish=self._publish, limit=ZALO_LIMIT,
+                         link_hours=files.ttl / 3600 if files else 24)
+        self.session: aiohttp.ClientSession | None = None
         self.api: ZaloApi | None = None
         self.queues: dict[str, asyncio.Queue] = {}
         self.tasks: set[asyncio.Task] = set()
-        self.poller: asyncio.Task | None = None
+        self.poller: threading.Thread | None = None
         self.stopped = asyncio.Event()
+        self.halt = threading.Event()
         self.me: dict = {}
 
     # ------------------------------------------------------------------ life cycle
 
     async def start(self, webhook_url: str = "", secret: str = "") -> None:
         """Check the token (a wrong one raises ZaloError 401), then poll, or set the webhook."""
-        self.client = httpx.AsyncClient(trust_env=False, timeout=httpx.Timeout(15.0))
-        self.api = ZaloApi(self.config.api_base_url, self.token, self.client)
+        self.session = session_for(self.config.api_base_url)
+        self.api = ZaloApi(self.config.api_base_url, self.token, self.session)
         self.me = await self.api.call("getMe") or {}
         log.info("Zalo bot %s (%s)", self.me.get("account_name"), self.me.get("id"))
         if webhook_url:
@@ -98,32 +123,34 @@ class ZaloChannel:
         else:
             try:  # getUpdates does not work while a webhook is set
                 await self.api.call("deleteWebhook")
-            except (ZaloError, httpx.HTTPError) as exc:
+            except (ZaloError, *NetworkError) as exc:
                 log.warning("Zalo deleteWebhook: %s", exc)
-            self.poller = asyncio.get_running_loop().create_task(self._poll_forever())
+            self.poller = threading.Thread(target=self._poll_forever, args=(asyncio.get_running_loop(),),
+                                           name="zalo-poller", daemon=True)
+            self.poller.start()
 
     async def stop(self, webhook: bool = False) -> None:
+        """Stop polling (a poll in progress is dropped with the process), finish the chats being answered."""
         self.stopped.set()
-        if self.poller:
-            self.poller.cancel()
-            await asyncio.gather(self.poller, return_exceptions=True)
+        self.halt.set()
         if self.tasks:
             await asyncio.wait(self.tasks, timeout=10)
         if webhook and self.api:
             try:
                 await self.api.call("deleteWebhook", http_timeout=3)
-            except (ZaloError, httpx.HTTPError):
+            except (ZaloError, *NetworkError):
                 pass
-        if self.client:
-            await self.client.aclose()
+        if self.session:
+            await self.session.close()
 
-    async def _poll_forever(self) -> None:
-        """Long polling. 408 means "nothing came": poll again at once. Errors back off, never crash."""
+    def _poll_forever(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Long polling, on a thread of its own: picking up the next update never waits for the loop to
+        finish answering the last ones (getUpdates hands out one update per call). 408 means "nothing
+        came": poll again at once. Errors back off, never crash; updates go to the loop's queues."""
         backoff, conflicts = 1.0, 0
-        while not self.stopped.is_set():
+        while not self.halt.is_set():
             try:
-                result = await self.api.call("getUpdates", http_timeout=self.config.poll_timeout + 10,
-                                             timeout=str(self.config.poll_timeout))
+                result = self._get_updates()
             except ZaloError as exc:
                 if exc.code == 408:
                     backoff, conflicts = 1.0, 0
@@ -141,18 +168,39 @@ class ZaloChannel:
                     return
                 else:
                     log.warning("Zalo getUpdates failed: %s; retrying in %.0f s", exc, backoff)
-                await self._sleep(backoff)
-                backoff = min(backoff * 2, 60.0)
-                continue
-            except httpx.HTTPError as exc:
+            except OSError as exc:
                 log.warning("Zalo getUpdates: network error %r; retrying in %.0f s", exc, backoff)
-                await self._sleep(backoff)
-                backoff = min(backoff * 2, 60.0)
+            else:
+                backoff, conflicts = 1.0, 0
+                for update in result if isinstance(result, list) else [result]:  # a list, in case it batches
+                    if isinstance(update, dict) and update.get("event_name"):
+                        try:
+                            loop.call_soon_threadsafe(self.dispatch, update)
+                        except RuntimeError:    # the loop has closed: the process is stopping
+                            return
                 continue
-            backoff, conflicts = 1.0, 0
-            for update in result if isinstance(result, list) else [result]:  # a list, in case the platform batches
-                if isinstance(update, dict) and update.get("event_name"):
-                    self.dispatch(update)
+            self.halt.wait(backoff * (0.75 + random.random() / 2))
+            backoff = min(backoff * 2, 60.0)
+
+    def _get_updates(self) -> Any:
+        """One blocking getUpdates call (standard library: one long request at a time needs no pool)."""
+        url = f"{self.config.api_base_url.rstrip('/')}/bot{self.token}/getUpdates"
+        body = json.dumps({"timeout": str(self.config.poll_timeout)}).encode()
+        request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
+        try:
+            with OPENER.open(request, timeout=self.config.poll_timeout + 10) as r:
+                status, raw = r.status, r.read()
+        except urllib.error.HTTPError as exc:     # a 4xx/5xx still carries the JSON answer
+            status, raw = exc.code, exc.read()
+        try:
+            answer = json.loads(raw or b"null")
+        except ValueError:
+            raise ZaloError(status, f"HTTP {status}, not JSON") from None
+        if not isinstance(answer, dict) or "ok" not in answer:
+            raise ZaloError(status, f"HTTP {status}, unexpected body")
+        if not answer.get("ok"):
+            raise ZaloError(int(answer.get("error_code") or status or 0), str(answer.get("description") or ""))
+        return answer.get("result")
 
     async def _sleep(self, seconds: float) -> None:
         try:
@@ -202,10 +250,11 @@ class ZaloChannel:
         caption = message.get("caption") if isinstance(message.get("caption"), str) else ""
 
         def work() -> list[Out]:
-            user = self.core.identify(CHANNEL, chat, name)
-            if event == "message.text.received" and text.strip():
-                return self.ui.handle(user, text)
-            return self.ui.render(user, self.core.non_text(user, caption if event == "message.image.received" else ""))
+            with self.core.atomic():
+                user = self.core.identify(CHANNEL, chat, name)
+                if event == "message.text.received" and text.strip():
+                    return self.ui.handle(user, text)
+                return self.ui.render(user, self.core.non_text(user, caption if event == "message.image.received" else ""))
 
         for out in await self.runner(work):
             await self._send_safe(chat, out)
@@ -219,7 +268,7 @@ class ZaloChannel:
         if out.photo:
             try:
                 await self.api.call("sendChatAction", chat_id=chat, action="upload_photo")
-            except (ZaloError, httpx.HTTPError):
+            except (ZaloError, *NetworkError):
                 pass
             await self.api.call("sendPhoto", chat_id=chat, photo=out.photo, caption=out.text[:ZALO_LIMIT])
         else:
@@ -238,7 +287,7 @@ class ZaloChannel:
                 log.warning("Zalo send to %s failed (%s)%s", chat, exc, "; retrying" if retry else "")
                 if not retry:
                     return
-            except httpx.HTTPError as exc:
+            except NetworkError as exc:
                 log.warning("Zalo send to %s: network error %r; retrying", chat, exc)
             if attempt < SEND_TRIES:
                 await self._sleep(delay)
@@ -256,9 +305,9 @@ class ZaloChannel:
             if exc.code == 403:
                 raise broadcast.Blocked(str(exc), CHANNEL) from exc
             raise broadcast.SendFailed(str(exc)) from exc
-        except httpx.TimeoutException as exc:
-            raise broadcast.SendFailed(repr(exc), ambiguous=True) from exc
-        except httpx.HTTPError as exc:
+        except asyncio.TimeoutError as exc:
+            raise broadcast.SendFailed("timed out", ambiguous=True) from exc
+        except aiohttp.ClientError as exc:
             raise broadcast.SendFailed(repr(exc)) from exc
 
     async def deliver(self, user: User, reply: Reply) -> None:
