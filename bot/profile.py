@@ -3,8 +3,8 @@ linking their Zalo and Telegram accounts into one person (/lienket) so progress 
 
 from __future__ import annotations
 
+import re
 import secrets
-from datetime import timedelta
 from enum import StrEnum
 
 from bot import nav, units
@@ -127,22 +127,19 @@ class Profile(Feature):
     def link(self, user: User, arg: str = "") -> Reply:
         """/lienket: a one-time code to link this account with the person's account on the other
         channel; /lienket CODE (typed on the other channel) links them."""
-        now = self.ctx.now()
         code = arg.strip()
         if not code:
-            expires = (now + timedelta(minutes=LINK_MINUTES)).isoformat()
-            while not self.storage.create_link_code(user.id, code := f"{secrets.randbelow(10**6):06d}", expires):
+            while not self.storage.create_link_code(user.id, code := f"{secrets.randbelow(10**6):06d}", LINK_MINUTES):
                 pass
             return Reply().add(self.text("link_code", code=code, minutes=LINK_MINUTES))
-        since = (now - timedelta(minutes=LINK_MINUTES)).isoformat()
-        if self.storage.link_failures(user.id, since) >= LINK_TRIES:
+        if self.storage.link_failures(user.id, LINK_MINUTES) >= LINK_TRIES:
             return Reply().add(self.text("link_locked", minutes=LINK_MINUTES))
-        owner = self.storage.take_link_code(code, now.isoformat()) if code.isdigit() and len(code) == 6 else None
+        owner = self.storage.take_link_code(code, user.id) if re.fullmatch(r"\d{6}", code) else None
         if owner is None:
             self.storage.record_link_failure(user.id)
             return Reply().add(self.text("link_bad"))
         if owner == user.id:
-            return Reply().add(self.text("link_same"))
+            return Reply().add(self.text("link_same", code=code))
         self.storage.merge_people(user.id, owner)
         self.storage.audit(owner, "account.link", user.key)
         return Reply(buttons=main_menu(self.ctx, User(owner, user.first_name, user.username, user.channel,

@@ -7,7 +7,7 @@ import io
 import json
 import sqlite3
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import sqlite_utils
@@ -362,22 +362,28 @@ class Storage:
 
     # ------------------------------------------------------------------ linking two accounts of one person
 
-    def create_link_code(self, user_id: int, code: str, expires: str) -> bool:
-        """Store a one-time code; False when the code is already taken (the caller draws another)."""
-        self.db.execute("DELETE FROM link_codes WHERE user_id = ? OR expires < ?", [user_id, now_iso()])
-        return self.db.execute("INSERT OR IGNORE INTO link_codes (code, user_id, expires, used) VALUES (?, ?, ?, 0)",
-                               [code, user_id, expires]).rowcount == 1
+    def create_link_code(self, user_id: int, code: str, minutes: int) -> bool:
+        """Store a one-time code valid for ``minutes`` (a person has one at a time); False when the code
+        is taken (the caller draws another). Times are UTC, like every other time stored here."""
+        expires = (datetime.now(timezone.utc) + timedelta(minutes=minutes)).isoformat(timespec="seconds")
+        with self.transaction():
+            self.db.execute("DELETE FROM link_codes WHERE user_id = ? OR expires < ?", [user_id, now_iso()])
+            return self.db.execute("INSERT OR IGNORE INTO link_codes (code, user_id, expires, used) VALUES (?, ?, ?, 0)",
+                                   [code, user_id, expires]).rowcount == 1
 
-    def take_link_code(self, code: str, now: str) -> int | None:
-        """The person who made ``code`` if it is unused and not expired; the code is used up."""
+    def take_link_code(self, code: str, taker: int) -> int | None:
+        """The person who made ``code`` if it is unused and not expired; it is used up unless ``taker``
+        is that same person (who typed it on the wrong account)."""
         with self.transaction():
             row = self.db.execute("SELECT user_id FROM link_codes WHERE code = ? AND used = 0 AND expires >= ?",
-                                  [code, now]).fetchone()
-            if row:
+                                  [code, now_iso()]).fetchone()
+            if row and row[0] != taker:
                 self.db.execute("UPDATE link_codes SET used = 1 WHERE code = ?", [code])
             return row[0] if row else None
 
-    def link_failures(self, user_id: int, since: str) -> int:
+    def link_failures(self, user_id: int, minutes: int) -> int:
+        """Wrong codes typed by a person in the last ``minutes``."""
+        since = (datetime.now(timezone.utc) - timedelta(minutes=minutes)).isoformat(timespec="seconds")
         return self.db.execute("SELECT COUNT(*) FROM link_attempts WHERE user_id = ? AND ts >= ?",
                                [user_id, since]).fetchone()[0]
 

@@ -89,6 +89,7 @@ class ZaloChannel:
     """Receives Zalo updates, answers them through the core, and sends what the hub asks."""
 
     name = CHANNEL
+    send_timeout = 15.0      # seconds for one send (a reply, a broadcast message, a photo)
 
     def __init__(self, config: ZaloConfig, core: Core, runner: CoreRunner, files: FileLinks | None, *,
                  token: str | None = None):
@@ -270,10 +271,11 @@ class ZaloChannel:
                 await self.api.call("sendChatAction", chat_id=chat, action="upload_photo")
             except (ZaloError, *NetworkError):
                 pass
-            await self.api.call("sendPhoto", chat_id=chat, photo=out.photo, caption=out.text[:ZALO_LIMIT])
+            await self.api.call("sendPhoto", http_timeout=self.send_timeout, chat_id=chat, photo=out.photo,
+                                caption=out.text[:ZALO_LIMIT])
         else:
             for part in split_text(out.text, ZALO_LIMIT):   # TextUI keeps to the limit; this never lets more through
-                await self.api.call("sendMessage", chat_id=chat, text=part)
+                await self.api.call("sendMessage", http_timeout=self.send_timeout, chat_id=chat, text=part)
 
     async def _send_safe(self, chat: str, out: Out) -> None:
         """A reply: retried on 429, 5xx and network errors with back-off; given up (logged) otherwise."""
@@ -298,7 +300,7 @@ class ZaloChannel:
         """A broadcast message: one try; the broadcast engine retries what may be retried."""
         try:
             for part in split_text(text, ZALO_LIMIT):
-                await self.api.call("sendMessage", chat_id=account, text=part)
+                await self.api.call("sendMessage", http_timeout=self.send_timeout, chat_id=account, text=part)
         except ZaloError as exc:
             if exc.code == 429 or exc.code >= 500:
                 raise broadcast.RetryLater(2.0) from exc

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets everything up and runs the whole test suite: content check, unit and Telegram tests, and
-# end-to-end tests of the real bot process through ../shared/tools/tg-emulator (needs node + npm).
+# Sets everything up and runs the whole test suite: content check, unit tests, the Telegram Application
+# offline, and end-to-end tests of the real bot process through ../shared/tools/zalo-emulator and
+# ../shared/tools/tg-emulator (the latter needs node + npm).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test

@@ -14,6 +14,24 @@ from bot.storage import Storage
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
+SHARED_TG_EMULATOR = ROOT.parent / "shared" / "tools" / "tg-emulator"
+
+
+@pytest.fixture(scope="session")
+def tg_emulator() -> Path:
+    """A writable copy of the Telegram emulator with its node packages (the shared copy may be read-only)."""
+    import shutil
+    import subprocess
+
+    copy = ROOT / ".cache" / "tg-emulator"
+    assert SHARED_TG_EMULATOR.is_dir(), f"missing {SHARED_TG_EMULATOR}: CI must have ../shared beside the clone"
+    assert shutil.which("node") and shutil.which("npm"), "end-to-end tests need node and npm"
+    if not (copy / "node_modules" / "telegram-test-api").is_dir():
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(SHARED_TG_EMULATOR, copy, ignore=shutil.ignore_patterns("node_modules"))
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=copy, check=True,
+                       timeout=300)
+    return copy
 
 
 @pytest.fixture(scope="session")

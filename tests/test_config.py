@@ -49,3 +49,20 @@ def test_bad_files_are_clear_errors(tmp_path):
     bad.write_text("admin_ids: [abc]\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="admin_ids"):
         config_mod.load(bad, env={})
+
+
+def test_zalo_and_file_endpoint_keys_and_admins_by_channel(tmp_path, monkeypatch):
+    cfg_file = tmp_path / "config.yaml"
+    cfg_file.write_text("admin_ids: [123, 'zalo:5dc57f856315ad7309b4']\nzalo:\n  rate_per_second: 2\n"
+                        "files:\n  public_url: https://bot.example.vn/files/\n", encoding="utf-8")
+    cfg = config_mod.load(cfg_file, env={"ZALO_API_BASE_URL": "http://127.0.0.1:9", "ISOBOT_FILES_PORT": "9100",
+                                         "ISOBOT_ZALO_WEBHOOK_URL": "https://bot.example.vn/zalo/hook"})
+    assert cfg.admin_ids == {"telegram:123", "zalo:5dc57f856315ad7309b4"}
+    assert cfg.zalo.api_base_url == "http://127.0.0.1:9" and cfg.zalo.rate_per_second == 2
+    assert cfg.zalo.webhook_url == "https://bot.example.vn/zalo/hook"
+    assert cfg.files.public_url == "https://bot.example.vn/files" and cfg.files.port == 9100
+    monkeypatch.setenv("ZALO_BOT_TOKEN", "1:abc")
+    assert cfg.zalo.token == "1:abc", "the token comes from the environment only"
+    cfg_file.write_text("admin_ids: ['facebook:1']\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="admin_ids"):
+        config_mod.load(cfg_file, env={})

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -17,8 +16,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_EMULATOR = ROOT.parent / "shared" / "tools" / "tg-emulator"
-EMULATOR = ROOT / ".cache" / "tg-emulator"
 SCENARIOS = Path(__file__).resolve().parent / "e2e"
 ISOBOT = Path(sys.executable).parent / "isobot"
 
@@ -26,16 +23,8 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="session")
-def emulator() -> Path:
-    """A writable copy of the emulator with its node packages (the shared copy may be read-only)."""
-    assert SHARED_EMULATOR.is_dir(), f"missing {SHARED_EMULATOR}: CI must have ../shared beside the clone"
-    assert shutil.which("node") and shutil.which("npm"), "end-to-end tests need node and npm"
-    if not (EMULATOR / "node_modules" / "telegram-test-api").is_dir():
-        shutil.rmtree(EMULATOR, ignore_errors=True)
-        shutil.copytree(SHARED_EMULATOR, EMULATOR, ignore=shutil.ignore_patterns("node_modules"))
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=EMULATOR, check=True,
-                       timeout=300)
-    return EMULATOR
+def emulator(tg_emulator) -> Path:
+    return tg_emulator
 
 
 def run_scenario(emulator: Path, config_file: Path, scenario: str, *extra: str, timeout_s: int = 120,

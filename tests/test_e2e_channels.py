@@ -1,0 +1,69 @@
+"""Both channels from one process: `isobot run` with TELEGRAM_BOT_TOKEN and ZALO_BOT_TOKEN, against the
+Telegram emulator (its run.sh) and the Zalo emulator at the same time (tests/two_channels.py). An
+inspector on Zalo creates a reminder; it reaches a Telegram user and a Zalo user, each on their own
+channel, and the inspector gets the delivery report."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ISOBOT = Path(sys.executable).parent / "isobot"
+ZALO = ROOT.parent / "shared" / "tools" / "zalo-emulator"
+sys.path.insert(0, str(ZALO))
+from server import user_hex_id  # noqa: E402
+
+pytestmark = pytest.mark.e2e
+REMINDER = "Đề nghị các xã rà soát danh mục TTHC trước 15/12"
+
+
+def write(path: Path, steps: list, user: dict) -> Path:
+    path.write_text(json.dumps({"user": user, "steps": steps}, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_a_reminder_reaches_zalo_and_telegram_users_from_one_process(tg_emulator, tmp_path):
+    inspector = 900001
+    config = tmp_path / "config.yaml"
+    config.write_text(f"database: {tmp_path / 'bot.sqlite3'}\nknowledge_dir: {ROOT / 'knowledge'}\n"
+                      f"cache_dir: {tmp_path / 'cache'}\nprovince: Lạng Sơn\n"
+                      f"admin_ids: ['zalo:{user_hex_id(inspector)}']\n", encoding="utf-8")
+    wait = {"within_ms": 40000}
+    telegram_user = write(tmp_path / "telegram.json", [
+        {"command": "/start"}, {"expect": "^Xin chào Hà"},
+        {"expect": f"^{REMINDER}$", **wait, "note": "sent by the inspector on Zalo"},
+        {"sleep_ms": 3000, "note": "time for the Zalo users to finish"}], {"first_name": "Hà"})
+    zalo_user = write(tmp_path / "zalo-user.json", [
+        {"command": "/start"}, {"expect": "^Xin chào Minh"},
+        {"expect": f"^{REMINDER}$", **wait}], {"id": 100001, "display_name": "Minh"})
+    zalo_inspector = write(tmp_path / "zalo-inspector.json", [
+        {"sleep_ms": 4000, "note": "the two users have written to the bot by now"},
+        {"command": "/nhacviec"}, {"expect": "Nhắc việc"},
+        {"choose": "Tạo nhắc việc"}, {"send": REMINDER}, {"expect": "Gửi cho ai"},
+        {"choose": "Tất cả người dùng"}, {"choose": "Gửi ngay"}, {"expect": "Xác nhận nhắc việc[\\s\\S]*hiện có 3 người"},
+        {"choose": "Lưu"}, {"expect": f"^{REMINDER}$", **wait},
+        {"expect": "Đã gửi xong[\\s\\S]*Tổng: 3 · thành công: 3", **wait}], {"id": inspector, "display_name": "Thanh tra"})
+    out = tmp_path / "zalo"
+    bot = (f"{sys.executable} {ROOT / 'tests' / 'two_channels.py'} --out {out} --zalo {zalo_user} "
+           f"--zalo {zalo_inspector} -- {ISOBOT} run --config {config}")
+    env = dict(os.environ, TG_EMULATOR_LOG_DIR=str(tmp_path / "tg-logs"))
+    env.pop("ZALO_BOT_TOKEN", None)
+    result = subprocess.run(["bash", str(tg_emulator / "run.sh"), bot, str(telegram_user), "--port", "0",
+                             "--timeout-s", "150", "--strict"], capture_output=True, text=True, timeout=200, env=env)
+    print(result.stdout[-5000:], result.stderr[-2000:])
+    for i in (0, 1):
+        print((out / f"zalo-{i}.txt").read_text()[-4000:])
+    assert result.returncode == 0 and "1 passed, 0 failed" in result.stdout, "the Telegram user got it"
+    assert (out / "zalo-0.status").read_text() == "0", "the Zalo user got it"
+    assert (out / "zalo-1.status").read_text() == "0", "the inspector on Zalo made it and got the report"
+    from bot.storage import Storage
+
+    storage = Storage(tmp_path / "bot.sqlite3")
+    channels = sorted(r["channel"] for r in storage.db.query("SELECT channel FROM deliveries"))
+    assert channels == ["telegram", "zalo", "zalo"], "each delivery went out on the recipient's channel"

@@ -1,0 +1,151 @@
+"""Chats without buttons (bot.textui): numbered options kept in SQLite, stale numbers, words for
+options, letters for quizzes, pages, files as links; the signed links themselves (bot.files)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.dialog import Core
+from bot.files import FileLinks
+from bot.reply import Attachment, Button, Reply
+from bot.storage import Storage
+from bot.textui import ZALO_LIMIT, TextUI, split_text
+
+OPTION = re.compile(r"^(\d{1,3})\. (.+)$", re.M)
+
+
+@pytest.fixture
+def chat(kb, searcher, config):
+    """A Zalo-like chat on a real database: (core, ui, user, links)."""
+    core = Core(kb, searcher, Storage(config.database), province="Lạng Sơn")
+    links = FileLinks(core.storage, "http://127.0.0.1:9/files", ttl_hours=24)
+    ui = TextUI(core, "zalo", publish=links.publish)
+    return core, ui, core.identify("zalo", "a1b2c3", "Lan"), links
+
+
+def options_of(text: str) -> dict[str, str]:
+    return dict(OPTION.findall(text))
+
+
+def test_buttons_become_numbered_options_with_the_footer(chat):
+    core, ui, user, _ = chat
+    (out,) = ui.handle(user, "/start")
+    opts = options_of(out.text)
+    assert list(opts) == [str(i) for i in range(1, len(opts) + 1)], "numbered 1..N without gaps"
+    assert "📚 Chủ đề" in opts.values() and "🏠 Menu" not in opts.values(), "Menu is 0, not a number"
+    assert out.text.rstrip().endswith("Gõ số để chọn; 0 = menu.")
+
+
+def test_a_number_means_the_option_of_the_last_screen_even_after_a_restart(chat, kb, searcher, config):
+    core, ui, user, _ = chat
+    (out,) = ui.handle(user, "/chude")
+    first_group = options_of(out.text)["1"]
+    again = TextUI(Core(kb, searcher, Storage(config.database)), "zalo", publish=lambda a: None)  # a new process
+    (out,) = again.handle(user, "1")
+    assert out.text.startswith(first_group.split(" (")[0]) and "chọn một chủ đề" in out.text
+
+
+@pytest.mark.parametrize("typed", ["99", "17", "3"])
+def test_a_number_that_means_nothing_gets_the_menu_has_changed(chat, typed):
+    core, ui, user, _ = chat
+    ui.handle(user, "/help")           # two options: Chủ đề and (0) Menu
+    (out,) = ui.handle(user, typed)
+    assert out.text.startswith("Menu đã thay đổi") and "1. 📚 Chủ đề" in out.text
+
+
+def test_zero_is_the_menu_and_words_choose_options(chat, kb):
+    core, ui, user, _ = chat
+    assert ui.handle(user, "0")[0].text.startswith("Xin chào Lan")
+    guide = next(iter(kb.guides.values()))
+    ui.handle(user, "/huongdan")
+    (out,) = ui.handle(user, guide.title)           # the label itself
+    assert "Bước 1/" in out.text
+    assert "Bước 2/" in ui.handle(user, "tiep")[0].text
+    assert "Bước 1/" in ui.handle(user, "quay lại")[0].text, "'quay lại' means «⬅️ Trước»"
+
+
+def test_a_message_without_options_leaves_the_menu_above_in_force(chat):
+    core, ui, user, _ = chat
+    ui.handle(user, "/chude")
+    assert "Đây là" not in ui.render(user, Reply().add("Một thông báo không có lựa chọn."))[0].text
+    (out,) = ui.handle(user, "1")
+    assert "chọn một chủ đề" in out.text
+
+
+def test_numbered_lines_of_an_answer_do_not_read_as_options(chat):
+    core, ui, user, _ = chat
+    (out,) = ui.render(user, Reply(buttons=[[Button("Tiếp", "m")]]).add("Các bước:\n1. Lập kế hoạch\n2. Họp"))
+    assert "(1) Lập kế hoạch" in out.text and "\n1. Lập kế hoạch" not in out.text
+
+
+def test_long_text_is_paged_with_see_more_and_no_message_is_over_the_limit(chat):
+    core, ui, user, _ = chat
+    body = "\n\n".join(f"Đoạn {i}: " + "nội dung dài " * 40 for i in range(12))
+    reply = Reply(buttons=[[Button("📚 Chủ đề", "tg")]]).add(body)
+    (page,) = ui.render(user, reply)
+    pages = [page.text]
+    assert "1. Xem tiếp (trang 2/" in page.text and "Chủ đề" not in page.text
+    while "Xem tiếp" in pages[-1]:
+        pages.append(ui.handle(user, "1" if len(pages) % 2 else "tiếp")[0].text)
+    assert all(len(p) <= ZALO_LIMIT for p in pages) and len(pages) >= 3
+    assert "1. 📚 Chủ đề" in pages[-1], "the options come with the last page"
+    assert "Đoạn 11" in pages[-1] and all(f"Đoạn {i}:" in "".join(pages) for i in range(12))
+
+
+def test_quiz_questions_are_answered_by_letter(chat, kb):
+    core, ui, user, _ = chat
+    ui.handle(user, "/quiz")
+    ui.handle(user, "1")                                        # mixed topics
+    (out,) = ui.handle(user, "1")                               # 5 questions
+    assert "Gõ chữ A, B, C" in out.text and "\nA. " in out.text and "\nB. " in out.text
+    (out,) = ui.handle(user, "đáp án b")
+    assert re.match(r"^(✅ Đúng rồi!|❌ Chưa đúng\. Đáp án đúng: [A-D]\. )", out.text) and "Câu 2/5" in out.text
+    (out,) = ui.handle(user, "2", )                             # a digit on a question without numbered options = B
+    assert "Câu 3/5" in out.text
+
+
+def test_files_become_signed_links_or_a_plain_explanation(chat, kb):
+    core, ui, user, links = chat
+    ui.handle(user, "/bieumau")
+    (out,) = ui.handle(user, "1")
+    url = re.search(r"http://127\.0\.0\.1:9/files/f/\S+", out.text).group(0)
+    assert "24 giờ" in out.text
+    served = links.open(url.split("127.0.0.1:9", 1)[1])
+    assert served.status == 200 and served.data[:2] == b"PK" and served.name.endswith(".docx")
+    nowhere = TextUI(core, "zalo", publish=FileLinks(core.storage, "").publish)
+    nowhere.handle(user, "/bieumau")
+    (out,) = nowhere.handle(user, "1")
+    assert "chưa gửi được qua kênh này" in out.text and "http" not in out.text
+
+
+def test_a_chart_is_a_photo_from_its_link(chat):
+    core, ui, user, _ = chat
+    png = Attachment("bieu-do.png", b"\x89PNG\r\n\x1a\n", "Biểu đồ", "photo")
+    (out,) = ui.render(user, Reply(attachment=png).add("Biểu đồ"))
+    assert out.photo.startswith("http://127.0.0.1:9/files/f/") and out.text.startswith("Biểu đồ")
+
+
+def test_signed_links_refuse_tampering_expiry_and_unknown_files(storage):
+    now = [1_000_000.0]
+    links = FileLinks(storage, "https://bot.example.vn/files", ttl_hours=24, clock=lambda: now[0])
+    url = links.publish(Attachment("bao-cao.docx", b"PK-data"))
+    path = url.split("bot.example.vn", 1)[1]
+    assert links.open(path).status == 200
+    head, token, expires, signature, name = path.rsplit("/", 4)
+    assert links.open(f"{head}/{token}/{expires}/{'0' * len(signature)}/{name}").status == 403
+    assert links.open(f"{head}/{token}/{int(expires) + 60}/{signature}/{name}").status == 403, "no extending"
+    assert links.open(f"{head}/x{token}/{expires}/{links.sign('x' + token, int(expires))}/{name}").status == 404
+    assert links.open("/f/garbage").status == 404
+    now[0] += 24 * 3600 + 1
+    assert links.open(path).status == 410
+    assert links.purge() == 1 and storage.get_file(token) is None
+    assert FileLinks(storage, "https://bot.example.vn/files").key == links.key, "the key survives a restart"
+
+
+def test_split_text_keeps_every_character_within_the_limit():
+    text = "ab " * 1000 + "\n\n" + "x" * 2500
+    parts = split_text(text, 700)
+    assert all(len(p) <= 700 for p in parts)
+    assert "".join(parts).replace(" ", "").replace("\n", "") == text.replace(" ", "").replace("\n", "")
