@@ -24,12 +24,12 @@ QUESTIONS = ["danh gia noi bo bao lau 1 lan", "hop xem xet lanh dao can chuan bi
              "phạm vi áp dụng của xã gồm những gì", "hanh dong khac phuc khac gi khac phuc"]
 
 
-def run(bot_command: str, users: int, work: Path, label: str) -> dict:
+def run(bot_command: str, users: int, work: Path, label: str, rounds: int = 1) -> dict:
     """One run; every reply is checked (the assistant's must be sourced answers, the echo bot echoes)."""
     scenario = work / "scenario.json"
     echo = "sample_bot" in bot_command
     steps = [{"send": "/start"}, {"expect": "Xin chào"}]
-    for q in QUESTIONS:
+    for q in QUESTIONS * rounds:
         steps += [{"send": q}, {"expect": "Anh/chị vừa gửi" if echo else "Nguồn:", "within_ms": 20000}]
     scenario.write_text(json.dumps({"steps": steps}, ensure_ascii=False), encoding="utf-8")
     summary = work / f"{label}.json"

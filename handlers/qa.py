@@ -28,7 +28,7 @@ def core_of(context: ContextTypes.DEFAULT_TYPE) -> Core:
 
 
 async def ask(context: ContextTypes.DEFAULT_TYPE, update: Update, fn: Callable[[Core, User], Reply | None]):
-    """Identify the Telegram user and run ``fn(core, user)`` on the core thread."""
+    """Identify the Telegram user and run ``fn(core, user)`` through the core runner."""
     core = core_of(context)
     u = update.effective_user
 

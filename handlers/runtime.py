@@ -1,8 +1,8 @@
 """``isobot run``: one process, one database, one scheduler, every channel whose token is set.
 
 Telegram (TELEGRAM_BOT_TOKEN) and Zalo (ZALO_BOT_TOKEN) run in the same asyncio loop, so reminders,
-broadcasts and the daily question reach users on either channel. The core answers on one thread
-(:mod:`handlers.runner`); the file endpoint serves generated files to Zalo at signed links. A lock
+broadcasts and the daily question reach users on either channel. The core answers one call at a
+time (:mod:`handlers.runner`); the file endpoint serves generated files to Zalo at signed links. A lock
 beside the database refuses a second process on the same database.
 """
 
@@ -69,6 +69,7 @@ def run(config: Config, telegram_webhook: tuple[str, int, str, str] | None = Non
 
 async def _serve(config: Config, core: Core, telegram_webhook) -> int:
     runner = CoreRunner()
+    runner.warm_up()
     hub = Hub(core, runner)
     scheduler = Scheduler(core, runner, hub)
     core.scheduler = scheduler

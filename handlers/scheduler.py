@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 class Scheduler:
-    """What the core calls (``daily``, ``reminder``, ``broadcast``; safe from the core thread) and the
+    """What the core calls (``daily``, ``reminder``, ``broadcast``; safe from any thread) and the
     jobs they make."""
 
     def __init__(self, core: Core, runner: CoreRunner, hub: Hub):
@@ -29,7 +29,7 @@ class Scheduler:
         self.hub = hub
         self.aps = AsyncIOScheduler(timezone=core.ctx.tz, job_defaults={"misfire_grace_time": None, "coalesce": True})
         self.tasks: set[asyncio.Task] = set()
-        self.loop = asyncio.get_running_loop()     # made inside the loop: the core thread hands work to it
+        self.loop = asyncio.get_running_loop()     # made inside the loop; other threads hand work to it
 
     def start(self) -> None:
         self.aps.start()

@@ -79,13 +79,20 @@ def passed(result: subprocess.CompletedProcess, users: int = 1) -> bool:
     return result.returncode == 0 and f"{users} passed, 0 failed" in result.stdout
 
 
-def test_questions_menus_and_bad_input_on_zalo(zalo_config):
-    """Welcome and numbered menu, a question typed without diacritics, 👍, a related option, a stale
-    number, stickers, photos, an unsupported message, a 5,000-character message, an unknown command,
-    the topic browser, a guide driven by words, a form link, a paged calendar."""
-    result = zalo_run(zalo_config, SCENARIOS / "zalo_qa.json")
+def test_questions_menus_and_bad_input_on_zalo(zalo_config, tmp_path):
+    """Welcome and numbered menu, a question typed without diacritics, 👍, a related option, "Ý anh/chị
+    là…?", a stale number, stickers, photos, an unsupported message, a 5,000-character message, an
+    unknown command, the topic browser, a guide driven by words, a form whose link downloads a .docx,
+    a paged calendar."""
+    out = tmp_path / "downloads"
+    bot = f"{sys.executable} {LINKS} --out {out} -- {ISOBOT} run --config {zalo_config}"
+    result = zalo_run(zalo_config, SCENARIOS / "zalo_qa.json", bot=bot)
     assert passed(result), "scenario failed: see the transcript above"
     assert "Traceback" not in result.stdout and "over 2000" not in result.stdout
+    (form,) = json.loads((out / "links.json").read_text())
+    assert form["status"] == 200 and form["url"].endswith(".docx") and form["forged"] == 403
+    with zipfile.ZipFile(out / form["file"]) as docx:
+        assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in docx.read("word/document.xml").decode()
 
 
 def test_several_users_at_once_on_zalo(zalo_config):

@@ -181,3 +181,31 @@ async def test_the_webhook_refuses_requests_without_the_secret():
     finally:
         await server.stop()
     assert [u["message"]["text"] for u in got] == ["xin chào"]
+
+
+async def test_the_daily_question_reaches_a_zalo_user_who_answers_by_letter(fake_zalo):
+    """The scheduler's daily job on Zalo: the question with A–D (the screen is kept), then 'B' answers it."""
+    from handlers.hub import Hub
+    from handlers.scheduler import Scheduler
+
+    fake, channel = await fake_zalo({"getUpdates": [408]})
+    core = channel.core
+    hub = Hub(core, channel.runner)
+    hub.add(channel)
+    scheduler = Scheduler(core, channel.runner, hub)
+    core.scheduler = scheduler
+    await channel.start()
+    try:
+        user = core.identify("zalo", "c7", "Lan")
+        core.storage.set_daily(user.id, "07:00")
+        await scheduler.restore()
+        assert "daily:%d" % user.id in scheduler.jobs()
+        await scheduler._daily_job(user.id)
+        (question,) = [p["text"] for m, p in fake.calls if m == "sendMessage"]
+        assert "Câu 1/1" in question and "\nA. " in question and "Gõ chữ A, B, C" in question
+        channel.dispatch(update("c7", "B"))
+        await wait_for(lambda: sum(1 for m, _ in fake.calls if m == "sendMessage") >= 2)
+    finally:
+        await channel.stop()
+    verdict = [p["text"] for m, p in fake.calls if m == "sendMessage"][1]
+    assert verdict.startswith(("✅ Đúng rồi!", "❌ Chưa đúng")) and "Kết quả: đúng" in verdict
