@@ -1,5 +1,6 @@
-"""Broadcast benchmark: 5,000 recipients through the real PTB Bot and our broadcaster, with a fake
-Bot API that adds network latency and injects RetryAfter (429) and Forbidden (403) answers.
+"""Broadcast benchmark: 5,000 recipients through the real PTB Bot, the process's hub (one pacer per
+channel, shared by every broadcast) and our broadcaster, with a fake Bot API that adds network
+latency and injects RetryAfter (429) and Forbidden (403) answers.
 
     .venv/bin/python benchmarks/broadcast.py [--recipients 5000] [--latency-ms 40]
 
@@ -20,6 +21,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -29,7 +31,9 @@ from telegram.request import BaseRequest  # noqa: E402
 
 from bot import broadcast  # noqa: E402
 from bot.storage import Storage  # noqa: E402
-from handlers.broadcast import telegram_sender  # noqa: E402
+from handlers.app import TelegramChannel  # noqa: E402
+from handlers.hub import Hub  # noqa: E402
+from handlers.runner import CoreRunner  # noqa: E402
 
 LIMIT = 30.0
 
@@ -79,12 +83,15 @@ async def ours(n: int, latency: float, blocked: set[int], retry_every: int) -> d
     with tempfile.TemporaryDirectory() as tmp:
         storage = Storage(Path(tmp) / "b.sqlite3")
         users = list(range(10_000, 10_000 + n))
-        storage.db.conn.executemany(
-            "INSERT INTO users (id, first_name, username, first_seen, last_seen, active) VALUES (?, '', '', '', '', 1)",
-            [(u,) for u in users])
+        for u in users:
+            storage.touch_user(u)               # Telegram users: person id = Telegram id
         bid = storage.create_broadcast(None, "bench", 0, "Nhắc việc thử", users)
+        runner = CoreRunner()
+        core = SimpleNamespace(storage=storage)
+        hub = Hub(core, runner)
+        hub.add(TelegramChannel(SimpleNamespace(bot=bot), core, runner))
         t0 = time.perf_counter()
-        report = await broadcast.run(storage, bid, telegram_sender(bot))
+        report = await broadcast.run(storage, bid, hub.send_text, rate=None, call=runner)
         elapsed = time.perf_counter() - t0
     expected = set(users) - blocked
     lost = len(expected - set(api.delivered))

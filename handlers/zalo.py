@@ -63,17 +63,20 @@ class ZaloApi:
     async def call(self, method: str, *, http_timeout: float = 15.0, **params: Any) -> Any:
         async with self.session.post(f"{self.base}/bot{self.token}/{method}", json=params,
                                      timeout=aiohttp.ClientTimeout(total=http_timeout)) as r:
-            raw = await r.read()
-            status = r.status
-        try:
-            body = json.loads(raw or b"null")
-        except ValueError:
-            raise ZaloError(status, f"HTTP {status}, not JSON") from None
-        if not isinstance(body, dict) or "ok" not in body:
-            raise ZaloError(status, f"HTTP {status}, unexpected body")
-        if not body.get("ok"):
-            raise ZaloError(int(body.get("error_code") or status or 0), str(body.get("description") or ""))
-        return body.get("result")
+            return result_of(r.status, await r.read())
+
+
+def result_of(status: int, raw: bytes) -> Any:
+    """``result`` of a Bot API answer, or ZaloError for ``ok: false`` and for a body that is not one."""
+    try:
+        body = json.loads(raw or b"null")
+    except ValueError:
+        raise ZaloError(status, f"HTTP {status}, not JSON") from None
+    if not isinstance(body, dict) or "ok" not in body:
+        raise ZaloError(status, f"HTTP {status}, unexpected body")
+    if not body.get("ok"):
+        raise ZaloError(int(body.get("error_code") or status or 0), str(body.get("description") or ""))
+    return body.get("result")
 
 
 def session_for(base_url: str) -> aiohttp.ClientSession:
@@ -193,15 +196,7 @@ class ZaloChannel:
                 status, raw = r.status, r.read()
         except urllib.error.HTTPError as exc:     # a 4xx/5xx still carries the JSON answer
             status, raw = exc.code, exc.read()
-        try:
-            answer = json.loads(raw or b"null")
-        except ValueError:
-            raise ZaloError(status, f"HTTP {status}, not JSON") from None
-        if not isinstance(answer, dict) or "ok" not in answer:
-            raise ZaloError(status, f"HTTP {status}, unexpected body")
-        if not answer.get("ok"):
-            raise ZaloError(int(answer.get("error_code") or status or 0), str(answer.get("description") or ""))
-        return answer.get("result")
+        return result_of(status, raw)
 
     async def _sleep(self, seconds: float) -> None:
         try:
