@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -180,7 +180,6 @@ class Context:
     province: "Place | None" = None
     roles: Any = None            # bot.roles.Roles, set by the Core
     scheduler: Any = None        # set by a front-end that runs timed jobs (handlers.scheduler)
-    features: dict[str, "Feature"] = field(default_factory=dict)
 
 
 class Feature:

@@ -16,6 +16,7 @@ looked up. Anything unknown, stale or forged gets a polite reply, never an excep
 from __future__ import annotations
 
 import logging
+import re
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -71,7 +72,6 @@ class Core:
         features: list[Feature] = [self.home, ctx.roles, Topics(ctx), self.answers, Profile(ctx, self.answers),
                                    Guides(ctx), Forms(ctx), Calendar(ctx), self.checklists, self.quizzes,
                                    TeamQuizzes(ctx, self.quizzes), self.reminders, Progress(ctx)]
-        ctx.features = {type(f).__name__.lower(): f for f in features}
         self.registry = Registry(features)
 
     @property
@@ -174,7 +174,7 @@ class Core:
                     return reply
         small = self.home.smalltalk(folded)
         if small:
-            return self.home.chat(user, small)
+            return self.home.smalltalk_reply(user, small)
         shortcut = self.shortcut(text)
         if shortcut:
             return self.command(user, shortcut)
@@ -203,8 +203,6 @@ class Core:
 
     def shortcut(self, text: str) -> str | None:
         """'tự đánh giá', 'cho em xem lịch'…: the command a short message names (ui.yaml), or None."""
-        import re
-
         folded = fold(text)
         if len(folded) > SHORTCUT_MAX_CHARS:
             return None

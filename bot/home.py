@@ -90,7 +90,7 @@ class Home(Feature):
                 return f"smalltalk_{key}"
         return None
 
-    def chat(self, user: User, key: str) -> Reply:
+    def smalltalk_reply(self, user: User, key: str) -> Reply:
         return Reply(buttons=main_menu(self.ctx, user)).add(self.text(key))
 
 

@@ -5,7 +5,8 @@ question shows its options as "A. …" to be answered with the letter. What each
 stands for is kept in SQLite per chat (:meth:`bot.storage.Storage.save_screen`), so "2" typed after a
 restart still means the second option. A message without options (a chart, a file) leaves the menu
 above it in force, as on the phone it is still the last menu. A number that means nothing on the
-current menu gets a polite "the menu has changed" with the main menu, never another action. Typing
+current menu gets a polite "that number is not on the menu" with that menu again (or the main menu),
+never another action. Typing
 an option's label works too ("tiếp", "quay lại", "đạt", "chưa đạt", "huỷ").
 
 A message longer than the channel allows (Zalo: 2,000 characters) is cut into pages at paragraph or
@@ -81,6 +82,8 @@ class TextUI:
             reply = self.core.press(user, value)
         elif kind == "menu":
             reply = self.core.press(user, nav.HOME.data())
+        elif kind == "stale" and screen.get("block") and not screen.get("pages"):
+            return [Out(self.kb.text("option_stale_here") + screen["block"])]   # the same menu, shown again
         elif kind == "stale":
             reply = Reply(buttons=main_menu(self.core.ctx, user), stale=True).add(self.kb.text("option_stale"))
         else:
@@ -138,7 +141,8 @@ class TextUI:
                 body += "\n\n" + self.kb.text("file_no_link", name=reply.attachment.file_name)
         pages = self._paginate(body, block)
         if remember and (options or letters):
-            self._save(user, {"options": options, "labels": labels, "letters": letters, "pages": pages[1:]})
+            self._save(user, {"options": options, "labels": labels, "letters": letters, "pages": pages[1:],
+                              "block": block if options and not letters else ""})
         elif remember and len(pages) > 1:     # a long text without options: the menu above stays the menu
             self._save(user, {**self._screen(user), "pages": pages[1:]})
         return [Out(pages[0], photo)]

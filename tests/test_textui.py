@@ -50,9 +50,12 @@ def test_a_number_means_the_option_of_the_last_screen_even_after_a_restart(chat,
 @pytest.mark.parametrize("typed", ["99", "17", "3"])
 def test_a_number_that_means_nothing_gets_the_menu_has_changed(chat, typed):
     core, ui, user, _ = chat
-    ui.handle(user, "/help")           # two options: Chủ đề and (0) Menu
+    (out,) = ui.handle(user, typed)                 # no menu shown yet: the main menu
+    assert out.text.startswith("Menu đã thay đổi") and "📚 Chủ đề" in out.text and "Đăng ký đơn vị" in out.text
+    ui.handle(user, "/help")           # one option, Chủ đề (Menu is 0)
     (out,) = ui.handle(user, typed)
-    assert out.text.startswith("Menu đã thay đổi") and "1. 📚 Chủ đề" in out.text
+    assert out.text.startswith("Menu đã thay đổi") and out.text.count("\n1. ") == 1 and "\n2. " not in out.text
+    assert "chọn một nhóm chủ đề" in ui.handle(user, "1")[0].text, "the menu is the same as before"
 
 
 def test_zero_is_the_menu_and_words_choose_options(chat, kb):

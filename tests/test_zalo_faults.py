@@ -112,17 +112,21 @@ async def test_the_poller_survives_errors_and_answers_batched_updates(fake_zalo)
 
 
 async def test_a_reply_that_is_refused_or_times_out_does_not_stop_the_chat(fake_zalo):
-    fake, channel = await fake_zalo({"getUpdates": [408], "sendMessage": [400, 0.2, "ok"]})
+    fake, channel = await fake_zalo({"getUpdates": [408], "sendMessage": [400, 404, 0.2, "ok"]})
     channel.send_timeout = 0.5
     await channel.start()
     try:
         channel.dispatch(update("c9", "/start"))        # 400 (chat not found): logged, not retried
+        channel.dispatch(update("c9", "/chude"))        # 404: logged, not retried
         channel.dispatch(update("c9", "/help"))         # times out once, then goes out
-        await wait_for(lambda: sum(1 for m, _ in fake.calls if m == "sendMessage") >= 3)
+        await wait_for(lambda: sum(1 for m, _ in fake.calls if m == "sendMessage") >= 4)
+        await asyncio.sleep(0.3)
     finally:
         await channel.stop()
     texts = [p["text"] for m, p in fake.calls if m == "sendMessage"]
-    assert texts[0].startswith("Xin chào") and texts[1].startswith("Cách dùng") and texts[2] == texts[1]
+    assert len(texts) == 4, "the refused replies were not sent again"
+    assert texts[0].startswith("Xin chào") and "nhóm chủ đề" in texts[1]
+    assert texts[2].startswith("Cách dùng") and texts[3] == texts[2], "the timed-out reply went out on the retry"
 
 
 async def test_a_wrong_token_is_a_clear_error_at_start(fake_zalo):
