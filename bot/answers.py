@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from bot import nav
 from bot.actions import Action, Choice, Feature, Id
+from bot.atlas import atlas_button
 from bot.guides import guides_for_entry
 from bot.home import home_row
-from bot.knowledge import Entry
+from bot.knowledge import STANDARD_ID, Entry
 from bot.reply import Reply, User, short
 from bot.search import MAX_QUERY_CHARS, SearchResult
 from bot.topics import group_rows
@@ -81,6 +82,9 @@ class Answers(Feature):
             rows.append([nav.GUIDE_STEP.button(short(self.text("guide_button", title=g.title), 60), g.id, step)])
         rows += [[nav.FORM.button(short(self.text("form_button", name=f.name), 60), f.id)]
                  for f in kb.forms.values() if entry.id in f.entries][:1]
+        clause = atlas_button(kb, entry.clause or _cited_clause(entry))
+        if clause is not None:
+            rows.append([clause])
         rows.append([nav.TOPICS.button(self.text("btn_topics")), *home_row(self.ctx)])
         return rows
 
@@ -124,3 +128,11 @@ class Answers(Feature):
             "suggestions": [{"entry_id": h.entry.id, "title": h.entry.title, "score": h.score}
                             for h in result.alternatives],
         }
+
+
+def _cited_clause(entry: Entry) -> str:
+    """The clause of TCVN ISO 9001:2015 an entry's first citation of the standard names ("khoản 9.2")."""
+    for s in entry.sources:
+        if s.doc.id == STANDARD_ID and s.ref.startswith("khoản "):
+            return s.ref.split()[1].rstrip(".,;")
+    return ""

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from bot import units
 from bot.actions import Context, Feature, Registry
 from bot.answers import Answers
+from bot.atlas import Clauses
 from bot.checklists import Checklists
 from bot.config import Config
 from bot.forms import Forms
@@ -70,7 +71,7 @@ class Core:
         self.quizzes = Quizzes(ctx)
         self.reminders = Reminders(ctx)
         features: list[Feature] = [self.home, ctx.roles, Topics(ctx), self.answers, Profile(ctx, self.answers),
-                                   Guides(ctx), Forms(ctx), Calendar(ctx), self.checklists, self.quizzes,
+                                   Clauses(ctx), Guides(ctx), Forms(ctx), Calendar(ctx), self.checklists, self.quizzes,
                                    TeamQuizzes(ctx, self.quizzes), self.reminders, Progress(ctx)]
         self.registry = Registry(features)
 

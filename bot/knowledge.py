@@ -15,6 +15,10 @@ import yaml
 from bot.text import CLAUSE_NUMBER, fold
 
 MAX_ANSWER_CHARS = 900
+# The kinds of question an entry can declare it answers (``facets:``); search prefers an entry whose
+# facet is the one asked ("bao lâu một lần" → frequency) over a broader one on the same topic.
+FACETS = ("overview", "which-clause", "what-requires", "mandatory", "frequency", "deadline", "duration", "who",
+          "records", "evidence", "difference", "how-to", "what-if", "definition", "legal")
 MAX_TITLE_CHARS = 80
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,47}$")
 LINE_KEY = "__line__"
@@ -83,6 +87,8 @@ class Entry:
     keywords: tuple[str, ...] = ()
     file: str = ""
     line: int = 0
+    clause: str = ""                 # the clause of TCVN ISO 9001:2015 the entry answers for (bot.atlas)
+    facets: tuple[str, ...] = ()     # the kinds of question it answers: which-clause, frequency, who…
 
 
 @dataclass(frozen=True)
@@ -136,6 +142,7 @@ class KnowledgeBase:
     calendar: list[object] = field(default_factory=list)        # bot.yearly.Event
     checklists: dict[str, object] = field(default_factory=dict)  # id → bot.checklists.Checklist
     quizzes: dict[str, object] = field(default_factory=dict)     # id → bot.quizzes.Question
+    atlas: object = None                                         # bot.atlas.Atlas (clauses, vocabulary)
 
     def entries_in_topic(self, topic_id: str) -> list[Entry]:
         """Entries of one topic, in file order."""
@@ -453,9 +460,13 @@ def _load_entries(ck: Checker, kb: KnowledgeBase) -> None:
                 continue
             if eid:
                 where_id[eid] = (file, line)
+                facets = ck.strings(raw, "facets", file, where=w)
+                for f in facets:
+                    if f not in FACETS:
+                        ck.add(file, line_of(raw, "facets"), f"{w}facet '{f}' không có (dùng: {', '.join(FACETS)})")
                 kb.entries[eid] = Entry(
                     eid, topic, title, questions, answer, tuple(sources), related,
-                    ck.strings(raw, "keywords", file, where=w), file, line,
+                    ck.strings(raw, "keywords", file, where=w), file, line, facets=facets,
                 )
     for file, line, eid, r in related_refs:
         if r == eid:
@@ -486,7 +497,7 @@ def load(root: str | Path, *, strict: bool = True) -> KnowledgeBase:
 
 def load_with_problems(root: str | Path) -> tuple[KnowledgeBase, list[Problem]]:
     """Load everything and return the knowledge base with the list of problems found."""
-    from bot import checklists, forms, guides, quizzes, yearly  # they build on the entries loaded here
+    from bot import atlas, checklists, forms, guides, quizzes, yearly  # they build on the entries loaded here
 
     root = Path(root)
     kb = KnowledgeBase(root=root)
@@ -495,7 +506,7 @@ def load_with_problems(root: str | Path) -> tuple[KnowledgeBase, list[Problem]]:
         return kb, [Problem(str(root), 1, "không tìm thấy thư mục kho kiến thức")]
     for step in (_load_documents, _load_topics, _load_glossary, _load_ui, _load_entries, _load_out_of_scope,
                  forms.load_forms, guides.load_guides, yearly.load_calendar, checklists.load_checklists,
-                 quizzes.load_quizzes):
+                 quizzes.load_quizzes, atlas.load_atlas):
         step(ck, kb)
     return kb, ck.problems
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot import nav
 from bot.actions import Action, Feature, Index, Slug, command
+from bot.atlas import ROOT
 from bot.home import home_row
 from bot.reply import Reply, User, short
 
@@ -24,7 +25,7 @@ class Topics(Feature):
     @command("chude", shortcut="topics")
     def home(self, user: User, arg: str = "", mode: str = "send") -> Reply:
         """The topic groups (first level of /chude)."""
-        rows = group_rows(self.kb) + [home_row(self.ctx)]
+        rows = group_rows(self.kb) + [[ROOT.button(self.text("btn_atlas"))], home_row(self.ctx)]
         return Reply(buttons=rows, mode=mode).add(self.text("topics_intro"))
 
     @nav.TOPICS

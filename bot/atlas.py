@@ -1,0 +1,375 @@
+"""The clause atlas of TCVN ISO 9001:2015 and the vocabulary of TCVN ISO 9000:2015 / 19011:2018
+(knowledge/standard/*.yaml): structured content, checked against the clause registry, answered as
+entries and browsed clause by clause.
+
+Every clause and sub-clause from 4.1 to 10.3 has a record: its title, what it requires (in our own
+words), the documented information it requires (kept up to date / kept as evidence), what it looks
+like in a commune or ward, what an inspector asks to see, the findings inspectors often write, and
+links to entries, guides and checklist items. "Which clause is X?" and "What does 9.3.1 require?"
+are answered from it: a record's own ``entry`` (a curated entry that already answers "what does this
+clause require") gets the record's phrasings, or else an entry is made from the record. Each term of
+the vocabulary becomes a "X là gì?" entry, and each contrast a "X khác Y thế nào?" entry.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot import nav
+from bot.actions import Action, Choice, Feature, Field, command
+from bot.home import home_row
+from bot.knowledge import (
+    MAX_ANSWER_CHARS, STANDARD_ID, Checker, Entry, KnowledgeBase, Source, line_of, read_yaml, sources_of,
+)
+from bot.reply import Reply, User, short
+from bot.text import fold
+
+ATLAS_TOPIC = "dieu-khoan"          # the topic of entries made from clause records
+VOCABULARY_TOPIC = "thuat-ngu"
+MAX_FIELD_CHARS = 600
+CLAUSE_FIELD = r"(?:[4-9]|10)(?:\.\d{1,2}){0,3}"
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One clause of TCVN ISO 9001:2015 as the atlas describes it."""
+
+    number: str
+    title: str
+    requires: str
+    maintain: tuple[str, ...] = ()       # documented information to maintain (documents)
+    retain: tuple[str, ...] = ()         # documented information to retain (records, evidence)
+    commune: str = ""
+    evidence: tuple[str, ...] = ()
+    findings: tuple[str, ...] = ()
+    not_applicable: str = ""             # when and how a unit may declare it not applicable
+    entry: str = ""                      # the entry that answers "what does this clause require"
+    entries: tuple[str, ...] = ()
+    guides: tuple[str, ...] = ()
+    checklist_items: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()       # what officials call it, for "X là điều khoản nào?"
+
+    @property
+    def slug(self) -> str:
+        return "dk-" + self.number.replace(".", "-")
+
+    @property
+    def parent(self) -> str:
+        return self.number.rsplit(".", 1)[0] if "." in self.number else ""
+
+
+@dataclass(frozen=True)
+class Term:
+    """A term of TCVN ISO 9000:2015 or 19011:2018, in our own words."""
+
+    id: str
+    term: str
+    doc: str
+    definition: str
+    example: str = ""
+    aliases: tuple[str, ...] = ()
+    contrasts: tuple[tuple[str, str], ...] = ()   # (other term id, how they differ)
+
+
+@dataclass
+class Atlas:
+    clauses: dict[str, Clause] = field(default_factory=dict)
+    terms: dict[str, Term] = field(default_factory=dict)
+
+    def children(self, number: str) -> list[Clause]:
+        depth = number.count(".") + 1
+        return [c for n, c in self.clauses.items() if n.startswith(number + ".") and n.count(".") == depth]
+
+
+def clause_sort_key(number: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in number.split("."))
+
+
+def required_clauses(kb: KnowledgeBase) -> list[str]:
+    """Every clause of the registry from 4 to 10.3 (documents.yaml lists the standard's clauses)."""
+    standard = kb.documents.get(STANDARD_ID)
+    numbers = [n for n in (standard.clauses if standard else ()) if 4 <= int(n.split(".")[0]) <= 10]
+    return sorted(numbers, key=clause_sort_key)
+
+
+# ---------------------------------------------------------------------- loading
+
+
+def load_atlas(ck: Checker, kb: KnowledgeBase) -> None:
+    """Read knowledge/standard/clauses.yaml and vocabulary.yaml; check them; make their entries."""
+    folder = kb.root / "standard"
+    if not folder.is_dir():
+        return
+    atlas = Atlas()
+    kb.atlas = atlas
+    path = folder / "clauses.yaml"
+    if path.exists():
+        _load_clauses(ck, kb, atlas, path)
+    path = folder / "vocabulary.yaml"
+    if path.exists():
+        _load_vocabulary(ck, kb, atlas, path)
+
+
+def _texts(ck: Checker, raw: dict, key: str, file: str, where: str) -> tuple[str, ...]:
+    values = ck.strings(raw, key, file, where=where)
+    for v in values:
+        if len(v) > MAX_FIELD_CHARS:
+            ck.add(file, line_of(raw, key), f"{where}'{key}' có mục dài {len(v)} ký tự (tối đa {MAX_FIELD_CHARS})")
+    return values
+
+
+def _load_clauses(ck: Checker, kb: KnowledgeBase, atlas: Atlas, path) -> None:
+    file = str(path.relative_to(kb.root.parent))
+    data, problems = read_yaml(path, kb.root)
+    ck.problems += problems
+    registry = set(required_clauses(kb))
+    standard = kb.documents.get(STANDARD_ID)
+    for raw in ck.items(data, "clauses", file) if not problems else []:
+        number = ck.string(raw, "number", file, where="điều khoản: ")
+        w = f"khoản {number}: "
+        if number and number not in registry:
+            ck.add(file, line_of(raw, "number"), f"{w}TCVN ISO 9001:2015 không có khoản này (từ 4 đến 10.3)")
+            continue
+        if number in atlas.clauses:
+            ck.add(file, raw["__line__"], f"{w}khoản trùng")
+        documented = raw.get("documented") if isinstance(raw.get("documented"), dict) else {}
+        clause = Clause(
+            number, ck.string(raw, "title", file, where=w), ck.string(raw, "requires", file, where=w),
+            maintain=_texts(ck, documented, "maintain", file, w) if documented else (),
+            retain=_texts(ck, documented, "retain", file, w) if documented else (),
+            commune=ck.string(raw, "commune", file, required=False, where=w),
+            evidence=_texts(ck, raw, "evidence", file, w), findings=_texts(ck, raw, "findings", file, w),
+            not_applicable=ck.string(raw, "not_applicable", file, required=False, where=w),
+            entry=ck.string(raw, "entry", file, required=False, where=w),
+            entries=ck.strings(raw, "entries", file, where=w), guides=ck.strings(raw, "guides", file, where=w),
+            checklist_items=ck.strings(raw, "checklist_items", file, where=w),
+            keywords=ck.strings(raw, "keywords", file, where=w),
+        )
+        for key in ("requires", "commune", "not_applicable"):
+            if len(getattr(clause, key)) > MAX_FIELD_CHARS:
+                ck.add(file, line_of(raw, key), f"{w}'{key}' dài {len(getattr(clause, key))} ký tự (tối đa {MAX_FIELD_CHARS})")
+        for e in (clause.entry, *clause.entries):
+            if e and e not in kb.entries:
+                ck.add(file, line_of(raw, "entries"), f"{w}mục '{e}' không có trong kho hỏi–đáp")
+        for g in clause.guides:
+            if g not in kb.guides:
+                ck.add(file, line_of(raw, "guides"), f"{w}hướng dẫn '{g}' không tồn tại")
+        for item in clause.checklist_items:
+            cid, _, iid = item.partition("/")
+            cl = kb.checklists.get(cid)
+            if cl is None or not any(i.id == iid for i in cl.items):
+                ck.add(file, line_of(raw, "checklist_items"), f"{w}câu bảng kiểm '{item}' không có (dạng bang-kiem/cau)")
+        text = " ".join([clause.requires, clause.commune, clause.not_applicable, *clause.evidence, *clause.findings])
+        for named in _unknown_clause_mentions(standard, text):
+            ck.add(file, raw["__line__"], f"{w}nhắc khoản {named}, TCVN ISO 9001:2015 không có khoản này")
+        atlas.clauses[number] = clause
+    for number in sorted(registry - set(atlas.clauses), key=clause_sort_key):
+        ck.add(file, 1, f"chưa có khoản {number} trong atlas (mỗi khoản từ 4.1 đến 10.3 cần một mục)")
+    atlas.clauses = dict(sorted(atlas.clauses.items(), key=lambda kv: clause_sort_key(kv[0])))
+    if ATLAS_TOPIC not in kb.topics:
+        ck.add(file, 1, f"topics.yaml cần chủ đề '{ATLAS_TOPIC}' cho các khoản của atlas")
+        return
+    for clause in atlas.clauses.values():
+        _attach_clause(ck, kb, clause, file)
+
+
+CLAUSE_WORD = re.compile(r"(?:khoản|Khoản|điều khoản|mục)\s+((?:[4-9]|10)(?:\.\d{1,2}){1,3})(?!\d|\.\d)")
+
+
+def _unknown_clause_mentions(standard, text: str) -> list[str]:
+    if standard is None or not standard.clauses:
+        return []
+    return [n for n in dict.fromkeys(CLAUSE_WORD.findall(text)) if n not in standard.clauses]
+
+
+def clause_phrasings(clause: Clause) -> list[str]:
+    """How officials ask for a clause: by number, by title, by what they call it."""
+    n, title = clause.number, clause.title[:1].lower() + clause.title[1:]
+    out = [f"khoản {n} yêu cầu gì", f"điều khoản {n} quy định gì", f"{title} là điều khoản nào",
+           f"{title} nằm ở khoản nào của tiêu chuẩn"]
+    for kw in clause.keywords:
+        out += [f"{kw} là điều khoản nào", f"{kw} thuộc khoản nào của ISO 9001"]
+    return out
+
+
+def clause_answer(kb: KnowledgeBase, clause: Clause) -> str:
+    """What an entry made from a record says (at most MAX_ANSWER_CHARS)."""
+    parts = [f"Khoản {clause.number} «{clause.title}» yêu cầu: {clause.requires}"]
+    if clause.maintain or clause.retain:
+        docs = []
+        if clause.maintain:
+            docs.append(kb.text("atlas_maintain") + ": " + "; ".join(clause.maintain))
+        if clause.retain:
+            docs.append(kb.text("atlas_retain") + ": " + "; ".join(clause.retain))
+        parts.append("\n".join(docs))
+    if clause.commune:
+        parts.append(kb.text("atlas_commune") + ": " + clause.commune)
+    text = "\n\n".join(parts)
+    return text if len(text) <= MAX_ANSWER_CHARS else text[: MAX_ANSWER_CHARS - 1].rstrip() + "…"
+
+
+def _attach_clause(ck: Checker, kb: KnowledgeBase, clause: Clause, file: str) -> None:
+    """Give the clause's own entry the clause's phrasings, or make an entry from the record."""
+    source = Source(kb.documents[STANDARD_ID], f"khoản {clause.number}")
+    taken = {fold(q) for e in kb.entries.values() for q in (*e.questions, e.title)}
+    phrasings = tuple(q for q in clause_phrasings(clause) if fold(q) not in taken)
+    if clause.entry in kb.entries:
+        e = kb.entries[clause.entry]
+        kb.entries[e.id] = Entry(e.id, e.topic, e.title, e.questions + phrasings, e.answer, e.sources, e.related,
+                                 e.keywords, e.file, e.line, clause=clause.number, facets=e.facets)
+        return
+    if clause.slug in kb.entries:
+        ck.add(file, 1, f"id '{clause.slug}' của khoản {clause.number} trùng với một mục")
+        return
+    title = short(f"Khoản {clause.number}: {clause.title}", 80)
+    related = tuple(e for e in clause.entries if e in kb.entries)[:3]
+    kb.entries[clause.slug] = Entry(clause.slug, ATLAS_TOPIC, title, (f"khoản {clause.number}", *phrasings),
+                                    clause_answer(kb, clause), (source,), related, (), file, 1,
+                                    clause=clause.number, facets=("which-clause", "what-requires"))
+
+
+def _load_vocabulary(ck: Checker, kb: KnowledgeBase, atlas: Atlas, path) -> None:
+    file = str(path.relative_to(kb.root.parent))
+    data, problems = read_yaml(path, kb.root)
+    ck.problems += problems
+    if problems:
+        return
+    raws = ck.items(data, "terms", file)
+    for raw in raws:
+        tid = ck.ident(raw, file, "thuật ngữ")
+        w = f"thuật ngữ '{tid}': "
+        sources = sources_of(ck, kb, raw, file, w)
+        doc = sources[0].doc.id if sources else ""
+        contrasts = []
+        for c in raw.get("contrasts") or []:
+            if isinstance(c, dict):
+                contrasts.append((ck.string(c, "with", file, where=w), ck.string(c, "difference", file, where=w)))
+        term = Term(tid, ck.string(raw, "term", file, where=w), doc, ck.string(raw, "definition", file, where=w),
+                    ck.string(raw, "example", file, required=False, where=w), ck.strings(raw, "aliases", file, where=w),
+                    tuple(contrasts))
+        if tid in atlas.terms:
+            ck.add(file, raw["__line__"], f"{w}id trùng")
+        atlas.terms[tid] = (term, sources, raw["__line__"])   # type: ignore[assignment]
+    for tid, (term, sources, line) in list(atlas.terms.items()):   # type: ignore[misc]
+        atlas.terms[tid] = term
+        _term_entries(ck, kb, atlas, term, sources, file, line)
+
+
+def _term_entries(ck: Checker, kb: KnowledgeBase, atlas: Atlas, term: Term, sources, file: str, line: int) -> None:
+    if VOCABULARY_TOPIC not in kb.topics:
+        ck.add(file, line, f"topics.yaml cần chủ đề '{VOCABULARY_TOPIC}'")
+        return
+    taken = {fold(q) for e in kb.entries.values() for q in (*e.questions, e.title)}
+    names = (term.term, *term.aliases)
+    answer = f"{term.term[:1].upper()}{term.term[1:]}: {term.definition}"
+    if term.example:
+        answer += f"\n\n{kb.text('atlas_example')}: {term.example}"
+    eid = f"tv-{term.id}"
+    if len(answer) > MAX_ANSWER_CHARS:
+        ck.add(file, line, f"thuật ngữ '{term.id}': câu trả lời dài {len(answer)} ký tự (tối đa {MAX_ANSWER_CHARS})")
+    if eid in kb.entries:
+        ck.add(file, line, f"thuật ngữ '{term.id}': id '{eid}' trùng với một mục")
+        return
+    questions = tuple(q for n in names for q in (f"{n} là gì", f"thế nào là {n}", f"định nghĩa {n}")
+                      if fold(q) not in taken)
+    kb.entries[eid] = Entry(eid, VOCABULARY_TOPIC, short(f"{term.term[:1].upper()}{term.term[1:]} là gì?", 80),
+                            questions, answer, tuple(sources), (), (), file, line, facets=("definition",))
+    for other_id, difference in term.contrasts:
+        other = atlas.terms.get(other_id)
+        if other is None:
+            ck.add(file, line, f"thuật ngữ '{term.id}': so sánh với '{other_id}' không có trong vocabulary.yaml")
+            continue
+        if not isinstance(other, Term):       # not converted yet: read its name from the raw tuple
+            other = other[0]
+        cid = f"tv-{min(term.id, other.id)}-vs-{max(term.id, other.id)}"
+        if cid in kb.entries:
+            ck.add(file, line, f"thuật ngữ '{term.id}': so sánh với '{other.id}' viết hai lần")
+            continue
+        a, b = term.term, other.term
+        qs = tuple(q for q in (f"{a} khác {b} thế nào", f"{b} khác {a} ở điểm nào", f"phân biệt {a} và {b}",
+                               f"{a} và {b} khác nhau chỗ nào") if fold(q) not in taken)
+        text = f"{difference}\n\n– {a[:1].upper()}{a[1:]}: {term.definition}\n– {b[:1].upper()}{b[1:]}: {other.definition}"
+        if len(text) > MAX_ANSWER_CHARS:
+            text = difference
+        kb.entries[cid] = Entry(cid, VOCABULARY_TOPIC, short(f"{a[:1].upper()}{a[1:]} khác {b} thế nào?", 80), qs, text,
+                                tuple(sources), (eid, f"tv-{other.id}"), (), file, line, facets=("difference",))
+
+
+# ---------------------------------------------------------------------- screens
+
+CLAUSE = Action("ac", Field("clause", CLAUSE_FIELD), needs_db=False, name="atlas.clause")
+PART = Action("ap", Field("clause", CLAUSE_FIELD), Choice("part", "evidence", "documents"), needs_db=False,
+              name="atlas.part")
+ROOT = Action("ar", needs_db=False, name="atlas")
+
+
+def atlas_button(kb: KnowledgeBase, number: str):
+    """«📖 Khoản N: hồ sơ, lỗi hay gặp» under an answer about a clause."""
+    clause = kb.atlas.clauses.get(number) if kb.atlas else None
+    return CLAUSE.button(short(kb.text("atlas_button", number=number), 60), number) if clause else None
+
+
+class Clauses(Feature):
+    """/dieukhoan: the atlas, clause by clause: requirement, records, evidence, common findings."""
+
+    @command("dieukhoan", shortcut="atlas")
+    def home(self, user: User, arg: str = "") -> Reply:
+        number = arg.strip().rstrip(".")
+        if number and self.kb.atlas and number in self.kb.atlas.clauses:
+            return self.clause(user, number)
+        return self.root(user)
+
+    @ROOT
+    def root(self, user: User) -> Reply:
+        atlas = self.kb.atlas
+        rows = [[CLAUSE.button(short(f"Điều {c.number}: {c.title}", 60), c.number)]
+                for c in (atlas.clauses.values() if atlas else ()) if "." not in c.number]
+        rows.append([nav.TOPICS.button(self.text("btn_topics")), *home_row(self.ctx)])
+        return Reply(buttons=rows).add(self.text("atlas_intro"))
+
+    @CLAUSE
+    def clause(self, user: User, number: str) -> Reply | None:
+        atlas = self.kb.atlas
+        clause = atlas.clauses.get(number) if atlas else None
+        if clause is None:
+            return None
+        r = Reply().add(f"Khoản {clause.number}: {clause.title}", "b").add("\n\n" + clause.requires)
+        if clause.not_applicable:
+            r.add("\n\n" + self.text("atlas_not_applicable") + ": " + clause.not_applicable, "i")
+        if clause.commune:
+            r.add("\n\n" + self.text("atlas_commune") + ": ", "b").add(clause.commune)
+        r.add("\n\n" + self.text("sources_label") + f": Khoản {clause.number}, TCVN ISO 9001:2015", "i")
+        rows = [[CLAUSE.button(short(f"{c.number} {c.title}", 60), c.number)] for c in atlas.children(number)]
+        if clause.maintain or clause.retain:
+            rows.append([PART.button(self.text("atlas_btn_documents"), number, "documents")])
+        if clause.evidence or clause.findings:
+            rows.append([PART.button(self.text("atlas_btn_evidence"), number, "evidence")])
+        rows += [[nav.ENTRY.button("🔗 " + short(self.kb.entries[e].title), e)]
+                 for e in ((clause.entry,) if clause.entry else ()) + clause.entries[:2] if e in self.kb.entries]
+        rows += [[nav.GUIDE_STEP.button(short(self.text("guide_button", title=self.kb.guides[g].title), 60), g, 0)]
+                 for g in clause.guides[:1] if g in self.kb.guides]
+        up = [CLAUSE.button(self.text("btn_back"), clause.parent)] if clause.parent in atlas.clauses else \
+            [ROOT.button(self.text("btn_back"))]
+        rows.append([*up, *home_row(self.ctx)])
+        r.buttons = rows
+        return r
+
+    @PART
+    def part(self, user: User, number: str, part: str) -> Reply | None:
+        clause = self.kb.atlas.clauses.get(number) if self.kb.atlas else None
+        if clause is None:
+            return None
+        r = Reply().add(f"Khoản {clause.number}: {clause.title}", "b")
+        if part == "documents":
+            for key, items in (("atlas_maintain", clause.maintain), ("atlas_retain", clause.retain)):
+                if items:
+                    r.add("\n\n" + self.text(key) + ":", "b").add("".join(f"\n- {i}" for i in items))
+            if not (clause.maintain or clause.retain):
+                r.add("\n\n" + self.text("atlas_no_documents"))
+        else:
+            for key, items in (("atlas_evidence", clause.evidence), ("atlas_findings", clause.findings)):
+                if items:
+                    r.add("\n\n" + self.text(key) + ":", "b").add("".join(f"\n- {i}" for i in items))
+        r.buttons = [[CLAUSE.button(self.text("btn_back"), number), *home_row(self.ctx)]]
+        return r
