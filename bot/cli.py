@@ -356,6 +356,13 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, KnowledgeError) as exc:
         _out(f"Lỗi: {exc}", sys.stderr)
         return 1
+    except Exception as exc:  # a database that cannot be used is one line, not a traceback
+        from bot.storage import StorageError   # imported only here: `isobot ask` never loads sqlite-utils
+
+        if not isinstance(exc, StorageError):
+            raise
+        _out(f"Lỗi: {exc}", sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

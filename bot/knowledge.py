@@ -17,7 +17,7 @@ from bot.text import CLAUSE_NUMBER, fold
 MAX_ANSWER_CHARS = 900
 # The kinds of question an entry can declare it answers (``facets:``); search prefers an entry whose
 # facet is the one asked ("bao lâu một lần" → frequency) over a broader one on the same topic.
-FACETS = ("overview", "which-clause", "what-requires", "mandatory", "frequency", "deadline", "duration", "who",
+FACETS = ("overview", "which-clause", "what-requires", "mandatory", "frequency", "deadline", "duration", "order", "who",
           "records", "evidence", "difference", "how-to", "what-if", "definition", "legal")
 MAX_TITLE_CHARS = 80
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,47}$")
@@ -143,6 +143,7 @@ class KnowledgeBase:
     checklists: dict[str, object] = field(default_factory=dict)  # id → bot.checklists.Checklist
     quizzes: dict[str, object] = field(default_factory=dict)     # id → bot.quizzes.Question
     atlas: object = None                                         # bot.atlas.Atlas (clauses, vocabulary)
+    facet_cues: dict[str, "re.Pattern"] = field(default_factory=dict)   # facet → cue (facets.yaml)
 
     def entries_in_topic(self, topic_id: str) -> list[Entry]:
         """Entries of one topic, in file order."""
@@ -399,6 +400,32 @@ def _load_ui(ck: Checker, kb: KnowledgeBase) -> None:
         kb.ui[key] = value.strip()
 
 
+def _load_facets(ck: Checker, kb: KnowledgeBase) -> None:
+    """knowledge/facets.yaml: one regular expression per facet, matched against folded text."""
+    if not (kb.root / "facets.yaml").exists():
+        return
+    file, data = _read(ck, kb, "facets.yaml")
+    cues = data.get("facets") if isinstance(data, dict) else None
+    if data is not None and not isinstance(cues, dict):
+        ck.add(file, 1, "tệp phải có bảng 'facets:'")
+        return
+    for name, pattern in (cues or {}).items():
+        if name in (LINE_KEY, KEY_LINES):
+            continue
+        if name not in FACETS:
+            ck.add(file, line_of(cues, name), f"facet '{name}' không có (dùng: {', '.join(FACETS)})")
+            continue
+        try:
+            kb.facet_cues[name] = re.compile(str(pattern))
+        except re.error as exc:
+            ck.add(file, line_of(cues, name), f"'{name}' không phải biểu thức chính quy hợp lệ: {exc}")
+
+
+def facets_of(kb: KnowledgeBase, folded: str) -> frozenset[str]:
+    """The facets whose cue a folded text matches."""
+    return frozenset(name for name, cue in kb.facet_cues.items() if cue.search(folded))
+
+
 def _load_out_of_scope(ck: Checker, kb: KnowledgeBase) -> None:
     if not (kb.root / "out_of_scope.yaml").exists():
         return
@@ -504,7 +531,7 @@ def load_with_problems(root: str | Path) -> tuple[KnowledgeBase, list[Problem]]:
     ck = Checker(root)
     if not root.is_dir():
         return kb, [Problem(str(root), 1, "không tìm thấy thư mục kho kiến thức")]
-    for step in (_load_documents, _load_topics, _load_glossary, _load_ui, _load_entries, _load_out_of_scope,
+    for step in (_load_documents, _load_topics, _load_glossary, _load_ui, _load_facets, _load_entries, _load_out_of_scope,
                  forms.load_forms, guides.load_guides, yearly.load_calendar, checklists.load_checklists,
                  quizzes.load_quizzes, atlas.load_atlas):
         step(ck, kb)

@@ -24,7 +24,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot.config import SearchConfig
-from bot.knowledge import Entry, KnowledgeBase
+from bot.knowledge import Entry, KnowledgeBase, facets_of
 from bot.text import CLAUSE, STOPWORDS, bigrams, compound_pairs, fold, telex_decode
 
 MAX_QUERY_CHARS = 300
@@ -62,6 +62,8 @@ SPLIT_CREDIT = 0.25        # a syllable of a two-syllable word of the question f
 WORD_MIN, WORD_SHARE = 3, 0.1   # a pair of syllables is a word when it occurs this often and makes up
                                 # this share of the rarer syllable's occurrences ("van phong", not "xa ap")
 COMPOUND_MIN = 3           # …seen spelt that way in the knowledge base at least this many times
+FACET_POINTS = 4.0         # ranking only: the entry answers the kind of question asked (frequency, who…)
+OVERVIEW_PENALTY = 4.0     # ranking only: a broad entry, when the question asks one precise thing
 
 
 @dataclass
@@ -336,6 +338,8 @@ class Searcher:
         self.idf_by_id = np.log(1 + (n - df + 0.5) / (df + 0.5))
         self.norm.set_vocab({t for t in self.term_ids if "_" not in t})
         self.phrasing_total = [sum(self._idf(t) for t in terms) for terms in self.phrasing_terms]
+        # what each entry answers: the facets it declares and those its title (a question) names
+        self.entry_facets = [frozenset(e.facets) | facets_of(kb, fold(e.title)) for e in self.entries]
 
     # ------------------------------------------------------------------ scoring
 
@@ -384,6 +388,15 @@ class Searcher:
             return CLAUSE_POINTS / 2
         return 0.0
 
+    def _facet_points(self, i: int, asked: frozenset[str], clause: bool) -> float:
+        """Ranking points of entry ``i`` for the kind of question: it answers that kind, or it is a broad
+        entry and the question asks one precise thing (a facet, or a clause by number)."""
+        facets = self.entry_facets[i]
+        points = FACET_POINTS if asked & facets else 0.0
+        if "overview" in facets and (asked or clause):
+            points -= OVERVIEW_PENALTY
+        return points
+
     def _citing_best(self, asked: list[str], bm: np.ndarray) -> np.ndarray:
         """Up to CLAUSE_CANDIDATES entries citing an asked clause exactly, best BM25 first: they join
         the candidates even when the question's words did not bring them in."""
@@ -419,6 +432,7 @@ class Searcher:
         top = np.argpartition(-bm, k - 1)[:k]
         candidates = np.sort(top[np.lexsort((top, -bm[top]))][:k])
         asked = CLAUSE.findall(question[:MAX_QUERY_CHARS])
+        q_facets = facets_of(self.kb, fold(question[:MAX_QUERY_CHARS])) - {"overview"}
         if asked:
             candidates = np.union1d(candidates, self._citing_best(asked, bm).astype(candidates.dtype))
         uni_w = {t: self._idf(t) * (REPAIRED_CREDIT if t in repaired else 1.0) for t in content}
@@ -464,6 +478,7 @@ class Searcher:
             key = score + RANK_BM25 * float(bm_q[i]) / top_q + RANK_ENTRY_BM25 * float(whole[i]) / top_whole
             if asked:
                 key += self._clause_points(i, asked)
+            key += self._facet_points(i, q_facets, bool(asked))
             hits.append(Hit(self.entries[i], round(min(float(score), 100.0), 1), key))
         hits.sort(key=lambda h: (-h.rank_key, h.entry.id))
         return normalized, hits[:limit], repaired

@@ -71,6 +71,22 @@ PERSON_TABLES = ("accounts", "user_state", "runs", "quiz_sessions", "srs", "dail
                  "feedback", "deliveries", "link_codes", "link_attempts")
 
 
+def explain(path: Path, exc: Exception) -> str:
+    """One line for a database that cannot be used, saying what to do."""
+    text = str(exc).lower()
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        what = "tệp không phải cơ sở dữ liệu SQLite hoặc đã hỏng; khôi phục bản sao lưu, hoặc đổi tên tệp để bot tạo mới"
+    elif "readonly" in text or "read-only" in text or isinstance(exc, PermissionError) or "permission" in text:
+        what = "không có quyền ghi vào tệp hoặc thư mục; cấp quyền ghi cho người chạy bot"
+    elif "locked" in text or "busy" in text:
+        what = "cơ sở dữ liệu đang bị một tiến trình khác khoá; dừng tiến trình đó rồi chạy lại"
+    elif "unable to open" in text or isinstance(exc, (FileExistsError, NotADirectoryError)):
+        what = "không mở được tệp; kiểm tra đường dẫn (database trong config.yaml) và quyền truy cập"
+    else:
+        what = str(exc)
+    return f"Không dùng được cơ sở dữ liệu {path}: {what} ({exc})."
+
+
 def now_iso() -> str:
     """Current UTC time as ISO 8601 (seconds)."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -81,23 +97,33 @@ def now_iso_precise() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
+class StorageError(Exception):
+    """The database cannot be opened or written: the message says which file and what to do."""
+
+
 class Storage:
     """Durable state of the bot. Every method is one domain action."""
 
     def __init__(self, path: str | Path):
         path = Path(path)
         self.path = path
-        if str(path) != ":memory:":
-            path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        # WAL with synchronous=NORMAL: a crash of the bot loses nothing; a power cut may lose the
-        # last transactions before the WAL reached the disk (README: what is stored and why)
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA busy_timeout=5000")
-        self.db = sqlite_utils.Database(conn)
-        self._depth = 0
-        self._migrate()
+        try:
+            if str(path) != ":memory:":
+                path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            # WAL with synchronous=NORMAL: a crash of the bot loses nothing; a power cut may lose the
+            # last transactions before the WAL reached the disk (README: what is stored and why)
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=5000")
+            check = conn.execute("PRAGMA quick_check").fetchall()
+            if check != [("ok",)]:
+                raise sqlite3.DatabaseError(f"database disk image is malformed: {check[0][0]}")
+            self.db = sqlite_utils.Database(conn)
+            self._depth = 0
+            self._migrate()
+        except (sqlite3.Error, OSError) as exc:
+            raise StorageError(explain(path, exc)) from exc
 
     def _migrate(self) -> None:
         for name, columns in SCHEMA.items():

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from bot.config import Config
 from bot.dialog import Core, build_core
 from bot.files import FileLinks
+from bot.storage import StorageError, explain
 from handlers.hub import Hub
 from handlers.runner import CoreRunner
 from handlers.scheduler import Scheduler
@@ -36,8 +37,11 @@ class AlreadyRunning(Exception):
 def lock_database(database: Path):
     """An exclusive lock on ``<database>.lock`` for the life of the process (released when it exits)."""
     path = Path(str(database) + ".lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = path.open("a+")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+")
+    except OSError as exc:
+        raise StorageError(explain(Path(database), exc)) from exc
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+
+import pytest
 
 from bot.cli import cmd_chat, build_parser, main
 
@@ -164,3 +167,50 @@ def test_core_never_imports_a_chat_network():
                          cwd=Path(__file__).resolve().parent.parent)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def _broken_config(tmp_path, database: Path) -> Path:
+    cfg = tmp_path / "broken.yaml"
+    cfg.write_text(f"database: {database}\nknowledge_dir: {Path(__file__).resolve().parent.parent / 'knowledge'}\n",
+                   encoding="utf-8")
+    return cfg
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "not-a-folder", "locked"])
+def test_a_database_that_cannot_be_used_is_one_line_not_a_traceback(tmp_path, damage):
+    import sqlite3
+
+    from bot.storage import Storage
+
+    db = tmp_path / "data" / "bot.sqlite3"
+    holder = None
+    commands = (["run"], ["admin", "list"], ["kb", "unanswered"])
+    if damage == "garbage":
+        db.parent.mkdir()
+        db.write_bytes(b"not a database " * 500)
+    elif damage == "not-a-folder":
+        (tmp_path / "data").write_text("a file where the database folder should be")
+    else:
+        s = Storage(db)
+        for i in range(3000):
+            s.touch_user(i, "x" * 50)
+        s.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        s.close()
+        if damage == "truncated":
+            db.write_bytes(db.read_bytes()[: db.stat().st_size // 2])
+        else:                                   # another program holds the database (5 s busy timeout)
+            holder = sqlite3.connect(db, isolation_level=None)
+            holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+            holder.execute("BEGIN EXCLUSIVE")
+            commands = (["admin", "list"],)
+    env = dict(os.environ, ZALO_BOT_TOKEN="1:x")
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    try:
+        for args in commands:
+            out = subprocess.run([str(Path(sys.executable).parent / "isobot"), *args, "--config",
+                                  str(_broken_config(tmp_path, db))], capture_output=True, text=True, timeout=60, env=env)
+            assert out.returncode == 1, (args, out.stderr)
+            assert "Traceback" not in out.stderr and out.stderr.startswith("Lỗi: Không dùng được cơ sở dữ liệu"), out.stderr
+    finally:
+        if holder:
+            holder.close()

