@@ -3,6 +3,7 @@ the hub (broadcasts, daily questions). Running it beside Zalo is :mod:`handlers.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 from datetime import timedelta
@@ -13,6 +14,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    BaseUpdateProcessor,
     CallbackQueryHandler,
     ContextTypes,
     Defaults,
@@ -34,6 +36,42 @@ from handlers.runner import CoreRunner
 
 log = logging.getLogger(__name__)
 RATE_PER_SECOND = 30.0    # Telegram: about 30 messages per second overall
+CONCURRENT_UPDATES = 64
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Updates of different chats are handled at once (one waits on the network, another answers);
+    the updates of one chat, in the order they came (a checklist answer before the next one)."""
+
+    def __init__(self, max_concurrent_updates: int = CONCURRENT_UPDATES):
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def do_process_update(self, update: object, coroutine) -> None:
+        key = _chat_key(update)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            if not lock.locked() and self._locks.get(key) is lock:
+                del self._locks[key]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+
+def _chat_key(update: object) -> int:
+    """The chat an update belongs to; a poll vote (no chat) belongs to its voter's private chat."""
+    if isinstance(update, Update):
+        if update.effective_chat:
+            return update.effective_chat.id
+        if update.effective_user:
+            return update.effective_user.id
+    return 0
 
 
 def build_application(config: Config, core: Core, *, token: str | None = None, request: BaseRequest | None = None,
@@ -51,6 +89,7 @@ def build_application(config: Config, core: Core, *, token: str | None = None, r
         builder = builder.base_url(config.api_base_url)
     if request is not None:
         builder = builder.request(request).get_updates_request(updates_request or request).updater(None)
+    builder = builder.concurrent_updates(PerChatUpdateProcessor())
     app = builder.build()
     runner = runner or CoreRunner()
     if hub is None:

@@ -206,3 +206,34 @@ async def test_an_acknowledgement_gets_a_friendly_reply_not_a_decline(tg):
     assert api.last_text().startswith("Dạ.") and any(data == "qh" for _, data in api.last_buttons())
     await app.process_update(make.text("ok vậy đánh giá nội bộ bao lâu 1 lần"))
     assert "Khoản 9.2" in api.last_text()
+
+
+async def test_updates_of_different_chats_run_at_once_and_one_chats_in_order():
+    import asyncio
+
+    from telegram import Update
+
+    from handlers.app import PerChatUpdateProcessor
+
+    processor = PerChatUpdateProcessor(8)
+    log = []
+    gate = asyncio.Event()
+
+    def update(chat: int) -> Update:
+        return Update.de_json({"update_id": chat, "message": {"message_id": 1, "date": 0, "text": "x",
+                               "chat": {"id": chat, "type": "private"}}}, None)
+
+    async def work(name: str, wait: bool) -> None:
+        log.append(f"start {name}")
+        if wait:
+            await gate.wait()          # chat 1's first update waits on the network
+        log.append(f"end {name}")
+
+    tasks = [asyncio.create_task(processor.process_update(update(1), work("1a", True))),
+             asyncio.create_task(processor.process_update(update(1), work("1b", False))),
+             asyncio.create_task(processor.process_update(update(2), work("2a", False)))]
+    await asyncio.sleep(0.05)
+    assert log == ["start 1a", "start 2a", "end 2a"], "chat 2 did not wait for chat 1; 1b waits for 1a"
+    gate.set()
+    await asyncio.gather(*tasks)
+    assert log[-3:] == ["end 1a", "start 1b", "end 1b"]
