@@ -76,6 +76,7 @@ class Term:
 class Atlas:
     clauses: dict[str, Clause] = field(default_factory=dict)
     terms: dict[str, Term] = field(default_factory=dict)
+    pending: list = field(default_factory=list)       # terms read, entries not made yet
 
     def children(self, number: str) -> list[Clause]:
         depth = number.count(".") + 1
@@ -97,18 +98,16 @@ def required_clauses(kb: KnowledgeBase) -> list[str]:
 
 
 def load_atlas(ck: Checker, kb: KnowledgeBase) -> None:
-    """Read knowledge/standard/clauses.yaml and vocabulary.yaml; check them; make their entries."""
+    """Read knowledge/standard/clauses*.yaml and vocabulary*.yaml; check them; make their entries."""
     folder = kb.root / "standard"
     if not folder.is_dir():
         return
     atlas = Atlas()
     kb.atlas = atlas
-    path = folder / "clauses.yaml"
-    if path.exists():
-        _load_clauses(ck, kb, atlas, path)
-    path = folder / "vocabulary.yaml"
-    if path.exists():
+    _load_clauses(ck, kb, atlas, sorted(folder.glob("clauses*.yaml")))
+    for path in sorted(folder.glob("vocabulary*.yaml")):
         _load_vocabulary(ck, kb, atlas, path)
+    _finish_vocabulary(ck, kb, atlas)
 
 
 def _texts(ck: Checker, raw: dict, key: str, file: str, where: str) -> tuple[str, ...]:
@@ -119,51 +118,19 @@ def _texts(ck: Checker, raw: dict, key: str, file: str, where: str) -> tuple[str
     return values
 
 
-def _load_clauses(ck: Checker, kb: KnowledgeBase, atlas: Atlas, path) -> None:
-    file = str(path.relative_to(kb.root.parent))
-    data, problems = read_yaml(path, kb.root)
-    ck.problems += problems
+def _load_clauses(ck: Checker, kb: KnowledgeBase, atlas: Atlas, paths: list) -> None:
+    """Every standard/clauses*.yaml (one file per clause, or one for all)."""
     registry = set(required_clauses(kb))
     standard = kb.documents.get(STANDARD_ID)
-    for raw in ck.items(data, "clauses", file) if not problems else []:
-        number = ck.string(raw, "number", file, where="điều khoản: ")
-        w = f"khoản {number}: "
-        if number and number not in registry:
-            ck.add(file, line_of(raw, "number"), f"{w}TCVN ISO 9001:2015 không có khoản này (từ 4 đến 10.3)")
-            continue
-        if number in atlas.clauses:
-            ck.add(file, raw["__line__"], f"{w}khoản trùng")
-        documented = raw.get("documented") if isinstance(raw.get("documented"), dict) else {}
-        clause = Clause(
-            number, ck.string(raw, "title", file, where=w), ck.string(raw, "requires", file, where=w),
-            maintain=_texts(ck, documented, "maintain", file, w) if documented else (),
-            retain=_texts(ck, documented, "retain", file, w) if documented else (),
-            commune=ck.string(raw, "commune", file, required=False, where=w),
-            evidence=_texts(ck, raw, "evidence", file, w), findings=_texts(ck, raw, "findings", file, w),
-            not_applicable=ck.string(raw, "not_applicable", file, required=False, where=w),
-            entry=ck.string(raw, "entry", file, required=False, where=w),
-            entries=ck.strings(raw, "entries", file, where=w), guides=ck.strings(raw, "guides", file, where=w),
-            checklist_items=ck.strings(raw, "checklist_items", file, where=w),
-            keywords=ck.strings(raw, "keywords", file, where=w),
-        )
-        for key in ("requires", "commune", "not_applicable"):
-            if len(getattr(clause, key)) > MAX_FIELD_CHARS:
-                ck.add(file, line_of(raw, key), f"{w}'{key}' dài {len(getattr(clause, key))} ký tự (tối đa {MAX_FIELD_CHARS})")
-        for e in (clause.entry, *clause.entries):
-            if e and e not in kb.entries:
-                ck.add(file, line_of(raw, "entries"), f"{w}mục '{e}' không có trong kho hỏi–đáp")
-        for g in clause.guides:
-            if g not in kb.guides:
-                ck.add(file, line_of(raw, "guides"), f"{w}hướng dẫn '{g}' không tồn tại")
-        for item in clause.checklist_items:
-            cid, _, iid = item.partition("/")
-            cl = kb.checklists.get(cid)
-            if cl is None or not any(i.id == iid for i in cl.items):
-                ck.add(file, line_of(raw, "checklist_items"), f"{w}câu bảng kiểm '{item}' không có (dạng bang-kiem/cau)")
-        text = " ".join([clause.requires, clause.commune, clause.not_applicable, *clause.evidence, *clause.findings])
-        for named in _unknown_clause_mentions(standard, text):
-            ck.add(file, raw["__line__"], f"{w}nhắc khoản {named}, TCVN ISO 9001:2015 không có khoản này")
-        atlas.clauses[number] = clause
+    file = "standard/clauses.yaml"
+    for path in paths:
+        file = str(path.relative_to(kb.root.parent))
+        data, problems = read_yaml(path, kb.root)
+        ck.problems += problems
+        for raw in ck.items(data, "clauses", file) if not problems else []:
+            _load_clause(ck, kb, atlas, raw, file, registry, standard)
+    if not paths:
+        return
     for number in sorted(registry - set(atlas.clauses), key=clause_sort_key):
         ck.add(file, 1, f"chưa có khoản {number} trong atlas (mỗi khoản từ 4.1 đến 10.3 cần một mục)")
     atlas.clauses = dict(sorted(atlas.clauses.items(), key=lambda kv: clause_sort_key(kv[0])))
@@ -172,6 +139,48 @@ def _load_clauses(ck: Checker, kb: KnowledgeBase, atlas: Atlas, path) -> None:
         return
     for clause in atlas.clauses.values():
         _attach_clause(ck, kb, clause, file)
+
+
+def _load_clause(ck: Checker, kb: KnowledgeBase, atlas: Atlas, raw: dict, file: str, registry: set, standard) -> None:
+    """One record: checked, then kept in the atlas."""
+    number = ck.string(raw, "number", file, where="điều khoản: ")
+    w = f"khoản {number}: "
+    if number and number not in registry:
+        ck.add(file, line_of(raw, "number"), f"{w}TCVN ISO 9001:2015 không có khoản này (từ 4 đến 10.3)")
+        return
+    if number in atlas.clauses:
+        ck.add(file, raw["__line__"], f"{w}khoản trùng")
+    documented = raw.get("documented") if isinstance(raw.get("documented"), dict) else {}
+    clause = Clause(
+        number, ck.string(raw, "title", file, where=w), ck.string(raw, "requires", file, where=w),
+        maintain=_texts(ck, documented, "maintain", file, w) if documented else (),
+        retain=_texts(ck, documented, "retain", file, w) if documented else (),
+        commune=ck.string(raw, "commune", file, required=False, where=w),
+        evidence=_texts(ck, raw, "evidence", file, w), findings=_texts(ck, raw, "findings", file, w),
+        not_applicable=ck.string(raw, "not_applicable", file, required=False, where=w),
+        entry=ck.string(raw, "entry", file, required=False, where=w),
+        entries=ck.strings(raw, "entries", file, where=w), guides=ck.strings(raw, "guides", file, where=w),
+        checklist_items=ck.strings(raw, "checklist_items", file, where=w),
+        keywords=ck.strings(raw, "keywords", file, where=w),
+    )
+    for key in ("requires", "commune", "not_applicable"):
+        if len(getattr(clause, key)) > MAX_FIELD_CHARS:
+            ck.add(file, line_of(raw, key), f"{w}'{key}' dài {len(getattr(clause, key))} ký tự (tối đa {MAX_FIELD_CHARS})")
+    for e in (clause.entry, *clause.entries):
+        if e and e not in kb.entries:
+            ck.add(file, line_of(raw, "entries"), f"{w}mục '{e}' không có trong kho hỏi–đáp")
+    for g in clause.guides:
+        if g not in kb.guides:
+            ck.add(file, line_of(raw, "guides"), f"{w}hướng dẫn '{g}' không tồn tại")
+    for item in clause.checklist_items:
+        cid, _, iid = item.partition("/")
+        cl = kb.checklists.get(cid)
+        if cl is None or not any(i.id == iid for i in cl.items):
+            ck.add(file, line_of(raw, "checklist_items"), f"{w}câu bảng kiểm '{item}' không có (dạng bang-kiem/cau)")
+    text = " ".join([clause.requires, clause.commune, clause.not_applicable, *clause.evidence, *clause.findings])
+    for named in _unknown_clause_mentions(standard, text):
+        ck.add(file, raw["__line__"], f"{w}nhắc khoản {named}, TCVN ISO 9001:2015 không có khoản này")
+    atlas.clauses[number] = clause
 
 
 CLAUSE_WORD = re.compile(r"(?:khoản|Khoản|điều khoản|mục)\s+((?:[4-9]|10)(?:\.\d{1,2}){1,3})(?!\d|\.\d)")
@@ -183,11 +192,24 @@ def _unknown_clause_mentions(standard, text: str) -> list[str]:
     return [n for n in dict.fromkeys(CLAUSE_WORD.findall(text)) if n not in standard.clauses]
 
 
-def clause_phrasings(clause: Clause) -> list[str]:
+GENERIC_TITLES = {"khai quat"}     # "7.1.1 Khái quát": named by its parent's title
+
+
+def full_title(atlas: "Atlas | None", clause: Clause) -> str:
+    """The title that says what a clause is about: "Xem xét của lãnh đạo – khái quát" for 9.3.1."""
+    if fold(clause.title) in GENERIC_TITLES and atlas and clause.parent in atlas.clauses:
+        return f"{atlas.clauses[clause.parent].title} – {clause.title.lower()}"
+    return clause.title
+
+
+def clause_phrasings(clause: Clause, title: str | None = None) -> list[str]:
     """How officials ask for a clause: by number, by title, by what they call it."""
-    n, title = clause.number, clause.title[:1].lower() + clause.title[1:]
-    out = [f"khoản {n} yêu cầu gì", f"điều khoản {n} quy định gì", f"{title} là điều khoản nào",
-           f"{title} nằm ở khoản nào của tiêu chuẩn"]
+    n = clause.number
+    title = title or clause.title
+    title = title[:1].lower() + title[1:]
+    out = [f"khoản {n} yêu cầu gì", f"điều khoản {n} quy định gì"]
+    if fold(clause.title) not in GENERIC_TITLES:
+        out += [f"{title} là điều khoản nào", f"{title} nằm ở khoản nào của tiêu chuẩn"]
     for kw in clause.keywords:
         out += [f"{kw} là điều khoản nào", f"{kw} thuộc khoản nào của ISO 9001"]
     return out
@@ -195,7 +217,7 @@ def clause_phrasings(clause: Clause) -> list[str]:
 
 def clause_answer(kb: KnowledgeBase, clause: Clause) -> str:
     """What an entry made from a record says (at most MAX_ANSWER_CHARS)."""
-    parts = [f"Khoản {clause.number} «{clause.title}» yêu cầu: {clause.requires}"]
+    parts = [f"Khoản {clause.number} «{full_title(kb.atlas, clause)}» yêu cầu: {clause.requires}"]
     if clause.maintain or clause.retain:
         docs = []
         if clause.maintain:
@@ -213,7 +235,8 @@ def _attach_clause(ck: Checker, kb: KnowledgeBase, clause: Clause, file: str) ->
     """Give the clause's own entry the clause's phrasings, or make an entry from the record."""
     source = Source(kb.documents[STANDARD_ID], f"khoản {clause.number}")
     taken = {fold(q) for e in kb.entries.values() for q in (*e.questions, e.title)}
-    phrasings = tuple(q for q in clause_phrasings(clause) if fold(q) not in taken)
+    title = full_title(kb.atlas, clause)
+    phrasings = tuple(q for q in clause_phrasings(clause, title) if fold(q) not in taken)
     if clause.entry in kb.entries:
         e = kb.entries[clause.entry]
         kb.entries[e.id] = Entry(e.id, e.topic, e.title, e.questions + phrasings, e.answer, e.sources, e.related,
@@ -222,7 +245,7 @@ def _attach_clause(ck: Checker, kb: KnowledgeBase, clause: Clause, file: str) ->
     if clause.slug in kb.entries:
         ck.add(file, 1, f"id '{clause.slug}' của khoản {clause.number} trùng với một mục")
         return
-    title = short(f"Khoản {clause.number}: {clause.title}", 80)
+    title = short(f"Khoản {clause.number}: {title}", 80)
     related = tuple(e for e in clause.entries if e in kb.entries)[:3]
     kb.entries[clause.slug] = Entry(clause.slug, ATLAS_TOPIC, title, (f"khoản {clause.number}", *phrasings),
                                     clause_answer(kb, clause), (source,), related, (), file, 1,
@@ -235,8 +258,7 @@ def _load_vocabulary(ck: Checker, kb: KnowledgeBase, atlas: Atlas, path) -> None
     ck.problems += problems
     if problems:
         return
-    raws = ck.items(data, "terms", file)
-    for raw in raws:
+    for raw in ck.items(data, "terms", file):
         tid = ck.ident(raw, file, "thuật ngữ")
         w = f"thuật ngữ '{tid}': "
         sources = sources_of(ck, kb, raw, file, w)
@@ -250,10 +272,16 @@ def _load_vocabulary(ck: Checker, kb: KnowledgeBase, atlas: Atlas, path) -> None
                     tuple(contrasts))
         if tid in atlas.terms:
             ck.add(file, raw["__line__"], f"{w}id trùng")
-        atlas.terms[tid] = (term, sources, raw["__line__"])   # type: ignore[assignment]
-    for tid, (term, sources, line) in list(atlas.terms.items()):   # type: ignore[misc]
         atlas.terms[tid] = term
+        atlas.pending.append((term, sources, file, raw["__line__"]))
+
+
+def _finish_vocabulary(ck: Checker, kb: KnowledgeBase, atlas: Atlas) -> None:
+    """Entries of every term and contrast, once all vocabulary files are read (a contrast may name a
+    term of another file)."""
+    for term, sources, file, line in atlas.pending:
         _term_entries(ck, kb, atlas, term, sources, file, line)
+    atlas.pending.clear()
 
 
 def _term_entries(ck: Checker, kb: KnowledgeBase, atlas: Atlas, term: Term, sources, file: str, line: int) -> None:
@@ -280,8 +308,6 @@ def _term_entries(ck: Checker, kb: KnowledgeBase, atlas: Atlas, term: Term, sour
         if other is None:
             ck.add(file, line, f"thuật ngữ '{term.id}': so sánh với '{other_id}' không có trong vocabulary.yaml")
             continue
-        if not isinstance(other, Term):       # not converted yet: read its name from the raw tuple
-            other = other[0]
         cid = f"tv-{min(term.id, other.id)}-vs-{max(term.id, other.id)}"
         if cid in kb.entries:
             ck.add(file, line, f"thuật ngữ '{term.id}': so sánh với '{other.id}' viết hai lần")

@@ -49,23 +49,33 @@ class SendFailed(Exception):
 
 
 class Pacer:
-    """Spaces sends at most ``rate`` per second overall; a RetryAfter pauses everyone."""
+    """At most ``rate`` sends per second on average, shared by every broadcast of a channel: a token
+    bucket holding up to ``burst_seconds`` of credit. A flood-control pause (429) stops everyone;
+    the credit the pause let build up is spent after it, so the slots it cost are won back (Telegram
+    and Zalo limit the average rate)."""
 
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic):
-        self.interval = 1.0 / rate
+    def __init__(self, rate: float, burst_seconds: float = 1.0, clock: Callable[[], float] = time.monotonic):
+        self.rate = rate
+        self.capacity = max(1.0, rate * burst_seconds)
         self.clock = clock
-        self.next_slot = 0.0
+        self.tokens = 1.0
+        self.updated = clock()
         self.paused_until = 0.0
         self.lock = asyncio.Lock()
 
     async def wait(self) -> None:
-        async with self.lock:
-            now = self.clock()
-            slot = max(now, self.next_slot, self.paused_until)
-            self.next_slot = slot + self.interval
-        delay = slot - self.clock()
-        if delay > 0:
-            await asyncio.sleep(delay)
+        async with self.lock:          # waiters are served in turn
+            while True:
+                now = self.clock()
+                if now < self.paused_until:
+                    await asyncio.sleep(self.paused_until - now)
+                    continue
+                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+                self.updated = now
+                if self.tokens >= 1.0:
+                    self.tokens -= 1.0
+                    return
+                await asyncio.sleep((1.0 - self.tokens) / self.rate)
 
     def pause(self, seconds: float) -> None:
         self.paused_until = max(self.paused_until, self.clock() + seconds)
