@@ -91,7 +91,7 @@ async def ours(n: int, latency: float, blocked: set[int], retry_every: int) -> d
         hub = Hub(core, runner)
         hub.add(TelegramChannel(SimpleNamespace(bot=bot), core, runner))
         t0 = time.perf_counter()
-        report = await broadcast.run(storage, bid, hub.send_text, rate=None, call=runner)
+        report = await broadcast.run(storage, bid, hub, call=runner)
         elapsed = time.perf_counter() - t0
     expected = set(users) - blocked
     lost = len(expected - set(api.delivered))

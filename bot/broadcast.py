@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 log = logging.getLogger(__name__)
 
@@ -94,18 +95,48 @@ async def _direct(fn, *args):
     return fn(*args)
 
 
-async def run(storage, broadcast_id: int, send: Callable[[int, str], Awaitable[str | None]], *,
-              progress: Callable[[int, int], Awaitable[None]] | None = None, rate: float | None = RATE_PER_SECOND,
+class Sender(Protocol):
+    """How a broadcast reaches people: wait for a rate slot on the person's channel, then send."""
+
+    async def slot(self, user_id: int) -> object | None:
+        """Wait until the person's channel may send; a ticket for :meth:`send`, None if unreachable."""
+
+    async def send(self, ticket: object, text: str) -> str | None:
+        """Send now (raises RetryLater, Blocked or SendFailed); the channel it went out on."""
+
+
+class _Paced:
+    """A plain ``send(user_id, text)`` function behind one pacer of its own (tests, one channel)."""
+
+    def __init__(self, send: Callable[[int, str], Awaitable[str | None]], rate: float):
+        self._send = send
+        self.pacer = Pacer(rate)
+
+    async def slot(self, user_id: int) -> object:
+        await self.pacer.wait()
+        return user_id
+
+    async def send(self, ticket: object, text: str) -> str | None:
+        try:
+            return await self._send(ticket, text)  # type: ignore[arg-type]
+        except RetryLater as exc:
+            self.pacer.pause(exc.seconds)
+            raise
+
+
+async def run(storage, broadcast_id: int, send: "Sender | Callable[[int, str], Awaitable[str | None]]", *,
+              progress: Callable[[int, int], Awaitable[None]] | None = None, rate: float = RATE_PER_SECOND,
               workers: int = WORKERS, call: Callable[..., Awaitable] = _direct) -> Report:
     """Send a broadcast to every pending recipient; returns the final counts (kept in the database).
 
-    ``rate`` paces this broadcast on its own; None leaves pacing to ``send`` (one pacer per channel,
-    shared by every broadcast of the process)."""
+    ``send`` is a :class:`Sender` (the process's hub: one pacer per channel) or a plain function
+    paced here at ``rate``. A delivery is claimed only once its rate slot has come, just before the
+    request goes out: after a crash, "unknown" (never resent) means a request had really started."""
+    sender: Sender = send if hasattr(send, "slot") else _Paced(send, rate)  # type: ignore[arg-type]
     b = await call(storage.get_broadcast, broadcast_id)
     if b is None:
         raise ValueError(f"no broadcast {broadcast_id}")
     await call(storage.orphan_in_flight, broadcast_id)   # from a previous crash: may have arrived, never resend
-    pacer = Pacer(rate) if rate else None
     queue: asyncio.Queue[int] = asyncio.Queue()
     for uid in await call(storage.pending_deliveries, broadcast_id, 10_000_000):
         queue.put_nowait(uid)
@@ -123,6 +154,31 @@ async def run(storage, broadcast_id: int, send: Callable[[int, str], Awaitable[s
             except Exception:  # progress is cosmetic; never stop a broadcast for it
                 log.warning("progress update failed", exc_info=True)
 
+    async def deliver(uid: int) -> None:
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            ticket = await sender.slot(uid)
+            if not await call(storage.claim_delivery, broadcast_id, uid):
+                return                                   # settled meanwhile (another worker, a retry)
+            if ticket is None:
+                await call(storage.finish_delivery, broadcast_id, uid, "failed", "no channel reaches this person")
+                return
+            try:
+                channel = await sender.send(ticket, b["text"])
+                await call(storage.finish_delivery, broadcast_id, uid, "sent", "", channel)
+                return
+            except RetryLater:
+                await call(storage.release_delivery, broadcast_id, uid)   # not accepted: safe to send again
+            except Blocked as exc:
+                await call(storage.finish_delivery, broadcast_id, uid, "blocked", str(exc), exc.channel)
+                await call(storage.mark_blocked, uid, exc.channel)
+                return
+            except SendFailed as exc:
+                await call(storage.finish_delivery, broadcast_id, uid, "unknown" if exc.ambiguous else "failed",
+                           str(exc))
+                return
+        if await call(storage.claim_delivery, broadcast_id, uid):
+            await call(storage.finish_delivery, broadcast_id, uid, "failed", "flood control")
+
     async def worker() -> None:
         nonlocal done
         while True:
@@ -130,32 +186,7 @@ async def run(storage, broadcast_id: int, send: Callable[[int, str], Awaitable[s
                 uid = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
-            if not await call(storage.claim_delivery, broadcast_id, uid):
-                continue
-            for attempt in range(1, MAX_ATTEMPTS + 1):
-                if pacer:
-                    await pacer.wait()
-                try:
-                    channel = await send(uid, b["text"])
-                    await call(storage.finish_delivery, broadcast_id, uid, "sent", "", channel)
-                    break
-                except RetryLater as exc:
-                    if pacer:
-                        pacer.pause(exc.seconds)
-                    else:
-                        await asyncio.sleep(min(exc.seconds, 60))
-                    await call(storage.release_delivery, broadcast_id, uid)   # not accepted: safe to send again
-                    if attempt == MAX_ATTEMPTS or not await call(storage.claim_delivery, broadcast_id, uid):
-                        await call(storage.finish_delivery, broadcast_id, uid, "failed", "flood control")
-                        break
-                except Blocked as exc:
-                    await call(storage.finish_delivery, broadcast_id, uid, "blocked", str(exc), exc.channel)
-                    await call(storage.mark_blocked, uid, exc.channel)
-                    break
-                except SendFailed as exc:
-                    await call(storage.finish_delivery, broadcast_id, uid, "unknown" if exc.ambiguous else "failed",
-                               str(exc))
-                    break
+            await deliver(uid)
             done += 1
             await report_progress()
 

@@ -120,6 +120,7 @@ RESUME = Action("ru", Id("reminder"), role="inspector", name="reminder.resume")
 DELETE = Action("rz", Id("reminder"), role="inspector", name="reminder.delete")
 EDIT = Action("re", Id("reminder"), role="inspector", name="reminder.edit")
 REPORT = Action("rv", Id("reminder"), role="inspector", name="reminder.report")
+RESEND = Action("rw", Id("broadcast"), role="inspector", name="broadcast.resend-unknown")
 
 
 class ReminderPrompt(StrEnum):
@@ -425,7 +426,27 @@ class Reminders(Feature):
         b = self.storage.latest_broadcast_of(rid)
         if b is None:
             return Reply().add(self.text("rem_report_none")) if self.storage.get_reminder(rid) else None
-        return Reply().add(self.broadcast_report(b["id"]))
+        return self.report_reply(b["id"])
+
+    def report_reply(self, broadcast_id: int) -> Reply:
+        """The delivery report, with «gửi lại cho người chưa rõ» when a crash left some unknown."""
+        reply = Reply().add(self.broadcast_report(broadcast_id))
+        b = self.storage.get_broadcast(broadcast_id)
+        if b and b["unknown"]:
+            reply.buttons = [[RESEND.button(self.text("bc_btn_resend", n=b["unknown"]), broadcast_id)]]
+        return reply
+
+    @RESEND
+    def resend_unknown(self, user: User, broadcast_id: int) -> Reply | None:
+        """Send again to the recipients whose delivery is unknown (a crash mid-send): the sender's choice,
+        since some of them may have the message already."""
+        n = self.storage.retry_unknown(broadcast_id)
+        if not n:
+            return Reply().add(self.text("bc_resend_none"))
+        self.storage.audit(user.id, "broadcast.resend", str(broadcast_id), f"{n} unknown")
+        if self.ctx.scheduler:
+            self.ctx.scheduler.broadcast(broadcast_id)
+        return Reply().add(self.text("bc_resend_started", n=n))
 
     def broadcast_report(self, broadcast_id: int) -> str:
         b = self.storage.get_broadcast(broadcast_id)

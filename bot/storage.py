@@ -728,6 +728,15 @@ class Storage:
         return self.db.execute("UPDATE deliveries SET status = 'unknown' WHERE broadcast_id = ? AND status = 'in-flight'",
                                [broadcast_id]).rowcount
 
+    def retry_unknown(self, broadcast_id: int) -> int:
+        """Deliveries of unknown outcome back to pending, and the broadcast to sending; how many."""
+        with self.transaction():
+            n = self.db.execute("UPDATE deliveries SET status = 'pending', error = '' WHERE broadcast_id = ? "
+                                "AND status = 'unknown'", [broadcast_id]).rowcount
+            if n:
+                self.db.execute("UPDATE broadcasts SET status = 'sending' WHERE id = ?", [broadcast_id])
+            return n
+
     def close_broadcast(self, broadcast_id: int) -> dict:
         counts = {r["status"]: r["n"] for r in self.db.query(
             "SELECT status, COUNT(*) AS n FROM deliveries WHERE broadcast_id = ? GROUP BY status", [broadcast_id])}

@@ -49,13 +49,16 @@ class Hub:
             return None
         return self.channels[contact[0]], contact[1]
 
-    async def send_text(self, user_id: int, text: str) -> str:
-        """A broadcast message for one person; returns the channel it went out on."""
+    async def slot(self, user_id: int) -> tuple[Channel, str] | None:
+        """Wait for a rate slot on the channel the person uses; the ticket for :meth:`send`."""
         reach = await self._reach(user_id)
-        if reach is None:
-            raise broadcast.SendFailed("no running channel reaches this user")
-        channel, account = reach
-        await channel.pacer.wait()
+        if reach is not None:
+            await reach[0].pacer.wait()
+        return reach
+
+    async def send(self, ticket: tuple[Channel, str], text: str) -> str:
+        """A broadcast message, now; returns the channel it went out on."""
+        channel, account = ticket
         try:
             await channel.send_text(account, text)
         except broadcast.RetryLater as exc:
@@ -103,8 +106,10 @@ class Hub:
             text = await runner(core.reminders.broadcast_progress, broadcast_id, done, total)
             handle = await reach[0].progress(reach[1], text, handle)
 
-        report = await broadcast.run(core.storage, broadcast_id, self.send_text,
-                                     progress=progress if reach else None, rate=None, call=runner)
+        report = await broadcast.run(core.storage, broadcast_id, self, progress=progress if reach else None,
+                                     call=runner)
         if owner:
-            await self.notify(owner, await runner(core.reminders.broadcast_report, broadcast_id))
+            done = await runner(core.reminders.report_reply, broadcast_id)
+            if not await self.deliver(owner, done):
+                log.info("could not send the delivery report of broadcast %s", broadcast_id)
         return report

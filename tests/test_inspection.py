@@ -247,3 +247,43 @@ def test_exports_never_carry_live_formulas(make_core, config_file, capsys):
     assert main(["kb", "unanswered", "--config", str(config_file)]) == 0
     out = capsys.readouterr().out
     assert "'+SUM(1,2)" in out and "'@thoi" in out and ",+SUM" not in out and ",@thoi" not in out
+
+
+class SlowTelegram:
+    """A send() that takes 0.2 s, counting sends started and finished."""
+
+    def __init__(self):
+        self.started: list[int] = []
+        self.finished: list[int] = []
+
+    async def send(self, chat_id: int, text: str) -> None:
+        self.started.append(chat_id)
+        await asyncio.sleep(0.2)
+        self.finished.append(chat_id)
+
+
+async def test_after_a_kill_only_messages_really_on_their_way_are_unknown_and_can_be_resent(config):
+    """Claimed just before the request: a broadcast killed while 8 workers wait for rate slots leaves
+    'unknown' exactly the deliveries whose request had started; the sender can resend those."""
+    storage = Storage(config.database)
+    users = list(range(2000, 2060))
+    for uid in users:
+        storage.touch_user(uid, "x")
+    bid = storage.create_broadcast(None, "manual-kill", ADMIN, "Nhắc hạn", users)
+    slow = SlowTelegram()
+    task = asyncio.create_task(broadcast.run(storage, bid, slow.send, rate=10, workers=8))
+    await asyncio.sleep(0.75)
+    task.cancel()                                     # the process dies: nothing settles what was in flight
+    await asyncio.gather(task, return_exceptions=True)
+    in_flight = set(slow.started) - set(slow.finished)
+    restarted = Storage(config.database)
+    assert restarted.orphan_in_flight(bid) == len(in_flight) <= 8
+    assert len(in_flight) < len(slow.started) + 1 and len(slow.started) < 20, "most recipients were never claimed"
+    again = SlowTelegram()
+    report = await broadcast.run(restarted, bid, again.send, rate=1000, workers=8)
+    assert report.unknown == len(in_flight) and set(again.started).isdisjoint(slow.finished), "nobody twice"
+    assert report.sent == len(users) - len(in_flight), "nobody silently left out"
+    assert restarted.retry_unknown(bid) == len(in_flight)
+    third = SlowTelegram()
+    report = await broadcast.run(restarted, bid, third.send, rate=1000)
+    assert sorted(third.started) == sorted(in_flight) and report.unknown == 0
