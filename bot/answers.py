@@ -45,7 +45,7 @@ class Answers(Feature):
         if not self.ctx.storage:
             return None
         best = result.best
-        return self.storage.log_question(user.id, channel, text[:2000], result.folded, result.outcome,
+        return self.storage.log_question(user.id, channel, result.folded, result.outcome,
                                          best.entry.id if best else None, best.score if best else None)
 
     def suggest(self, result: SearchResult) -> Reply:

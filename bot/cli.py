@@ -251,9 +251,19 @@ def cmd_kb_unanswered(args: argparse.Namespace) -> int:
     from bot.storage import Storage, to_csv
 
     storage = Storage(_config(args).database)
-    columns = ["times", "users", "last_asked", "example", "normalized", "best_entry", "best_score", "outcomes"]
+    columns = ["times", "users", "last_asked", "normalized", "best_entry", "best_score", "outcomes"]
     text = to_csv(storage.unanswered(), columns)
     return _write(text, args.out)
+
+
+def cmd_kb_purge(args: argparse.Namespace) -> int:
+    """Forget questions, shown answers and chat menus older than --older-than DAYS (votes stay, anonymous)."""
+    from bot.storage import Storage
+
+    counts = Storage(_config(args).database).purge_before(args.older_than)
+    _out(f"Đã xoá dữ liệu cũ hơn {args.older_than:g} ngày: {counts['asked']} câu hỏi, {counts['shown']} lượt xem "
+         f"câu trả lời, {counts['screens']} menu Zalo; {counts['feedback']} lượt 👍/👎 được ẩn danh.")
+    return 0
 
 
 def cmd_kb_feedback(args: argparse.Namespace) -> int:
@@ -335,6 +345,10 @@ def build_parser() -> argparse.ArgumentParser:
     un = kb_sub.add_parser("unanswered", parents=[common], help="câu hỏi chưa trả lời được (CSV)")
     un.add_argument("--out", metavar="FILE")
     un.set_defaults(func=cmd_kb_unanswered)
+    pu = kb_sub.add_parser("purge", parents=[common], help="xoá câu hỏi, lượt xem cũ (giữ thống kê 👍/👎 ẩn danh)",
+                           description="isobot kb purge --older-than 365")
+    pu.add_argument("--older-than", type=float, required=True, metavar="DAYS")
+    pu.set_defaults(func=cmd_kb_purge)
     fb = kb_sub.add_parser("feedback", parents=[common], help="góp ý 👍/👎 theo mục (CSV)")
     fb.add_argument("--out", metavar="FILE")
     fb.set_defaults(func=cmd_kb_feedback)

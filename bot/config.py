@@ -82,6 +82,7 @@ class Config:
     cache_dir: Path | None = None   # pickled knowledge base + index (bot/cache.py); None: no cache
     zalo: ZaloConfig = field(default_factory=ZaloConfig)
     files: FilesConfig = field(default_factory=FilesConfig)
+    keep_questions_days: float = 365.0   # questions asked, answers shown are forgotten after this; 0 = keep
 
     @property
     def token(self) -> str:
@@ -172,6 +173,8 @@ def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = Non
                 "ISOBOT_OUT_OF_SCOPE_MARGIN", search_raw.get("out_of_scope_margin"), 5)),
         ),
         source=file if file.exists() else None,
+        keep_questions_days=_number("privacy.keep_questions_days", pick(
+            "ISOBOT_KEEP_QUESTIONS_DAYS", (raw.get("privacy") or {}).get("keep_questions_days"), 365)),
         zalo=ZaloConfig(
             api_base_url=str(pick("ZALO_API_BASE_URL", zalo_raw.get("api_base_url"), ZALO_API) or ZALO_API),
             rate_per_second=_number("zalo.rate_per_second", pick("ISOBOT_ZALO_RATE", zalo_raw.get("rate_per_second"), 5)),

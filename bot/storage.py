@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
 import json
+import secrets
 import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -52,8 +55,10 @@ SCHEMA = {
                    "started": str, "finished": str},
     "deliveries": {"id": int, "broadcast_id": int, "user_id": int, "status": str, "attempts": int, "error": str,
                    "ts": str, "channel": str},
+    # questions for the curators' loop: the folded question, what search decided, when, and a
+    # pseudonym of who asked (a keyed hash: counts distinct askers, names nobody); no verbatim text
     "asked": {"id": int, "ts": str, "user_id": int, "channel": str, "text": str, "normalized": str,
-              "outcome": str, "entry_id": str, "score": float},
+              "outcome": str, "entry_id": str, "score": float, "asker": str},
     "shown": {"id": int, "ts": str, "user_id": int, "entry_id": str, "asked_id": int, "via": str},
     "feedback": {"id": int, "ts": str, "user_id": int, "shown_id": int, "entry_id": str, "vote": int},
     "guide_progress": {"id": int, "user_id": int, "guide_id": str, "step": int, "done": int, "updated": str},
@@ -148,6 +153,27 @@ class Storage:
             "SELECT id, 'telegram', CAST(id AS TEXT), first_name, username, first_seen, last_seen, COALESCE(active, 1) "
             "FROM users WHERE id NOT IN (SELECT user_id FROM accounts)")
         self._migrate_prompts()
+        self._migrate_questions()
+
+    def _migrate_questions(self) -> None:
+        """Questions logged before privacy rules kept the person's id and the verbatim text: pseudonymise."""
+        if self.db.execute("SELECT 1 FROM asked WHERE user_id IS NOT NULL OR text IS NOT NULL LIMIT 1").fetchone():
+            self.db.conn.create_function("pseudonym", 1, self.pseudonym)
+            self.db.execute("UPDATE asked SET asker = pseudonym(user_id), user_id = NULL, text = NULL "
+                            "WHERE user_id IS NOT NULL OR text IS NOT NULL")
+
+    def pseudonym(self, user_id: int | None) -> str | None:
+        """A stable keyed hash of a person id (the key stays in the database): distinct, not reversible."""
+        if user_id is None:
+            return None
+        key = getattr(self, "_salt", None)
+        if key is None:
+            row = self.db.execute("SELECT value FROM settings WHERE key = 'privacy_salt'").fetchone()
+            key = row[0] if row else secrets.token_hex(16)
+            if not row:
+                self.db.execute("INSERT INTO settings (key, value) VALUES ('privacy_salt', ?)", [key])
+            self._salt = key
+        return hmac.new(key.encode(), str(user_id).encode(), hashlib.sha256).hexdigest()[:16]
 
     def _migrate_prompts(self) -> None:
         """Prompts written before they had one encoding ('run:idx', 'topic|n', 'rem_edit:3') become JSON."""
@@ -807,13 +833,24 @@ class Storage:
 
     # ------------------------------------------------------------------ questions and answers
 
-    def log_question(self, user_id: int, channel: str, text: str, normalized: str, outcome: str,
+    def log_question(self, user_id: int, channel: str, normalized: str, outcome: str,
                      entry_id: str | None, score: float | None) -> int:
-        """Store one question with what the search decided; returns its id."""
-        return self._insert("asked", 
-            {"ts": now_iso(), "user_id": user_id, "channel": channel, "text": text, "normalized": normalized,
-             "outcome": outcome, "entry_id": entry_id, "score": score}
-        )
+        """Store one question as the curators need it (folded text, outcome, time, a pseudonym of the
+        asker; no verbatim text, no name); returns its id."""
+        return self._insert("asked", {"ts": now_iso(), "asker": self.pseudonym(user_id), "channel": channel,
+                                      "normalized": normalized, "outcome": outcome, "entry_id": entry_id,
+                                      "score": score})
+
+    def purge_before(self, days: float) -> dict[str, int]:
+        """Forget what is older than ``days``: questions asked, answers shown, chats' last menus; votes
+        are kept for the curators' counts but lose who cast them."""
+        cutoff = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="seconds")
+        with self.transaction():
+            return {"asked": self.db.execute("DELETE FROM asked WHERE ts < ?", [cutoff]).rowcount,
+                    "shown": self.db.execute("DELETE FROM shown WHERE ts < ?", [cutoff]).rowcount,
+                    "feedback": self.db.execute("UPDATE feedback SET user_id = NULL, shown_id = NULL "
+                                                "WHERE ts < ? AND user_id IS NOT NULL", [cutoff]).rowcount,
+                    "screens": self.db.execute("DELETE FROM screens WHERE updated < ?", [cutoff]).rowcount}
 
     def log_shown(self, user_id: int, entry_id: str, asked_id: int | None, via: str) -> int:
         """Store that an answer was shown to a user; the id keys its feedback buttons."""
@@ -858,9 +895,7 @@ class Storage:
         """Questions the bot did not answer, grouped by normalized text, most frequent first."""
         return list(self.db.query(
             """
-            SELECT normalized, COUNT(*) AS times, COUNT(DISTINCT user_id) AS users, MAX(ts) AS last_asked,
-                   (SELECT a2.text FROM asked a2 WHERE a2.normalized = a.normalized ORDER BY a2.id DESC LIMIT 1)
-                       AS example,
+            SELECT normalized, COUNT(*) AS times, COUNT(DISTINCT asker) AS users, MAX(ts) AS last_asked,
                    (SELECT a3.entry_id FROM asked a3 WHERE a3.normalized = a.normalized ORDER BY a3.id DESC LIMIT 1)
                        AS best_entry,
                    MAX(score) AS best_score, GROUP_CONCAT(DISTINCT outcome) AS outcomes

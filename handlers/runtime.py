@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import sys
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -125,6 +126,14 @@ async def _serve(config: Config, core: Core, telegram_webhook) -> int:
             await runner(files.purge)
 
         scheduler.aps.add_job(purge_files, "interval", minutes=PURGE_FILES_MINUTES, id="files:purge")
+        if config.keep_questions_days > 0:
+
+            async def forget_old() -> None:
+                counts = await runner(core.storage.purge_before, config.keep_questions_days)
+                log.info("privacy: forgot what is older than %g days: %s", config.keep_questions_days, counts)
+
+            scheduler.aps.add_job(forget_old, "interval", hours=24, id="privacy:purge",
+                                  next_run_time=datetime.now(core.ctx.tz))
         log.info("restored %d timed jobs", await scheduler.restore())
         log.info("running: %s", ", ".join(hub.channels) or "no channel")
         await stop.wait()

@@ -140,7 +140,7 @@ def test_unanswered_export_is_csv_most_frequent_first(config, core, capsys, conf
     core.ask(User(2), "HTQLCL là gì")
     assert main(["kb", "unanswered", "--config", str(config_file)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("times,users,last_asked,example,normalized")
+    assert lines[0].startswith("times,users,last_asked,normalized")
     assert lines[1].startswith("2,1,") and "thue thu nhap" in lines[1]
     assert len(lines) == 3
 
@@ -214,3 +214,36 @@ def test_a_database_that_cannot_be_used_is_one_line_not_a_traceback(tmp_path, da
     finally:
         if holder:
             holder.close()
+
+
+def test_questions_are_kept_without_names_or_verbatim_text_and_purged(config, core, capsys, config_file):
+    from datetime import datetime, timedelta, timezone
+
+    from bot.dialog import User
+
+    core.storage.touch_user(41, "Nguyễn Văn An", "an_xa")
+    core.ask(User(41, "Nguyễn Văn An", "an_xa"), "Số điện thoại 0912345678 của chị Lan ở xã là gì")
+    (row,) = list(core.storage.db.query("SELECT * FROM asked"))
+    assert row["text"] is None and row["user_id"] is None and row["asker"]
+    assert "0912345678" in row["normalized"], "the folded question is what curators read"
+    old = (datetime.now(timezone.utc) - timedelta(days=400)).isoformat(timespec="seconds")
+    core.storage.db.execute("UPDATE asked SET ts = ?", [old])
+    assert main(["kb", "purge", "--older-than", "365", "--config", str(config_file)]) == 0
+    assert "1 câu hỏi" in capsys.readouterr().out
+    assert core.storage.unanswered() == []
+
+
+def test_questions_logged_before_the_privacy_rule_are_pseudonymised(tmp_path):
+    import sqlite3
+
+    from bot.storage import Storage
+
+    db = tmp_path / "old.sqlite3"
+    Storage(db).close()
+    conn = sqlite3.connect(db)
+    conn.execute("INSERT INTO asked (ts, user_id, channel, text, normalized, outcome) VALUES "
+                 "('2026-01-01T00:00:00+00:00', 4242, 'telegram', 'Câu hỏi nguyên văn của Lan', 'cau hoi', 'decline')")
+    conn.commit()
+    conn.close()
+    (row,) = list(Storage(db).db.query("SELECT user_id, text, asker FROM asked"))
+    assert row["user_id"] is None and row["text"] is None and len(row["asker"]) == 16
