@@ -130,13 +130,15 @@ class Action:
 class Command:
     """A slash command. ``shortcut`` names the ui.yaml pattern (``shortcut_patterns_<name>``) of the
     words that open it when typed without the slash ("tự đánh giá"); ``advertised`` commands are
-    listed in Telegram's menu with the description ``cmd_<first name>`` from ui.yaml."""
+    listed in Telegram's menu with the description ``cmd_<first name>`` from ui.yaml. A command ends
+    any prompt the user left open (they moved on), except one that ``keeps_prompt`` (/huy reads it)."""
 
     names: tuple[str, ...]
     role: str | None = None
     needs_db: bool = False
     advertised: bool = True
     shortcut: str = ""
+    keeps_prompt: bool = False
 
     def __call__(self, method: Callable) -> Callable:
         method.__command__ = self  # type: ignore[attr-defined]
@@ -144,9 +146,9 @@ class Command:
 
 
 def command(*names: str, role: str | None = None, needs_db: bool = False, advertised: bool = True,
-            shortcut: str = "") -> Command:
+            shortcut: str = "", keeps_prompt: bool = False) -> Command:
     """Decorator: the method ``(self, user, arg) -> Reply`` answers /name (and its aliases)."""
-    return Command(names, role, needs_db, advertised, shortcut)
+    return Command(names, role, needs_db, advertised, shortcut, keeps_prompt)
 
 
 @dataclass(frozen=True)

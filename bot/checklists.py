@@ -427,6 +427,8 @@ class Checklists(Feature):
                 r.add(f"({self.text('ck_ans_' + ans)})\n→ {short(item.action, 220)}\n")
         else:
             r.add(self.text("ck_no_gaps"))
+        if run["unit_id"] and not run.get("confirmed") and self.storage.membership(user.id) == "pending":
+            r.add("\n\n" + self.text("ck_unconfirmed"), "i")
         rows = [[CHART.button(self.text("ck_btn_chart"), run["id"]), REPORT.button(self.text("ck_btn_report"), run["id"])]]
         links: list[str] = []
         for item, _ in gaps:

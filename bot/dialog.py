@@ -32,6 +32,7 @@ from bot.forms import Forms
 from bot.guides import Guides
 from bot.home import Home, is_cancel
 from bot.knowledge import KnowledgeBase
+from bot.members import Members
 from bot.profile import Profile
 from bot.progress import Progress
 from bot.quizzes import Quizzes, TeamQuizzes
@@ -70,7 +71,9 @@ class Core:
         self.checklists = Checklists(ctx)
         self.quizzes = Quizzes(ctx)
         self.reminders = Reminders(ctx)
-        features: list[Feature] = [self.home, ctx.roles, Topics(ctx), self.answers, Profile(ctx, self.answers),
+        members = Members(ctx)
+        features: list[Feature] = [self.home, ctx.roles, Topics(ctx), self.answers, members,
+                                   Profile(ctx, self.answers, members),
                                    Clauses(ctx), Guides(ctx), Forms(ctx), Calendar(ctx), self.checklists, self.quizzes,
                                    TeamQuizzes(ctx, self.quizzes), self.reminders, Progress(ctx)]
         self.registry = Registry(features)
@@ -133,6 +136,8 @@ class Core:
             denied = self.ctx.roles.require(user, spec.role, "/" + spec.names[0])
             if denied:
                 return denied
+        if self.storage and not spec.keeps_prompt:
+            self.storage.clear_prompt(user.id)      # the user moved on: "/toi" is not a unit name
         return handler(user, arg)
 
     def press(self, user: User, data: str | None) -> Reply:

@@ -64,12 +64,12 @@ class Home(Feature):
     def help_pressed(self, user: User) -> Reply:
         return self.help(user)
 
-    @command("huy")
+    @command("huy", keeps_prompt=True)
     def cancel(self, user: User, arg: str = "") -> Reply:
         """/huy: drop whatever prompt is pending."""
         if self.ctx.storage and self.storage.get_prompt(user.id):
             self.storage.clear_prompt(user.id)
-            return Reply(buttons=main_menu(self.ctx, user)).add(self.text("unit_cancelled"))
+            return Reply(buttons=main_menu(self.ctx, user)).add(self.text("cancelled"))
         return Reply().add(self.text("nothing_to_cancel"))
 
     def unknown_command(self, user: User, name: str) -> Reply:

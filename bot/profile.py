@@ -11,6 +11,7 @@ from bot import nav, units
 from bot.actions import Action, Context, Feature, Id, command, prompt
 from bot.answers import Answers
 from bot.home import home_row, main_menu
+from bot.members import ENTER as ENTER_CODE, Members
 from bot.reply import Button, Reply, User, short
 from bot.roles import shown_id
 from bot.text import fold
@@ -30,9 +31,10 @@ class UnitPrompt(StrEnum):
 class Profile(Feature):
     """Unit registration, the profile screen and account linking."""
 
-    def __init__(self, ctx: Context, answers: Answers):
+    def __init__(self, ctx: Context, answers: Answers, members: Members):
         super().__init__(ctx)
         self.answers = answers
+        self.members = members
 
     def _cancel_rows(self, agency: bool = True) -> list[list[Button]]:
         rows = [[AGENCY.button(self.text("unit_agency_btn"))]] if agency else []
@@ -97,11 +99,7 @@ class Profile(Feature):
         return Reply(buttons=main_menu(self.ctx, user)).add(self.text("unit_cancelled"))
 
     def _done(self, user: User, unit_id: int) -> Reply:
-        self.storage.set_user_unit(user.id, unit_id)
-        self.storage.clear_prompt(user.id)
-        unit = self.storage.get_unit(unit_id)
-        label = f"{unit['name']} ({unit['province_name']})"
-        return Reply(buttons=main_menu(self.ctx, user)).add(self.text("unit_saved", unit=label))
+        return self.members.after_registering(user, unit_id)
 
     @command("toi", needs_db=True, shortcut="profile")
     def profile(self, user: User, arg: str = "") -> Reply:
@@ -110,14 +108,18 @@ class Profile(Feature):
         role = self.ctx.roles.role_of(user)
         accounts = self.storage.accounts_of(user.id)
         linked = ", ".join(self.text(f"channel_{a['channel']}") for a in accounts)
+        status = self.storage.membership(user.id)
         text = self.text("profile_id", id=shown_id(user)) + "\n" + self.text(
             "profile", name=user.first_name or "anh/chị",
-            unit=f"{unit['name']} ({unit['province_name']})" if unit else self.text("no_unit"),
+            unit=f"{unit['name']} ({unit['province_name']}) — {self.text('member_' + status)}" if unit
+            else self.text("no_unit"),
             role=self.text(f"role_{role}"), runs=self.storage.count_done_runs(user.id))
         if len(accounts) > 1:
             text += "\n" + self.text("profile_linked", channels=linked)
-        return Reply(buttons=[[nav.REGISTER_UNIT.button(self.text("btn_unit")),
-                               nav.CHECKLISTS.button(self.text("btn_checklists"))], home_row(self.ctx)]).add(text)
+        rows = [[ENTER_CODE.button(self.text("join_enter_btn"))]] if status == "pending" else []
+        rows += [[nav.REGISTER_UNIT.button(self.text("btn_unit")), nav.CHECKLISTS.button(self.text("btn_checklists"))],
+                 home_row(self.ctx)]
+        return Reply(buttons=rows).add(text)
 
     @nav.PROFILE
     def profile_pressed(self, user: User) -> Reply:
@@ -132,11 +134,11 @@ class Profile(Feature):
             while not self.storage.create_link_code(user.id, code := f"{secrets.randbelow(10**6):06d}", LINK_MINUTES):
                 pass
             return Reply().add(self.text("link_code", code=code, minutes=LINK_MINUTES))
-        if self.storage.link_failures(user.id, LINK_MINUTES) >= LINK_TRIES:
+        if self.storage.failures(user.id, "link", LINK_MINUTES) >= LINK_TRIES:
             return Reply().add(self.text("link_locked", minutes=LINK_MINUTES))
         owner = self.storage.take_link_code(code, user.id) if re.fullmatch(r"\d{6}", code) else None
         if owner is None:
-            self.storage.record_link_failure(user.id)
+            self.storage.record_failure(user.id, "link")
             return Reply().add(self.text("link_bad"))
         if owner == user.id:
             return Reply().add(self.text("link_same", code=code))

@@ -30,7 +30,8 @@ def rows(storage, kb: KnowledgeBase, flt: str = "all", province_code: int | None
                 answers = storage.run_answers(run_id)
                 gaps += sum(1 for i in cl.items if (answers.get(i.id) or {}).get("answer") in ("chua-dat", "mot-phan"))
         row = {
-            "unit": u["name"], "province": u["province_name"], "members": u["members"],
+            "unit": u["name"], "province": u["province_name"], "members": u["members"], "pending": u["pending"],
+            "unconfirmed_runs": u["unconfirmed_runs"],
             "last_activity": (u["last_activity"] or "")[:10], "checklists_done": len(latest),
             "latest_score": round(min(scores), 1) if scores else None, "open_gaps": gaps,
             "quiz_takers": u["quiz_takers"], "quiz_avg": round(u["quiz_avg"], 1) if u["quiz_avg"] is not None else None,
@@ -50,9 +51,10 @@ def rows(storage, kb: KnowledgeBase, flt: str = "all", province_code: int | None
 def columns(kb: KnowledgeBase) -> list[tuple[str, str]]:
     """(key, Vietnamese header) of the export columns."""
     base = [("unit", kb.text("pg_col_unit")), ("province", kb.text("pg_col_province")),
-            ("members", kb.text("pg_col_members")), ("last_activity", kb.text("pg_col_last")),
+            ("members", kb.text("pg_col_members")), ("pending", kb.text("pg_col_pending")),
+            ("last_activity", kb.text("pg_col_last")),
             ("checklists_done", kb.text("pg_col_done")), ("latest_score", kb.text("pg_col_score")),
-            ("open_gaps", kb.text("pg_col_gaps")), ("quiz_takers", kb.text("pg_col_quiz_takers")),
+            ("open_gaps", kb.text("pg_col_gaps")), ("unconfirmed_runs", kb.text("pg_col_unconfirmed")), ("quiz_takers", kb.text("pg_col_quiz_takers")),
             ("quiz_avg", kb.text("pg_col_quiz_avg"))]
     return base + [(f"score:{cid}", cl.title) for cid, cl in kb.checklists.items()]
 
@@ -138,9 +140,12 @@ class Progress(Feature):
         r = Reply(mode=mode).add(self.text("pg_title", n=len(data), filter=self.text(f"pg_f_{flt}")) + "\n", "b")
         for row in data[:SHOWN_ROWS]:
             score = "—" if row["latest_score"] is None else f"{row['latest_score']:.0f}"
+            pending = " " + self.text("pg_pending", n=row["pending"]) if row["pending"] else ""
             r.add("\n• " + self.text("pg_row", unit=row["unit"], province=row["province"], members=row["members"],
-                                     done=row["checklists_done"], score=score, gaps=row["open_gaps"],
+                                     pending=pending, done=row["checklists_done"], score=score, gaps=row["open_gaps"],
                                      takers=row["quiz_takers"]))
+            if row["unconfirmed_runs"]:
+                r.add(" · " + self.text("pg_unconfirmed", n=row["unconfirmed_runs"]), "i")
         if len(data) > SHOWN_ROWS:
             r.add("\n" + self.text("pg_more", n=len(data) - SHOWN_ROWS), "i")
         if not data:

@@ -442,6 +442,8 @@ class TeamQuizzes(Feature):
             avg = "—" if row["avg_score"] is None else f"{row['avg_score']:.0f}"
             r.add("\n" + self.text("tq_results_row", unit=row["unit"], done=row["participants"],
                                    members=row["members"], avg=avg))
+            if row["unconfirmed"]:
+                r.add(" " + self.text("tq_results_unconfirmed", n=row["unconfirmed"]), "i")
         r.buttons = [[TQ_EXPORT.button(self.text("pg_btn_xlsx"), a["id"])], home_row(self.ctx)]
         return r
 
@@ -455,9 +457,9 @@ class TeamQuizzes(Feature):
         wb = Workbook()
         ws = wb.active
         ws.append([self.text("pg_col_unit"), self.text("tq_col_members"), self.text("tq_col_done"),
-                   self.text("tq_col_avg")])
+                   self.text("tq_col_avg"), self.text("pg_col_unconfirmed")])
         for row in self.storage.assignment_results(a["id"]):
-            ws.append([safe_cell(row["unit"]), row["members"], row["participants"], row["avg_score"]])
+            ws.append([safe_cell(row["unit"]), row["members"], row["participants"], row["avg_score"], row["unconfirmed"]])
         buf = io.BytesIO()
         wb.save(buf)
         caption = self.text("tq_results_title", id=a["id"], deadline=vn_date(a["deadline"]))

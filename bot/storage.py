@@ -19,7 +19,7 @@ from bot.text import safe_cell
 
 SCHEMA = {
     "users": {"id": int, "first_name": str, "username": str, "first_seen": str, "last_seen": str, "active": int,
-              "unit_id": int, "role": str},
+              "unit_id": int, "role": str, "unit_status": str, "unit_since": str, "confirmed_by": int},
     # how a person is reached: one row per channel account (a person who linked Zalo and Telegram has two)
     "accounts": {"id": int, "user_id": int, "channel": str, "account": str, "name": str, "username": str,
                  "first_seen": str, "last_seen": str, "active": int},
@@ -29,16 +29,16 @@ SCHEMA = {
     "files": {"id": int, "token": str, "name": str, "mime": str, "data": bytes, "created": str, "expires": str},
     "settings": {"id": int, "key": str, "value": str},
     "link_codes": {"id": int, "code": str, "user_id": int, "expires": str, "used": int},
-    "link_attempts": {"id": int, "user_id": int, "ts": str},
+    "link_attempts": {"id": int, "user_id": int, "ts": str, "kind": str},
     "units": {"id": int, "kind": str, "name": str, "ward_code": int, "province_code": int, "province_name": str,
               "created": str},
     "user_state": {"id": int, "user_id": int, "state": str, "data": str, "updated": str},
     "runs": {"id": int, "user_id": int, "unit_id": int, "checklist_id": str, "status": str, "position": int,
-             "started": str, "finished": str, "score": float},
+             "started": str, "finished": str, "score": float, "confirmed": int},
     "answers": {"id": int, "run_id": int, "item_id": str, "answer": str, "note": str, "updated": str},
     "quiz_sessions": {"id": int, "user_id": int, "unit_id": int, "topic": str, "questions": str, "position": int,
                       "correct": int, "status": str, "score": float, "assignment_id": int, "started": str,
-                      "finished": str},
+                      "finished": str, "confirmed": int},
     "quiz_answers": {"id": int, "session_id": int, "idx": int, "quiz_id": str, "chosen": int, "correct": int,
                      "ts": str},
     "polls": {"id": int, "poll_id": str, "session_id": int, "idx": int},
@@ -339,16 +339,58 @@ class Storage:
         rows = list(self.db.query("SELECT * FROM units WHERE id = ?", [unit_id]))
         return rows[0] if rows else None
 
-    def set_user_unit(self, user_id: int, unit_id: int) -> None:
-        """Attach a user to a unit (a unit has many users; a user one unit at a time)."""
-        self.db.execute("UPDATE users SET unit_id = ? WHERE id = ?", [unit_id, user_id])
+    def set_user_unit(self, user_id: int, unit_id: int, confirmed: bool = False, by: int | None = None) -> None:
+        """Attach a person to a unit (a unit has many members; a person one unit at a time), pending
+        until the inspection team confirms them (or they type the unit's join code: ``confirmed``)."""
+        with self.transaction():
+            self.db.execute("UPDATE users SET unit_id = ?, unit_status = 'pending', unit_since = ?, confirmed_by = NULL "
+                            "WHERE id = ?", [unit_id, now_iso(), user_id])
+            if confirmed:
+                self.confirm_member(user_id, by)
+
+    def confirm_member(self, user_id: int, by: int | None) -> dict | None:
+        """Confirm a person as a member of the unit they declared: their runs and quizzes for that unit
+        count in its figures from now on, the earlier ones too. Returns the unit, or None when the
+        person has no unit (they left it, or someone else already decided)."""
+        with self.transaction():
+            user = self.get_user(user_id)
+            if not user or not user["unit_id"]:
+                return None
+            self.db.execute("UPDATE users SET unit_status = 'confirmed', confirmed_by = ? WHERE id = ?", [by, user_id])
+            for table in ("runs", "quiz_sessions"):
+                self.db.execute(f"UPDATE {table} SET confirmed = 1 WHERE user_id = ? AND unit_id = ?",
+                                [user_id, user["unit_id"]])
+            return self.get_unit(user["unit_id"])
+
+    def reject_member(self, user_id: int, unit_id: int) -> bool:
+        """The inspection team says the person is not a member of ``unit_id``: they leave it (their runs
+        stay unconfirmed and never count). False when they are no longer pending there."""
+        return self.db.execute("UPDATE users SET unit_id = NULL, unit_status = NULL, unit_since = NULL WHERE id = ? "
+                               "AND unit_id = ? AND unit_status = 'pending'", [user_id, unit_id]).rowcount == 1
+
+    def membership(self, user_id: int) -> str | None:
+        """'confirmed', 'pending', or None without a unit."""
+        user = self.get_user(user_id)
+        return (user.get("unit_status") or "pending") if user and user["unit_id"] else None
+
+    def pending_members(self, province_code: int | None = None) -> list[dict]:
+        """People waiting to be confirmed, oldest first, with their unit and how to recognise them."""
+        where = "AND un.province_code = ?" if province_code is not None else ""
+        return list(self.db.query(
+            "SELECT us.id, us.first_name, us.username, us.unit_since, us.unit_id, un.name AS unit_name, "
+            "un.province_name, (SELECT channel FROM accounts a WHERE a.user_id = us.id ORDER BY last_seen DESC "
+            "LIMIT 1) AS channel FROM users us JOIN units un ON un.id = us.unit_id "
+            f"WHERE COALESCE(us.unit_status, 'pending') = 'pending' {where} ORDER BY us.unit_since, us.id",
+            [province_code] if province_code is not None else []))
 
     def unit_of(self, user_id: int) -> dict | None:
         user = self.get_user(user_id)
         return self.get_unit(user["unit_id"]) if user else None
 
     def unit_members(self, unit_id: int) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM users WHERE unit_id = ?", [unit_id]).fetchone()[0]
+        """Confirmed members of a unit."""
+        return self.db.execute("SELECT COUNT(*) FROM users WHERE unit_id = ? AND unit_status = 'confirmed'",
+                               [unit_id]).fetchone()[0]
 
     # ------------------------------------------------------------------ what a user is typing for
 
@@ -433,14 +475,14 @@ class Storage:
                 self.db.execute("UPDATE link_codes SET used = 1 WHERE code = ?", [code])
             return row[0] if row else None
 
-    def link_failures(self, user_id: int, minutes: int) -> int:
-        """Wrong codes typed by a person in the last ``minutes``."""
+    def failures(self, user_id: int, kind: str, minutes: int) -> int:
+        """Wrong codes of one kind ("link", "join") typed by a person in the last ``minutes``."""
         since = (datetime.now(timezone.utc) - timedelta(minutes=minutes)).isoformat(timespec="seconds")
-        return self.db.execute("SELECT COUNT(*) FROM link_attempts WHERE user_id = ? AND ts >= ?",
-                               [user_id, since]).fetchone()[0]
+        return self.db.execute("SELECT COUNT(*) FROM link_attempts WHERE user_id = ? AND COALESCE(kind, 'link') = ? "
+                               "AND ts >= ?", [user_id, kind, since]).fetchone()[0]
 
-    def record_link_failure(self, user_id: int) -> None:
-        self.db.execute("INSERT INTO link_attempts (user_id, ts) VALUES (?, ?)", [user_id, now_iso()])
+    def record_failure(self, user_id: int, kind: str) -> None:
+        self.db.execute("INSERT INTO link_attempts (user_id, ts, kind) VALUES (?, ?, ?)", [user_id, now_iso(), kind])
 
     def merge_people(self, source: int, target: int) -> None:
         """Move everything of person ``source`` to person ``target`` (one person, two accounts).
@@ -454,8 +496,11 @@ class Storage:
                 self.db.execute(f"DELETE FROM {table} WHERE user_id = ?", [source])
             rank = {"admin": 2, "inspector": 1}
             role = max((src.get("role") or "official", dst.get("role") or "official"), key=lambda r: rank.get(r, 0))
-            self.db.execute("UPDATE users SET unit_id = COALESCE(unit_id, ?), role = ?, active = 1 WHERE id = ?",
-                            [src.get("unit_id"), role, target])
+            if not dst.get("unit_id") and src.get("unit_id"):
+                self.db.execute("UPDATE users SET unit_id = ?, unit_status = ?, unit_since = ?, confirmed_by = ? "
+                                "WHERE id = ?", [src["unit_id"], src.get("unit_status"), src.get("unit_since"),
+                                                 src.get("confirmed_by"), target])
+            self.db.execute("UPDATE users SET role = ?, active = 1 WHERE id = ?", [role, target])
             self.db.execute("DELETE FROM users WHERE id = ?", [source])
 
     # ------------------------------------------------------------------ checklist runs
@@ -476,7 +521,8 @@ class Storage:
         if existing:
             return existing
         run_id = self._insert("runs", {"user_id": user_id, "unit_id": unit_id, "checklist_id": checklist_id,
-                                         "status": "open", "position": 0, "started": now_iso()})
+                                         "status": "open", "position": 0, "started": now_iso(),
+                                         "confirmed": self._confirmed_in(user_id, unit_id)})
         return self.get_run(run_id)
 
     def get_run(self, run_id: int) -> dict | None:
@@ -524,8 +570,15 @@ class Storage:
         self.db.execute("UPDATE quiz_sessions SET status = 'abandoned' WHERE user_id = ? AND status = 'open'", [user_id])
         sid = self._insert("quiz_sessions", {
             "user_id": user_id, "unit_id": unit_id, "topic": topic, "questions": json.dumps(question_ids),
-            "position": 0, "correct": 0, "status": "open", "assignment_id": assignment_id, "started": now_iso()})
+            "position": 0, "correct": 0, "status": "open", "assignment_id": assignment_id, "started": now_iso(),
+            "confirmed": self._confirmed_in(user_id, unit_id)})
         return self.get_quiz(sid)
+
+    def _confirmed_in(self, user_id: int, unit_id: int | None) -> int:
+        """1 when the person is a confirmed member of ``unit_id``: what they do there counts for it."""
+        return int(unit_id is not None and self.db.execute(
+            "SELECT 1 FROM users WHERE id = ? AND unit_id = ? AND unit_status = 'confirmed'",
+            [user_id, unit_id]).fetchone() is not None)
 
     def get_quiz(self, session_id: int) -> dict | None:
         rows = list(self.db.query("SELECT * FROM quiz_sessions WHERE id = ?", [session_id]))
@@ -593,8 +646,8 @@ class Storage:
             """
             SELECT u.id, u.name, u.province_code, u.province_name,
                    AVG(q.score) AS avg_score, COUNT(DISTINCT q.user_id) AS takers, COUNT(q.id) AS quizzes,
-                   (SELECT COUNT(*) FROM users m WHERE m.unit_id = u.id) AS members
-            FROM units u JOIN quiz_sessions q ON q.unit_id = u.id AND q.status = 'done'
+                   (SELECT COUNT(*) FROM users m WHERE m.unit_id = u.id AND m.unit_status = 'confirmed') AS members
+            FROM units u JOIN quiz_sessions q ON q.unit_id = u.id AND q.status = 'done' AND q.confirmed = 1
             GROUP BY u.id ORDER BY avg_score DESC, takers DESC, u.name
             """))
 
@@ -636,16 +689,19 @@ class Storage:
         return [self.get_assignment(r["id"]) for r in self.db.query("SELECT id FROM quiz_assignments ORDER BY id DESC")]
 
     def assignment_results(self, assignment_id: int) -> list[dict]:
-        """Per assigned unit: members, members who finished the quiz, their average (best per member)."""
+        """Per assigned unit: confirmed members, those who finished the quiz and their average (best per
+        member), and how many unconfirmed people took it (never in the average)."""
         a = self.get_assignment(assignment_id)
         out = []
         for unit_id in a["unit_ids"] if a else []:
             unit = self.get_unit(unit_id)
             best = list(self.db.query(
-                "SELECT user_id, MAX(score) AS score FROM quiz_sessions WHERE assignment_id = ? AND unit_id = ? "
-                "AND status = 'done' GROUP BY user_id", [assignment_id, unit_id]))
+                "SELECT user_id, MAX(score) AS score, MAX(COALESCE(confirmed, 0)) AS confirmed FROM quiz_sessions "
+                "WHERE assignment_id = ? AND unit_id = ? AND status = 'done' GROUP BY user_id", [assignment_id, unit_id]))
+            unconfirmed = sum(1 for b in best if not b["confirmed"])
+            best = [b for b in best if b["confirmed"]]
             out.append({"unit": unit["name"] if unit else str(unit_id), "members": self.unit_members(unit_id),
-                        "participants": len(best),
+                        "participants": len(best), "unconfirmed": unconfirmed,
                         "avg_score": round(sum(b["score"] for b in best) / len(best), 1) if best else None})
         return out
 
@@ -809,23 +865,30 @@ class Storage:
     # ------------------------------------------------------------------ unit progress (inspectors)
 
     def unit_progress(self) -> list[dict]:
-        """One row per unit: members, last activity, finished checklists, latest scores, quiz participation."""
+        """One row per unit: confirmed and pending members, last activity, finished checklists with the
+        latest scores and quiz figures of confirmed members only, and how many runs are unconfirmed."""
         units = list(self.db.query("""
-            SELECT un.id, un.name, un.kind, un.province_code, un.province_name,
-                   COUNT(us.id) AS members, MAX(us.last_seen) AS last_activity
+            SELECT un.id, un.name, un.kind, un.ward_code, un.province_code, un.province_name,
+                   COUNT(CASE WHEN us.unit_status = 'confirmed' THEN 1 END) AS members,
+                   COUNT(CASE WHEN COALESCE(us.unit_status, 'pending') = 'pending' AND us.id IS NOT NULL THEN 1 END)
+                       AS pending, MAX(us.last_seen) AS last_activity
             FROM units un LEFT JOIN users us ON us.unit_id = un.id
             GROUP BY un.id ORDER BY un.province_name, un.name"""))
         latest = {}
         for r in self.db.query("""
                 SELECT unit_id, checklist_id, id, score FROM runs r WHERE status = 'done' AND unit_id IS NOT NULL
                 AND id = (SELECT MAX(id) FROM runs r2 WHERE r2.unit_id = r.unit_id AND r2.checklist_id = r.checklist_id
-                          AND r2.status = 'done')"""):
+                          AND r2.status = 'done' AND r2.confirmed = 1)"""):
             latest.setdefault(r["unit_id"], {})[r["checklist_id"]] = (r["id"], r["score"])
+        unconfirmed = {r[0]: r[1] for r in self.db.execute(
+            "SELECT unit_id, COUNT(*) FROM runs WHERE status = 'done' AND unit_id IS NOT NULL "
+            "AND COALESCE(confirmed, 0) = 0 GROUP BY unit_id")}
         quiz = {r["unit_id"]: r for r in self.db.query("""
             SELECT unit_id, COUNT(DISTINCT user_id) AS quiz_takers, AVG(score) AS quiz_avg
-            FROM quiz_sessions WHERE status = 'done' AND unit_id IS NOT NULL GROUP BY unit_id""")}
+            FROM quiz_sessions WHERE status = 'done' AND unit_id IS NOT NULL AND confirmed = 1 GROUP BY unit_id""")}
         for u in units:
             u["checklists"] = latest.get(u["id"], {})
+            u["unconfirmed_runs"] = unconfirmed.get(u["id"], 0)
             q = quiz.get(u["id"]) or {}
             u["quiz_takers"] = q.get("quiz_takers") or 0
             u["quiz_avg"] = q.get("quiz_avg")

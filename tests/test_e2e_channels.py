@@ -67,3 +67,37 @@ def test_a_reminder_reaches_zalo_and_telegram_users_from_one_process(tg_emulator
     storage = Storage(tmp_path / "bot.sqlite3")
     channels = sorted(r["channel"] for r in storage.db.query("SELECT channel FROM deliveries"))
     assert channels == ["telegram", "zalo", "zalo"], "each delivery went out on the recipient's channel"
+
+
+def test_an_inspector_on_zalo_confirms_a_telegram_official_who_is_told(tg_emulator, tmp_path):
+    """A Telegram official registers for Xã Lộc Bình, types a wrong join code, waits; the inspector on
+    Zalo sees them in /thanhvien and confirms by number; the official is told on Telegram, and /toi
+    says so."""
+    inspector = 900001
+    config = tmp_path / "config.yaml"
+    config.write_text(f"database: {tmp_path / 'bot.sqlite3'}\nknowledge_dir: {ROOT / 'knowledge'}\n"
+                      f"cache_dir: {tmp_path / 'cache'}\nprovince: Lạng Sơn\n"
+                      f"admin_ids: ['zalo:{user_hex_id(inspector)}']\n", encoding="utf-8")
+    wait = {"within_ms": 40000}
+    official = write(tmp_path / "telegram.json", [
+        {"command": "/donvi"}, {"send": "xa loc binh"}, {"press": "Xã Lộc Bình (Lạng Sơn)"},
+        {"expect": "mã tham gia 8 chữ số"}, {"send": "1234 5678"}, {"expect": "Mã chưa đúng"},
+        {"press": "Để sau"}, {"expect": "Trong lúc chờ Sở KH&CN xác nhận"},
+        {"expect": "Sở KH&CN đã xác nhận anh/chị là thành viên của Xã Lộc Bình", **wait},
+        {"command": "/toi"}, {"expect": "Xã Lộc Bình \\(Lạng Sơn\\) — đã xác nhận"}], {"first_name": "Hà"})
+    zalo_inspector = write(tmp_path / "zalo-inspector.json", [
+        {"sleep_ms": 6000, "note": "the official has registered by now"},
+        {"command": "/thanhvien"}, {"expect": "Chờ xác nhận thành viên \\(1\\)[\\s\\S]*• Hà \\(@tester\\) · Telegram · Xã Lộc Bình"},
+        {"choose": "^✅ Hà – Xã Lộc Bình$"}, {"expect": "Đã xác nhận Hà là thành viên của Xã Lộc Bình"}],
+        {"id": inspector, "display_name": "Thanh tra"})
+    out = tmp_path / "zalo"
+    bot = (f"{sys.executable} {ROOT / 'tests' / 'two_channels.py'} --out {out} --zalo {zalo_inspector} "
+           f"-- {ISOBOT} run --config {config}")
+    env = dict(os.environ, TG_EMULATOR_LOG_DIR=str(tmp_path / "tg-logs"))
+    env.pop("ZALO_BOT_TOKEN", None)
+    result = subprocess.run(["bash", str(tg_emulator / "run.sh"), bot, str(official), "--port", "0",
+                             "--timeout-s", "150", "--strict"], capture_output=True, text=True, timeout=200, env=env)
+    print(result.stdout[-5000:], result.stderr[-2000:])
+    print((out / "zalo-0.txt").read_text()[-4000:])
+    assert result.returncode == 0 and "1 passed, 0 failed" in result.stdout, "the official was told on Telegram"
+    assert (out / "zalo-0.status").read_text() == "0", "the inspector confirmed on Zalo"

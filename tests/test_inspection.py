@@ -151,7 +151,7 @@ def _seed_units(core, kb):
     u2 = core.storage.get_or_create_unit("phường", "Phường Tam Thanh", 20, "Lạng Sơn", 6000)
     for uid, unit in ((11, u1), (12, u1), (13, u2)):
         core.storage.touch_user(uid, f"u{uid}")
-        core.storage.set_user_unit(uid, unit)
+        core.storage.set_user_unit(uid, unit, confirmed=True)
     cl = kb.checklists["san-sang-dgnb"]
     run = core.storage.start_run(11, u1, cl.id)
     for i, item in enumerate(cl.items):
@@ -169,9 +169,9 @@ def test_progress_filters_and_exports(make_core, kb):
     xlsx = core.press(User(ADMIN), "px:all").attachment
     ws = load_workbook(io.BytesIO(xlsx.data)).active
     header = [c.value for c in ws[1]]
-    assert header[:3] == ["Đơn vị", "Tỉnh, thành phố", "Người dùng"]
+    assert header[:4] == ["Đơn vị", "Tỉnh, thành phố", "Thành viên đã xác nhận", "Chờ xác nhận"]
     rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True)}
-    assert rows["Xã Lộc Bình"][2] == 2 and rows["Xã Lộc Bình"][4] == 1 and rows["Xã Lộc Bình"][6] == 3
+    assert rows["Xã Lộc Bình"][2:4] == (2, 0) and rows["Xã Lộc Bình"][5] == 1 and rows["Xã Lộc Bình"][7] == 3
     csv = core.press(User(ADMIN), "pv:below").attachment.data.decode("utf-8-sig")
     assert csv.splitlines()[0].startswith("Đơn vị,")
     chart = core.press(User(ADMIN), "pc:all").attachment
@@ -237,8 +237,10 @@ def test_exports_never_carry_live_formulas(make_core, config_file, capsys):
     unit = core.storage.get_or_create_unit("co-quan", evil, 20, "Lạng Sơn")
     core.storage.touch_user(31, "u")
     core.storage.set_user_unit(31, unit)
-    core.text(User(31), "+SUM(1,2) ăn trưa ở đâu")
-    core.text(User(31), "@thoi tiet mai")
+    # questions are kept folded ("+SUM(1,2)" → "sum 1 2"), so a curator export can only meet a formula
+    # in what is stored verbatim: write one straight into the log to check the export itself
+    core.storage.log_question(31, "telegram", "=cmd|' /C calc'!A0", "decline", None, None)
+    core.storage.log_question(31, "telegram", "@thoi tiet", "decline", None, None)
     ws = load_workbook(io.BytesIO(core.press(User(ADMIN), "px:all").attachment.data)).active
     cells = [c.value for row in ws.iter_rows(min_row=2) for c in row if isinstance(c.value, str)]
     assert f"'{evil}" in cells and not any(str(v).startswith(("=", "+", "-", "@")) for v in cells)
@@ -246,7 +248,7 @@ def test_exports_never_carry_live_formulas(make_core, config_file, capsys):
     assert "'=HYPERLINK" in csv and "\n=HYPERLINK" not in csv and ',=HYPERLINK' not in csv
     assert main(["kb", "unanswered", "--config", str(config_file)]) == 0
     out = capsys.readouterr().out
-    assert "'+SUM(1,2)" in out and "'@thoi" in out and ",+SUM" not in out and ",@thoi" not in out
+    assert "'=cmd" in out and "'@thoi" in out and ",=cmd" not in out and ",@thoi" not in out
 
 
 class SlowTelegram:

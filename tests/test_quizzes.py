@@ -107,7 +107,7 @@ def test_leaderboards_by_unit_and_colleague(core, kb):
     other = core.storage.get_or_create_unit("phường", "Phường Tam Thanh", 20, "Lạng Sơn", 6000)
     for uid, name, unit_id, right in ((1, "Lan", unit, 5), (2, "Hùng", unit, 3), (3, "Mai", other, 1)):
         core.storage.touch_user(uid, name)
-        core.storage.set_user_unit(uid, unit_id)
+        core.storage.set_user_unit(uid, unit_id, confirmed=True)
         r = core.press(User(uid, name), "ql:mix:5")
         s = core.storage.get_quiz(r.poll.session_id)
         for i, qid in enumerate(s["questions"]):
@@ -147,7 +147,7 @@ def test_team_quiz_assigned_taken_and_reported(kb, searcher, config):
     other = core.storage.get_or_create_unit("phường", "Phường Tam Thanh", 20, "Lạng Sơn", 6000)
     for uid, u in ((31, unit), (32, unit), (33, other)):
         core.storage.touch_user(uid, f"u{uid}")
-        core.storage.set_user_unit(uid, u)
+        core.storage.set_user_unit(uid, u, confirmed=True)
     boss = User(777, "Thanh tra")
     assert "chỉ dành cho" in core.press(User(31), "qn").text
     core.press(boss, "qn")
@@ -168,7 +168,7 @@ def test_team_quiz_assigned_taken_and_reported(kb, searcher, config):
     results = core.press(boss, "qr:1").text
     assert "Xã Lộc Bình: 1/2 người đã làm · điểm TB 80" in results
     ws = load_workbook(BytesIO(core.press(boss, "qx:1").attachment.data)).active
-    assert list(ws.iter_rows(min_row=2, values_only=True)) == [("Xã Lộc Bình", 2, 1, 80)]
+    assert list(ws.iter_rows(min_row=2, values_only=True)) == [("Xã Lộc Bình", 2, 1, 80, 0)]
     late = Core(kb, searcher, core.storage, admin_ids={777}, today=lambda: date(2026, 12, 16))
     assert "hết hạn" in late.command(User(32), "lambai", "1").text
 

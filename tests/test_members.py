@@ -1,0 +1,204 @@
+"""Unit membership: pending until a join code or an inspector confirms it; only confirmed runs count."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import load_workbook
+
+import pytest
+
+from bot import units
+from bot.dialog import Core
+from bot.members import join_code
+from bot.reply import User
+from bot.storage import Storage
+
+ADMIN = 777
+LOC_BINH = "Xã Lộc Bình (Lạng Sơn)"
+
+
+@pytest.fixture
+def make_core(kb, searcher, config):
+    return lambda: Core(kb, searcher, Storage(config.database), province="Lạng Sơn", admin_ids={ADMIN})
+
+
+def register(core, user: User) -> str:
+    """/donvi → "xa loc binh" → the button of Xã Lộc Bình; the reply's text."""
+    core.command(user, "donvi")
+    choose = core.text(user, "xa loc binh")
+    (data,) = [b.data for row in choose.buttons for b in row if b.label == LOC_BINH]
+    return core.press(user, data).text
+
+
+def finish_checklist(core, kb, user: User) -> None:
+    cl = kb.checklists["san-sang-dgnb"]
+    unit = core.storage.unit_of(user.id)
+    run = core.storage.start_run(user.id, unit["id"], cl.id)
+    for i in range(len(cl.items)):
+        core.press(user, f"ca:{run['id']}:{i}:d")
+
+
+def ward_code(core) -> str:
+    return join_code(core.storage, f"ward:{core.storage.unit_of(31)['ward_code']}")
+
+
+def test_a_registered_official_is_pending_and_their_run_is_not_the_units_score(make_core, kb):
+    core = make_core()
+    official = User(31, "Lan")
+    core.storage.touch_user(31, "Lan")
+    text = register(core, official)
+    assert "Đã ghi nhận: anh/chị thuộc Xã Lộc Bình" in text and "mã tham gia 8 chữ số" in text
+    assert core.storage.membership(31) == "pending"
+    profile = core.command(official, "toi")
+    assert "chờ Sở KH&CN xác nhận" in profile.text
+    assert any(b.label == "🔑 Nhập mã tham gia" for row in profile.buttons for b in row)
+    finish_checklist(core, kb, official)
+    (run,) = [r for r in core.storage.db.query("SELECT id FROM runs WHERE user_id = 31")]
+    assert "chưa được tính vào điểm của đơn vị" in core.press(official, f"cr:{run['id']}").text
+    progress = core.command(User(ADMIN), "tiendo").text
+    assert "Xã Lộc Bình (Lạng Sơn): 0 người (+1 chờ xác nhận) · bảng kiểm xong 0 · điểm thấp nhất —" in progress
+    assert "1 lượt chưa xác nhận, không tính điểm" in progress
+    ws = load_workbook(io.BytesIO(core.press(User(ADMIN), "px:all").attachment.data)).active
+    header = [c.value for c in ws[1]]
+    (row,) = [r for r in ws.iter_rows(min_row=2, values_only=True) if r[0] == "Xã Lộc Bình"]
+    assert row[header.index("Điểm thấp nhất (lần gần nhất)")] is None and row[header.index("Lượt chưa xác nhận")] == 1
+
+
+def test_the_join_code_confirms_and_earlier_runs_then_count(make_core, kb):
+    core = make_core()
+    official = User(31, "Lan")
+    core.storage.touch_user(31, "Lan")
+    register(core, official)
+    finish_checklist(core, kb, official)
+    right = ward_code(core)
+    wrong = f"{(int(right) + 1) % 10 ** 8:08d}"
+    assert "Mã chưa đúng" in core.text(official, wrong).text
+    assert "gồm 8 chữ số" in core.text(official, "1234").text
+    reply = core.text(official, f"{right[:4]} {right[4:]}")
+    assert "Đã xác nhận anh/chị là thành viên của Xã Lộc Bình" in reply.text
+    assert core.storage.membership(31) == "confirmed" and core.storage.get_prompt(31) is None
+    progress = core.command(User(ADMIN), "tiendo").text
+    assert "Xã Lộc Bình (Lạng Sơn): 1 người · bảng kiểm xong 1 · điểm thấp nhất 100" in progress
+    assert "chưa xác nhận" not in progress
+
+
+def test_wrong_codes_are_limited_even_before_the_right_one(make_core):
+    core = make_core()
+    official = User(31, "Lan")
+    core.storage.touch_user(31, "Lan")
+    register(core, official)
+    right = ward_code(core)
+    for n in range(5):
+        assert "Mã chưa đúng" in core.text(official, f"{(int(right) + 1 + n) % 10 ** 8:08d}").text
+    assert "nhập sai mã nhiều lần" in core.text(official, right).text
+    assert core.storage.membership(31) == "pending"
+
+
+def test_code_prompt_lets_commands_questions_and_checklist_words_through(make_core):
+    core = make_core()
+    official = User(31, "Lan")
+    core.storage.touch_user(31, "Lan")
+    register(core, official)
+    reply = core.text(official, "danh gia noi bo bao lau 1 lan")
+    assert "Nguồn:" in reply.text and core.storage.get_prompt(31) is None
+    core.press(official, "je")                       # "Nhập mã tham gia" from /toi
+    assert core.storage.get_prompt(31) is not None
+    core.command(official, "bieumau")                # another command closes the prompt
+    assert core.storage.get_prompt(31) is None
+    core.press(official, "je")
+    assert "Chờ Sở" not in core.press(official, "jl").text and core.storage.get_prompt(31) is None
+
+
+def test_inspector_confirms_and_rejects_pending_members_and_they_are_told(make_core, kb):
+    core = make_core()
+    for uid, name in ((31, "Lan"), (32, "Hùng")):
+        core.storage.touch_user(uid, name)
+        register(core, User(uid, name))
+    finish_checklist(core, kb, User(32, "Hùng"))
+    boss = User(ADMIN, "Thanh tra")
+    screen = core.command(boss, "thanhvien")
+    assert "Chờ xác nhận thành viên (2)" in screen.text and "• Lan · Telegram · Xã Lộc Bình" in screen.text and "• Hùng" in screen.text
+    labels = {b.label: b.data for row in screen.buttons for b in row}
+    assert "denied" not in core.press(User(31), labels["✅ Lan – Xã Lộc Bình"]).text
+    assert core.storage.membership(31) == "pending"  # an official's press was refused
+    confirmed = core.press(boss, labels["✅ Lan – Xã Lộc Bình"])
+    assert "Đã xác nhận Lan là thành viên của Xã Lộc Bình" in confirmed.text and confirmed.mode == "edit"
+    assert "Chờ xác nhận thành viên (1)" in confirmed.text
+    assert core.press(boss, labels["✅ Lan – Xã Lộc Bình"]).stale      # already decided
+    rejected = core.press(boss, labels["❌ Hùng: không phải"])
+    assert "Đã gỡ Hùng khỏi Xã Lộc Bình" in rejected.text and "Không có ai đang chờ" in rejected.text
+    assert core.storage.membership(31) == "confirmed" and core.storage.unit_of(32) is None
+    told = {b["text"]: b for b in core.storage.unfinished_broadcasts()}
+    assert any("đã xác nhận anh/chị là thành viên của Xã Lộc Bình" in t for t in told)
+    assert any("chưa xác nhận anh/chị là thành viên của Xã Lộc Bình" in t for t in told)
+    progress = core.command(boss, "tiendo").text
+    assert "1 người · bảng kiểm xong 0" in progress and "1 lượt chưa xác nhận" in progress  # Hùng's run stays out
+
+
+def test_forged_member_buttons_are_stale(make_core):
+    core = make_core()
+    boss = User(ADMIN)
+    for data in ("mc:²:1:0", "mc:99999999999999999999:1:0", "mc:5:5:0", "mr:31:1:0", "mk:0"):
+        assert core.press(boss, data).stale, data
+
+
+def test_inspectors_and_admins_are_trusted_when_they_register(make_core):
+    core = make_core()
+    core.storage.touch_user(ADMIN, "Thanh tra")
+    text = register(core, User(ADMIN, "Thanh tra"))
+    assert "Kết quả tự đánh giá từ nay được ghi cho đơn vị này" in text and "mã tham gia" not in text
+    assert core.storage.membership(ADMIN) == "confirmed"
+
+
+def test_codes_for_every_ward_of_the_province_and_one_replaced(make_core):
+    core = make_core()
+    boss = User(ADMIN)
+    reply = core.command(boss, "maxa")
+    ws = load_workbook(io.BytesIO(reply.attachment.data)).active
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    province = core.ctx.province.code
+    assert len(rows) == sum(1 for p in units.wards().values() if p.province_code == province) > 50
+    codes = {r[0]: r[3] for r in rows}
+    loc_binh = next(p for p in units.match_wards("xa loc binh", province, limit=1))
+    assert codes[loc_binh.code].replace(" ", "") == join_code(core.storage, f"ward:{loc_binh.code}")
+    assert len(set(codes.values())) == len(codes)            # no two communes share a code
+    one = core.command(boss, "maxa", "loc binh")
+    old = join_code(core.storage, f"ward:{loc_binh.code}")
+    assert f"{old[:4]} {old[4:]}" in one.text
+    (rotate,) = [b.data for row in one.buttons for b in row if "Đổi mã Xã Lộc Bình" in b.label]
+    assert "Mã cũ không dùng được nữa" in core.press(boss, rotate).text
+    new = join_code(core.storage, f"ward:{loc_binh.code}")
+    assert new != old
+    official = User(31, "Lan")
+    core.storage.touch_user(31, "Lan")
+    register(core, official)
+    assert "Mã chưa đúng" in core.text(official, old).text
+    assert "Đã xác nhận" in core.text(official, new).text
+    assert "chỉ dành cho" in core.command(official, "maxa").text
+
+
+def test_membership_follows_the_person_when_accounts_are_linked(make_core):
+    core = make_core()
+    zalo = core.identify("zalo", "abc", "Lan")
+    register(core, zalo)
+    core.text(zalo, join_code(core.storage, f"ward:{core.storage.unit_of(zalo.id)['ward_code']}"))
+    telegram = core.identify("telegram", "4242", "Lan")
+    core.storage.merge_people(zalo.id, telegram.id)
+    assert core.storage.membership(telegram.id) == "confirmed"
+
+
+def test_a_command_closes_the_unit_name_prompt(make_core):
+    """/donvi waits for a commune name; /toi or /bieumau means the user moved on, so what they type
+    next is read as a question, not as a commune name."""
+    core = make_core()
+    official = User(31, "Lan")
+    core.storage.touch_user(31, "Lan")
+    for other in ("toi", "bieumau"):
+        core.command(official, "donvi")
+        assert core.storage.get_prompt(31) is not None
+        core.command(official, other)
+        assert core.storage.get_prompt(31) is None
+        assert "Nguồn:" in core.text(official, "danh gia noi bo bao lau 1 lan").text
+    core.command(official, "donvi")
+    assert "Đã huỷ thao tác" in core.command(official, "huy").text
