@@ -49,6 +49,7 @@ class Clause:
     guides: tuple[str, ...] = ()
     checklist_items: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()       # what officials call it, for "X là điều khoản nào?"
+    untitled: bool = False               # the standard gives it no title: ``title`` is our summary
 
     @property
     def slug(self) -> str:
@@ -162,6 +163,7 @@ def _load_clause(ck: Checker, kb: KnowledgeBase, atlas: Atlas, raw: dict, file: 
         entries=ck.strings(raw, "entries", file, where=w), guides=ck.strings(raw, "guides", file, where=w),
         checklist_items=ck.strings(raw, "checklist_items", file, where=w),
         keywords=ck.strings(raw, "keywords", file, where=w),
+        untitled=raw.get("untitled") is True,
     )
     for key in ("requires", "commune", "not_applicable"):
         if len(getattr(clause, key)) > MAX_FIELD_CHARS:
@@ -202,6 +204,14 @@ def full_title(atlas: "Atlas | None", clause: Clause) -> str:
     return clause.title
 
 
+def heading(kb: KnowledgeBase, clause: Clause) -> str:
+    """"Khoản 9.2: Đánh giá nội bộ"; a clause the standard leaves untitled says that its title is
+    our summary, so nobody quotes it as the TCVN wording."""
+    if clause.untitled:
+        return f"Khoản {clause.number} ({kb.text('atlas_untitled')}): {clause.title}"
+    return f"Khoản {clause.number}: {clause.title}"
+
+
 def clause_phrasings(clause: Clause, title: str | None = None) -> list[str]:
     """How officials ask for a clause: by number, by title, by what they call it."""
     n = clause.number
@@ -217,7 +227,9 @@ def clause_phrasings(clause: Clause, title: str | None = None) -> list[str]:
 
 def clause_answer(kb: KnowledgeBase, clause: Clause) -> str:
     """What an entry made from a record says (at most MAX_ANSWER_CHARS)."""
-    parts = [f"Khoản {clause.number} «{full_title(kb.atlas, clause)}» yêu cầu: {clause.requires}"]
+    named = (f"Khoản {clause.number} ({kb.text('atlas_about')} {clause.title[:1].lower()}{clause.title[1:]})"
+             if clause.untitled else f"Khoản {clause.number} «{full_title(kb.atlas, clause)}»")
+    parts = [f"{named} yêu cầu: {clause.requires}"]
     if clause.maintain or clause.retain:
         docs = []
         if clause.maintain:
@@ -225,6 +237,8 @@ def clause_answer(kb: KnowledgeBase, clause: Clause) -> str:
         if clause.retain:
             docs.append(kb.text("atlas_retain") + ": " + "; ".join(clause.retain))
         parts.append("\n".join(docs))
+    if clause.not_applicable:
+        parts.append(kb.text("atlas_not_applicable") + ": " + clause.not_applicable)
     if clause.commune:
         parts.append(kb.text("atlas_commune") + ": " + clause.commune)
     text = "\n\n".join(parts)
@@ -245,7 +259,8 @@ def _attach_clause(ck: Checker, kb: KnowledgeBase, clause: Clause, file: str) ->
     if clause.slug in kb.entries:
         ck.add(file, 1, f"id '{clause.slug}' của khoản {clause.number} trùng với một mục")
         return
-    title = short(f"Khoản {clause.number}: {title}", 80)
+    title = short(f"Khoản {clause.number} ({kb.text('atlas_about')} {title[:1].lower()}{title[1:]})"
+                  if clause.untitled else f"Khoản {clause.number}: {title}", 80)
     related = tuple(e for e in clause.entries if e in kb.entries)[:3]
     kb.entries[clause.slug] = Entry(clause.slug, ATLAS_TOPIC, title, (f"khoản {clause.number}", *phrasings),
                                     clause_answer(kb, clause), (source,), related, (), file, 1,
@@ -360,7 +375,7 @@ class Clauses(Feature):
         clause = atlas.clauses.get(number) if atlas else None
         if clause is None:
             return None
-        r = Reply().add(f"Khoản {clause.number}: {clause.title}", "b").add("\n\n" + clause.requires)
+        r = Reply().add(heading(self.kb, clause), "b").add("\n\n" + clause.requires)
         if clause.not_applicable:
             r.add("\n\n" + self.text("atlas_not_applicable") + ": " + clause.not_applicable, "i")
         if clause.commune:
@@ -386,7 +401,7 @@ class Clauses(Feature):
         clause = self.kb.atlas.clauses.get(number) if self.kb.atlas else None
         if clause is None:
             return None
-        r = Reply().add(f"Khoản {clause.number}: {clause.title}", "b")
+        r = Reply().add(heading(self.kb, clause), "b")
         if part == "documents":
             for key, items in (("atlas_maintain", clause.maintain), ("atlas_retain", clause.retain)):
                 if items:
