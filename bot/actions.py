@@ -155,15 +155,17 @@ def command(*names: str, role: str | None = None, needs_db: bool = False, advert
 class PromptSpec:
     value: StrEnum
     role: str | None
+    uploads: bool = False
 
 
-def prompt(value: StrEnum, role: str | None = None) -> Callable[[Callable], Callable]:
+def prompt(value: StrEnum, role: str | None = None, uploads: bool = False) -> Callable[[Callable], Callable]:
     """Decorator: the method ``(self, user, data: dict, text: str) -> Reply`` answers text typed while
     the bot waits on ``value`` (a unit name, a note, a reminder text). The wait and its data are
-    kept in SQLite (``Storage.set_prompt``), so a restart resumes it."""
+    kept in SQLite (``Storage.set_prompt``), so a restart resumes it. With ``uploads`` it also takes
+    a photo or file (``upload=`` a :class:`~bot.reply.Upload`, ``text`` its caption)."""
 
     def mark(method: Callable) -> Callable:
-        method.__prompt__ = PromptSpec(value, role)  # type: ignore[attr-defined]
+        method.__prompt__ = PromptSpec(value, role, uploads)  # type: ignore[attr-defined]
         return method
 
     return mark

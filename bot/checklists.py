@@ -16,12 +16,14 @@ from bot import nav
 from bot.actions import Action, Choice, Feature, Id, Index, Slug, command, prompt
 from bot.home import home_row
 from bot.knowledge import Checker, KnowledgeBase, Source, folder_documents, line_of, sources_of
-from bot.reply import Attachment, Reply, User, short
+from bot.reply import Attachment, Reply, Section, User, short
+from bot.text import local_date, vn_date
 
 ANSWERS = {"d": "dat", "p": "mot-phan", "c": "chua-dat", "n": "khong-ap-dung", "s": "bo-qua"}
 POINTS = {"dat": 1.0, "mot-phan": 0.5, "chua-dat": 0.0}   # khong-ap-dung and bo-qua are left out
 MAX_WEIGHT = 3
 PROGRESS_CELLS = 10
+GAP_PAGE = 4                 # gaps per screen of a result
 
 
 @dataclass(frozen=True)
@@ -218,6 +220,7 @@ NOTE = Action("cn", Id("run"), Index("item"), name="checklist.note")
 KEEP_DRAFT = Action("cw", Id("run"), Index("item"), name="checklist.keep-draft")
 PAUSE = Action("cp", Id("run"), name="checklist.pause")
 RESULTS = Action("cr", Id("run"), name="checklist.results")
+GAPS = Action("cq", Id("run"), Index("page"), name="checklist.gaps")
 CHART = Action("cc", Id("run"), name="checklist.chart")
 REPORT = Action("cd", Id("run"), name="checklist.report")
 # typed instead of tapped while a run is open: show the item again with its buttons
@@ -243,6 +246,12 @@ class Checklists(Feature):
                                                          total=len(cl.items)), 60), cl.id)])
         for cl in self.kb.checklists.values():
             rows.append([OPEN.button(short(f"{cl.title} ({len(cl.items)})", 60), cl.id)])
+        for run in self.storage.latest_done_runs(user.id):
+            cl = self.kb.checklists.get(run["checklist_id"])
+            if cl:
+                rows.append([RESULTS.button(short(self.text("ck_btn_last_result", title=cl.title, score=round(run["score"] or 0),
+                                                            day=vn_date(local_date(run["finished"], self.ctx.tz))), 60),
+                                            run["id"])])
         rows.append(home_row(self.ctx))
         text = self.text("ck_intro")
         if not self.storage.unit_of(user.id):
@@ -252,6 +261,19 @@ class Checklists(Feature):
     @nav.CHECKLISTS
     def pressed(self, user: User) -> Reply:
         return self.home(user, mode="edit")
+
+    def my_work(self, user: User) -> Section | None:
+        """Self-assessments started and not finished, for "Việc của tôi"."""
+        runs = [(r, self.kb.checklists[r["checklist_id"]]) for r in self.storage.open_runs(user.id)
+                if r["checklist_id"] in self.kb.checklists]
+        if not runs:
+            return None
+        section = Section(self.text("mw_checklists"))
+        for run, cl in runs[:3]:
+            label = self.text("ck_continue", title=cl.title, n=run["position"] + 1, total=len(cl.items))
+            section.lines.append(label.removeprefix("▶️ "))
+            section.buttons.append([OPEN.button(short(label, 60), cl.id)])
+        return section
 
     @OPEN
     def open(self, user: User, checklist_id: str) -> Reply | None:
@@ -404,6 +426,9 @@ class Checklists(Feature):
 
     @RESULTS
     def results(self, user: User, run_id: int, mode: str = "send") -> Reply | None:
+        """The result of a finished run: scores, what changed since the unit's previous run (and which
+        tasks closed those gaps), then the first gaps with their tasks; reopened any time from
+        /tudanhgia, /toi and "Việc của tôi"."""
         run = self._run(user, run_id, open_only=False)
         if run is None or run["status"] != "done":
             return None
@@ -419,30 +444,79 @@ class Checklists(Feature):
         r.add("\n\n")
         for title, value in result.sections:
             r.add(f"• {title}: {self.text('ck_na_short') if value is None else f'{value:.0f}'}\n")
-        gaps = result.gaps[:5]
-        if gaps:
+        if prev:
+            self._closed_since(r, run, prev, cl)
+        if result.gaps:
             r.add("\n" + self.text("ck_gaps_title", n=len(result.gaps)) + "\n", "b")
-            for n, (item, ans) in enumerate(gaps, 1):
-                r.add(f"{n}. {short(item.question, 110)} ", "b")
-                r.add(f"({self.text('ck_ans_' + ans)})\n→ {short(item.action, 220)}\n")
         else:
             r.add(self.text("ck_no_gaps"))
+        rows = self._gap_lines(r, run, cl, result, 0)
         if run["unit_id"] and not run.get("confirmed") and self.storage.membership(user.id) == "pending":
-            r.add("\n\n" + self.text("ck_unconfirmed"), "i")
-        rows = [[CHART.button(self.text("ck_btn_chart"), run["id"]), REPORT.button(self.text("ck_btn_report"), run["id"])]]
-        links: list[str] = []
-        for item, _ in gaps:
-            for e in item.entries[:1]:
-                if e in self.kb.entries and e not in links:
-                    links.append(e)
-        rows += [[nav.ENTRY.button("🔗 " + short(self.kb.entries[e].title), e)] for e in links[:3]]
-        guide = next((i.guide for i, _ in gaps if i.guide in self.kb.guides), "")
+            r.add("\n" + self.text("ck_unconfirmed"), "i")
+        rows.append([CHART.button(self.text("ck_btn_chart"), run["id"]), REPORT.button(self.text("ck_btn_report"), run["id"])])
+        guide = next((i.guide for i, _ in result.gaps if i.guide in self.kb.guides), "")
         if guide:
             rows.append([nav.GUIDE_STEP.button(short(self.text("guide_button", title=self.kb.guides[guide].title), 60),
                                                guide, 0)])
         rows.append([nav.CHECKLISTS.button(self.text("btn_checklists")), *home_row(self.ctx)])
         r.buttons = rows
         return r
+
+    @GAPS
+    def gaps(self, user: User, run_id: int, page: int) -> Reply | None:
+        """Every gap of a run, GAP_PAGE at a time, each with its task or «➕ Tạo việc»."""
+        run = self._run(user, run_id, open_only=False)
+        if run is None or run["status"] != "done":
+            return None
+        cl = self.kb.checklists[run["checklist_id"]]
+        result = self.result_of(run)
+        if page * GAP_PAGE >= max(len(result.gaps), 1):
+            return None
+        r = Reply(mode="edit").add(self.text("ck_gaps_page", title=cl.title, n=len(result.gaps)) + "\n", "b")
+        rows = self._gap_lines(r, run, cl, result, page)
+        rows.append([RESULTS.button(self.text("ck_btn_back_result"), run["id"]), *home_row(self.ctx)])
+        r.buttons = rows
+        return r
+
+    def _gap_lines(self, r: Reply, run: dict, cl: Checklist, result: Result, page: int) -> list:
+        """Gaps of one page into ``r``; returns their buttons (tasks, «Tạo việc», the next page)."""
+        rows, today = [], self.ctx.today().isoformat()
+        first = page * GAP_PAGE
+        for n, (item, ans) in enumerate(result.gaps[first:first + GAP_PAGE], first + 1):
+            r.add(f"{n}. {short(item.question, 100)} ", "b").add(f"({self.text('ck_ans_' + ans)})\n")
+            task = self.storage.task_for_item(run["unit_id"], cl.id, item.id) if run["unit_id"] else None
+            if task and task["status"] in ("open", "done"):
+                key = "ck_gap_task_done" if task["status"] == "done" else \
+                    "ck_gap_task_late" if task["due"] < today else "ck_gap_task_open"
+                owner = (self.storage.get_user(task["owner_id"]) or {}).get("first_name") or "…"
+                r.add("   " + self.text(key, id=task["id"], who=owner, due=vn_date(task["due"])) + "\n", "i")
+                rows.append([nav.TASK.button(short(self.text("ck_btn_task", id=task["id"], n=n)), task["id"])])
+            else:
+                r.add(f"→ {short(item.action, 160)}\n")
+                if run["unit_id"] and ans in ("chua-dat", "mot-phan"):
+                    rows.append([nav.TASK_FROM_GAP.button(self.text("ck_btn_new_task", n=n), run["id"], cl.items.index(item))])
+        if first + GAP_PAGE < len(result.gaps):
+            rows.append([GAPS.button(self.text("ck_btn_more_gaps", a=first + GAP_PAGE + 1,
+                                               b=min(first + 2 * GAP_PAGE, len(result.gaps))), run["id"], page + 1)])
+        return rows
+
+    def _closed_since(self, r: Reply, run: dict, prev: dict, cl: Checklist) -> None:
+        """The gaps of the unit's previous run that this run no longer has, with the task that closed each."""
+        before = {k: v.get("answer") for k, v in self.storage.run_answers(prev["id"]).items()}
+        now = {k: v.get("answer") for k, v in self.storage.run_answers(run["id"]).items()}
+        fixed = [i for i in cl.items if before.get(i.id) in ("chua-dat", "mot-phan") and now.get(i.id) == "dat"]
+        if not fixed:
+            return
+        r.add("\n" + self.text("ck_fixed_title", n=len(fixed), day=vn_date(local_date(prev["finished"], self.ctx.tz)))
+              + "\n", "b")
+        for item in fixed[:5]:
+            task = self.storage.task_for_item(run["unit_id"], cl.id, item.id) if run["unit_id"] else None
+            by = ""
+            if task and task["status"] == "done":
+                owner = (self.storage.get_user(task["owner_id"]) or {}).get("first_name") or "…"
+                by = " — " + self.text("ck_fixed_by", id=task["id"], who=owner,
+                                       day=vn_date(local_date(task["closed"], self.ctx.tz)))
+            r.add(f"✅ {short(item.question, 90)}{by}\n")
 
     @CHART
     def chart(self, user: User, run_id: int) -> Reply | None:

@@ -28,6 +28,7 @@ from bot.answers import Answers
 from bot.atlas import Clauses
 from bot.checklists import Checklists
 from bot.config import Config
+from bot.followups import Followups
 from bot.forms import Forms
 from bot.guides import Guides
 from bot.home import Home, is_cancel
@@ -37,7 +38,7 @@ from bot.profile import Profile
 from bot.progress import Progress
 from bot.quizzes import Quizzes, TeamQuizzes
 from bot.reminders import Reminders
-from bot.reply import Reply, User
+from bot.reply import Reply, Upload, User
 from bot.roles import Roles
 from bot.search import SearchResult, Searcher
 from bot.text import fold
@@ -71,11 +72,13 @@ class Core:
         self.checklists = Checklists(ctx)
         self.quizzes = Quizzes(ctx)
         self.reminders = Reminders(ctx)
-        members = Members(ctx)
+        members, guides, team = Members(ctx), Guides(ctx), TeamQuizzes(ctx, self.quizzes)
+        self.followups = Followups(ctx, sections=(team.my_work, self.checklists.my_work, guides.my_work,
+                                                  self.reminders.my_work))
         features: list[Feature] = [self.home, ctx.roles, Topics(ctx), self.answers, members,
-                                   Profile(ctx, self.answers, members),
-                                   Clauses(ctx), Guides(ctx), Forms(ctx), Calendar(ctx), self.checklists, self.quizzes,
-                                   TeamQuizzes(ctx, self.quizzes), self.reminders, Progress(ctx)]
+                                   Profile(ctx, self.answers, members), Clauses(ctx), guides, Forms(ctx),
+                                   Calendar(ctx), self.checklists, self.followups, self.quizzes, team,
+                                   self.reminders, Progress(ctx)]
         self.registry = Registry(features)
 
     @property
@@ -193,8 +196,13 @@ class Core:
         """A vote on a Telegram quiz poll; None for polls we do not know (nothing to say)."""
         return self.quizzes.poll_answer(user, poll_id, option_ids) if self.storage else None
 
-    def non_text(self, user: User, caption: str = "") -> Reply:
-        """A sticker, photo, voice or file. A photo or file with a caption: the caption is the question."""
+    def non_text(self, user: User, caption: str = "", upload: Upload | None = None) -> Reply:
+        """A sticker, photo, voice or file. A photo or file the bot is waiting for (the evidence of a
+        finished task) goes to that prompt; otherwise a caption is the question."""
+        pending = self.storage.get_prompt(user.id) if self.storage and upload else None
+        found = self.registry.prompts.get(pending[0]) if pending else None
+        if found and found[0].uploads:
+            return found[1](user, pending[1], caption, upload=upload)
         if caption.strip():
             return self.text(user, caption).prepend(self.kb.text("caption_only"))
         return self.home.non_text(user)

@@ -13,7 +13,7 @@ from bot import nav
 from bot.actions import Action, Feature, Slug, command
 from bot.home import home_row
 from bot.knowledge import Checker, KnowledgeBase, Source, folder_documents, line_of, sources_of
-from bot.reply import Reply, User, short
+from bot.reply import Reply, Section, User, short
 
 MIN_STEPS, MAX_STEPS = 3, 15
 MAX_STEP_CHARS = 1200       # all fields of one step: must fit one phone screen and one message
@@ -144,6 +144,20 @@ class Guides(Feature):
     @nav.GUIDES
     def pressed(self, user: User) -> Reply:
         return self.home(user, mode="edit")
+
+    def my_work(self, user: User) -> Section | None:
+        """Guides started and not finished, for "Việc của tôi"."""
+        started = [(p, self.kb.guides[gid]) for gid, p in self.storage.guide_progress(user.id).items()
+                   if not p["done"] and gid in self.kb.guides]
+        if not started:
+            return None
+        section = Section(self.text("mw_guides"))
+        for p, g in started[:3]:
+            step = min(p["step"], len(g.steps) - 1)
+            section.lines.append(self.text("guide_progress_line", title=g.title, step=step + 1, total=len(g.steps)))
+            section.buttons.append([nav.GUIDE_STEP.button(short(self.text("guide_continue", title=g.title, step=step + 1,
+                                                                          total=len(g.steps)), 60), g.id, step)])
+        return section
 
     @nav.GUIDE_STEP
     def step(self, user: User, guide_id: str, n: int) -> Reply | None:

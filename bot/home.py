@@ -22,7 +22,7 @@ def main_menu(ctx: Context, user: User | None = None) -> list[list[Button]]:
     ]
     if user is not None and ctx.storage:
         if ctx.storage.unit_of(user.id):
-            rows.append([nav.PROFILE.button(t("btn_profile"))])
+            rows.append([nav.MY_WORK.button(t("btn_my_work")), nav.PROFILE.button(t("btn_profile"))])
         else:
             rows.append([nav.REGISTER_UNIT.button(t("btn_unit"))])
     return rows

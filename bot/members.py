@@ -27,7 +27,7 @@ from bot import units
 from bot.actions import Action, Feature, Id, Index, command, prompt
 from bot.home import home_row, main_menu
 from bot.reply import Attachment, Reply, User, short
-from bot.text import safe_cell
+from bot.text import local_date, safe_cell, vn_date
 
 CODE_DIGITS = 8
 JOIN_MINUTES, JOIN_TRIES = 15, 5     # wrong join codes allowed per person in that many minutes
@@ -149,7 +149,7 @@ class Members(Feature):
             who = f"{name} (@{m['username']})" if m["username"] else name
             r.add("\n• " + self.text("members_row", who=who, unit=m["unit_name"],
                                      channel=self.text(f"channel_{m['channel'] or 'telegram'}"),
-                                     since=vn_day(m["unit_since"], self.ctx.tz)))
+                                     since=vn_date(local_date(m["unit_since"], self.ctx.tz))))
             rows.append([CONFIRM.button(short(f"✅ {name} – {m['unit_name']}"), m["id"], m["unit_id"], page),
                          REJECT.button(short(self.text("members_reject_btn", who=name)), m["id"], m["unit_id"], page)])
         if pages > 1:
@@ -240,11 +240,3 @@ class Members(Feature):
         self.storage.audit(user.id, "join.rotate", key)
         return Reply().add(self.text("codes_rotated", unit=place.label, code=shown(join_code(self.storage, key))))
 
-
-def vn_day(iso: str | None, tz) -> str:
-    """A stored UTC time as the day it was in the configured time zone: '20/12/2026'."""
-    from datetime import datetime
-
-    if not iso:
-        return "—"
-    return datetime.fromisoformat(iso).astimezone(tz).strftime("%d/%m/%Y")

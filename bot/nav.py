@@ -7,7 +7,7 @@ live below all features, each handled by the feature named beside it; the layers
 
 from __future__ import annotations
 
-from bot.actions import Action, Index, Slug
+from bot.actions import Action, Id, Index, Slug
 
 HOME = Action("m", needs_db=False, name="home")                            # bot.home
 HELP = Action("h", needs_db=False, name="help")                            # bot.home
@@ -23,3 +23,6 @@ QUIZ = Action("qh", name="quiz")                                           # bot
 LEADERBOARD = Action("qb", name="leaderboard")                             # bot.quizzes
 REGISTER_UNIT = Action("ur", name="unit.register")                         # bot.profile
 PROFILE = Action("pf", name="profile")                                     # bot.profile
+MY_WORK = Action("vm", name="my-work")                                     # bot.followups
+TASK = Action("vt", Id("task"), name="task.show")                          # bot.followups
+TASK_FROM_GAP = Action("vg", Id("run"), Index("item"), name="task.from-gap")   # bot.followups

@@ -117,8 +117,8 @@ class Profile(Feature):
         if len(accounts) > 1:
             text += "\n" + self.text("profile_linked", channels=linked)
         rows = [[ENTER_CODE.button(self.text("join_enter_btn"))]] if status == "pending" else []
-        rows += [[nav.REGISTER_UNIT.button(self.text("btn_unit")), nav.CHECKLISTS.button(self.text("btn_checklists"))],
-                 home_row(self.ctx)]
+        rows += [[nav.MY_WORK.button(self.text("btn_my_work")), nav.CHECKLISTS.button(self.text("btn_results"))],
+                 [nav.REGISTER_UNIT.button(self.text("btn_change_unit" if unit else "btn_unit"))], home_row(self.ctx)]
         return Reply(buttons=rows).add(text)
 
     @nav.PROFILE

@@ -22,7 +22,7 @@ from bot import nav
 from bot.actions import Action, Choice, Feature, Field, Id, Index, Slug, command, prompt
 from bot.home import home_row
 from bot.knowledge import Checker, KnowledgeBase, folder_documents, line_of
-from bot.reply import Attachment, QuizFeedback, Reply, User, short
+from bot.reply import Attachment, QuizFeedback, Reply, Section, User, short
 from bot.text import safe_cell
 from bot.units import match_registered
 
@@ -316,6 +316,7 @@ TQ_LENGTH = Action("qy", Choice("length", *(str(n) for n in LENGTHS)), role="ins
 TQ_ALL = Action("qu", role="inspector", name="teamquiz.units")
 TQ_RESULTS = Action("qr", Id("assignment"), role="inspector", name="teamquiz.results")
 TQ_EXPORT = Action("qx", Id("assignment"), role="inspector", name="teamquiz.export")
+TQ_TAKE = Action("qk", Id("assignment"), name="teamquiz.take")
 
 
 class TeamQuizPrompt(StrEnum):
@@ -431,6 +432,28 @@ class TeamQuizzes(Feature):
             return Reply().add(self.text("quiz_none"))
         reply.mode = "send"
         return reply
+
+    @TQ_TAKE
+    def take_pressed(self, user: User, aid: int) -> Reply:
+        return self.take(user, str(aid))
+
+    def my_work(self, user: User) -> Section | None:
+        """Team quizzes given to the person's unit, still open and not yet taken, for "Việc của tôi"."""
+        unit = self.storage.unit_of(user.id)
+        if unit is None:
+            return None
+        today = self.ctx.today().isoformat()
+        todo = [a for a in self.storage.assignments() if unit["id"] in a["unit_ids"] and a["deadline"] >= today
+                and not self.storage.took_assignment(user.id, a["id"])]
+        if not todo:
+            return None
+        section = Section(self.text("mw_quizzes"))
+        for a in todo[:3]:
+            title = self.text("quiz_mixed_plain") if a["topic"] == "mix" else self.kb.topics[a["topic"]].title
+            section.lines.append(self.text("mw_quiz_line", id=a["id"], title=title, n=a["length"],
+                                           deadline=vn_date(a["deadline"])))
+            section.buttons.append([TQ_TAKE.button(short(self.text("mw_quiz_btn", id=a["id"], title=title), 60), a["id"])])
+        return section
 
     @TQ_RESULTS
     def results(self, user: User, aid: int, mode: str = "send") -> Reply | None:

@@ -16,7 +16,7 @@ from enum import StrEnum
 from bot.actions import Action, Choice, Feature, Id, Slug, command, prompt
 from bot.home import home_row
 from bot.knowledge import KnowledgeBase
-from bot.reply import Button, Reply, User, short
+from bot.reply import Button, Reply, Section, User, short
 from bot.text import fold
 from bot.units import match_registered
 
@@ -164,6 +164,18 @@ class Reminders(Feature):
     @LIST
     def listed(self, user: User) -> Reply:
         return self.home(user, mode="edit")
+
+    def my_work(self, user: User) -> Section | None:
+        """The reminders of the inspection team that will reach this person next, for "Việc của tôi"."""
+        coming = [r for r in self.storage.reminders(("active",)) if r["next_run"]
+                  and user.id in self.storage.recipients(r["target"], r["target_arg"] or "")]
+        if not coming:
+            return None
+        coming.sort(key=lambda r: r["next_run"])
+        section = Section(self.text("mw_reminders"))
+        for rem in coming[:3]:
+            section.lines.append(f"{short(rem['text'], 80)} — {self._fmt_next(rem)}")
+        return section
 
     def _fmt_next(self, rem: dict) -> str:
         from babel.dates import format_datetime

@@ -42,6 +42,27 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A photo or file the user sent: the channel's reference (a Telegram file_id, a Zalo photo URL),
+    and its bytes when the front-end could fetch them."""
+
+    kind: str                    # "photo" | "document"
+    ref: str
+    name: str = ""
+    data: bytes | None = None
+    caption: str = ""
+
+
+@dataclass
+class Section:
+    """A part of a screen another feature contributes (a block of "Việc của tôi")."""
+
+    title: str
+    lines: list[str] = field(default_factory=list)
+    buttons: list[list[Button]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class QuizFeedback:
     """Whether the last quiz answer was right, for channels whose polls cannot show it themselves."""
 
@@ -99,11 +120,12 @@ class Attachment:
     data: bytes
     caption: str = ""
     kind: str = "document"   # "document" or "photo"
+    ref: str = ""            # a channel's own reference instead of data (a Telegram file_id)
 
     @property
     def mime(self) -> str:
         """The content type the file endpoint serves it with."""
         ext = self.file_name.rsplit(".", 1)[-1].lower()
-        return {"png": "image/png", "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        return {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp", "gif": "image/gif", "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 "csv": "text/csv; charset=utf-8"}.get(ext, "application/octet-stream")

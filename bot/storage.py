@@ -62,8 +62,18 @@ SCHEMA = {
     "shown": {"id": int, "ts": str, "user_id": int, "entry_id": str, "asked_id": int, "via": str},
     "feedback": {"id": int, "ts": str, "user_id": int, "shown_id": int, "entry_id": str, "vote": int},
     "guide_progress": {"id": int, "user_id": int, "guide_id": str, "step": int, "done": int, "updated": str},
+    # follow-up actions: a gap of a self-assessment or a finding of an inspection / internal audit,
+    # turned into what to do, who does it and by when (bot/followups.py)
+    "tasks": {"id": int, "unit_id": int, "created_by": int, "owner_id": int, "source": str, "run_id": int,
+              "checklist_id": str, "item_id": str, "finding": str, "what": str, "due": str, "status": str,
+              "note": str, "created": str, "closed": str, "closed_by": int, "reminded": str},
+    # photos and files sent as evidence of a closed task: the channel's reference, and the bytes
+    # when the front-end could fetch them (so every channel and the readiness pack can show them)
+    "evidence": {"id": int, "task_id": int, "user_id": int, "channel": str, "kind": str, "ref": str, "name": str,
+                 "data": bytes, "ts": str},
 }
-INDEXES = {"asked": [["normalized"], ["outcome"]], "shown": [["user_id"]], "feedback": [["entry_id"]],
+INDEXES = {"tasks": [["unit_id", "status"], ["owner_id", "status"]], "evidence": [["task_id"]],
+           "asked": [["normalized"], ["outcome"]], "shown": [["user_id"]], "feedback": [["entry_id"]],
            "runs": [["user_id", "checklist_id", "status"], ["unit_id"]], "users": [["unit_id"]],
            "accounts": [["user_id"]], "link_attempts": [["user_id"]]}
 UNIQUE = {"guide_progress": ["user_id", "guide_id"], "user_state": ["user_id"], "answers": ["run_id", "item_id"],
@@ -72,7 +82,7 @@ UNIQUE = {"guide_progress": ["user_id", "guide_id"], "user_state": ["user_id"], 
           "broadcasts": ["reminder_id", "occurrence"], "accounts": ["channel", "account"],
           "screens": ["channel", "account"], "files": ["token"], "settings": ["key"], "link_codes": ["code"]}
 # Tables with a user_id column: linking two accounts moves a person's rows from one id to the other.
-PERSON_TABLES = ("accounts", "user_state", "runs", "quiz_sessions", "srs", "daily", "guide_progress", "asked", "shown",
+PERSON_TABLES = ("evidence", "accounts", "user_state", "runs", "quiz_sessions", "srs", "daily", "guide_progress", "asked", "shown",
                  "feedback", "deliveries", "link_codes", "link_attempts")
 
 
@@ -494,6 +504,8 @@ class Storage:
             for table in PERSON_TABLES:
                 self.db.execute(f"UPDATE OR IGNORE {table} SET user_id = ? WHERE user_id = ?", [target, source])
                 self.db.execute(f"DELETE FROM {table} WHERE user_id = ?", [source])
+            for column in ("owner_id", "created_by", "closed_by"):
+                self.db.execute(f"UPDATE tasks SET {column} = ? WHERE {column} = ?", [target, source])
             rank = {"admin": 2, "inspector": 1}
             role = max((src.get("role") or "official", dst.get("role") or "official"), key=lambda r: rank.get(r, 0))
             if not dst.get("unit_id") and src.get("unit_id"):
@@ -540,6 +552,13 @@ class Storage:
             "note=COALESCE(excluded.note, answers.note), updated=excluded.updated",
             [run_id, item_id, answer, note, now_iso()],
         )
+
+    def latest_done_runs(self, user_id: int) -> list[dict]:
+        """A person's latest finished run of each checklist, newest first."""
+        return list(self.db.query(
+            "SELECT * FROM runs r WHERE user_id = ? AND status = 'done' AND id = (SELECT MAX(id) FROM runs r2 "
+            "WHERE r2.user_id = r.user_id AND r2.checklist_id = r.checklist_id AND r2.status = 'done') ORDER BY id DESC",
+            [user_id]))
 
     def run_answers(self, run_id: int) -> dict[str, dict]:
         return {r["item_id"]: r for r in self.db.query("SELECT * FROM answers WHERE run_id = ?", [run_id])}
@@ -687,6 +706,10 @@ class Storage:
 
     def assignments(self) -> list[dict]:
         return [self.get_assignment(r["id"]) for r in self.db.query("SELECT id FROM quiz_assignments ORDER BY id DESC")]
+
+    def took_assignment(self, user_id: int, assignment_id: int) -> bool:
+        return self.db.execute("SELECT 1 FROM quiz_sessions WHERE user_id = ? AND assignment_id = ? AND status = 'done'",
+                               [user_id, assignment_id]).fetchone() is not None
 
     def assignment_results(self, assignment_id: int) -> list[dict]:
         """Per assigned unit: confirmed members, those who finished the quiz and their average (best per
@@ -951,6 +974,60 @@ class Storage:
         """guide id → {guide_id, step, done, updated} for one user."""
         rows = self.db.query("SELECT guide_id, step, done, updated FROM guide_progress WHERE user_id = ?", [user_id])
         return {r["guide_id"]: r for r in rows}
+
+    # ------------------------------------------------------------------ follow-up actions
+
+    def create_task(self, row: dict) -> int:
+        return self._insert("tasks", {**row, "status": "open", "created": now_iso(), "reminded": ""})
+
+    def get_task(self, task_id: int) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM tasks WHERE id = ?", [task_id]))
+        return rows[0] if rows else None
+
+    def update_task(self, task_id: int, **values) -> None:
+        cols = [c for c in values if c in SCHEMA["tasks"] and c != "id"]
+        sets = ", ".join(f"{c} = ?" for c in cols)
+        self.db.execute(f"UPDATE tasks SET {sets} WHERE id = ?", [values[c] for c in cols] + [task_id])
+
+    def tasks(self, *, owner: int | None = None, unit: int | None = None, status: str | None = "open") -> list[dict]:
+        """Tasks of an owner or of a unit (with the owner's name), open ones by due date first."""
+        where, args = ["1 = 1"], []
+        for col, value in (("t.owner_id", owner), ("t.unit_id", unit), ("t.status", status)):
+            if value is not None:
+                where.append(f"{col} = ?")
+                args.append(value)
+        return list(self.db.query(
+            "SELECT t.*, u.first_name AS owner_name FROM tasks t LEFT JOIN users u ON u.id = t.owner_id "
+            f"WHERE {' AND '.join(where)} ORDER BY t.status = 'open' DESC, t.due, t.id", args))
+
+    def task_for_item(self, unit_id: int, checklist_id: str, item_id: str) -> dict | None:
+        """The latest task made from a checklist item for a unit."""
+        rows = list(self.db.query("SELECT * FROM tasks WHERE unit_id = ? AND checklist_id = ? AND item_id = ? "
+                                  "ORDER BY id DESC LIMIT 1", [unit_id, checklist_id, item_id]))
+        return rows[0] if rows else None
+
+    def tasks_due(self, until: str) -> list[dict]:
+        """Open tasks due on or before ``until`` (ISO date), for the owners' reminders."""
+        return list(self.db.query("SELECT * FROM tasks WHERE status = 'open' AND due <= ? ORDER BY due, id", [until]))
+
+    def members_of(self, unit_id: int) -> list[dict]:
+        """A unit's people (confirmed first), for choosing who owns a task."""
+        return list(self.db.query(
+            "SELECT id, first_name, username, COALESCE(unit_status, 'pending') AS status FROM users WHERE unit_id = ? "
+            "ORDER BY unit_status = 'confirmed' DESC, first_name, id", [unit_id]))
+
+    def add_evidence(self, task_id: int, user_id: int, channel: str, kind: str, ref: str, name: str,
+                     data: bytes | None) -> int:
+        return self._insert("evidence", {"task_id": task_id, "user_id": user_id, "channel": channel, "kind": kind,
+                                         "ref": ref, "name": name, "data": data, "ts": now_iso()})
+
+    def evidence_of(self, task_id: int) -> list[dict]:
+        return list(self.db.query("SELECT id, task_id, user_id, channel, kind, ref, name, ts, length(data) AS size "
+                                  "FROM evidence WHERE task_id = ? ORDER BY id", [task_id]))
+
+    def get_evidence(self, evidence_id: int) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM evidence WHERE id = ?", [evidence_id]))
+        return rows[0] if rows else None
 
     # ------------------------------------------------------------------ curator exports
 

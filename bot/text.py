@@ -141,3 +141,22 @@ def safe_cell(value: object) -> object:
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
+
+
+def vn_date(value) -> str:
+    """A date as Vietnamese readers write it: '2026-12-20' or date(2026, 12, 20) → '20/12/2026'
+    ('—' for none)."""
+    from datetime import date
+
+    if not value:
+        return "—"
+    d = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    return f"{d.day:02d}/{d.month:02d}/{d.year}"
+
+
+def local_date(iso: str | None, tz):
+    """The day a stored UTC time fell on in the configured time zone (a report made at 06:30 in Hà
+    Nội is dated that day, not the day before), or None."""
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso).astimezone(tz).date() if iso else None

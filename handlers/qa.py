@@ -15,7 +15,7 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.dialog import Core
-from bot.reply import Reply, User
+from bot.reply import Reply, Upload, User
 from handlers.render import keyboard, to_html
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply)
 async def deliver(bot, chat_id: int, reply: Reply, core: Core, runner) -> None:
     """Send a Reply as new message(s) to a chat: text, document or photo, then a quiz poll if any."""
     if reply.attachment is not None:
-        file = InputFile(reply.attachment.data, filename=reply.attachment.file_name)
+        file = reply.attachment.ref or InputFile(reply.attachment.data, filename=reply.attachment.file_name)
         caption = to_html(reply)[:1024]
         if reply.attachment.kind == "photo":
             await bot.send_photo(chat_id, file, caption=caption, reply_markup=keyboard(reply))
@@ -115,9 +115,16 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stickers, photos, voice…: ask for text; a photo or file with a caption is answered from the caption."""
-    caption = update.effective_message.caption or ""
-    await send(update, context, await ask(context, update, lambda core, user: core.non_text(user, caption)))
+    """Stickers, photos, voice…: a photo or file the bot waits for (a task's evidence) is kept by its
+    file_id; otherwise ask for text, or answer the caption."""
+    message = update.effective_message
+    caption = message.caption or ""
+    upload = None
+    if message.photo:
+        upload = Upload("photo", message.photo[-1].file_id, f"anh-{message.photo[-1].file_unique_id}.jpg", caption=caption)
+    elif message.document:
+        upload = Upload("document", message.document.file_id, message.document.file_name or "", caption=caption)
+    await send(update, context, await ask(context, update, lambda core, user: core.non_text(user, caption, upload)))
 
 
 async def poll_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

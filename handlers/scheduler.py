@@ -17,6 +17,7 @@ from handlers.hub import Hub
 from handlers.runner import CoreRunner
 
 log = logging.getLogger(__name__)
+FOLLOWUP_TIME = (8, 0)        # owners' task reminders go out at 08:00 local time
 
 
 class Scheduler:
@@ -32,6 +33,9 @@ class Scheduler:
         self.loop = asyncio.get_running_loop()     # made inside the loop; other threads hand work to it
 
     def start(self) -> None:
+        h, m = FOLLOWUP_TIME
+        self.aps.add_job(self._followups_job, CronTrigger(hour=h, minute=m, timezone=self.core.ctx.tz),
+                         id="followups", replace_existing=True)
         self.aps.start()
 
     def shutdown(self) -> None:
@@ -80,6 +84,8 @@ class Scheduler:
             self.reminder(rem["id"], now if when <= now else when)
         for b in await self.runner(storage.unfinished_broadcasts):
             self.spawn(self.hub.run_broadcast(b["id"]))
+        if now.hour >= FOLLOWUP_TIME[0] and now.hour < 20:    # down at 08:00: today's task reminders now
+            self.spawn(self._followups_job())
         return len(subs) + len(reminders)
 
     def spawn(self, coro) -> asyncio.Task:
@@ -100,6 +106,11 @@ class Scheduler:
         reply = await self.runner(self.core.daily_question, user) if user else None
         if reply is not None and not await self.hub.deliver(user_id, reply):
             log.info("user %s cannot be reached; daily question not sent", user_id)
+
+    async def _followups_job(self) -> None:
+        """The owners' reminders of tasks due soon or today (each sent once, see Followups.due_notices)."""
+        for broadcast_id in await self.runner(self.core.followups.due_notices):
+            await self.hub.run_broadcast(broadcast_id)
 
     async def _reminder_job(self, reminder_id: int) -> None:
         """A reminder is due: create its broadcast (once per occurrence) and send it."""

@@ -27,7 +27,7 @@ from bot.broadcast import Pacer
 from bot.config import ZaloConfig
 from bot.dialog import Core
 from bot.files import FileLinks
-from bot.reply import Attachment, Reply, User
+from bot.reply import Attachment, Reply, Upload, User
 from bot.textui import ZALO_LIMIT, Out, TextUI, split_text
 from handlers.runner import CoreRunner
 
@@ -47,6 +47,8 @@ class ZaloError(Exception):
 
 
 NetworkError = (aiohttp.ClientError, asyncio.TimeoutError)
+MAX_PHOTO_BYTES = 5_000_000
+PHOTO_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))   # the API base may be on this machine
 
 
@@ -245,15 +247,35 @@ class ZaloChannel:
         text = message.get("text") if isinstance(message.get("text"), str) else ""
         caption = message.get("caption") if isinstance(message.get("caption"), str) else ""
 
+        photo = message.get("photo") if event == "message.image.received" else None
+        upload = None
+        if isinstance(photo, str) and photo.startswith(("http://", "https://")):
+            data, kind = await self._fetch(photo)
+            upload = Upload("photo", photo, f"anh-zalo.{kind}", data, caption)
+
         def work() -> list[Out]:
             with self.core.atomic():
                 user = self.core.identify(CHANNEL, chat, name)
                 if event == "message.text.received" and text.strip():
                     return self.ui.handle(user, text)
-                return self.ui.render(user, self.core.non_text(user, caption if event == "message.image.received" else ""))
+                return self.ui.render(user, self.core.non_text(user, caption if upload else "", upload))
 
         for out in await self.runner(work):
             await self._send_safe(chat, out)
+
+    async def _fetch(self, url: str) -> tuple[bytes | None, str]:
+        """A photo a user sent (the platform gives its URL; it may not last): its bytes, at most 5 MB,
+        and its file extension; (None, "jpg") when it cannot be had (the URL is kept either way)."""
+        try:
+            async with self.session.get(url, timeout=aiohttp.ClientTimeout(total=10)) as r:
+                kind = r.headers.get("Content-Type", "").split(";")[0].strip()
+                if r.status != 200 or kind not in PHOTO_TYPES:
+                    return None, "jpg"
+                data = await r.content.read(MAX_PHOTO_BYTES + 1)
+                return (data if len(data) <= MAX_PHOTO_BYTES else None), PHOTO_TYPES[kind]
+        except (*NetworkError, ValueError):
+            log.info("could not fetch a photo from %s", url[:80])
+            return None, "jpg"
 
     # ------------------------------------------------------------------ outgoing
 

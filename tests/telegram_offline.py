@@ -224,6 +224,13 @@ class UpdateFactory:
             msg["caption"] = caption
         return Update.de_json({"update_id": next(self._ids), "message": msg}, self.bot)
 
+    def document(self, name: str, caption: str = "") -> Update:
+        msg = {"message_id": next(self._ids), "date": int(time.time()), "chat": self.chat, "from": self.user,
+               "document": {"file_id": "d1", "file_unique_id": "du1", "file_name": name}}
+        if caption:
+            msg["caption"] = caption
+        return Update.de_json({"update_id": next(self._ids), "message": msg}, self.bot)
+
     def in_group(self, text: str = "", joined: dict | None = None) -> Update:
         """A message in a group the bot is in: text, or the service message of a member joining."""
         msg = {"message_id": next(self._ids), "date": int(time.time()), "from": self.user,

@@ -234,3 +234,32 @@ def test_a_second_process_on_the_same_database_is_refused(zalo_config):
         held.close()
     assert result.returncode == 1 and "một tiến trình isobot khác đang chạy" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_gap_becomes_a_task_closed_with_a_photo_on_zalo(zalo_config, kb, tmp_path):
+    """A self-assessment on Zalo; its first gap becomes a task the official owns, due "15/12"; /viec
+    lists it; she closes it with a photo (fetched from the platform's URL and kept) and a note; the
+    photo comes back as evidence through the file endpoint."""
+    cl = kb.checklists["san-sang-dgnb"]
+    n = len(cl.items)
+    steps = [
+        {"command": "/donvi"}, {"send": "xa Loc Binh"}, {"choose": "^Xã Lộc Bình \\(Lạng Sơn\\)$"},
+        {"expect": "mã tham gia"}, {"choose": "Để sau"}, {"expect": "Trong lúc chờ"},
+        {"command": "/tudanhgia"}, {"choose": f"^{cl.title} \\("}, {"expect": f"Câu 1/{n} ▰"},
+        {"choose": "^❌ Chưa đạt$"}, {"expect": f"Câu 2/{n}"}]
+    for i in range(2, n + 1):
+        steps += [{"send": "1"}, {"expect": f"Câu {i + 1}/{n}" if i < n else "Hoàn thành"}]
+    steps += [
+        {"choose": "Tạo việc khắc phục điểm 1"}, {"expect": "Ai phụ trách việc này"},
+        {"choose": "^👤 Tôi$"}, {"expect": "Hạn hoàn thành"},
+        {"send": "15/12"}, {"expect": "Kiểm tra lại việc khắc phục[\\s\\S]*Hạn: 15/12/\\d{4}"},
+        {"choose": "Lưu việc"}, {"expect": "Đã lưu việc #1"},
+        {"command": "/viec"}, {"expect": "Việc khắc phục được giao \\(1\\)"},
+        {"choose": "^📌 #1 "}, {"expect": "Việc #1 · Xã Lộc Bình"},
+        {"choose": "Báo đã xong"}, {"expect": "Có ảnh làm bằng chứng thì gửi ảnh"},
+        {"send_photo": ""}, {"expect": "Đã lưu bằng chứng cho việc #1"},
+        {"send": "Đã trình Chủ tịch phê duyệt chương trình năm"},
+        {"expect": "Đã đóng việc #1[\\s\\S]*Bằng chứng: 1 tệp/ảnh"},
+        {"choose": "Bằng chứng 1"}, {"expect_photo": "Bằng chứng của việc #1"},
+    ]
+    assert passed(zalo_run(zalo_config, scenario_file(tmp_path, steps, {"display_name": "Mai"}), timeout_s=180))
