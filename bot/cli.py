@@ -199,9 +199,21 @@ def cmd_report(args: argparse.Namespace) -> int:
     from bot import progress
     from bot.storage import Storage
 
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bot import units
+    from bot.roles import account_key
+
     cfg = _config(args)
     kb = kn.load(cfg.knowledge_dir)
-    rows = progress.rows(Storage(cfg.database), kb, args.filter)
+    tz = ZoneInfo(cfg.timezone)
+    province = units.find_province(cfg.province) if cfg.province else None
+    storage = Storage(cfg.database)
+    team = [u["id"] for u in storage.users_with_role("inspector")]
+    team += [p for k in cfg.admin_ids if (key := account_key(k)) and (p := storage.person_of(*key.split(":", 1)))]
+    rows = progress.rows(storage, kb, args.filter, province.code if province else None, tz=tz,
+                         today=datetime.now(tz).date(), team=frozenset(team))
     out = Path(args.out)
     data = progress.to_csv(kb, rows) if out.suffix.lower() == ".csv" else progress.to_xlsx(kb, rows)
     out.write_bytes(data)
@@ -314,9 +326,9 @@ def build_parser() -> argparse.ArgumentParser:
     adm.set_defaults(func=cmd_admin)
 
     rep = sub.add_parser("report", parents=[common], help="xuất tiến độ các đơn vị (.xlsx hoặc .csv)",
-                         description="isobot report --out tien-do.xlsx [--filter not-started|below|all]")
+                         description="isobot report --out tien-do.xlsx [--filter all|unregistered|not-started|below|overdue]")
     rep.add_argument("--out", required=True, metavar="FILE")
-    rep.add_argument("--filter", default="all", choices=["all", "not-started", "below"])
+    rep.add_argument("--filter", default="all", choices=["all", "unregistered", "not-started", "below", "overdue", "agencies"])
     rep.set_defaults(func=cmd_report)
 
     form = sub.add_parser("form", parents=[common], help="tạo biểu mẫu .docx",

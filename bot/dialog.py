@@ -37,6 +37,7 @@ from bot.members import Members
 from bot.profile import Profile
 from bot.progress import Progress
 from bot.quizzes import Quizzes, TeamQuizzes
+from bot.readiness import Readiness
 from bot.reminders import Reminders
 from bot.reply import Reply, Upload, User
 from bot.roles import Roles
@@ -75,10 +76,12 @@ class Core:
         members, guides, team = Members(ctx), Guides(ctx), TeamQuizzes(ctx, self.quizzes)
         self.followups = Followups(ctx, sections=(team.my_work, self.checklists.my_work, guides.my_work,
                                                   self.reminders.my_work))
+        readiness = Readiness(ctx)
+        self.progress = Progress(ctx, self.checklists, readiness)
         features: list[Feature] = [self.home, ctx.roles, Topics(ctx), self.answers, members,
                                    Profile(ctx, self.answers, members), Clauses(ctx), guides, Forms(ctx),
-                                   Calendar(ctx), self.checklists, self.followups, self.quizzes, team,
-                                   self.reminders, Progress(ctx)]
+                                   Calendar(ctx), self.checklists, self.followups, readiness, self.quizzes, team,
+                                   self.reminders, self.progress]
         self.registry = Registry(features)
 
     @property

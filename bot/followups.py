@@ -159,6 +159,7 @@ class Followups(Feature):
         if pages > 1:
             rows.append([UNIT_LIST.button(self.text("page_n", n=p + 1), p) for p in range(pages) if p != page][:6])
         rows.append([NEW.button(self.text("task_new_btn"))])
+        rows.append([nav.READINESS.button(self.text("rp_btn"), unit["id"])])
         rows.append([nav.MY_WORK.button(self.text("btn_my_work")), *home_row(self.ctx)])
         r.buttons = rows
         return r

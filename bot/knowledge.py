@@ -143,6 +143,7 @@ class KnowledgeBase:
     checklists: dict[str, object] = field(default_factory=dict)  # id → bot.checklists.Checklist
     quizzes: dict[str, object] = field(default_factory=dict)     # id → bot.quizzes.Question
     atlas: object = None                                         # bot.atlas.Atlas (clauses, vocabulary)
+    readiness: list[object] = field(default_factory=list)        # bot.readiness.Point
     facet_cues: dict[str, "re.Pattern"] = field(default_factory=dict)   # facet → cue (facets.yaml)
 
     def entries_in_topic(self, topic_id: str) -> list[Entry]:
@@ -524,7 +525,7 @@ def load(root: str | Path, *, strict: bool = True) -> KnowledgeBase:
 
 def load_with_problems(root: str | Path) -> tuple[KnowledgeBase, list[Problem]]:
     """Load everything and return the knowledge base with the list of problems found."""
-    from bot import atlas, checklists, forms, guides, quizzes, yearly  # they build on the entries loaded here
+    from bot import atlas, checklists, forms, guides, quizzes, readiness, yearly  # they build on the entries
 
     root = Path(root)
     kb = KnowledgeBase(root=root)
@@ -533,7 +534,7 @@ def load_with_problems(root: str | Path) -> tuple[KnowledgeBase, list[Problem]]:
         return kb, [Problem(str(root), 1, "không tìm thấy thư mục kho kiến thức")]
     for step in (_load_documents, _load_topics, _load_glossary, _load_ui, _load_facets, _load_entries, _load_out_of_scope,
                  forms.load_forms, guides.load_guides, yearly.load_calendar, checklists.load_checklists,
-                 quizzes.load_quizzes, atlas.load_atlas):
+                 quizzes.load_quizzes, atlas.load_atlas, readiness.load_readiness):
         step(ck, kb)
     return kb, ck.problems
 

@@ -25,4 +25,5 @@ REGISTER_UNIT = Action("ur", name="unit.register")                         # bot
 PROFILE = Action("pf", name="profile")                                     # bot.profile
 MY_WORK = Action("vm", name="my-work")                                     # bot.followups
 TASK = Action("vt", Id("task"), name="task.show")                          # bot.followups
+READINESS = Action("pk", Id("unit"), name="readiness.pack")                 # bot.readiness
 TASK_FROM_GAP = Action("vg", Id("run"), Index("item"), name="task.from-gap")   # bot.followups

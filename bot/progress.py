@@ -1,71 +1,119 @@
-"""Unit progress for the inspection team: table rows, filters, a score chart, .xlsx and CSV exports."""
+"""The inspection team's view of every unit: /tiendo, one unit's drill-down, exports, the weekly digest.
+
+The list is the province's communes and wards from the official list (vietnam-provinces), not only
+those that registered, each with its state: never registered; registered without a self-assessment;
+the latest confirmed self-assessment (date and score) with open and overdue tasks. Laggards come
+first. Agencies (the inspectors' own office among them) are not communes: they are counted apart.
+Without a configured province the list is the registered units.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
-from bot.actions import Action, Choice, Feature, command
+from bot import units
+from bot.actions import Action, Choice, Feature, Id, Index, command
 from bot.home import home_row
 from bot.knowledge import KnowledgeBase
-from bot.reply import Attachment, Reply, User
-from bot.text import safe_cell
+from bot.nav import TASK
+from bot.reply import Attachment, Reply, User, short
+from bot.text import local_date, safe_cell, vn_date
 
-FILTERS = ("all", "not-started", "below", "province")
+FILTERS = ("all", "unregistered", "not-started", "below", "overdue", "agencies")
 LOW_SCORE = 50
-SHOWN_ROWS = 12
+PAGE = 8                  # units per screen
+SILENT_DAYS = 30          # a unit nobody used for this long is "im lặng" in the weekly digest
+RANK = {"unregistered": 0, "no-run": 1, "done": 2}
 
 
-def rows(storage, kb: KnowledgeBase, flt: str = "all", province_code: int | None = None,
-         below: float = LOW_SCORE) -> list[dict]:
-    """Per unit: members, last activity, finished checklists with latest scores, open gaps, quiz figures."""
-    out = []
-    for u in storage.unit_progress():
-        latest = u["checklists"]
-        scores = [s for _, s in latest.values() if s is not None]
-        gaps = 0
-        for cid, (run_id, _) in latest.items():
-            cl = kb.checklists.get(cid)
-            if cl:
-                answers = storage.run_answers(run_id)
-                gaps += sum(1 for i in cl.items if (answers.get(i.id) or {}).get("answer") in ("chua-dat", "mot-phan"))
-        row = {
-            "unit": u["name"], "province": u["province_name"], "members": u["members"], "pending": u["pending"],
-            "unconfirmed_runs": u["unconfirmed_runs"],
-            "last_activity": (u["last_activity"] or "")[:10], "checklists_done": len(latest),
-            "latest_score": round(min(scores), 1) if scores else None, "open_gaps": gaps,
-            "quiz_takers": u["quiz_takers"], "quiz_avg": round(u["quiz_avg"], 1) if u["quiz_avg"] is not None else None,
-            "province_code": u["province_code"],
-            **{f"score:{cid}": (latest[cid][1] if cid in latest else None) for cid in kb.checklists},
-        }
-        if flt == "not-started" and latest:
-            continue
-        if flt == "below" and (row["latest_score"] is None or row["latest_score"] >= below):
-            continue
-        if flt == "province" and province_code is not None and u["province_code"] != province_code:
-            continue
-        out.append(row)
-    return out
+def rows(storage, kb: KnowledgeBase, flt: str = "all", province_code: int | None = None, *, tz=None,
+         today=None, team: frozenset[int] = frozenset()) -> list[dict]:
+    """One row per commune/ward of the province (or per registered one without a province), laggards
+    first, then the agencies that registered, less the inspection team's own office (the units of
+    the people in ``team``)."""
+    today_iso = today.isoformat() if today else ""
+    registered = storage.unit_progress(today_iso)
+    offices = {storage.get_user(p)["unit_id"] for p in team if storage.get_user(p)}
+    by_ward = {u["ward_code"]: u for u in registered if u["ward_code"]}
+    if province_code is not None:
+        pairs = [(p, by_ward.get(p.code)) for p in units.wards().values() if p.province_code == province_code]
+    else:
+        pairs = [(None, u) for u in registered if u["ward_code"]]
+    agencies = [u for u in registered if not u["ward_code"] and u["id"] not in offices
+                and (province_code is None or u["province_code"] == province_code)]
+    out = [_row(storage, kb, place, u, tz) for place, u in pairs]
+    out.sort(key=lambda r: (RANK[r["status"]], -r["overdue_tasks"], r["latest_score"] if r["latest_score"] is not None
+                            else -1, r["unit"]))
+    out += sorted((_row(storage, kb, None, u, tz) for u in agencies), key=lambda r: (RANK[r["status"]], r["unit"]))
+    return [r for r in out if kept(r, flt)]
+
+
+def kept(row: dict, flt: str) -> bool:
+    """Whether a row passes one of the FILTERS."""
+    if flt == "unregistered":
+        return row["status"] == "unregistered"
+    if flt == "not-started":
+        return row["status"] == "no-run"
+    if flt == "below":
+        return row["latest_score"] is not None and row["latest_score"] < LOW_SCORE
+    if flt == "overdue":
+        return row["overdue_tasks"] > 0
+    if flt == "agencies":
+        return row["agency"]
+    return True
+
+
+def _row(storage, kb: KnowledgeBase, place, u: dict | None, tz) -> dict:
+    latest = (u or {}).get("checklists") or {}
+    scores = [s for _, s in latest.values() if s is not None]
+    gaps = 0
+    for cid, (run_id, _) in latest.items():
+        cl = kb.checklists.get(cid)
+        if cl:
+            answers = storage.run_answers(run_id)
+            gaps += sum(1 for i in cl.items if (answers.get(i.id) or {}).get("answer") in ("chua-dat", "mot-phan"))
+    registered = u is not None and (u["members"] or u["pending"])
+    status = "done" if latest else "no-run" if registered else "unregistered"
+    return {
+        "code": place.code if place else (u or {}).get("ward_code"), "unit_id": (u or {}).get("id"),
+        "agency": place is None and not (u or {}).get("ward_code"),
+        "unit": place.name if place else u["name"], "province": place.province_name if place else u["province_name"],
+        "status": status, "members": (u or {}).get("members") or 0, "pending": (u or {}).get("pending") or 0,
+        "seen": (u or {}).get("last_activity"),
+        "last_activity": vn_date(local_date((u or {}).get("last_activity"), tz)) if u and u["last_activity"] else "",
+        "last_run": vn_date(local_date(u["last_run"], tz)) if u and u.get("last_run") else "",
+        "checklists_done": len(latest), "latest_score": round(min(scores), 1) if scores else None, "open_gaps": gaps,
+        "open_tasks": (u or {}).get("open_tasks") or 0, "overdue_tasks": (u or {}).get("overdue_tasks") or 0,
+        "unconfirmed_runs": (u or {}).get("unconfirmed_runs") or 0,
+        "quiz_takers": (u or {}).get("quiz_takers") or 0,
+        "quiz_avg": round(u["quiz_avg"], 1) if u and u.get("quiz_avg") is not None else None,
+        **{f"score:{cid}": (latest[cid][1] if cid in latest else None) for cid in kb.checklists},
+    }
 
 
 def columns(kb: KnowledgeBase) -> list[tuple[str, str]]:
     """(key, Vietnamese header) of the export columns."""
-    base = [("unit", kb.text("pg_col_unit")), ("province", kb.text("pg_col_province")),
-            ("members", kb.text("pg_col_members")), ("pending", kb.text("pg_col_pending")),
-            ("last_activity", kb.text("pg_col_last")),
-            ("checklists_done", kb.text("pg_col_done")), ("latest_score", kb.text("pg_col_score")),
-            ("open_gaps", kb.text("pg_col_gaps")), ("unconfirmed_runs", kb.text("pg_col_unconfirmed")), ("quiz_takers", kb.text("pg_col_quiz_takers")),
-            ("quiz_avg", kb.text("pg_col_quiz_avg"))]
-    return base + [(f"score:{cid}", cl.title) for cid, cl in kb.checklists.items()]
+    base = [("unit", "pg_col_unit"), ("province", "pg_col_province"), ("status", "pg_col_status"),
+            ("members", "pg_col_members"), ("pending", "pg_col_pending"), ("last_activity", "pg_col_last"),
+            ("last_run", "pg_col_last_run"), ("checklists_done", "pg_col_done"), ("latest_score", "pg_col_score"),
+            ("open_gaps", "pg_col_gaps"), ("open_tasks", "pg_col_tasks"), ("overdue_tasks", "pg_col_overdue"),
+            ("unconfirmed_runs", "pg_col_unconfirmed"), ("quiz_takers", "pg_col_quiz_takers"),
+            ("quiz_avg", "pg_col_quiz_avg")]
+    return [(k, kb.text(t)) for k, t in base] + [(f"score:{cid}", cl.title) for cid, cl in kb.checklists.items()]
+
+
+def _cells(kb: KnowledgeBase, r: dict) -> list:
+    return [kb.text(f"pg_status_{r['status']}") if k == "status" else r.get(k) for k, _ in columns(kb)]
 
 
 def to_csv(kb: KnowledgeBase, data: list[dict]) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    cols = columns(kb)
-    w.writerow([h for _, h in cols])
+    w.writerow([h for _, h in columns(kb)])
     for r in data:
-        w.writerow(["" if r.get(k) is None else safe_cell(r.get(k)) for k, _ in cols])
+        w.writerow(["" if v is None else safe_cell(v) for v in _cells(kb, r)])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")   # BOM: Excel opens Vietnamese CSV correctly
 
 
@@ -82,7 +130,7 @@ def to_xlsx(kb: KnowledgeBase, data: list[dict]) -> bytes:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for r in data:
-        ws.append([safe_cell(r.get(k)) for k, _ in cols])
+        ws.append([safe_cell(v) for v in _cells(kb, r)])
     ws.freeze_panes = "B2"
     for i, (_, h) in enumerate(cols, 1):
         ws.column_dimensions[ws.cell(1, i).column_letter].width = max(12, min(40, len(h) + 2))
@@ -92,7 +140,7 @@ def to_xlsx(kb: KnowledgeBase, data: list[dict]) -> bytes:
 
 
 def chart_png(kb: KnowledgeBase, data: list[dict]) -> bytes:
-    """Histogram of the units' latest checklist scores, plus a bar for units not started."""
+    """Histogram of the units' latest checklist scores, plus bars for units not registered / not started."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -100,21 +148,19 @@ def chart_png(kb: KnowledgeBase, data: list[dict]) -> bytes:
 
     bins = ["0–49", "50–69", "70–84", "85–100"]
     counts = [0, 0, 0, 0]
-    not_started = 0
     for r in data:
         s = r["latest_score"]
-        if s is None:
-            not_started += 1
-        else:
+        if s is not None:
             counts[0 if s < 50 else 1 if s < 70 else 2 if s < 85 else 3] += 1
-    labels = [kb.text("pg_not_started")] + bins
-    values = [not_started] + counts
-    fig, ax = plt.subplots(figsize=(6.5, 3.6), dpi=110)
-    bars = ax.bar(labels, values, color=["#9e9e9e", "#c62828", "#f9a825", "#7cb342", "#2e7d32"])
+    labels = [kb.text("pg_status_unregistered"), kb.text("pg_not_started")] + bins
+    values = [sum(r["status"] == "unregistered" for r in data), sum(r["status"] == "no-run" for r in data)] + counts
+    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=110)
+    bars = ax.bar(labels, values, color=["#616161", "#9e9e9e", "#c62828", "#f9a825", "#7cb342", "#2e7d32"])
     for bar, v in zip(bars, values):
         ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height() + 0.05, str(v), ha="center", fontsize=9)
     ax.set_ylabel(kb.text("pg_chart_y"))
     ax.set_title(kb.text("pg_chart_title", n=len(data)), fontsize=10)
+    ax.tick_params(axis="x", labelsize=8)
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
@@ -126,45 +172,86 @@ def chart_png(kb: KnowledgeBase, data: list[dict]) -> bytes:
 
 FILTER = Choice("filter", *FILTERS)
 SHOW = Action("pg", FILTER, role="inspector", name="progress.filter")
+PAGE_TO = Action("pn", FILTER, Index("page"), role="inspector", name="progress.page")
 CHART = Action("pc", FILTER, role="inspector", name="progress.chart")
 XLSX = Action("px", FILTER, role="inspector", name="progress.xlsx")
 CSV = Action("pv", FILTER, role="inspector", name="progress.csv")
+WARD = Action("pd", Id("ward"), role="inspector", name="progress.ward")
+UNIT = Action("pa", Id("unit"), role="inspector", name="progress.unit")
+RUN_REPORT = Action("pr", Id("run"), role="inspector", name="progress.run-report")
 
 
 class Progress(Feature):
-    """/tiendo: every unit's progress, filterable, with a chart and .xlsx / .csv exports."""
+    """/tiendo: every commune and ward with its state, laggards first; one unit's drill-down; exports."""
 
-    @command("tiendo", role="inspector", needs_db=True, advertised=False, shortcut="progress")
-    def home(self, user: User, arg: str = "", flt: str = "all", mode: str = "send") -> Reply:
-        data = self._rows(user, flt)
-        r = Reply(mode=mode).add(self.text("pg_title", n=len(data), filter=self.text(f"pg_f_{flt}")) + "\n", "b")
-        for row in data[:SHOWN_ROWS]:
-            score = "—" if row["latest_score"] is None else f"{row['latest_score']:.0f}"
-            pending = " " + self.text("pg_pending", n=row["pending"]) if row["pending"] else ""
-            r.add("\n• " + self.text("pg_row", unit=row["unit"], province=row["province"], members=row["members"],
-                                     pending=pending, done=row["checklists_done"], score=score, gaps=row["open_gaps"],
-                                     takers=row["quiz_takers"]))
-            if row["unconfirmed_runs"]:
-                r.add(" · " + self.text("pg_unconfirmed", n=row["unconfirmed_runs"]), "i")
-        if len(data) > SHOWN_ROWS:
-            r.add("\n" + self.text("pg_more", n=len(data) - SHOWN_ROWS), "i")
-        if not data:
-            r.add(self.text("pg_none"))
-        r.buttons = [[SHOW.button(self.text(f"pg_f_{f}"), f) for f in FILTERS[:2]],
-                     [SHOW.button(self.text(f"pg_f_{f}"), f) for f in FILTERS[2:]],
-                     [CHART.button(self.text("pg_btn_chart"), flt), XLSX.button(self.text("pg_btn_xlsx"), flt),
-                      CSV.button(self.text("pg_btn_csv"), flt)],
-                     home_row(self.ctx)]
-        return r
+    def __init__(self, ctx, checklists=None, readiness=None):
+        super().__init__(ctx)
+        self.checklists = checklists      # bot.checklists.Checklists: a run's .docx report
+        self.readiness = readiness        # bot.readiness.Readiness: the pack before a visit
+
+    def province_of(self, user: User | None) -> int | None:
+        unit = self.storage.unit_of(user.id) if user else None
+        return unit["province_code"] if unit else (self.ctx.province.code if self.ctx.province else None)
 
     def _rows(self, user: User, flt: str) -> list[dict]:
-        unit = self.storage.unit_of(user.id)
-        province = unit["province_code"] if unit else (self.ctx.province.code if self.ctx.province else None)
-        return rows(self.storage, self.kb, flt, province)
+        return rows(self.storage, self.kb, flt, self.province_of(user), tz=self.ctx.tz, today=self.ctx.today(),
+                    team=frozenset(self.ctx.roles.inspectors()))
+
+    @command("tiendo", role="inspector", needs_db=True, advertised=False, shortcut="progress")
+    def home(self, user: User, arg: str = "", flt: str = "all", mode: str = "send", page: int = 0) -> Reply:
+        rows_all = self._rows(user, "all")
+        data = [r for r in rows_all if kept(r, flt)]
+        everyone = [r for r in rows_all if not r["agency"]]          # the counts are of communes and wards
+        pages = max(1, -(-len(data) // PAGE))
+        page = min(page, pages - 1)
+        province = units.provinces().get(self.province_of(user) or 0)
+        r = Reply(mode=mode).add(self.text("pg_title", where=province.name if province else self.text("pg_everywhere"),
+                                           n=len(everyone), agencies=len(rows_all) - len(everyone),
+                                           filter=self.text(f"pg_f_{flt}")) + "\n", "b")
+        r.add(self.text("pg_summary", unregistered=sum(x["status"] == "unregistered" for x in everyone),
+                        no_run=sum(x["status"] == "no-run" for x in everyone),
+                        below=sum(x["latest_score"] is not None and x["latest_score"] < LOW_SCORE for x in everyone),
+                        overdue=sum(x["overdue_tasks"] > 0 for x in everyone)) + "\n")
+        rows_ = []
+        for row in data[page * PAGE:(page + 1) * PAGE]:
+            r.add("\n• " + self._line(row))
+            rows_.append([self._open_button(row)])
+        if not data:
+            r.add("\n" + self.text("pg_none"))
+        nav_row = [PAGE_TO.button(self.text("pg_page", n=p + 1), flt, p) for p in (page - 1, page + 1) if 0 <= p < pages]
+        r.buttons = rows_ + ([nav_row] if nav_row else []) + [
+            [SHOW.button(self.text(f"pg_f_{f}"), f) for f in FILTERS[:3] if f != flt],
+            [SHOW.button(self.text(f"pg_f_{f}"), f) for f in FILTERS[3:] if f != flt],
+            [CHART.button(self.text("pg_btn_chart"), flt), XLSX.button(self.text("pg_btn_xlsx"), flt),
+             CSV.button(self.text("pg_btn_csv"), flt)],
+            home_row(self.ctx)]
+        r.buttons = [row for row in r.buttons if row]
+        return r
+
+    def _line(self, row: dict) -> str:
+        if row["status"] == "unregistered":
+            return self.text("pg_line_unregistered", unit=row["unit"])
+        pending = " " + self.text("pg_pending", n=row["pending"]) if row["pending"] else ""
+        people = self.text("pg_people", n=row["members"]) + pending
+        unconfirmed = " · " + self.text("pg_unconfirmed", n=row["unconfirmed_runs"]) if row["unconfirmed_runs"] else ""
+        if row["status"] == "no-run":
+            return self.text("pg_line_no_run", unit=row["unit"], people=people,
+                             last=row["last_activity"] or "—") + unconfirmed
+        tasks = self.text("pg_tasks", open=row["open_tasks"], late=row["overdue_tasks"]) if row["open_tasks"] else ""
+        return self.text("pg_line_done", unit=row["unit"], people=people, score=f"{row['latest_score']:.0f}",
+                         day=row["last_run"], gaps=row["open_gaps"]) + tasks + unconfirmed
+
+    def _open_button(self, row: dict):
+        label = short(f"🔎 {row['unit']}")
+        return WARD.button(label, row["code"]) if row["code"] else UNIT.button(label, row["unit_id"])
 
     @SHOW
     def filtered(self, user: User, flt: str) -> Reply:
         return self.home(user, flt=flt, mode="edit")
+
+    @PAGE_TO
+    def paged(self, user: User, flt: str, page: int) -> Reply:
+        return self.home(user, flt=flt, mode="edit", page=page)
 
     def _file(self, user: User, flt: str, kind: str) -> Reply:
         data = self._rows(user, flt)
@@ -189,3 +276,96 @@ class Progress(Feature):
     @CSV
     def csv_file(self, user: User, flt: str) -> Reply:
         return self._file(user, flt, "csv")
+
+    # ------------------------------------------------------------------ one unit
+
+    @WARD
+    def ward(self, user: User, code: int) -> Reply | None:
+        place = units.wards().get(code)
+        if place is None:
+            return None
+        unit = self.storage.unit_by_ward(code)
+        if unit is None:
+            from bot.members import join_code, shown
+
+            return Reply(buttons=[[SHOW.button(self.text("pg_back"), "all"), *home_row(self.ctx)]]).add(
+                self.text("pg_unit_title", unit=place.label) + "\n\n", "b").add(
+                self.text("pg_unit_unregistered", code=shown(join_code(self.storage, f"ward:{code}"))))
+        return self.unit(user, unit["id"])
+
+    @UNIT
+    def unit(self, user: User, unit_id: int) -> Reply | None:
+        """Members, every self-assessment (score, date, who; unconfirmed ones marked), open tasks."""
+        unit = self.storage.get_unit(unit_id)
+        if unit is None:
+            return None
+        tz, today = self.ctx.tz, self.ctx.today().isoformat()
+        members = self.storage.members_of(unit_id)
+        r = Reply().add(self.text("pg_unit_title", unit=f"{unit['name']} ({unit['province_name']})") + "\n", "b")
+        r.add("\n" + self.text("pg_unit_members", n=sum(m["status"] == "confirmed" for m in members),
+                               pending=sum(m["status"] != "confirmed" for m in members)))
+        rows_ = []
+        runs = self.storage.unit_runs(unit_id)
+        r.add("\n\n" + self.text("pg_unit_runs"), "b")
+        for cid, cl in self.kb.checklists.items():
+            history = [x for x in runs if x["checklist_id"] == cid]
+            if not history:
+                continue
+            shown_runs = ", ".join(f"{x['score']:.0f} ({vn_date(local_date(x['finished'], tz))}"
+                                   f"{'' if x['confirmed'] else ', ' + self.text('pg_unconfirmed_short')})"
+                                   for x in history[:3])
+            r.add("\n• " + self.text("pg_unit_run_line", title=cl.title, runs=shown_runs,
+                                     who=history[0]["first_name"] or "…"))
+            rows_.append([RUN_REPORT.button(short(self.text("pg_btn_answers", title=cl.title)), history[0]["id"])])
+        if not runs:
+            r.add("\n" + self.text("pg_unit_no_runs"))
+        tasks = self.storage.tasks(unit=unit_id, status="open")
+        r.add("\n\n" + self.text("pg_unit_tasks", n=len(tasks), late=sum(t["due"] < today for t in tasks)), "b")
+        for t in tasks[:5]:
+            late = " ⚠️" if t["due"] < today else ""
+            r.add(f"\n• #{t['id']} {short(t['what'], 70)} — {t['owner_name'] or '…'}, {vn_date(t['due'])}{late}")
+            rows_.append([TASK.button(short(f"📌 #{t['id']} {t['what']}"), t["id"])])
+        done = self.storage.tasks(unit=unit_id, status="done")
+        if done:
+            r.add("\n" + self.text("pg_unit_tasks_done", n=len(done)))
+        if self.readiness:
+            rows_.append([self.readiness.button(unit_id)])
+        rows_.append([SHOW.button(self.text("pg_back"), "all"), *home_row(self.ctx)])
+        r.buttons = rows_
+        return r
+
+    @RUN_REPORT
+    def run_report(self, user: User, run_id: int) -> Reply | None:
+        """The .docx of a unit's run (every answer and note), for the inspector."""
+        run = self.storage.get_run(run_id)
+        if run is None or run["status"] != "done" or run["checklist_id"] not in self.kb.checklists or not self.checklists:
+            return None
+        owner = self.storage.get_user(run["user_id"]) or {}
+        data, name = self.checklists.report_bytes(run, owner.get("first_name") or "")
+        caption = self.text("ck_report_caption")
+        return Reply(attachment=Attachment(name, data, caption)).add(caption)
+
+    # ------------------------------------------------------------------ the weekly digest
+
+    def digest(self) -> list[int]:
+        """Monday's message to every inspector and admin: units never registered, silent for
+        SILENT_DAYS days, with overdue tasks; one broadcast per week. Returns its id, if made."""
+        today = self.ctx.today()
+        province = self.ctx.province.code if self.ctx.province else None
+        data = [r for r in rows(self.storage, self.kb, "all", province, tz=self.ctx.tz, today=today) if not r["agency"]]
+        quiet_since = (today - timedelta(days=SILENT_DAYS)).isoformat()
+        silent = [r for r in data if r["status"] != "unregistered" and (r["seen"] or "") < quiet_since]
+        never = [r for r in data if r["status"] == "unregistered"]
+        overdue = [r for r in data if r["overdue_tasks"]]
+        text = self.text("digest", day=vn_date(today), n=len(data), never=len(never), silent=len(silent),
+                         days=SILENT_DAYS, overdue=len(overdue),
+                         names=", ".join(r["unit"] for r in (overdue + silent)[:6]) or "—")
+        people = self.ctx.roles.inspectors()
+        year, week, _ = today.isocalendar()
+        key = f"digest:{year}-W{week:02d}"
+        with self.storage.transaction():
+            if not people or self.storage.setting(key):
+                return []
+            self.storage.set_setting(key, today.isoformat())          # once a week, even after a restart
+            bid = self.storage.create_broadcast(None, key, 0, text, people)
+        return [bid] if bid is not None else []

@@ -47,6 +47,16 @@ class Roles(Feature):
             return "admin"
         return (storage.get_user(user.id) or {}).get("role") or "official"
 
+    def inspectors(self) -> list[int]:
+        """Every person with the inspector role, and the admins of config.yaml who have written to the bot."""
+        storage = self.ctx.storage
+        people = [u["id"] for u in storage.users_with_role("inspector")]
+        for key in sorted(self.admin_keys):
+            person = storage.person_of(*key.split(":", 1))
+            if person is not None and person not in people:
+                people.append(person)
+        return people
+
     def require(self, user: User, role: str, action: str = "") -> Reply | None:
         """None when the user may act; otherwise a polite refusal, and the attempt is audit-logged."""
         have = self.role_of(user)

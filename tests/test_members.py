@@ -56,8 +56,8 @@ def test_a_registered_official_is_pending_and_their_run_is_not_the_units_score(m
     finish_checklist(core, kb, official)
     (run,) = [r for r in core.storage.db.query("SELECT id FROM runs WHERE user_id = 31")]
     assert "chưa được tính vào điểm của đơn vị" in core.press(official, f"cr:{run['id']}").text
-    progress = core.command(User(ADMIN), "tiendo").text
-    assert "Xã Lộc Bình (Lạng Sơn): 0 người (+1 chờ xác nhận) · bảng kiểm xong 0 · điểm thấp nhất —" in progress
+    progress = core.press(User(ADMIN), "pg:not-started").text
+    assert "Xã Lộc Bình: 0 người (+1 chờ xác nhận), chưa tự đánh giá" in progress
     assert "1 lượt chưa xác nhận, không tính điểm" in progress
     ws = load_workbook(io.BytesIO(core.press(User(ADMIN), "px:all").attachment.data)).active
     header = [c.value for c in ws[1]]
@@ -78,9 +78,9 @@ def test_the_join_code_confirms_and_earlier_runs_then_count(make_core, kb):
     reply = core.text(official, f"{right[:4]} {right[4:]}")
     assert "Đã xác nhận anh/chị là thành viên của Xã Lộc Bình" in reply.text
     assert core.storage.membership(31) == "confirmed" and core.storage.get_prompt(31) is None
-    progress = core.command(User(ADMIN), "tiendo").text
-    assert "Xã Lộc Bình (Lạng Sơn): 1 người · bảng kiểm xong 1 · điểm thấp nhất 100" in progress
-    assert "chưa xác nhận" not in progress
+    progress = core.press(User(ADMIN), "pd:6529").text
+    assert "1 đã xác nhận, 0 chờ xác nhận" in progress and "Sẵn sàng đánh giá nội bộ: 100 (" in progress
+    assert "chưa xác nhận)" not in progress
 
 
 def test_wrong_codes_are_limited_even_before_the_right_one(make_core):
@@ -132,8 +132,8 @@ def test_inspector_confirms_and_rejects_pending_members_and_they_are_told(make_c
     told = {b["text"]: b for b in core.storage.unfinished_broadcasts()}
     assert any("đã xác nhận anh/chị là thành viên của Xã Lộc Bình" in t for t in told)
     assert any("chưa xác nhận anh/chị là thành viên của Xã Lộc Bình" in t for t in told)
-    progress = core.command(boss, "tiendo").text
-    assert "1 người · bảng kiểm xong 0" in progress and "1 lượt chưa xác nhận" in progress  # Hùng's run stays out
+    progress = core.press(boss, "pg:not-started").text
+    assert "Xã Lộc Bình: 1 người, chưa tự đánh giá" in progress and "1 lượt chưa xác nhận" in progress  # Hùng's stays out
 
 
 def test_forged_member_buttons_are_stale(make_core):
@@ -202,3 +202,15 @@ def test_a_command_closes_the_unit_name_prompt(make_core):
         assert "Nguồn:" in core.text(official, "danh gia noi bo bao lau 1 lan").text
     core.command(official, "donvi")
     assert "Đã huỷ thao tác" in core.command(official, "huy").text
+
+
+def test_unit_names_of_the_configured_province_hide_look_alikes_elsewhere(make_core):
+    """"xa loc binh" in Lạng Sơn is Xã Lộc Bình, not Lộc Ninh (Đồng Nai); a name only found elsewhere
+    still offers the other provinces."""
+    core = make_core()
+    core.command(User(31), "donvi")
+    labels = [b.label for row in core.text(User(31), "xa loc binh").buttons for b in row]
+    assert labels[0] == LOC_BINH and not any("Đồng Nai" in x or "Tây Ninh" in x for x in labels)
+    core.command(User(31), "donvi")
+    labels = [b.label for row in core.text(User(31), "xa loc ninh").buttons for b in row]
+    assert any("Lộc Ninh (Đồng Nai)" in x for x in labels)
