@@ -106,10 +106,11 @@ def match_wards(text: str, province_code: int | None = None, limit: int = 5) -> 
         bonus = 5 if province_code and place.province_code == province_code else 0
         ranked.append((score + bonus, place))
     ranked.sort(key=lambda x: (-x[0], x[1].name))
-    if province_code and any(s >= HOME_MATCH + 5 and p.province_code == province_code for s, p in ranked):
-        # "xa loc binh" in Lạng Sơn means Lộc Bình: other provinces' look-alikes are only noise (a unit
-        # of another province is registered by typing its province's name too)
-        ranked = [(s, p) for s, p in ranked if p.province_code == province_code]
+    home = max((s - 5 for s, p in ranked if province_code and p.province_code == province_code), default=0)
+    if home >= HOME_MATCH:
+        # "xa loc binh" in Lạng Sơn means Lộc Bình: another province's place that matches no better is
+        # noise ("xa loc ninh" still offers Lộc Ninh, Đồng Nai, which matches it exactly)
+        ranked = [(s, p) for s, p in ranked if p.province_code == province_code or s > home]
     return [p for _, p in ranked[:limit]]
 
 
