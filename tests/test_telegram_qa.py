@@ -237,3 +237,38 @@ async def test_updates_of_different_chats_run_at_once_and_one_chats_in_order():
     gate.set()
     await asyncio.gather(*tasks)
     assert log[-3:] == ["end 1a", "start 1b", "end 1b"]
+
+
+async def test_one_chats_updates_stay_in_order_when_a_third_comes_as_the_first_ends():
+    """A runs, B waits for A, C arrives the moment A ends (B woken, not yet running): C must wait
+    for B. (The lock of a chat used to be dropped in that gap, and C ran beside B.)"""
+    import asyncio
+    from datetime import datetime, timezone
+
+    from telegram import Chat, Message, Update
+
+    from handlers.app import PerChatUpdateProcessor
+
+    def update(i: int) -> Update:
+        return Update(i, message=Message(i, datetime.now(timezone.utc), Chat(42, "private")))
+
+    processor = PerChatUpdateProcessor(8)
+    log: list[str] = []
+
+    async def work(name: str, seconds: float) -> None:
+        log.append(f"{name} start")
+        await asyncio.sleep(seconds)
+        log.append(f"{name} end")
+
+    a = asyncio.create_task(processor.process_update(update(1), work("A", 0.05)))
+    await asyncio.sleep(0.01)
+    b = asyncio.create_task(processor.process_update(update(2), work("B", 0.05)))
+    while "A end" not in log:
+        await asyncio.sleep(0)
+    c = asyncio.create_task(processor.process_update(update(3), work("C", 0.01)))
+    other = asyncio.create_task(processor.process_update(
+        Update(9, message=Message(9, datetime.now(timezone.utc), Chat(7, "private"))), work("X", 0.001)))
+    await asyncio.gather(a, b, c, other)
+    ours = [x for x in log if not x.startswith("X")]
+    assert ours == ["A start", "A end", "B start", "B end", "C start", "C end"]
+    assert log.index("X end") < log.index("B end"), "another chat does not wait for this one"
