@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import nav
-from bot.actions import Action, Choice, Feature, Id
+from bot.actions import Action, Choice, Feature, Id, Slug
 from bot.atlas import atlas_button
 from bot.guides import guides_for_entry
 from bot.home import home_row
@@ -17,6 +17,24 @@ MAX_ALTERNATIVES = 2
 HUGE_MESSAGE_CHARS = 1000    # beyond this we warn that only the start was read
 
 FEEDBACK = Action("f", Id("shown"), Choice("vote", "u", "d"), name="answer.feedback")
+MORE = Action("em", Slug("entry"), needs_db=False, name="answer.more")
+FIRST_SCREEN_CHARS = 420     # the start of an answer shown at once (a small phone's screen, with title and sources)
+SLACK_CHARS = 120            # an answer at most this much longer is shown whole: "xem thêm" for 2 lines is noise
+MIN_HEAD_CHARS = 180
+
+
+def split_answer(text: str, limit: int = FIRST_SCREEN_CHARS) -> tuple[str, str]:
+    """(what the first screen shows, the rest): cut at a paragraph, else a list item, else a sentence,
+    else a word, never mid-word; ("whole text", "") when it fits."""
+    if len(text) <= limit + SLACK_CHARS:
+        return text, ""
+    window = text[:limit]
+    for sep in ("\n\n", "\n", ". ", "; ", " "):
+        cut = window.rfind(sep)
+        if cut >= MIN_HEAD_CHARS:
+            end = cut + (1 if sep in (". ", "; ") else 0)
+            return text[:end].rstrip(), text[end:].strip()
+    return window.rstrip(), text[limit:].strip()
 
 
 class Answers(Feature):
@@ -55,34 +73,56 @@ class Answers(Feature):
 
     def render(self, user: User, entry: Entry, *, asked_id: int | None = None, alternatives: list | None = None,
                via: str = "question") -> Reply:
-        """An answer with its sources, alternatives, related questions, guide, form and 👍/👎."""
+        """An answer's first screen: its start (short enough for a small phone without scrolling), its
+        sources, «📖 Xem thêm» when there is more, the alternatives and 👍/👎. A short answer shows its
+        related questions, guide and form at once; a long one under «Xem thêm»."""
         shown_id = self.storage.log_shown(user.id, entry.id, asked_id, via) if self.ctx.storage else 0
+        head, rest = split_answer(entry.answer.strip())
         reply = Reply()
-        reply.add(entry.title, "b").add("\n\n").add(entry.answer.strip())
+        reply.add(entry.title, "b").add("\n\n").add(head + (" …" if rest else ""))
         reply.add("\n\n").add(f"{self.text('sources_label')}: {'; '.join(str(s) for s in entry.sources)}", "i")
         alternatives = (alternatives or [])[:MAX_ALTERNATIVES]
-        rows = self.link_rows(entry, shown={h.entry.id for h in alternatives})
+        if rest:           # the guide and the form stay at hand; related questions and the clause follow the rest
+            rows = [[MORE.button(self.text("btn_answer_more"), entry.id)], *self.link_rows(entry, related=False)]
+        else:
+            rows = self.link_rows(entry, shown={h.entry.id for h in alternatives})
         if alternatives:
             reply.add("\n\n").add(self.text("maybe_label"))
-            rows = [[nav.ENTRY.button("❔ " + short(h.entry.title), h.entry.id)] for h in alternatives] + rows
+            rows = rows[:1] + [[nav.ENTRY.button("❔ " + short(h.entry.title), h.entry.id)] for h in alternatives] \
+                + rows[1:] if rest else [[nav.ENTRY.button("❔ " + short(h.entry.title), h.entry.id)]
+                                         for h in alternatives] + rows
         if shown_id:
             rows.insert(len(rows) - 1, [FEEDBACK.button(self.text("btn_up"), shown_id, "u"),
                                         FEEDBACK.button(self.text("btn_down"), shown_id, "d")])
         reply.buttons = rows
         return reply
 
-    def link_rows(self, entry: Entry, shown: set[str] = frozenset()) -> list:
+    @MORE
+    def more(self, user: User, entry_id: str) -> Reply | None:
+        """The rest of a long answer, with the related questions, guide, form and clause."""
+        entry = self.kb.entries.get(entry_id)
+        if entry is None:
+            return None
+        _, rest = split_answer(entry.answer.strip())
+        reply = Reply().add(self.text("more_title", title=short(entry.title, 80)) + "\n\n", "b")
+        reply.add(rest or entry.answer.strip())
+        reply.add("\n\n").add(f"{self.text('sources_label')}: {'; '.join(str(s) for s in entry.sources)}", "i")
+        reply.buttons = self.link_rows(entry)
+        return reply
+
+    def link_rows(self, entry: Entry, shown: set[str] = frozenset(), related: bool = True) -> list:
         """Related questions (less those ``shown`` as alternatives already), the guide that covers the
-        entry, the form it offers as a .docx, then Topics / Menu (no feedback row)."""
+        entry, the form it offers as a .docx, its clause, then Topics / Menu (no feedback row); without
+        ``related``, only the guide, the form and Topics / Menu."""
         kb = self.kb
         rows = [[nav.ENTRY.button("🔗 " + short(kb.entries[r].title), r)]
-                for r in entry.related[:MAX_RELATED] if r in kb.entries and r not in shown]
+                for r in entry.related[:MAX_RELATED] if r in kb.entries and r not in shown and related]
         for g in guides_for_entry(kb, entry.id)[:1]:
             step = next((i for i, s in enumerate(g.steps) if entry.id in s.entries), 0)
             rows.append([nav.GUIDE_STEP.button(short(self.text("guide_button", title=g.title), 60), g.id, step)])
         rows += [[nav.FORM.button(short(self.text("form_button", name=f.name), 60), f.id)]
                  for f in kb.forms.values() if entry.id in f.entries][:1]
-        clause = atlas_button(kb, entry.clause or _cited_clause(entry))
+        clause = atlas_button(kb, entry.clause or _cited_clause(entry)) if related else None
         if clause is not None:
             rows.append([clause])
         rows.append([nav.TOPICS.button(self.text("btn_topics")), *home_row(self.ctx)])

@@ -155,7 +155,7 @@ def chart_png(kb: KnowledgeBase, checklist: Checklist, result: Result) -> bytes:
 
 
 def report_docx(kb: KnowledgeBase, checklist: Checklist, run: dict, answers: dict[str, dict], result: Result,
-                unit_name: str, user_name: str, previous: float | None) -> bytes:
+                unit_name: str, user_name: str, previous: float | None, day: str = "") -> bytes:
     """The run as a Word report: scores, chart, every answer with its note, and the gaps with actions."""
     from docx import Document
     from docx.shared import Cm, Pt
@@ -165,7 +165,7 @@ def report_docx(kb: KnowledgeBase, checklist: Checklist, run: dict, answers: dic
     doc.styles["Normal"].font.size = Pt(12)
     doc.add_heading(kb.text("ck_report_title", title=checklist.title), level=1)
     doc.add_paragraph(kb.text("ck_report_meta", unit=unit_name or kb.text("ck_no_unit"), user=user_name,
-                              date=(run.get("finished") or run.get("started") or "")[:10], run=run["id"]))
+                              date=day, run=run["id"]))
     overall = "—" if result.overall is None else f"{result.overall:.0f}/100"
     doc.add_paragraph(kb.text("ck_report_score", score=overall))
     if previous is not None and result.overall is not None:
@@ -542,8 +542,9 @@ class Checklists(Feature):
         cl = self.kb.checklists[run["checklist_id"]]
         unit = self.storage.get_unit(run["unit_id"])
         prev = self.storage.previous_run(run["unit_id"], run["user_id"], cl.id, run["id"])
+        day = vn_date(local_date(run.get("finished") or run.get("started"), self.ctx.tz))
         data = report_docx(self.kb, cl, run, self.storage.run_answers(run["id"]), self.result_of(run),
-                           unit["name"] if unit else "", user_name, prev["score"] if prev else None)
+                           unit["name"] if unit else "", user_name, prev["score"] if prev else None, day)
         return data, f"tu-danh-gia-{cl.id}-{run['id']}.docx"
 
     def stale_run(self) -> Reply:

@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 
 WEAK_ANSWER_POINTS = 10      # mid-checklist, an answer this close to the threshold also offers "save as note"
 SHORTCUT_MAX_CHARS = 40      # a menu item's name with a few polite words; anything longer is a question
+COMMAND = re.compile(r"^\s*/([A-Za-z][A-Za-z0-9_]{0,31})(?:@\w+)?(?:\s+(.*))?$", re.S)   # "/tiendo", "/lambai 1"
 
 
 class Core:
@@ -83,6 +84,7 @@ class Core:
                                    Calendar(ctx), self.checklists, self.followups, readiness, self.quizzes, team,
                                    self.reminders, self.progress]
         self.registry = Registry(features)
+        self.home.commands = self.registry.order
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -166,6 +168,9 @@ class Core:
     def text(self, user: User, text: str, channel: str | None = None) -> Reply:
         """Free text: the answer to a pending prompt (unit name, checklist note, reminder text) or else
         a question; a menu item's name opens it, small talk gets a friendly word."""
+        command = COMMAND.match(text)
+        if command:                      # "/xyz" typed on a channel without commands of its own
+            return self.command(user, command.group(1), (command.group(2) or "").strip())
         folded = fold(text)
         pending = self.storage.get_prompt(user.id) if self.storage else None
         if pending and is_cancel(self.kb, folded):

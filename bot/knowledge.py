@@ -167,6 +167,13 @@ class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict[object, int] = {}
+    for key, _ in node.value:       # YAML keeps the last of two equal keys silently: a curator's slip
+        if isinstance(key, yaml.ScalarNode):
+            if key.value in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"khóa '{key.value}' lặp lại (đã có ở dòng {seen[key.value]})", key.start_mark)
+            seen[key.value] = key.start_mark.line + 1
     mapping = yaml.constructor.SafeConstructor.construct_mapping(loader, node, deep=True)
     mapping[LINE_KEY] = node.start_mark.line + 1
     mapping[KEY_LINES] = {k.value: k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)}

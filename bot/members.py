@@ -23,7 +23,7 @@ import re
 import secrets
 from enum import StrEnum
 
-from bot import units
+from bot import nav, units
 from bot.actions import Action, Feature, Id, Index, command, prompt
 from bot.home import home_row, main_menu
 from bot.reply import Attachment, Reply, User, short
@@ -157,6 +157,10 @@ class Members(Feature):
         rows.append(home_row(self.ctx))
         r.buttons = rows
         return r
+
+    @nav.MEMBERS
+    def pressed(self, user: User) -> Reply:
+        return self.pending(user)
 
     @PENDING
     def page(self, user: User, page: int) -> Reply:

@@ -23,6 +23,8 @@ QUIZ = Action("qh", name="quiz")                                           # bot
 LEADERBOARD = Action("qb", name="leaderboard")                             # bot.quizzes
 REGISTER_UNIT = Action("ur", name="unit.register")                         # bot.profile
 PROFILE = Action("pf", name="profile")                                     # bot.profile
+PROGRESS = Action("pi", role="inspector", name="progress")                 # bot.progress
+MEMBERS = Action("mi", role="inspector", name="members")                   # bot.members
 MY_WORK = Action("vm", name="my-work")                                     # bot.followups
 TASK = Action("vt", Id("task"), name="task.show")                          # bot.followups
 READINESS = Action("pk", Id("unit"), name="readiness.pack")                 # bot.readiness

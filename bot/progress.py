@@ -13,11 +13,10 @@ import csv
 import io
 from datetime import timedelta
 
-from bot import units
+from bot import nav, units
 from bot.actions import Action, Choice, Feature, Id, Index, command
 from bot.home import home_row
 from bot.knowledge import KnowledgeBase
-from bot.nav import TASK
 from bot.reply import Attachment, Reply, User, short
 from bot.text import local_date, safe_cell, vn_date
 
@@ -245,6 +244,10 @@ class Progress(Feature):
         label = short(f"🔎 {row['unit']}")
         return WARD.button(label, row["code"]) if row["code"] else UNIT.button(label, row["unit_id"])
 
+    @nav.PROGRESS
+    def pressed(self, user: User) -> Reply:
+        return self.home(user)
+
     @SHOW
     def filtered(self, user: User, flt: str) -> Reply:
         return self.home(user, flt=flt, mode="edit")
@@ -324,7 +327,7 @@ class Progress(Feature):
         for t in tasks[:5]:
             late = " ⚠️" if t["due"] < today else ""
             r.add(f"\n• #{t['id']} {short(t['what'], 70)} — {t['owner_name'] or '…'}, {vn_date(t['due'])}{late}")
-            rows_.append([TASK.button(short(f"📌 #{t['id']} {t['what']}"), t["id"])])
+            rows_.append([nav.TASK.button(short(f"📌 #{t['id']} {t['what']}"), t["id"])])
         done = self.storage.tasks(unit=unit_id, status="done")
         if done:
             r.add("\n" + self.text("pg_unit_tasks_done", n=len(done)))

@@ -60,8 +60,15 @@ async def test_off_topic_question_is_declined_with_topic_menu(tg, storage):
 async def test_related_button_sends_that_entry(tg, kb):
     app, api, make = tg
     await app.process_update(make.text("htqlcl la gi"))
+    first = api.last_text()
+    assert len(first) <= 900, "the first screen of an answer fits a small phone"
+    (more,) = [d for label, d in api.last_buttons() if label == "📖 Xem thêm"]
+    message = api.messages[max(api.messages)]
+    api.clear()
+    await app.process_update(make.press(more, message))
+    assert "(tiếp)" in api.last_text() and api.last_text() not in first
     related = [(label, d) for label, d in api.last_buttons() if d.startswith("e:")]
-    assert related, "an answer offers related questions"
+    assert related, "the rest of an answer offers related questions"
     label, data = related[0]
     message = api.messages[max(api.messages)]
     api.clear()
