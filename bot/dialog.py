@@ -33,6 +33,7 @@ from bot.guides import Guides
 from bot.home import Home, is_cancel
 from bot.knowledge import KnowledgeBase
 from bot.members import Members
+from bot.notices import Notices
 from bot.profile import Profile
 from bot.progress import Progress
 from bot.quizzes import Quizzes, TeamQuizzes
@@ -71,11 +72,12 @@ class Core:
         self.checklists = Checklists(ctx)
         self.quizzes = Quizzes(ctx)
         self.reminders = Reminders(ctx)
+        self.notices = Notices(ctx)
         members = Members(ctx)
         features: list[Feature] = [self.home, ctx.roles, Topics(ctx), self.answers, members,
                                    Profile(ctx, self.answers, members),
                                    Clauses(ctx), Guides(ctx), Forms(ctx), Calendar(ctx), self.checklists, self.quizzes,
-                                   TeamQuizzes(ctx, self.quizzes), self.reminders, Progress(ctx)]
+                                   TeamQuizzes(ctx, self.quizzes), self.reminders, self.notices, Progress(ctx)]
         self.registry = Registry(features)
 
     @property
