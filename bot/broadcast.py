@@ -1,8 +1,9 @@
 """Rate-limited broadcast with a delivery record per recipient, independent of the chat network.
 
-The front-end passes ``send(user_id, text)``, which delivers to the person on the channel they use
+The front-end passes ``send(user_id, message)``, which delivers to the person on the channel they use
 (returning that channel's name) or raises :class:`RetryLater`, :class:`Blocked` or
-:class:`SendFailed`. Each delivery is claimed in SQLite before it is sent and settled after, so a
+:class:`SendFailed`; the message is the broadcast's text, or what the caller made of it (the hub
+sends a whole reply, with «Đã nhận» and links, so Zalo shows them as numbered options). Each delivery is claimed in SQLite before it is sent and settled after, so a
 crash and restart never sends the same broadcast twice to anyone: a delivery that was in flight
 during the crash is reported as "unknown" rather than resent. ``call`` runs each database step
 where the database lives (the front-ends keep SQLite on one thread).
@@ -101,14 +102,14 @@ class Sender(Protocol):
     async def slot(self, user_id: int) -> object | None:
         """Wait until the person's channel may send; a ticket for :meth:`send`, None if unreachable."""
 
-    async def send(self, ticket: object, text: str) -> str | None:
+    async def send(self, ticket: object, message: object) -> str | None:
         """Send now (raises RetryLater, Blocked or SendFailed); the channel it went out on."""
 
 
 class _Paced:
-    """A plain ``send(user_id, text)`` function behind one pacer of its own (tests, one channel)."""
+    """A plain ``send(user_id, message)`` function behind one pacer of its own (tests, one channel)."""
 
-    def __init__(self, send: Callable[[int, str], Awaitable[str | None]], rate: float):
+    def __init__(self, send: Callable[[int, object], Awaitable[str | None]], rate: float):
         self._send = send
         self.pacer = Pacer(rate)
 
@@ -116,26 +117,27 @@ class _Paced:
         await self.pacer.wait()
         return user_id
 
-    async def send(self, ticket: object, text: str) -> str | None:
+    async def send(self, ticket: object, message: object) -> str | None:
         try:
-            return await self._send(ticket, text)  # type: ignore[arg-type]
+            return await self._send(ticket, message)  # type: ignore[arg-type]
         except RetryLater as exc:
             self.pacer.pause(exc.seconds)
             raise
 
 
-async def run(storage, broadcast_id: int, send: "Sender | Callable[[int, str], Awaitable[str | None]]", *,
+async def run(storage, broadcast_id: int, send: "Sender | Callable[[int, object], Awaitable[str | None]]", *,
               progress: Callable[[int, int], Awaitable[None]] | None = None, rate: float = RATE_PER_SECOND,
-              workers: int = WORKERS, call: Callable[..., Awaitable] = _direct) -> Report:
+              workers: int = WORKERS, call: Callable[..., Awaitable] = _direct, message: object = None) -> Report:
     """Send a broadcast to every pending recipient; returns the final counts (kept in the database).
 
     ``send`` is a :class:`Sender` (the process's hub: one pacer per channel) or a plain function
-    paced here at ``rate``. A delivery is claimed only once its rate slot has come, just before the
+    paced here at ``rate``; it gets ``message``, by default the broadcast's text. A delivery is claimed only once its rate slot has come, just before the
     request goes out: after a crash, "unknown" (never resent) means a request had really started."""
     sender: Sender = send if hasattr(send, "slot") else _Paced(send, rate)  # type: ignore[arg-type]
     b = await call(storage.get_broadcast, broadcast_id)
     if b is None:
         raise ValueError(f"no broadcast {broadcast_id}")
+    message = b["text"] if message is None else message
     await call(storage.orphan_in_flight, broadcast_id)   # from a previous crash: may have arrived, never resend
     queue: asyncio.Queue[int] = asyncio.Queue()
     for uid in await call(storage.pending_deliveries, broadcast_id, 10_000_000):
@@ -163,7 +165,7 @@ async def run(storage, broadcast_id: int, send: "Sender | Callable[[int, str], A
                 await call(storage.finish_delivery, broadcast_id, uid, "failed", "no channel reaches this person")
                 return
             try:
-                channel = await sender.send(ticket, b["text"])
+                channel = await sender.send(ticket, message)
                 await call(storage.finish_delivery, broadcast_id, uid, "sent", "", channel)
                 return
             except RetryLater:

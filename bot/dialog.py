@@ -34,6 +34,7 @@ from bot.guides import Guides
 from bot.home import Home, is_cancel
 from bot.knowledge import KnowledgeBase
 from bot.members import Members
+from bot.notices import Notices
 from bot.profile import Profile
 from bot.progress import Progress
 from bot.quizzes import Quizzes, TeamQuizzes
@@ -77,12 +78,12 @@ class Core:
         members, guides, team = Members(ctx), Guides(ctx), TeamQuizzes(ctx, self.quizzes)
         self.followups = Followups(ctx, sections=(team.my_work, self.checklists.my_work, guides.my_work,
                                                   self.reminders.my_work))
-        readiness = Readiness(ctx)
+        readiness, self.notices = Readiness(ctx), Notices(ctx)
         self.progress = Progress(ctx, self.checklists, readiness)
         features: list[Feature] = [self.home, ctx.roles, Topics(ctx), self.answers, members,
                                    Profile(ctx, self.answers, members), Clauses(ctx), guides, Forms(ctx),
                                    Calendar(ctx), self.checklists, self.followups, readiness, self.quizzes, team,
-                                   self.reminders, self.progress]
+                                   self.reminders, self.notices, self.progress]
         self.registry = Registry(features)
         self.home.commands = self.registry.order
 

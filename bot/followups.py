@@ -22,6 +22,7 @@ from bot.actions import Action, Choice, Feature, Id, Index, command, prompt
 from bot.home import home_row
 from bot.reply import Attachment, Button, Reply, Upload, User, short
 from bot.text import fold, vn_date
+from bot.when import WhenError, parse_date
 
 SOURCES = ("checklist", "inspection", "audit", "other")
 REMIND_DAYS_BEFORE = 3        # the owner's first reminder, this many days before the due date
@@ -58,34 +59,12 @@ class TaskPrompt(StrEnum):
 
 
 def parse_due(text: str, today: date) -> date | None:
-    """A due date typed naturally: "15/12", "15/12/2026", "15-12", "cuối tháng", "1 tuần", "2 tuần",
-    "thứ Hai tuần sau"; None when it is not a date, or already past."""
-    folded = fold(text)
-    m = re.search(r"(?<!\d)(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s*[/.-]\s*(\d{4}))?(?!\d)", text)
-    due: date | None = None
-    if m:
-        d, mo, y = int(m.group(1)), int(m.group(2)), int(m.group(3)) if m.group(3) else today.year
-        try:
-            due = date(y, mo, d)
-        except ValueError:
-            return None
-        if due < today and not m.group(3):
-            due = date(y + 1, mo, d)
-    elif re.search(r"cuoi thang", folded):
-        nxt = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
-        due = nxt - timedelta(days=1)
-    elif (w := re.search(r"(\d{1,2}) tuan", folded)) and "thu" not in folded.split():
-        due = today + timedelta(weeks=int(w.group(1)))
-    elif (d := re.search(r"(\d{1,3}) ngay", folded)):
-        due = today + timedelta(days=int(d.group(1)))
-    elif (wd := re.search(r"(?:thu|t) ?(hai|ba|tu|nam|sau|bay|[2-7])|chu nhat|\bcn\b", folded)):
-        names = {"hai": 0, "ba": 1, "tu": 2, "nam": 3, "sau": 4, "bay": 5}
-        key = wd.group(1)
-        weekday = 6 if key is None else names.get(key, int(key) - 2 if key and key.isdigit() else 0)
-        ahead = (weekday - today.weekday()) % 7 or 7
-        due = today + timedelta(days=ahead + (7 if re.search(r"tuan (sau|toi)", folded) and ahead < 7
-                                                  and weekday >= today.weekday() else 0))
-    return due if due is not None and due >= today else None
+    """A due date typed naturally ("15/12", "cuối tháng", "2 tuần", "thứ Hai tuần sau"), read by
+    :func:`bot.when.parse_date`; None when it is not a date, or already past."""
+    try:
+        return parse_date(text, today)
+    except WhenError:
+        return None
 
 
 class Followups(Feature):

@@ -15,16 +15,18 @@ import io
 import random
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 
 from bot import nav
 from bot.actions import Action, Choice, Feature, Field, Id, Index, Slug, command, prompt
 from bot.home import home_row
 from bot.knowledge import Checker, KnowledgeBase, folder_documents, line_of
+from bot.notices import signature
 from bot.reply import Attachment, QuizFeedback, Reply, Section, User, short
 from bot.text import safe_cell
 from bot.units import match_registered
+from bot.when import WhenError, parse_date, vi_date
 
 MAX_QUESTION = 250      # Telegram allows 300 for a poll question; we prefix "Câu 3/10 · "
 MAX_OPTION = 100
@@ -321,7 +323,7 @@ TQ_TAKE = Action("qk", Id("assignment"), name="teamquiz.take")
 
 class TeamQuizPrompt(StrEnum):
     LENGTH = "tq_len"            # topic chosen, waiting for the length button
-    DEADLINE = "tq_deadline"     # waiting for dd/mm/yyyy
+    DEADLINE = "tq_deadline"     # waiting for a date ("20/12", "thứ Sáu tuần sau")
     UNITS = "tq_units"           # waiting for unit names (or "all units of the province")
 
 
@@ -338,7 +340,7 @@ class TeamQuizzes(Feature):
         rows = [[TQ_NEW.button(self.text("tq_new"))]]
         for a in self.storage.assignments()[:8]:
             title = self.text("quiz_mixed_plain") if a["topic"] == "mix" else self.kb.topics[a["topic"]].title
-            rows.append([TQ_RESULTS.button(short(f"#{a['id']} {title} · {a['deadline']}", 60), a["id"])])
+            rows.append([TQ_RESULTS.button(short(f"#{a['id']} {title} · {vn_date(a['deadline'])}", 60), a["id"])])
         rows.append(home_row(self.ctx))
         return Reply(buttons=rows).add(self.text("tq_intro"))
 
@@ -372,13 +374,12 @@ class TeamQuizzes(Feature):
 
     @prompt(TeamQuizPrompt.DEADLINE, role="inspector")
     def deadline_typed(self, user: User, data: dict, text: str) -> Reply:
-        m = re.match(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$", text)
+        """The deadline as officials write it ("20/12", "thứ Sáu tuần sau", "cuối tháng"), today or later;
+        then the units."""
         try:
-            deadline = datetime(int(m.group(3)), int(m.group(2)), int(m.group(1))).date() if m else None
-        except ValueError:
-            deadline = None
-        if deadline is None or deadline < self.ctx.today():
-            return Reply().add(self.text("tq_bad_deadline"))
+            deadline = parse_date(text, self.ctx.today())
+        except WhenError as exc:
+            return Reply().add(self.text(exc.key, **exc.values) + "\n" + self.text("tq_ask_deadline"))
         self.storage.set_prompt(user.id, TeamQuizPrompt.UNITS, {**data, "deadline": deadline.isoformat()})
         return Reply(buttons=[[TQ_ALL.button(self.text("tq_all_province"))]]).add(self.text("tq_ask_units"))
 
@@ -408,8 +409,10 @@ class TeamQuizzes(Feature):
         self.storage.audit(user.id, "teamquiz.create", str(aid), f"{topic} {n} {deadline} units={unit_ids}")
         members = self.storage.recipients("units", ",".join(str(u) for u in unit_ids))
         title = self.text("quiz_mixed_plain") if topic == "mix" else self.kb.topics[topic].title
-        text = self.text("tq_message", title=title, n=n, deadline=vn_date(deadline), id=aid)
-        bid = self.storage.create_broadcast(None, f"teamquiz-{aid}", user.id, text, members)
+        text = self.text("tq_message", title=title, n=n, deadline=vn_date(deadline)) + "\n\n" + signature(
+            self.kb, self.storage, user.id)
+        take = [(self.text("tq_btn_take", id=aid), TQ_TAKE.data(aid))]
+        bid = self.storage.create_broadcast(None, f"teamquiz-{aid}", user.id, text, members, links=take)
         if bid is not None and self.ctx.scheduler:
             self.ctx.scheduler.broadcast(bid)   # sent now, paced, on each member's channel
         return Reply(buttons=[[TQ_RESULTS.button(self.text("tq_results"), aid)]]).add(
@@ -435,6 +438,7 @@ class TeamQuizzes(Feature):
 
     @TQ_TAKE
     def take_pressed(self, user: User, aid: int) -> Reply:
+        """«Làm bài» under the message that assigned the quiz: the same as /lambai ID."""
         return self.take(user, str(aid))
 
     def my_work(self, user: User) -> Section | None:
@@ -491,5 +495,4 @@ class TeamQuizzes(Feature):
 
 def vn_date(iso: str) -> str:
     """'2026-12-20' → '20/12/2026'."""
-    y, m, d = iso.split("-")
-    return f"{int(d):02d}/{int(m):02d}/{y}"
+    return vi_date(date.fromisoformat(iso))

@@ -1,52 +1,37 @@
 """Reminders for the inspection team: schedules, the creation wizard, and firing them as broadcasts.
 
 A reminder has a target (everyone; a province; units that have not finished checklist X; chosen
-units) and a schedule (once at a date and time; weekly; monthly; N days before an event of the
-yearly calendar). Reminders live in SQLite with their next run time; the front-end's job queue
-wakes :meth:`Reminders.fire` at that time. A reminder that fell due while the bot was down is
-fired once at start-up, marked late; the (reminder, occurrence) pair is unique, so never twice.
+units) and a schedule (once at a date and time; weekly; monthly; N days before the deadline of an
+item of the yearly calendar), typed the way officials write it ("15/12 8h", "thứ Hai 8h", "trước
+7 ngày", see :mod:`bot.when`); the confirmation shows the next send date before anything is saved.
+Reminders live in SQLite with their next run time; the front-end's job queue wakes
+:meth:`Reminders.fire` at that time. A reminder that fell due while the bot was down is fired once
+at start-up, marked late; the (reminder, occurrence) pair is unique, so never twice. Each goes out
+signed by its sender with «Đã nhận» and a link to what it is about (:mod:`bot.notices`).
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
+from bot import nav
 from bot.actions import Action, Choice, Feature, Id, Slug, command, prompt
+from bot.checklists import OPEN as OPEN_CHECKLIST
 from bot.home import home_row
 from bot.knowledge import KnowledgeBase
+from bot.notices import signature
 from bot.reply import Button, Reply, Section, User, short
 from bot.text import fold
 from bot.units import match_registered
+from bot.when import (EIGHT, WhenError, parse_monthly, parse_offset, parse_weekly, parse_when, vi_date, vi_datetime,
+                      vi_weekday)
 
 KINDS = ("once", "weekly", "monthly", "event")
 LATE_AFTER = timedelta(minutes=5)
-_DT = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2})[:h](\d{2})\s*$")
-_TIME = re.compile(r"(\d{1,2})[:h](\d{2})")
-
-
-class ScheduleError(ValueError):
-    """The schedule the user typed cannot be understood; the message says how to write it."""
-
-
-def parse_datetime(text: str, tz) -> datetime:
-    """'15/12/2026 08:30' → an aware datetime in ``tz``."""
-    m = _DT.match(text or "")
-    if not m:
-        raise ScheduleError("format")
-    d, mo, y, h, mi = (int(x) for x in m.groups())
-    try:
-        return datetime(y, mo, d, h, mi, tzinfo=tz)
-    except ValueError as exc:
-        raise ScheduleError("format") from exc
-
-
-def parse_time(text: str) -> str:
-    m = _TIME.search(text or "")
-    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
-        raise ScheduleError("time")
-    return f"{int(m.group(1)):02d}:{m.group(2)}"
+LAST_DAY = 31                # "cuối tháng": a shorter month sends on its last day
+RECENT_DAYS = 14             # a reminder sent for the last time stays listed this long, for its report
+STATES = {"paused": "rem_paused", "done": "rem_done"}
 
 
 def _at(day: date, hhmm: str, tz) -> datetime:
@@ -75,35 +60,47 @@ def next_run(rem: dict, after: datetime, kb: KnowledgeBase, tz) -> datetime | No
                 return candidate
             y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     if kind == "event":
-        from bot.yearly import occurrences
-
-        event = next((e for e in kb.calendar if e.id == rem["event"]), None)
-        if event is None:
-            return None
-        for year in (after.year, after.year + 1):
-            for start, _ in occurrences(event, year):
-                candidate = _at(start - timedelta(days=rem["days_before"]), rem["time"], tz)
-                if candidate > after:
-                    return candidate
+        found = event_send(rem, after, kb, tz)
+        return found[0] if found else None
     return None
 
 
-def describe(rem: dict, kb: KnowledgeBase) -> str:
-    """The schedule in Vietnamese, e.g. 'Hằng tuần: Thứ Hai, 08:00'."""
-    from babel.dates import format_date, format_datetime
+def event_send(rem: dict, after: datetime, kb: KnowledgeBase, tz) -> tuple[datetime, date] | None:
+    """The first send of an event reminder strictly after ``after``, and the deadline it is for: N days
+    before the end of the item's window, since the end is the deadline people must meet (counting from
+    the start sent the yearly report's reminder in October)."""
+    from bot.yearly import occurrences
 
+    event = _event(kb, rem["event"])
+    for year in range(after.year, after.year + 3) if event else ():   # up to 365 days before a January deadline
+        for _, deadline in occurrences(event, year):
+            candidate = _at(deadline - timedelta(days=rem["days_before"]), rem["time"], tz)
+            if candidate > after:
+                return candidate, deadline
+    return None
+
+
+def _event(kb: KnowledgeBase, event_id: str):
+    return next((e for e in kb.calendar if e.id == event_id), None)
+
+
+def describe(rem: dict, kb: KnowledgeBase, tz) -> str:
+    """The schedule in Vietnamese, e.g. 'Hằng tuần: thứ Hai, 08:00', dates in ``tz``."""
     kind = rem["kind"]
     if kind == "once":
-        at = datetime.fromisoformat(rem["at"])
-        return kb.text("rem_once", when=format_datetime(at, "HH:mm, EEEE, d 'tháng' M, y", locale="vi"))
+        return kb.text("rem_once", when=vi_datetime(datetime.fromisoformat(rem["at"]), tz))
     if kind == "weekly":
         monday = date(2024, 1, 1)  # a Monday
-        return kb.text("rem_weekly", day=format_date(monday + timedelta(days=rem["weekday"]), "EEEE", locale="vi"),
-                       time=rem["time"])
+        return kb.text("rem_weekly", day=vi_weekday(monday + timedelta(days=rem["weekday"])), time=rem["time"])
     if kind == "monthly":
+        if rem["monthday"] == LAST_DAY:
+            return kb.text("rem_monthly_last", time=rem["time"])
         return kb.text("rem_monthly", day=rem["monthday"], time=rem["time"])
-    event = next((e for e in kb.calendar if e.id == rem["event"]), None)
-    return kb.text("rem_event", days=rem["days_before"], event=event.title if event else rem["event"], time=rem["time"])
+    event = _event(kb, rem["event"])
+    title = event.title if event else rem["event"]
+    if not rem["days_before"]:
+        return kb.text("rem_event_on", event=title, time=rem["time"])
+    return kb.text("rem_event", days=rem["days_before"], event=title, time=rem["time"])
 
 
 LIST = Action("rl", role="inspector", name="reminder.list")
@@ -147,19 +144,35 @@ class Reminders(Feature):
     def home(self, user: User, arg: str = "", mode: str = "send") -> Reply:
         rows = [[NEW.button(self.text("rem_new"))]]
         r = Reply(mode=mode).add(self.text("rem_title") + "\n", "b")
-        items = self.storage.reminders()
+        items = self._listed()
         if not items:
             r.add(self.text("rem_none"))
         for rem in items:
-            state = self.text("rem_paused") if rem["status"] == "paused" else ""
+            state = self.text(STATES[rem["status"]]) if rem["status"] in STATES else ""
             r.add(f"\n#{rem['id']} {short(rem['text'], 60)}\n", "b")
-            r.add(f"{describe(rem, self.kb)} · {self._target_label(rem)}{state}\n{self._fmt_next(rem)}\n")
-            toggle = (RESUME.button("▶️", rem["id"]) if rem["status"] == "paused" else PAUSE.button("⏸", rem["id"]))
-            rows.append([REPORT.button(f"#{rem['id']}", rem["id"]), toggle, EDIT.button("✏️", rem["id"]),
-                         DELETE.button("🗑", rem["id"])])
+            r.add(f"{describe(rem, self.kb, self.ctx.tz)} · {self._target_label(rem)}{state}\n{self._fmt_next(rem)}\n")
+            rows += self._item_rows(rem)
         rows.append(home_row(self.ctx))
         r.buttons = rows
         return r
+
+    def _listed(self) -> list[dict]:
+        """Active and paused reminders, and those sent for the last time in the past RECENT_DAYS: their
+        report still counts who presses «Đã nhận»."""
+        since = self.ctx.now() - timedelta(days=RECENT_DAYS)
+        return [rem for rem in self.storage.reminders(("active", "paused", "done"))
+                if rem["status"] != "done" or (rem["last_run"] and datetime.fromisoformat(rem["last_run"]) >= since)]
+
+    def _item_rows(self, rem: dict) -> list[list[Button]]:
+        """Two rows of worded buttons per reminder ("⏸ Tạm dừng #3"): icons alone said too little. A
+        reminder that is done keeps its report."""
+        rid = rem["id"]
+        if rem["status"] == "done":
+            return [[REPORT.button(self.text("rem_btn_report", id=rid), rid)]]
+        toggle = (RESUME.button(self.text("rem_btn_resume", id=rid), rid) if rem["status"] == "paused"
+                  else PAUSE.button(self.text("rem_btn_pause", id=rid), rid))
+        return [[REPORT.button(self.text("rem_btn_report", id=rid), rid), toggle],
+                [EDIT.button(self.text("rem_btn_edit", id=rid), rid), DELETE.button(self.text("rem_btn_delete", id=rid), rid)]]
 
     @LIST
     def listed(self, user: User) -> Reply:
@@ -178,12 +191,9 @@ class Reminders(Feature):
         return section
 
     def _fmt_next(self, rem: dict) -> str:
-        from babel.dates import format_datetime
-
         if rem["status"] != "active" or not rem["next_run"]:
             return self.text("rem_no_next")
-        return self.text("rem_next", when=format_datetime(datetime.fromisoformat(rem["next_run"]),
-                                                          "HH:mm, EEEE, d/M/y", locale="vi"))
+        return self.text("rem_next", when=vi_datetime(datetime.fromisoformat(rem["next_run"]), self.ctx.tz))
 
     def _target_label(self, rem: dict) -> str:
         target, arg = rem["target"], rem["target_arg"] or ""
@@ -316,7 +326,7 @@ class Reminders(Feature):
             rows = [[EVENT.button(short(e.title, 60), e.id)] for e in self.kb.calendar if e.start]
             return Reply(buttons=rows + self._cancel_row(), mode="edit").add(self.text("rem_ask_event"))
         self._save_draft(user, ReminderPrompt.WHEN, draft)
-        return Reply(buttons=self._cancel_row(), mode="edit").add(self.text(f"rem_ask_{kind}"))
+        return Reply(buttons=self._cancel_row(), mode="edit").add(self.text(_ask(kind)))
 
     @EVENT
     def event(self, user: User, event_id: str) -> Reply | None:
@@ -324,59 +334,80 @@ class Reminders(Feature):
         if draft.get("kind") != "event" or not any(e.id == event_id for e in self.kb.calendar):
             return None
         self._save_draft(user, ReminderPrompt.WHEN, {**draft, "event": event_id})
-        return Reply(buttons=self._cancel_row(), mode="edit").add(self.text("rem_ask_event_days"))
+        return Reply(buttons=self._cancel_row(), mode="edit").add(self.text(_ask("event")))
 
     @QUICK
     def quick(self, user: User, when: str) -> Reply | None:
+        """«Gửi ngay» (sent the moment «Lưu» is pressed, however long the confirmation waits) or 8:00
+        tomorrow."""
         draft = self._draft(user)
         if "target" not in draft:
             return None
-        now = self.ctx.now()
         if when == "now":
-            at = now + timedelta(seconds=2)
+            draft.update(kind="once", at=None, now=True)
         else:
-            at = _at(now.date() + timedelta(days=1), "08:00", self.ctx.tz)
-        draft.update(kind="once", at=at.isoformat(timespec="minutes" if when != "now" else "seconds"))
+            draft.update(kind="once", at=_at(self.ctx.today() + timedelta(days=1), "08:00", self.ctx.tz)
+                         .isoformat(timespec="minutes"), now=False)
         return self._confirm(user, draft)
 
     def _when_typed(self, user: User, draft: dict, text: str) -> Reply:
+        """One free-text answer for the schedule; what cannot be read one way gets the reason and the
+        question again, with its examples."""
         kind = draft.get("kind")
         try:
-            if kind == "once":
-                at = parse_datetime(text, self.ctx.tz)
-                if at <= self.ctx.now():
-                    raise ScheduleError("past")
-                draft["at"] = at.isoformat(timespec="minutes")
-            elif kind == "weekly":
-                m = re.search(r"(?:thu|t)\s*([2-7]|cn|chu nhat)", fold(text))
-                if not m:
-                    raise ScheduleError("weekly")
-                day = m.group(1)
-                draft["weekday"] = 6 if day in ("cn", "chu nhat") else int(day) - 2
-                draft["time"] = parse_time(text)
-            elif kind in ("monthly", "event"):
-                m = re.search(r"(\d{1,3})\D+?(\d{1,2}[:h]\d{2})", _fold_keep_colon(text))
-                limit = 31 if kind == "monthly" else 365
-                if not m or not (1 if kind == "monthly" else 0) <= int(m.group(1)) <= limit:
-                    raise ScheduleError(kind)
-                draft["monthday" if kind == "monthly" else "days_before"] = int(m.group(1))
-                draft["time"] = parse_time(m.group(2))
-            else:
-                raise ScheduleError("format")
-        except ScheduleError as exc:
-            key = {"past": "rem_err_past", "time": "rem_err_time"}.get(str(exc), f"rem_ask_{kind}")
-            return Reply(buttons=self._cancel_row()).add(self.text("rem_err") + "\n" + self.text(key))
+            draft = {**draft, **self._schedule(kind, text)}
+        except WhenError as exc:
+            return Reply(buttons=self._cancel_row()).add(self.text(exc.key, **exc.values) + "\n" + self.text(_ask(kind)))
         return self._confirm(user, draft)
 
+    def _schedule(self, kind: str, text: str) -> dict:
+        """The draft's schedule fields from what was typed; 08:00 when no time is typed, as each prompt says.
+        ("now": False, since an older «Một lần» button may be pressed after «Gửi ngay».)"""
+        if kind == "once":
+            return {"at": parse_when(text, self.ctx.now(), EIGHT).isoformat(timespec="minutes"), "now": False}
+        if kind == "weekly":
+            weekday, at = parse_weekly(text, EIGHT)
+            return {"weekday": weekday, "time": _hhmm(at)}
+        if kind == "monthly":
+            monthday, at = parse_monthly(text, EIGHT)
+            return {"monthday": monthday, "time": _hhmm(at)}
+        days, at = parse_offset(text, EIGHT)
+        return {"days_before": days, "time": _hhmm(at)}
+
     def _confirm(self, user: User, draft: dict) -> Reply:
-        rem = _as_row(draft)
-        if next_run(rem, self.ctx.now(), self.kb, self.ctx.tz) is None:
+        """The reminder as it will be saved, with the next send date (and, for a calendar item, whether
+        this year's date has already passed), before anything is saved."""
+        rem, now = _as_row(draft), self.ctx.now()
+        nxt = None if draft.get("now") else next_run(rem, now, self.kb, self.ctx.tz)
+        if nxt is None and not draft.get("now"):
             return Reply(buttons=self._cancel_row()).add(self.text("rem_err_past"))
         self._save_draft(user, ReminderPrompt.CONFIRM, draft)
         n = len(self.storage.recipients(rem["target"], rem["target_arg"]))
-        text = self.text("rem_confirm", text=draft["text"], schedule=describe(rem, self.kb),
+        schedule = self.text("rem_k_now") if draft.get("now") else describe(rem, self.kb, self.ctx.tz)
+        when = self.say(user, "rem_next_now") if draft.get("now") else vi_datetime(nxt, self.ctx.tz)
+        text = self.text("rem_confirm", text=draft["text"], schedule=schedule, next=self.text("rem_next", when=when),
                          target=self._target_label(rem), n=n)
-        return Reply(buttons=[[SAVE.button(self.text("rem_save")), CANCEL.button(self.text("btn_cancel"))]]).add(text)
+        rows = [[SAVE.button(self.text("rem_save")), CANCEL.button(self.text("btn_cancel"))]]
+        note = self._passed_note(rem, now) if rem["kind"] == "event" else ""
+        if note:
+            rows.append([QUICK.button(self.text("rem_k_now"), "now")])
+        return Reply(buttons=rows).add(text + (f"\n\n{note}" if note else ""))
+
+    def _passed_note(self, rem: dict, now: datetime) -> str:
+        """Say plainly when the next send is not for the deadline the user has in mind, this year's next
+        one: that deadline has passed, or the day N days before it has."""
+        from bot.yearly import occurrences
+
+        found = event_send(rem, now, self.kb, self.ctx.tz)
+        ends = [end for _, end in occurrences(_event(self.kb, rem["event"]), now.year)]
+        ahead = [end for end in ends if end >= now.date()]
+        if found is None or not ends or (ahead and found[1] == ahead[0]):
+            return ""
+        sent_for = {"next": vi_date(found[1]), "when": vi_datetime(found[0], self.ctx.tz)}
+        if not ahead:
+            return self.text("rem_event_passed", deadline=vi_date(ends[-1]), **sent_for)
+        day = ahead[0] - timedelta(days=rem["days_before"])
+        return self.text("rem_event_rolled", deadline=vi_date(ahead[0]), day=vi_date(day), **sent_for)
 
     @SAVE
     def save(self, user: User) -> Reply | None:
@@ -384,8 +415,10 @@ class Reminders(Feature):
         if not pending or pending[0] != ReminderPrompt.CONFIRM:
             return None
         draft = pending[1]
-        row = _as_row(draft)
-        nxt = next_run(row, self.ctx.now(), self.kb, self.ctx.tz)
+        row, now = _as_row(draft), self.ctx.now()
+        if draft.get("now"):
+            row["at"] = now.isoformat(timespec="seconds")
+        nxt = now if draft.get("now") else next_run(row, now, self.kb, self.ctx.tz)
         if nxt is None:
             return None
         rid = self.storage.save_reminder({**row, "created_by": user.id, "status": "active", "next_run": nxt.isoformat()})
@@ -464,7 +497,7 @@ class Reminders(Feature):
         b = self.storage.get_broadcast(broadcast_id)
         return self.text("bc_report", title=short(b["text"].split("\n")[0], 50), total=b["total"], sent=b["sent"],
                          failed=b["failed"], blocked=b["blocked"], unknown=b["unknown"],
-                         late=self.text("bc_late") if b["late"] else "")
+                         acked=self.storage.acknowledged(broadcast_id), late=self.text("bc_late") if b["late"] else "")
 
     def broadcast_progress(self, broadcast_id: int, done: int, total: int) -> str:
         from babel.numbers import format_decimal
@@ -487,9 +520,11 @@ class Reminders(Feature):
         if due > now:
             return None, False
         late = now - due > LATE_AFTER
-        text = rem["text"] + ("\n\n" + self.text("rem_late_note") if late else "")
+        text = (rem["text"] + ("\n\n" + self.text("rem_late_note") if late else "")
+                + "\n\n" + signature(self.kb, self.storage, rem["created_by"]))
         users = self.storage.recipients(rem["target"], rem["target_arg"] or "")
-        bid = self.storage.create_broadcast(rem["id"], rem["next_run"], rem["created_by"], text, users, late=late)
+        bid = self.storage.create_broadcast(rem["id"], rem["next_run"], rem["created_by"], text, users, late=late,
+                                            links=self._links(rem))
         nxt = next_run(rem, now, self.kb, self.ctx.tz)
         self.storage.update_reminder(rem["id"], last_run=rem["next_run"], next_run=nxt.isoformat() if nxt else None,
                                      status="active" if nxt else "done")
@@ -497,14 +532,30 @@ class Reminders(Feature):
             self.ctx.scheduler.reminder(rem["id"], nxt)
         return bid, late
 
+    def _links(self, rem: dict) -> list[tuple[str, str]]:
+        """Buttons to what the reminder is about: the calendar for a calendar item, the checklist the
+        unit has not finished."""
+        links = []
+        if rem["kind"] == "event":
+            links.append((self.text("bc_link_calendar"), nav.CALENDAR.data()))
+        checklist = self.kb.checklists.get(rem["target_arg"] or "") if rem["target"] == "not-done" else None
+        if checklist:
+            links.append((short(self.text("bc_link_checklist", checklist=checklist.title)),
+                          OPEN_CHECKLIST.data(checklist.id)))
+        return links
+
+
+def _ask(kind: str) -> str:
+    """The question (with examples) for the schedule of ``kind``; an event's is about the days before it."""
+    return "rem_ask_event_days" if kind == "event" else f"rem_ask_{kind}"
+
+
+def _hhmm(at: time) -> str:
+    return f"{at:%H:%M}"
+
 
 def _as_row(draft: dict) -> dict:
     return {"kind": draft.get("kind"), "at": draft.get("at"), "weekday": draft.get("weekday"),
             "monthday": draft.get("monthday"), "time": draft.get("time"), "event": draft.get("event"),
             "days_before": draft.get("days_before"), "text": draft.get("text", ""),
             "target": draft.get("target", "all"), "target_arg": draft.get("target_arg", "")}
-
-
-def _fold_keep_colon(text: str) -> str:
-    """Folded text that keeps '08:30' intact (fold() drops punctuation)."""
-    return " ".join(fold(part) if ":" not in part else part for part in text.split())

@@ -52,9 +52,11 @@ SCHEMA = {
                   "status": str, "next_run": str, "last_run": str, "created": str},
     "broadcasts": {"id": int, "reminder_id": int, "occurrence": str, "created_by": int, "text": str, "status": str,
                    "total": int, "sent": int, "failed": int, "blocked": int, "unknown": int, "late": int,
-                   "started": str, "finished": str},
+                   "started": str, "finished": str,
+                   "links": str},       # JSON [[label, callback data], …]: the buttons to the item it is about
     "deliveries": {"id": int, "broadcast_id": int, "user_id": int, "status": str, "attempts": int, "error": str,
-                   "ts": str, "channel": str},
+                   "ts": str, "channel": str,
+                   "acked": str},       # when the recipient pressed «Đã nhận»
     # questions for the curators' loop: the folded question, what search decided, when, and a
     # pseudonym of who asked (a keyed hash: counts distinct askers, names nobody); no verbatim text
     "asked": {"id": int, "ts": str, "user_id": int, "channel": str, "text": str, "normalized": str,
@@ -777,13 +779,16 @@ class Storage:
     # ------------------------------------------------------------------ broadcasts
 
     def create_broadcast(self, reminder_id: int | None, occurrence: str, created_by: int, text: str,
-                         user_ids: list[int], late: bool = False) -> int | None:
-        """A broadcast and one pending delivery per recipient; None if this occurrence already exists."""
+                         user_ids: list[int], late: bool = False, links: list[tuple[str, str]] | None = None
+                         ) -> int | None:
+        """A broadcast and one pending delivery per recipient; None if this occurrence already exists.
+        ``links`` are (label, callback data) of buttons to what it is about (the calendar, a checklist)."""
         with self.transaction():
             cur = self.db.execute(
                 "INSERT OR IGNORE INTO broadcasts (reminder_id, occurrence, created_by, text, status, total, sent, "
-                "failed, blocked, unknown, late, started) VALUES (?, ?, ?, ?, 'sending', ?, 0, 0, 0, 0, ?, ?)",
-                [reminder_id, occurrence, created_by, text, len(user_ids), int(late), now_iso()])
+                "failed, blocked, unknown, late, started, links) VALUES (?, ?, ?, ?, 'sending', ?, 0, 0, 0, 0, ?, ?, ?)",
+                [reminder_id, occurrence, created_by, text, len(user_ids), int(late), now_iso(),
+                 json.dumps([list(link) for link in links or []], ensure_ascii=False)])
             if cur.rowcount == 0:
                 return None
             bid = cur.lastrowid
@@ -801,6 +806,26 @@ class Storage:
     def get_broadcast(self, broadcast_id: int) -> dict | None:
         rows = list(self.db.query("SELECT * FROM broadcasts WHERE id = ?", [broadcast_id]))
         return rows[0] if rows else None
+
+    def broadcast_links(self, broadcast_id: int) -> list[tuple[str, str]]:
+        """The (label, callback data) buttons a broadcast links to."""
+        row = self.db.execute("SELECT links FROM broadcasts WHERE id = ?", [broadcast_id]).fetchone()
+        return [tuple(link) for link in json.loads(row[0] or "[]")] if row else []
+
+    def ack_delivery(self, broadcast_id: int, user_id: int) -> bool | None:
+        """The recipient pressed «Đã nhận»: True the first time, False after that, None when the broadcast
+        was never meant for them."""
+        if self.db.execute("UPDATE deliveries SET acked = ? WHERE broadcast_id = ? AND user_id = ? AND acked IS NULL",
+                           [now_iso(), broadcast_id, user_id]).rowcount:
+            return True
+        found = self.db.execute("SELECT 1 FROM deliveries WHERE broadcast_id = ? AND user_id = ?",
+                                [broadcast_id, user_id]).fetchone()
+        return False if found else None
+
+    def acknowledged(self, broadcast_id: int) -> int:
+        """How many recipients pressed «Đã nhận»."""
+        return self.db.execute("SELECT COUNT(*) FROM deliveries WHERE broadcast_id = ? AND acked IS NOT NULL",
+                               [broadcast_id]).fetchone()[0]
 
     def unfinished_broadcasts(self) -> list[dict]:
         return list(self.db.query("SELECT * FROM broadcasts WHERE status = 'sending' ORDER BY id"))

@@ -72,6 +72,16 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def unmark(text: str) -> str:
+    """Lower-case and strip Vietnamese diacritics (đ→d) but keep punctuation, which dates and times
+    need ("15/12", "8:30"; :func:`fold` would make them "15 12", "8 30").
+
+    >>> unmark("Thứ Hai, 15/12 lúc 8:30")
+    'thu hai, 15/12 luc 8:30'
+    """
+    return unicodedata.normalize("NFC", text).lower().translate(_FOLD)
+
+
 def tokens(text: str) -> list[str]:
     """Folded word tokens of ``text``."""
     return fold(text).split()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+from contextlib import contextmanager
 from datetime import timedelta
 
 from telegram import BotCommand, Update
@@ -121,7 +122,8 @@ def build_application(config: Config, core: Core, *, token: str | None = None, r
 
 
 class TelegramChannel:
-    """The hub's view of Telegram: plain messages for broadcasts, whole replies, an edited progress line."""
+    """The hub's view of Telegram: messages the bot starts (plain text, whole replies with buttons), an
+    edited progress line."""
 
     name = "telegram"
 
@@ -132,24 +134,15 @@ class TelegramChannel:
         self.pacer = Pacer(RATE_PER_SECOND)
 
     async def send_text(self, account: str, text: str) -> None:
-        """Telegram's errors become bot.broadcast's RetryLater / Blocked / SendFailed."""
-        try:
+        """One plain message; errors as :meth:`send_reply`."""
+        with _as_broadcast_errors(self.name):
             await self.app.bot.send_message(int(account), html.escape(text, quote=False))
-        except RetryAfter as exc:
-            wait = exc.retry_after
-            raise broadcast.RetryLater(wait.total_seconds() if isinstance(wait, timedelta) else float(wait)) from exc
-        except Forbidden as exc:
-            raise broadcast.Blocked(str(exc), self.name) from exc
-        except TimedOut as exc:
-            raise broadcast.SendFailed(str(exc), ambiguous=True) from exc
-        except (BadRequest, NetworkError) as exc:
-            raise broadcast.SendFailed(str(exc)) from exc
 
-    async def deliver(self, user: User, reply: Reply) -> None:
-        try:
+    async def send_reply(self, user: User, reply: Reply) -> None:
+        """A reply with its buttons (a broadcast with «Đã nhận», a daily question's poll); Telegram's errors
+        become bot.broadcast's RetryLater / Blocked / SendFailed."""
+        with _as_broadcast_errors(self.name):
             await qa.deliver(self.app.bot, int(user.account), reply, self.core, self.runner)
-        except Forbidden:
-            log.info("user %s blocked the bot; message not sent", user.key)
 
     async def progress(self, account: str, text: str, handle: object) -> object:
         text = html.escape(text, quote=False)
@@ -161,6 +154,23 @@ class TelegramChannel:
             if "not modified" not in str(exc).lower():
                 raise
         return handle
+
+
+@contextmanager
+def _as_broadcast_errors(channel: str):
+    """Telegram's errors as the broadcast engine's: what to wait out, who blocked the bot, what may
+    have arrived (a timeout) and what did not."""
+    try:
+        yield
+    except RetryAfter as exc:
+        wait = exc.retry_after
+        raise broadcast.RetryLater(wait.total_seconds() if isinstance(wait, timedelta) else float(wait)) from exc
+    except Forbidden as exc:
+        raise broadcast.Blocked(str(exc), channel) from exc
+    except TimedOut as exc:
+        raise broadcast.SendFailed(str(exc), ambiguous=True) from exc
+    except (BadRequest, NetworkError) as exc:
+        raise broadcast.SendFailed(str(exc)) from exc
 
 
 async def _post_init(app: Application) -> None:

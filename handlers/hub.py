@@ -1,6 +1,8 @@
 """Every channel of the process behind one address book: a message for a person goes to the channel
 they used last (Zalo or Telegram), paced by that channel's limiter. Broadcasts, reminders and daily
-questions are sent through here, so they reach users on either channel from one process."""
+questions are sent through here, so they reach users on either channel from one process. Each goes
+out as a whole reply (text and buttons; numbered options on Zalo, whose screen is kept so "1" means
+its first option), by one path: a rate slot, then the send."""
 
 from __future__ import annotations
 
@@ -25,8 +27,9 @@ class Channel(Protocol):
     async def send_text(self, account: str, text: str) -> None:
         """One plain message; raises bot.broadcast's RetryLater, Blocked or SendFailed."""
 
-    async def deliver(self, user: User, reply: Reply) -> None:
-        """A whole reply (text, options or buttons, a poll, a file) that the bot starts on its own."""
+    async def send_reply(self, user: User, reply: Reply) -> None:
+        """A whole reply (text, options or buttons, a poll) that the bot starts on its own, one try; raises
+        as :meth:`send_text`."""
 
     async def progress(self, account: str, text: str, handle: object) -> object:
         """Show or update a progress line for a sender; returns the handle for the next update."""
@@ -43,24 +46,27 @@ class Hub:
     def add(self, channel: Channel) -> None:
         self.channels[channel.name] = channel
 
-    async def _reach(self, user_id: int) -> tuple[Channel, str] | None:
+    async def _reach(self, user_id: int) -> tuple[Channel, User] | None:
+        """The channel the person uses and who they are on it."""
         contact = await self.runner(self.core.storage.contact, user_id)
         if contact is None or contact[0] not in self.channels:
             return None
-        return self.channels[contact[0]], contact[1]
+        return self.channels[contact[0]], User(user_id, channel=contact[0], account=contact[1])
 
-    async def slot(self, user_id: int) -> tuple[Channel, str] | None:
+    async def slot(self, user_id: int) -> tuple[Channel, User] | None:
         """Wait for a rate slot on the channel the person uses; the ticket for :meth:`send`."""
         reach = await self._reach(user_id)
         if reach is not None:
             await reach[0].pacer.wait()
         return reach
 
-    async def send(self, ticket: tuple[Channel, str], text: str) -> str:
-        """A broadcast message, now; returns the channel it went out on."""
-        channel, account = ticket
+    async def send(self, ticket: tuple[Channel, User], message: Reply | str) -> str:
+        """A message the bot starts (a broadcast's reply, or plain text), now; returns the channel it went
+        out on."""
+        channel, user = ticket
+        reply = message if isinstance(message, Reply) else Reply().add(message)
         try:
-            await channel.send_text(account, text)
+            await channel.send_reply(user, reply)
         except broadcast.RetryLater as exc:
             channel.pacer.pause(exc.seconds)
             raise
@@ -70,17 +76,21 @@ class Hub:
         return channel.name
 
     async def deliver(self, user_id: int, reply: Reply) -> bool:
-        """A reply the bot starts (the daily question); False when the person cannot be reached."""
-        reach = await self._reach(user_id)
-        if reach is None:
-            return False
-        channel, account = reach
-        user = await self.runner(self.core.user, user_id)
-        if user is None:
-            return False
-        await channel.pacer.wait()
-        await channel.deliver(user, reply)
-        return True
+        """A reply the bot starts for one person (the daily question, a delivery report), by the same slot
+        and send as a broadcast; flood control is waited out. False when it did not go out."""
+        for _ in range(broadcast.MAX_ATTEMPTS):
+            ticket = await self.slot(user_id)
+            if ticket is None:
+                return False
+            try:
+                await self.send(ticket, reply)
+                return True
+            except broadcast.RetryLater:
+                continue                        # send() paused the channel's pacer; the next slot waits
+            except (broadcast.Blocked, broadcast.SendFailed) as exc:
+                log.info("could not send to user %s: %s", user_id, exc)
+                return False
+        return False
 
     async def notify(self, user_id: int, text: str) -> None:
         """A short message to a sender (a delivery report); never raises."""
@@ -88,7 +98,7 @@ class Hub:
         if reach is None:
             return
         try:
-            await reach[0].send_text(reach[1], text)
+            await reach[0].send_text(reach[1].account, text)
         except Exception:  # noqa: BLE001 - a report that cannot be sent must not stop anything
             log.info("could not send a report to user %s", user_id, exc_info=True)
 
@@ -104,10 +114,11 @@ class Hub:
         async def progress(done: int, total: int) -> None:
             nonlocal handle
             text = await runner(core.reminders.broadcast_progress, broadcast_id, done, total)
-            handle = await reach[0].progress(reach[1], text, handle)
+            handle = await reach[0].progress(reach[1].account, text, handle)
 
+        message = await runner(core.notices.message, broadcast_id)
         report = await broadcast.run(core.storage, broadcast_id, self, progress=progress if reach else None,
-                                     call=runner)
+                                     call=runner, message=message)
         if owner:
             done = await runner(core.reminders.report_reply, broadcast_id)
             if not await self.deliver(owner, done):

@@ -314,10 +314,21 @@ class ZaloChannel:
         log.error("Zalo send to %s given up after %d tries", chat, SEND_TRIES)
 
     async def send_text(self, account: str, text: str) -> None:
-        """A broadcast message: one try; the broadcast engine retries what may be retried."""
+        """One plain message the bot starts: one try; errors as :meth:`send_reply`."""
+        await self._send_once(account, Out(text))
+
+    async def send_reply(self, user: User, reply: Reply) -> None:
+        """A reply the bot starts (a broadcast, a daily question) with its buttons as numbered options; the
+        screen is kept, so the "1" the person types next means its first option. One try: the broadcast
+        engine retries what may be retried."""
+        for out in await self.runner(self.ui.render, user, reply):
+            await self._send_once(user.account, out)
+
+    async def _send_once(self, account: str, out: Out) -> None:
+        """Zalo's errors as bot.broadcast's: 429 and 5xx RetryLater, 403 Blocked, a timeout an ambiguous
+        SendFailed (it may have arrived), anything else SendFailed."""
         try:
-            for part in split_text(text, ZALO_LIMIT):
-                await self.api.call("sendMessage", http_timeout=self.send_timeout, chat_id=account, text=part)
+            await self._send_out(account, out)
         except ZaloError as exc:
             if exc.code == 429 or exc.code >= 500:
                 raise broadcast.RetryLater(2.0) from exc
@@ -328,10 +339,6 @@ class ZaloChannel:
             raise broadcast.SendFailed("timed out", ambiguous=True) from exc
         except aiohttp.ClientError as exc:
             raise broadcast.SendFailed(repr(exc)) from exc
-
-    async def deliver(self, user: User, reply: Reply) -> None:
-        for out in await self.runner(self.ui.render, user, reply):
-            await self._send_safe(user.account, out)
 
     async def progress(self, account: str, text: str, handle: object) -> object:
         """Zalo cannot edit a message: the first progress line is sent, the report follows at the end."""

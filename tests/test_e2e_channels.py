@@ -21,6 +21,8 @@ from server import user_hex_id  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 REMINDER = "Đề nghị các xã rà soát danh mục TTHC trước 15/12"
+SIGNED = f"{REMINDER}\n\n— Thanh tra, đoàn kiểm tra"       # the inspector's name; no unit registered
+ON_ZALO = f"^{SIGNED}\n\n1\\. ✅ Đã nhận"                  # «Đã nhận» as option 1
 
 
 def write(path: Path, steps: list, user: dict) -> Path:
@@ -37,17 +39,18 @@ def test_a_reminder_reaches_zalo_and_telegram_users_from_one_process(tg_emulator
     wait = {"within_ms": 40000}
     telegram_user = write(tmp_path / "telegram.json", [
         {"command": "/start"}, {"expect": "^Xin chào Hà"},
-        {"expect": f"^{REMINDER}$", **wait, "note": "sent by the inspector on Zalo"},
+        {"expect": f"^{SIGNED}$", **wait, "note": "sent by the inspector on Zalo"},
+        {"expect_buttons": "^✅ Đã nhận$"}, {"press": "✅ Đã nhận"}, {"expect_toast": "Cảm ơn anh/chị"},
         {"sleep_ms": 3000, "note": "time for the Zalo users to finish"}], {"first_name": "Hà"})
     zalo_user = write(tmp_path / "zalo-user.json", [
         {"command": "/start"}, {"expect": "^Xin chào Minh"},
-        {"expect": f"^{REMINDER}$", **wait}], {"id": 100001, "display_name": "Minh"})
+        {"expect": ON_ZALO, **wait}], {"id": 100001, "display_name": "Minh"})
     zalo_inspector = write(tmp_path / "zalo-inspector.json", [
         {"sleep_ms": 4000, "note": "the two users have written to the bot by now"},
         {"command": "/nhacviec"}, {"expect": "Nhắc việc"},
         {"choose": "Tạo nhắc việc"}, {"send": REMINDER}, {"expect": "Gửi cho ai"},
         {"choose": "Tất cả người dùng"}, {"choose": "Gửi ngay"}, {"expect": "Xác nhận nhắc việc[\\s\\S]*hiện có 3 người"},
-        {"choose": "Lưu"}, {"expect": f"^{REMINDER}$", **wait},
+        {"choose": "Lưu"}, {"expect": ON_ZALO, **wait},
         {"expect": "Đã gửi xong[\\s\\S]*Tổng: 3 · thành công: 3", **wait}], {"id": inspector, "display_name": "Thanh tra"})
     out = tmp_path / "zalo"
     bot = (f"{sys.executable} {ROOT / 'tests' / 'two_channels.py'} --out {out} --zalo {zalo_user} "
@@ -67,6 +70,8 @@ def test_a_reminder_reaches_zalo_and_telegram_users_from_one_process(tg_emulator
     storage = Storage(tmp_path / "bot.sqlite3")
     channels = sorted(r["channel"] for r in storage.db.query("SELECT channel FROM deliveries"))
     assert channels == ["telegram", "zalo", "zalo"], "each delivery went out on the recipient's channel"
+    acked = [r["channel"] for r in storage.db.query("SELECT channel FROM deliveries WHERE acked IS NOT NULL")]
+    assert acked == ["telegram"], "the Telegram user's «Đã nhận» reached the Zalo inspector's broadcast"
 
 
 def test_an_inspector_on_zalo_confirms_a_telegram_official_who_is_told(tg_emulator, tmp_path):

@@ -164,7 +164,8 @@ def test_inspector_on_zalo_reminder_progress_export_and_team_quiz(zalo_config, t
         {"choose": "Tất cả người dùng"}, {"expect": "Khi nào gửi"},
         {"choose": "Gửi ngay"}, {"expect": "Xác nhận nhắc việc"},
         {"choose": "Lưu"}, {"expect": "Nhắc việc"},
-        {"expect": "^Đề nghị các xã nộp báo cáo ISO năm nay$", "within_ms": 15000},
+        {"expect": "^Đề nghị các xã nộp báo cáo ISO năm nay\n\n— Thanh tra, Xã Lộc Bình\n\n1\\. ✅ Đã nhận",
+         "within_ms": 15000, "note": "signed with the sender's unit"},
         {"expect": "Đã gửi xong «Đề nghị các xã nộp báo cáo ISO năm nay»[\\s\\S]*thành công: 1", "within_ms": 15000},
         {"command": "/tiendo"}, {"expect": "Tiến độ Lạng Sơn: 65 xã, phường[\\s\\S]*chưa ai đăng ký"},
         {"choose": "^chưa tự đánh giá$"}, {"expect": "Xã Lộc Bình: 1 người, chưa tự đánh giá"},
@@ -172,15 +173,45 @@ def test_inspector_on_zalo_reminder_progress_export_and_team_quiz(zalo_config, t
         {"command": "/tiendo"}, {"expect": "Tiến độ Lạng Sơn"},
         {"choose": "Excel"}, {"expect": "Tải tệp tien-do-\\d{4}-\\d{2}-\\d{2}\\.xlsx: http://127"},
         {"command": "/quiznhom"}, {"choose": "Giao bài mới"}, {"expect": "Chủ đề của bài"},
-        {"choose": "Trộn"}, {"choose": "^5 câu$"}, {"expect": "dd/mm/yyyy"},
-        {"send": "31/12/2099"}, {"expect": "Gõ tên các đơn vị"},
+        {"choose": "Trộn"}, {"choose": "^5 câu$"}, {"expect": "«thứ Sáu tuần sau»"},
+        {"send": "thứ Sáu tuần sau"}, {"expect": "Gõ tên các đơn vị"},
         {"send": "Lộc Bình"}, {"expect": "Đã giao bài #1 cho 1 đơn vị \\(1 người\\)"},
-        {"expect": "/lambai 1", "within_ms": 15000},
-        {"command": "/lambai 1"}, {"expect": "Câu 1/5"},
+        {"expect": "giao bài trắc nghiệm[\\s\\S]*— Thanh tra, Xã Lộc Bình", "within_ms": 15000},
+        {"choose": "Làm bài #1"}, {"expect": "Câu 1/5"},
         {"command": "/quyen"}, {"expect": "Phân quyền"},
     ]
     user = {"id": 900001, "display_name": "Thanh tra"}
     assert passed(zalo_run(zalo_config, scenario_file(tmp_path, steps, user)))
+
+
+def test_a_reminder_typed_as_day_and_hour_reaches_zalo_signed_and_is_acknowledged(zalo_config, tmp_path):
+    """The inspector types when to send as "2/12 14h05" (the next minute at least 35 s away, on the real
+    clock): the confirmation shows the next send date the Vietnamese way, the list's options say what
+    they do, the reminder goes out at that minute signed with the sender's unit, «✅ Đã nhận» is option
+    1, and "1" is counted in the report."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from bot.when import vi_datetime
+
+    at = (datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")) + timedelta(seconds=95)).replace(second=0, microsecond=0)
+    steps = [
+        {"command": "/donvi"}, {"send": "xa Loc Binh"}, {"choose": "^Xã Lộc Bình"}, {"expect": "Đã ghi nhận"},
+        {"command": "/nhacviec"}, {"expect": "Nhắc việc"}, {"choose": "Tạo nhắc việc"}, {"expect": "gõ nội dung"},
+        {"send": "Nộp báo cáo HTQLCL năm"}, {"expect": "Gửi cho ai"},
+        {"choose": "Tất cả người dùng"}, {"expect": "Khi nào gửi"},
+        {"choose": "^Một lần"}, {"expect": "«15/12 8h»"},
+        {"send": f"{at.day}/{at.month} {at.hour}h{at.minute:02d}"},
+        {"expect": f"Lần gửi tới: {vi_datetime(at)}[\\s\\S]*hiện có 1 người"},
+        {"choose": "Lưu"}, {"expect": "Tạm dừng #1"},
+        {"expect": "^Nộp báo cáo HTQLCL năm\n\n— Thanh tra, Xã Lộc Bình\n\n1\\. ✅ Đã nhận", "within_ms": 110000},
+        {"expect": "Đã gửi xong", "within_ms": 15000},
+        {"choose": "Đã nhận", "note": "the broadcast is the latest message with options"},
+        {"expect": "^Cảm ơn anh/chị"},
+        {"command": "/nhacviec"}, {"expect": "Nhắc việc"}, {"choose": "Báo cáo #1"}, {"expect": "✅ Đã nhận: 1 người"},
+    ]
+    user = {"id": 900001, "display_name": "Thanh tra"}
+    assert passed(zalo_run(zalo_config, scenario_file(tmp_path, steps, user), timeout_s=200))
 
 
 def test_official_cannot_use_inspector_tools_on_zalo(zalo_config, tmp_path):

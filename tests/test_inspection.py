@@ -55,10 +55,12 @@ def test_reminder_wizard_once_weekly_and_bad_input(make_core, clock):
     core.text(inspector, "Đề nghị các xã hoàn thành đánh giá nội bộ")
     core.press(inspector, "rt:all")
     core.press(inspector, "rs:once")
-    assert "chưa hiểu" in core.text(inspector, "mai 8h").text
+    refused = core.text(inspector, "31/2 8h").text
+    assert "Không có ngày 31/2" in refused and "Gõ ngày giờ gửi" in refused, "the reason, then the question again"
     assert "đã qua" in core.text(inspector, "01/01/2026 08:00").text
-    confirm = core.text(inspector, "15/12/2026 08:30")
-    assert "Xác nhận" in confirm.text and "08:30, Thứ Ba, 15 tháng 12, 2026" in confirm.text
+    confirm = core.text(inspector, "15/12 8h30")
+    assert "Xác nhận" in confirm.text and "Một lần: 08:30, thứ Ba, 15/12/2026" in confirm.text
+    assert "Lần gửi tới: 08:30, thứ Ba, 15/12/2026" in confirm.text
     saved = core.press(inspector, "rk")
     (rem,) = core.storage.reminders()
     assert rem["next_run"].startswith("2026-12-15T08:30") and "#1" in saved.text
@@ -67,7 +69,7 @@ def test_reminder_wizard_once_weekly_and_bad_input(make_core, clock):
     core.press(inspector, "rt:province")
     core.press(inspector, "rs:weekly")
     confirm = core.text(inspector, "thứ 2 08:00")
-    assert "Hằng tuần: Thứ Hai, 08:00" in confirm.text
+    assert "Hằng tuần: thứ Hai, 08:00" in confirm.text and "Lần gửi tới: 08:00, thứ Hai, 30/11/2026" in confirm.text
     core.press(inspector, "rk")
     weekly = core.storage.reminders()[-1]
     assert weekly["next_run"].startswith("2026-11-30T08:00")  # the next Monday
@@ -86,7 +88,7 @@ def test_overdue_reminder_is_sent_once_marked_late(make_core, clock):
                                       "next_run": datetime(2026, 11, 9, 8, 0, tzinfo=TZ).isoformat()})
     bid, late = core.reminders.fire(rid)          # the bot was down for two weeks
     assert bid and late
-    assert core.storage.get_broadcast(bid)["text"].endswith("(Nhắc việc gửi muộn do hệ thống tạm ngừng.)")
+    assert "(Nhắc việc gửi muộn do hệ thống tạm ngừng.)\n\n— đoàn kiểm tra" in core.storage.get_broadcast(bid)["text"]
     assert core.storage.get_reminder(rid)["next_run"].startswith("2026-11-30T08:00")
     assert core.reminders.fire(rid) == (None, False), "not due again until next Monday"
     again = core.storage.create_broadcast(rid, "2026-11-09T08:00:00+07:00", ADMIN, "x", [1, 2, 3])

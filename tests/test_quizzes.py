@@ -153,14 +153,17 @@ def test_team_quiz_assigned_taken_and_reported(kb, searcher, config):
     core.press(boss, "qn")
     core.press(boss, "qo:danh-gia-noi-bo")
     core.press(boss, "qy:5")
-    assert "dd/mm/yyyy" in core.text(boss, "01/01/2020").text
-    core.text(boss, "15/12/2026")
+    refused = core.text(boss, "01/01/2020").text
+    assert "Ngày 01/01/2020 đã qua" in refused and "«thứ Sáu tuần sau»" in refused
+    assert "Không có ngày 31/11" in core.text(boss, "31/11").text
+    core.text(boss, "15/12")                            # this year's, the next 15/12 not in the past
     created = core.text(boss, "Lộc Bình")
     assert "cho 1 đơn vị (2 người)" in created.text
     (b,) = core.storage.unfinished_broadcasts()          # made at once, sent by the scheduler of the process
-    assert "/lambai 1" in b["text"] and b["total"] == 2
+    assert "hạn 15/12/2026" in b["text"] and b["text"].endswith("\n\n— đoàn kiểm tra") and b["total"] == 2
+    assert core.storage.broadcast_links(b["id"]) == [("▶️ Làm bài #1", "qk:1")], "a button, not «gõ /lambai 1»"
     assert "không giao cho đơn vị" in core.command(User(33), "lambai", "1").text
-    r = core.command(User(31), "lambai", "1")
+    r = core.press(User(31), "qk:1")
     s = core.storage.get_quiz(r.poll.session_id)
     assert s["assignment_id"] == 1 and all(kb.quizzes[q].topic == "danh-gia-noi-bo" for q in s["questions"])
     for i, qid in enumerate(s["questions"]):
