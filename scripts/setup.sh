@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Creates .venv (Python ≥ 3.11) and installs Trợ lý ISO into it. Safe to run again: it only
-# reinstalls when pyproject.toml changed. Usage: scripts/setup.sh [--test]
+# Creates .venv (Python ≥ 3.11) and installs Trợ lý ISO into it, every dependency at the version
+# pinned in requirements.lock (what CI tested; scripts/lock.sh regenerates it). Safe to run again:
+# it only reinstalls when pyproject.toml or requirements.lock changed. Usage: scripts/setup.sh [--test]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -16,8 +17,12 @@ if [ ! -x .venv/bin/python ]; then
   fi
 fi
 STAMP=.venv/.installed${EXTRAS:+-test}
-if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
-  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$EXTRAS"
-  touch "$STAMP"
+# The stamp holds a digest of what was installed from, so any change to either file (a pull, a
+# branch switch, an edit, whatever the files' dates) reinstalls.
+WANT=$(cat pyproject.toml requirements.lock | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
+  PIP=(.venv/bin/python -m pip install -q --disable-pip-version-check -c requirements.lock)
+  "${PIP[@]}" --upgrade pip >/dev/null
+  "${PIP[@]}" -e ".$EXTRAS"
+  echo "$WANT" > "$STAMP"
 fi
