@@ -25,7 +25,7 @@ from bot.knowledge import Checker, KnowledgeBase, folder_documents, line_of
 from bot.notices import signature
 from bot.reply import Attachment, QuizFeedback, Reply, Section, User, short
 from bot.text import safe_cell
-from bot.units import match_registered
+from bot.units import match_registered_names
 from bot.when import WhenError, parse_date, vi_date
 
 MAX_QUESTION = 250      # Telegram allows 300 for a poll question; we prefix "Câu 3/10 · "
@@ -319,12 +319,15 @@ TQ_ALL = Action("qu", role="inspector", name="teamquiz.units")
 TQ_RESULTS = Action("qr", Id("assignment"), role="inspector", name="teamquiz.results")
 TQ_EXPORT = Action("qx", Id("assignment"), role="inspector", name="teamquiz.export")
 TQ_TAKE = Action("qk", Id("assignment"), name="teamquiz.take")
+TQ_SEND = Action("qs", role="inspector", name="teamquiz.send")
+TQ_CANCEL = Action("qc", role="inspector", name="teamquiz.cancel")
 
 
 class TeamQuizPrompt(StrEnum):
     LENGTH = "tq_len"            # topic chosen, waiting for the length button
     DEADLINE = "tq_deadline"     # waiting for a date ("20/12", "thứ Sáu tuần sau")
     UNITS = "tq_units"           # waiting for unit names (or "all units of the province")
+    CONFIRM = "tq_confirm"       # the assignment shown in full, waiting for «Gửi» or «Huỷ»
 
 
 class TeamQuizzes(Feature):
@@ -349,7 +352,18 @@ class TeamQuizzes(Feature):
         rows = [[TQ_TOPIC.button(self.text("quiz_mixed_plain"), "mix")]]
         rows += [[TQ_TOPIC.button(short(t.title, 60), tid)] for tid, t in self.kb.topics.items()
                  if any(q.topic == tid for q in self.kb.quizzes.values())]
-        return Reply(buttons=rows, mode="edit").add(self.text("tq_ask_topic"))
+        return Reply(buttons=rows + self._cancel_row(), mode="edit").add(self.text("tq_ask_topic"))
+
+    def _cancel_row(self) -> list:
+        return [[TQ_CANCEL.button(self.text("btn_cancel"))]]
+
+    @TQ_CANCEL
+    def cancel(self, user: User) -> Reply:
+        """«Huỷ» on any step: the draft is dropped, nothing is sent."""
+        pending = self.storage.get_prompt(user.id)
+        if pending and pending[0] in set(TeamQuizPrompt):
+            self.storage.clear_prompt(user.id)
+        return Reply(mode="edit", buttons=[home_row(self.ctx)]).add(self.text("tq_cancelled"))
 
     @TQ_TOPIC
     def topic(self, user: User, topic: str) -> Reply | None:
@@ -357,7 +371,7 @@ class TeamQuizzes(Feature):
             return None
         self.storage.set_prompt(user.id, TeamQuizPrompt.LENGTH, {"topic": topic})
         row = [TQ_LENGTH.button(self.text("quiz_len", n=n), str(n)) for n in LENGTHS]
-        return Reply(buttons=[row], mode="edit").add(self.text("quiz_len_prompt"))
+        return Reply(buttons=[row, *self._cancel_row()], mode="edit").add(self.text("quiz_len_prompt"))
 
     @TQ_LENGTH
     def length(self, user: User, n: str) -> Reply | None:
@@ -365,7 +379,7 @@ class TeamQuizzes(Feature):
         if not pending or pending[0] != TeamQuizPrompt.LENGTH:
             return None
         self.storage.set_prompt(user.id, TeamQuizPrompt.DEADLINE, {**pending[1], "length": int(n)})
-        return Reply(mode="edit").add(self.text("tq_ask_deadline"))
+        return Reply(mode="edit", buttons=self._cancel_row()).add(self.text("tq_ask_deadline"))
 
     @prompt(TeamQuizPrompt.LENGTH, role="inspector")
     def length_typed(self, user: User, data: dict, text: str) -> Reply:
@@ -379,16 +393,19 @@ class TeamQuizzes(Feature):
         try:
             deadline = parse_date(text, self.ctx.today())
         except WhenError as exc:
-            return Reply().add(self.text(exc.key, **exc.values) + "\n" + self.text("tq_ask_deadline"))
+            return Reply(buttons=self._cancel_row()).add(self.text(exc.key, **exc.values) + "\n"
+                                                         + self.text("tq_ask_deadline"))
         self.storage.set_prompt(user.id, TeamQuizPrompt.UNITS, {**data, "deadline": deadline.isoformat()})
-        return Reply(buttons=[[TQ_ALL.button(self.text("tq_all_province"))]]).add(self.text("tq_ask_units"))
+        return Reply(buttons=[[TQ_ALL.button(self.text("tq_all_province"))], *self._cancel_row()]).add(
+            self.text("tq_ask_units"))
 
     @prompt(TeamQuizPrompt.UNITS, role="inspector")
     def units_typed(self, user: User, data: dict, text: str) -> Reply:
-        units = match_registered(self.storage.all_units(), text)
+        units, missed = match_registered_names(self.storage.all_units(), text)
         if not units:
-            return Reply().add(self.text("rem_units_none"))
-        return self._create(user, data, [u["id"] for u in units])
+            return Reply(buttons=[[TQ_ALL.button(self.text("tq_all_province"))], *self._cancel_row()]).add(
+                self.text("rem_units_none"))
+        return self._confirm(user, data, [u["id"] for u in units], missed)
 
     @TQ_ALL
     def all_province(self, user: User) -> Reply | None:
@@ -400,7 +417,40 @@ class TeamQuizzes(Feature):
         ids = self.storage.unit_ids_in_province(code) if code else []
         if not ids:
             return Reply().add(self.text("tq_no_units"))
-        return self._create(user, pending[1], ids)
+        return self._confirm(user, pending[1], ids, [])
+
+    def _confirm(self, user: User, data: dict, unit_ids: list[int], missed: list[str]) -> Reply:
+        """Everything that will be sent, before it is: topic, length, deadline, the units (and the names
+        typed that matched no unit), how many people; «Gửi» or «Huỷ»."""
+        data = {**data, "units": unit_ids}
+        self.storage.set_prompt(user.id, TeamQuizPrompt.CONFIRM, data)
+        topic = data.get("topic", "mix")
+        title = self.text("quiz_mixed_plain") if topic == "mix" else self.kb.topics[topic].title
+        names = [u["name"] for u in self.storage.all_units() if u["id"] in set(unit_ids)]
+        shown = ", ".join(names[:10]) + (self.text("tq_and_more", n=len(names) - 10) if len(names) > 10 else "")
+        members = self.storage.recipients("units", ",".join(str(u) for u in unit_ids))
+        text = self.text("tq_confirm", title=title, n=data.get("length") or LENGTHS[0],
+                         deadline=vn_date(str(data.get("deadline"))), units=shown, count=len(names), members=len(members))
+        if missed:
+            text += "\n\n" + self.text("tq_missed", names=", ".join(f"«{m}»" for m in missed))
+        return Reply(buttons=[[TQ_SEND.button(self.text("tq_send")), TQ_CANCEL.button(self.text("btn_cancel"))]]).add(text)
+
+    @prompt(TeamQuizPrompt.CONFIRM, role="inspector")
+    def confirm_typed(self, user: User, data: dict, text: str) -> Reply:
+        """Text while the confirmation waits: more unit names are added; the rest keeps waiting for a button."""
+        units, missed = match_registered_names(self.storage.all_units(), text)
+        if units:
+            ids = list(dict.fromkeys([*data.get("units", []), *(u["id"] for u in units)]))
+            return self._confirm(user, data, ids, missed)
+        return Reply(buttons=[[TQ_SEND.button(self.text("tq_send")), TQ_CANCEL.button(self.text("btn_cancel"))]]).add(
+            self.text("tq_confirm_waiting"))
+
+    @TQ_SEND
+    def send(self, user: User) -> Reply | None:
+        pending = self.storage.get_prompt(user.id)
+        if not pending or pending[0] != TeamQuizPrompt.CONFIRM or not pending[1].get("units"):
+            return None
+        return self._create(user, pending[1], [int(u) for u in pending[1]["units"]])
 
     def _create(self, user: User, data: dict, unit_ids: list[int]) -> Reply:
         topic, n, deadline = data.get("topic", "mix"), int(data.get("length") or LENGTHS[0]), str(data.get("deadline"))

@@ -21,9 +21,10 @@ from bot.checklists import OPEN as OPEN_CHECKLIST
 from bot.home import home_row
 from bot.knowledge import KnowledgeBase
 from bot.notices import signature
+from bot.progress import SILENT_DAYS
 from bot.reply import Button, Reply, Section, User, short
 from bot.text import fold
-from bot.units import match_registered
+from bot.units import match_registered_names
 from bot.when import (EIGHT, WhenError, parse_monthly, parse_offset, parse_weekly, parse_when, vi_date, vi_datetime,
                       vi_weekday)
 
@@ -105,7 +106,8 @@ def describe(rem: dict, kb: KnowledgeBase, tz) -> str:
 
 LIST = Action("rl", role="inspector", name="reminder.list")
 NEW = Action("rn", role="inspector", name="reminder.new")
-TARGET = Action("rt", Choice("target", "all", "province", "not-done", "units"), role="inspector", name="reminder.target")
+TARGET = Action("rt", Choice("target", "all", "province", "not-done", "units", "silent", "overdue"), role="inspector",
+                name="reminder.target")
 CHECKLIST = Action("rc", Slug("checklist"), role="inspector", name="reminder.checklist")
 KIND = Action("rs", Choice("kind", *KINDS), role="inspector", name="reminder.kind")
 EVENT = Action("ri", Slug("event"), role="inspector", name="reminder.event")
@@ -181,7 +183,7 @@ class Reminders(Feature):
     def my_work(self, user: User) -> Section | None:
         """The reminders of the inspection team that will reach this person next, for "Việc của tôi"."""
         coming = [r for r in self.storage.reminders(("active",)) if r["next_run"]
-                  and user.id in self.storage.recipients(r["target"], r["target_arg"] or "")]
+                  and user.id in self._recipients(r)]
         if not coming:
             return None
         coming.sort(key=lambda r: r["next_run"])
@@ -207,7 +209,15 @@ class Reminders(Feature):
             return self.text("rem_t_not_done_named", checklist=cl.title if cl else arg)
         if target == "units":
             return self.text("rem_t_units_named", n=len([x for x in arg.split(",") if x]))
+        if target == "silent":
+            return self.text("rem_t_silent_named", days=arg or SILENT_DAYS)
+        if target == "overdue":
+            return self.text("rem_t_overdue_named")
         return self.text("rem_t_all")
+
+    def _recipients(self, rem: dict) -> list[int]:
+        """Who a reminder reaches now: silent units and overdue tasks are counted at each send."""
+        return self.storage.recipients(rem["target"], rem["target_arg"] or "", today=self.ctx.today().isoformat())
 
     # -------------------------------------------------------------- the wizard (the draft is the prompt's data)
 
@@ -233,13 +243,14 @@ class Reminders(Feature):
 
     @prompt(ReminderPrompt.UNITS, role="inspector")
     def units_typed(self, user: User, draft: dict, text: str) -> Reply:
-        found = match_registered(self.storage.all_units(), text)
+        found, missed = match_registered_names(self.storage.all_units(), text)
         if not found:
             return Reply(buttons=self._cancel_row()).add(self.text("rem_units_none"))
         draft = {**draft, "target": "units", "target_arg": ",".join(str(u["id"]) for u in found),
                  "unit_names": [u["name"] for u in found]}
         self._save_draft(user, ReminderPrompt.KIND, draft)
-        return self._ask_kind(self.text("rem_units_found", units=", ".join(draft["unit_names"])))
+        note = "\n" + self.text("tq_missed", names=", ".join(f"«{m}»" for m in missed)) if missed else ""
+        return self._ask_kind(self.text("rem_units_found", units=", ".join(draft["unit_names"])) + note)
 
     @prompt(ReminderPrompt.WHEN, role="inspector")
     def when_typed(self, user: User, draft: dict, text: str) -> Reply:
@@ -274,7 +285,9 @@ class Reminders(Feature):
     def _ask_target(self) -> Reply:
         rows = [[TARGET.button(self.text("rem_t_all"), "all")], [TARGET.button(self.text("rem_t_province"), "province")],
                 [TARGET.button(self.text("rem_t_not_done"), "not-done")],
-                [TARGET.button(self.text("rem_t_units"), "units")], *self._cancel_row()]
+                [TARGET.button(self.text("rem_t_units"), "units")],
+                [TARGET.button(self.text("rem_t_silent", days=SILENT_DAYS), "silent")],
+                [TARGET.button(self.text("rem_t_overdue"), "overdue")], *self._cancel_row()]
         return Reply(buttons=rows).add(self.text("rem_ask_target"))
 
     @TARGET
@@ -282,8 +295,10 @@ class Reminders(Feature):
         draft = self._draft(user)
         if "text" not in draft:
             return None
-        if target == "all":
-            draft.update(target="all", target_arg="")
+        if target in ("all", "overdue"):
+            draft.update(target=target, target_arg="")
+        elif target == "silent":
+            draft.update(target="silent", target_arg=str(SILENT_DAYS))
         elif target == "province":
             unit = self.storage.unit_of(user.id)
             code = unit["province_code"] if unit else (self.ctx.province.code if self.ctx.province else None)
@@ -382,7 +397,7 @@ class Reminders(Feature):
         if nxt is None and not draft.get("now"):
             return Reply(buttons=self._cancel_row()).add(self.text("rem_err_past"))
         self._save_draft(user, ReminderPrompt.CONFIRM, draft)
-        n = len(self.storage.recipients(rem["target"], rem["target_arg"]))
+        n = len(self._recipients(rem))
         schedule = self.text("rem_k_now") if draft.get("now") else describe(rem, self.kb, self.ctx.tz)
         when = self.say(user, "rem_next_now") if draft.get("now") else vi_datetime(nxt, self.ctx.tz)
         text = self.text("rem_confirm", text=draft["text"], schedule=schedule, next=self.text("rem_next", when=when),
@@ -522,7 +537,7 @@ class Reminders(Feature):
         late = now - due > LATE_AFTER
         text = (rem["text"] + ("\n\n" + self.text("rem_late_note") if late else "")
                 + "\n\n" + signature(self.kb, self.storage, rem["created_by"]))
-        users = self.storage.recipients(rem["target"], rem["target_arg"] or "")
+        users = self._recipients(rem)
         bid = self.storage.create_broadcast(rem["id"], rem["next_run"], rem["created_by"], text, users, late=late,
                                             links=self._links(rem))
         nxt = next_run(rem, now, self.kb, self.ctx.tz)
@@ -538,6 +553,8 @@ class Reminders(Feature):
         links = []
         if rem["kind"] == "event":
             links.append((self.text("bc_link_calendar"), nav.CALENDAR.data()))
+        if rem["target"] == "overdue":
+            links.append((self.text("bc_link_my_work"), nav.MY_WORK.data()))
         checklist = self.kb.checklists.get(rem["target_arg"] or "") if rem["target"] == "not-done" else None
         if checklist:
             links.append((short(self.text("bc_link_checklist", checklist=checklist.title)),

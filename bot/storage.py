@@ -10,7 +10,7 @@ import json
 import secrets
 import sqlite3
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import sqlite_utils
@@ -893,9 +893,20 @@ class Storage:
             if not left:
                 self.db.execute("UPDATE users SET active = 0 WHERE id = ?", [user_id])
 
-    def recipients(self, target: str, arg: str = "") -> list[int]:
-        """Active users for a reminder target: all | province:<code> | not-done:<checklist> | units:<id,id>."""
+    def recipients(self, target: str, arg: str = "", today: str = "") -> list[int]:
+        """Active users for a reminder target, computed from the state at the time of asking: all |
+        province:<code> | not-done:<checklist> | units:<id,id> | silent:<days> (members of units nobody
+        used for that many days) | overdue (members of units with an open task due before ``today``)."""
         base = "SELECT us.id FROM users us LEFT JOIN units un ON un.id = us.unit_id WHERE us.active = 1"
+        if target == "silent":
+            since = (datetime.now(timezone.utc) - timedelta(days=int(arg) if arg.isdigit() else 30)).isoformat()
+            return [r["id"] for r in self.db.query(
+                base + " AND us.unit_id IN (SELECT unit_id FROM users WHERE unit_id IS NOT NULL GROUP BY unit_id "
+                "HAVING MAX(COALESCE(last_seen, '')) < ?) ORDER BY us.id", [since])]
+        if target == "overdue":
+            return [r["id"] for r in self.db.query(
+                base + " AND us.unit_id IN (SELECT unit_id FROM tasks WHERE status = 'open' AND due < ?) ORDER BY us.id",
+                [today or date.today().isoformat()])]
         if target == "all":
             return [r["id"] for r in self.db.query(base + " ORDER BY us.id")]
         if target == "province":

@@ -114,11 +114,13 @@ def match_wards(text: str, province_code: int | None = None, limit: int = 5) -> 
     return [p for _, p in ranked[:limit]]
 
 
-def match_registered(units: list[dict], text: str) -> list[dict]:
-    """Registered units (dicts with id and name) named in ``text``, comma- or line-separated: "Lộc Bình,
-    Tam Thanh". Each name is matched with rapidfuzz at 85 or more; a name matches at most one unit."""
+def match_registered_names(units: list[dict], text: str) -> tuple[list[dict], list[str]]:
+    """Registered units (dicts with id and name) named in ``text``, comma- or line-separated ("Lộc Bình,
+    Tam Thanh"), each matched with rapidfuzz at 85 or more and at most once; and the names typed that
+    matched none, so that nothing is dropped silently."""
     names = {u["id"]: fold(u["name"]) for u in units}
     out: list[dict] = []
+    missed: list[str] = []
     for part in re.split(r"[,;\n]+", text):
         if not part.strip():
             continue
@@ -127,4 +129,6 @@ def match_registered(units: list[dict], text: str) -> list[dict]:
             unit = next(u for u in units if u["id"] == best[2])
             if unit not in out:
                 out.append(unit)
-    return out
+        else:
+            missed.append(part.strip()[:60])
+    return out, missed

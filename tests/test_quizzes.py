@@ -157,7 +157,22 @@ def test_team_quiz_assigned_taken_and_reported(kb, searcher, config):
     assert "Ngày 01/01/2020 đã qua" in refused and "«thứ Sáu tuần sau»" in refused
     assert "Không có ngày 31/11" in core.text(boss, "31/11").text
     core.text(boss, "15/12")                            # this year's, the next 15/12 not in the past
-    created = core.text(boss, "Lộc Bình")
+    confirm = core.text(boss, "Lộc Bình, xa khong co that")
+    assert "Cho 1 đơn vị (2 người): Xã Lộc Bình" in confirm.text and "hạn 15/12/2026" in confirm.text
+    assert "Không tìm thấy đơn vị đã đăng ký nào tên «xa khong co that»" in confirm.text
+    assert core.storage.unfinished_broadcasts() == [], "nothing is sent before «Gửi»"
+    assert "Cho 2 đơn vị (3 người)" in core.text(boss, "Tam Thanh").text          # a name added
+    assert "Bài chưa được gửi" in core.text(boss, "ok").text
+    assert "Cho 2 đơn vị" in core.text(boss, "Tam Thanh").text                   # added once
+    core.press(boss, "qc")
+    assert core.storage.get_prompt(777) is None and core.storage.unfinished_broadcasts() == []
+    assert core.press(boss, "qs").stale, "«Gửi» after «Huỷ» sends nothing"
+    core.press(boss, "qn")
+    assert "qc" in [b.data for row in core.press(boss, "qo:danh-gia-noi-bo").buttons for b in row]
+    core.press(boss, "qy:5")
+    core.text(boss, "15/12")
+    core.text(boss, "Lộc Bình")
+    created = core.press(boss, "qs")
     assert "cho 1 đơn vị (2 người)" in created.text
     (b,) = core.storage.unfinished_broadcasts()          # made at once, sent by the scheduler of the process
     assert "hạn 15/12/2026" in b["text"] and b["text"].endswith("\n\n— đoàn kiểm tra") and b["total"] == 2

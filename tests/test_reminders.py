@@ -189,3 +189,46 @@ def test_a_reminder_sent_for_the_last_time_stays_listed_for_its_report(core, clo
     assert "✅ Đã nhận: 1 người" in core.press(User(ADMIN), "rv:1").text
     clock["now"] = datetime(2026, 12, 17, 10, 0, tzinfo=TZ)
     assert "#1" not in core.command(User(ADMIN), "nhacviec").text, "after two weeks the list forgets it"
+
+
+def test_reminders_to_silent_units_and_overdue_tasks_are_counted_at_each_send(core, clock):
+    """No hand-made list: the wizard offers units nobody used for 30 days and units with overdue tasks,
+    and who is reached is worked out again at every send."""
+    storage = core.storage
+    quiet = storage.get_or_create_unit("xã", "Xã Lộc Bình", 20, "Lạng Sơn", 6529)
+    busy = storage.get_or_create_unit("phường", "Phường Tam Thanh", 20, "Lạng Sơn", 6000)
+    late = storage.get_or_create_unit("xã", "Xã Na Dương", 20, "Lạng Sơn", 6530)
+    for uid, unit in ((LAN, quiet), (HUNG, busy), (41, late)):
+        storage.touch_user(uid, f"u{uid}")
+        storage.set_user_unit(uid, unit, confirmed=True)
+    storage.db.execute("UPDATE users SET last_seen = '2026-10-01T00:00:00+00:00' WHERE id = ?", [LAN])
+    storage.create_task({"unit_id": late, "what": "Cập nhật quy trình", "owner_id": 41, "created_by": ADMIN,
+                         "due": "2026-11-30"})
+    boss = User(ADMIN, "Thanh tra")
+    core.press(boss, "rn")
+    targets = core.text(boss, "Anh/chị vào trợ lý làm bảng kiểm nhé")
+    labels = [b.label for row in targets.buttons for b in row]
+    assert "Đơn vị im lặng quá 30 ngày" in labels and "Đơn vị có việc khắc phục quá hạn" in labels
+    core.press(boss, "rt:silent")
+    confirm = core.press(boss, "rq:now")
+    assert "đơn vị không ai dùng trợ lý quá 30 ngày (tính lại mỗi lần gửi)" in confirm.text, confirm.text
+    core.press(boss, "rk")
+    (rem,) = storage.reminders()
+    bid, _ = core.reminders.fire(rem["id"])
+    assert [d["user_id"] for d in storage.db.query("SELECT user_id FROM deliveries WHERE broadcast_id = ?",
+                                                   [bid])] == [LAN]
+    assert core.reminders._recipients({"target": "overdue", "target_arg": ""}) == [41]
+    storage.touch_user(LAN, "Lan")                                   # Lan comes back: no longer silent
+    assert core.reminders._recipients({"target": "silent", "target_arg": "30"}) == []
+    clock["now"] = datetime(2026, 11, 29, 9, 0, tzinfo=TZ)          # before the due date nothing is overdue
+    assert core.reminders._recipients({"target": "overdue", "target_arg": ""}) == []
+
+
+def test_unit_names_that_match_no_unit_are_reported_not_dropped(core, team):
+    boss = User(ADMIN, "Thanh tra")
+    core.press(boss, "rn")
+    core.text(boss, "Họp giao ban ISO")
+    core.press(boss, "rt:units")
+    reply = core.text(boss, "Lộc Bình, xa Hoang Mai")
+    assert "Đã chọn: Xã Lộc Bình." in reply.text
+    assert "Không tìm thấy đơn vị đã đăng ký nào tên «xa Hoang Mai»" in reply.text
