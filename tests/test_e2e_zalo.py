@@ -158,8 +158,13 @@ def test_inspector_on_zalo_reminder_progress_export_and_team_quiz(zalo_config, t
     user too) with the delivery report; /tiendo's Excel export comes as a link; a team quiz is assigned."""
     steps = [
         {"command": "/donvi"}, {"send": "xa Loc Binh"}, {"choose": "^Xã Lộc Bình"}, {"expect": "Đã ghi nhận"},
+        {"command": "/start"}, {"expect": "Tiến độ các xã[\\s\\S]*Xác nhận thành viên", "note": "the team's menu row"},
         {"command": "/nhacviec"}, {"expect": "Nhắc việc"},
         {"choose": "Tạo nhắc việc"}, {"expect": "gõ nội dung nhắc việc"},
+        {"send": "Anh/chị vào làm bảng kiểm"}, {"expect": "Đơn vị im lặng quá 30 ngày"},
+        {"choose": "Đơn vị có việc khắc phục quá hạn"}, {"expect": "Khi nào gửi"},
+        {"choose": "Huỷ"}, {"expect": "huỷ"},
+        {"command": "/nhacviec"}, {"choose": "Tạo nhắc việc"}, {"expect": "gõ nội dung nhắc việc"},
         {"send": "Đề nghị các xã nộp báo cáo ISO năm nay"}, {"expect": "Gửi cho ai"},
         {"choose": "Tất cả người dùng"}, {"expect": "Khi nào gửi"},
         {"choose": "Gửi ngay"}, {"expect": "Xác nhận nhắc việc"},
