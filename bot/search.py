@@ -52,6 +52,7 @@ BIGRAM_SHARE = 0.25        # share of syllable-bigram coverage (compounds) in th
 F_BETA2 = 1.0              # β² of the phrasing F-score (>1 favours recall of the question's words)
 DEFINITION_TOPIC = "thuat-ngu"   # "X là gì / viết tắt của gì" about a glossary term: the term's own entry
 DEFINITION_POINTS = 4.0
+DEFINED_POINTS = 15.0       # ranking only: a definition question names this vocabulary term ("rủi ro là gì theo ISO 9000")
 DEFINITION_CUES = re.compile(r"(?:^| )(?:la gi|nghia la gi|nghia la|viet tat|doc la|doc ra|hieu la|ten day du)(?: |$)")
 CLAUSE_MARK = "§"
 CLAUSE_CANDIDATES = 5      # entries citing an asked clause added to the candidates, at most
@@ -340,6 +341,10 @@ class Searcher:
         self.phrasing_total = [sum(self._idf(t) for t in terms) for terms in self.phrasing_terms]
         # what each entry answers: the facets it declares and those its title (a question) names
         self.entry_facets = [frozenset(e.facets) | facets_of(kb, fold(e.title)) for e in self.entries]
+        # the entry of each term of the vocabulary ("rủi ro là gì" → tv-rui-ro), by its folded names
+        self.defines = [(re.compile(rf"(?:^| ){re.escape(fold(q)[:-len(' la gi')])}(?: |$)"), i)
+                        for i, e in enumerate(self.entries) if e.topic == DEFINITION_TOPIC and "-vs-" not in e.id
+                        for q in e.questions if fold(q).endswith(" la gi") and len(fold(q)) > len(" la gi")]
 
     # ------------------------------------------------------------------ scoring
 
@@ -397,6 +402,15 @@ class Searcher:
             points -= OVERVIEW_PENALTY
         return points
 
+    def _defined(self, folded: str) -> set[int]:
+        """The vocabulary entries of the terms a definition question names, the longest name only
+        ("tư duy dựa trên rủi ro là gì" is about that term, not "rủi ro")."""
+        found = [(m.end() - m.start(), i) for rx, i in self.defines if (m := rx.search(folded))]
+        if not found:
+            return set()
+        longest = max(n for n, _ in found)
+        return {i for n, i in found if n == longest}
+
     def _citing_best(self, asked: list[str], bm: np.ndarray) -> np.ndarray:
         """Up to CLAUSE_CANDIDATES entries citing an asked clause exactly, best BM25 first: they join
         the candidates even when the question's words did not bring them in."""
@@ -435,6 +449,9 @@ class Searcher:
         q_facets = facets_of(self.kb, fold(question[:MAX_QUERY_CHARS])) - {"overview"}
         if asked:
             candidates = np.union1d(candidates, self._citing_best(asked, bm).astype(candidates.dtype))
+        defined = self._defined(fold(question[:MAX_QUERY_CHARS])) if "definition" in q_facets else set()
+        if defined:
+            candidates = np.union1d(candidates, np.array(sorted(defined), dtype=candidates.dtype))
         uni_w = {t: self._idf(t) * (REPAIRED_CREDIT if t in repaired else 1.0) for t in content}
         bi_w = {t: self._idf(t) for t in all_terms if "_" in t}
         credit = self._split_words(terms, self._credit(terms, candidates, q_post, a_post))
@@ -479,6 +496,8 @@ class Searcher:
             if asked:
                 key += self._clause_points(i, asked)
             key += self._facet_points(i, q_facets, bool(asked))
+            if i in defined:
+                key += DEFINED_POINTS
             hits.append(Hit(self.entries[i], round(min(float(score), 100.0), 1), key))
         hits.sort(key=lambda h: (-h.rank_key, h.entry.id))
         return normalized, hits[:limit], repaired
