@@ -30,6 +30,23 @@ def write(path: Path, steps: list, user: dict) -> Path:
     return path
 
 
+def run_both(tg_emulator: Path, tmp_path: Path, config: Path, telegram_scenario: Path, zalo: list[Path]):
+    """`isobot run` with both tokens under tests/two_channels.py (one Zalo scenario per path in
+    ``zalo``, its transcripts in tmp_path/zalo) inside the Telegram emulator's run.sh; the result and
+    the transcripts' folder."""
+    out = tmp_path / "zalo"
+    scenarios = " ".join(f"--zalo {z}" for z in zalo)
+    bot = f"{sys.executable} {ROOT / 'tests' / 'two_channels.py'} --out {out} {scenarios} -- {ISOBOT} run --config {config}"
+    env = dict(os.environ, TG_EMULATOR_LOG_DIR=str(tmp_path / "tg-logs"))
+    env.pop("ZALO_BOT_TOKEN", None)
+    result = subprocess.run(["bash", str(tg_emulator / "run.sh"), bot, str(telegram_scenario), "--port", "0",
+                             "--timeout-s", "150", "--strict"], capture_output=True, text=True, timeout=200, env=env)
+    print(result.stdout[-5000:], result.stderr[-2000:])
+    for i in range(len(zalo)):
+        print((out / f"zalo-{i}.txt").read_text()[-4000:])
+    return result, out
+
+
 def test_a_reminder_reaches_zalo_and_telegram_users_from_one_process(tg_emulator, tmp_path):
     inspector = 900001
     config = tmp_path / "config.yaml"
@@ -52,16 +69,7 @@ def test_a_reminder_reaches_zalo_and_telegram_users_from_one_process(tg_emulator
         {"choose": "Tất cả người dùng"}, {"choose": "Gửi ngay"}, {"expect": "Xác nhận nhắc việc[\\s\\S]*hiện có 3 người"},
         {"choose": "Lưu"}, {"expect": ON_ZALO, **wait},
         {"expect": "Đã gửi xong[\\s\\S]*Tổng: 3 · thành công: 3", **wait}], {"id": inspector, "display_name": "Thanh tra"})
-    out = tmp_path / "zalo"
-    bot = (f"{sys.executable} {ROOT / 'tests' / 'two_channels.py'} --out {out} --zalo {zalo_user} "
-           f"--zalo {zalo_inspector} -- {ISOBOT} run --config {config}")
-    env = dict(os.environ, TG_EMULATOR_LOG_DIR=str(tmp_path / "tg-logs"))
-    env.pop("ZALO_BOT_TOKEN", None)
-    result = subprocess.run(["bash", str(tg_emulator / "run.sh"), bot, str(telegram_user), "--port", "0",
-                             "--timeout-s", "150", "--strict"], capture_output=True, text=True, timeout=200, env=env)
-    print(result.stdout[-5000:], result.stderr[-2000:])
-    for i in (0, 1):
-        print((out / f"zalo-{i}.txt").read_text()[-4000:])
+    result, out = run_both(tg_emulator, tmp_path, config, telegram_user, [zalo_user, zalo_inspector])
     assert result.returncode == 0 and "1 passed, 0 failed" in result.stdout, "the Telegram user got it"
     assert (out / "zalo-0.status").read_text() == "0", "the Zalo user got it"
     assert (out / "zalo-1.status").read_text() == "0", "the inspector on Zalo made it and got the report"
@@ -95,14 +103,6 @@ def test_an_inspector_on_zalo_confirms_a_telegram_official_who_is_told(tg_emulat
         {"command": "/thanhvien"}, {"expect": "Chờ xác nhận thành viên \\(1\\)[\\s\\S]*• Hà \\(@tester\\) · Telegram · Xã Lộc Bình"},
         {"choose": "^✅ Hà – Xã Lộc Bình$"}, {"expect": "Đã xác nhận Hà là thành viên của Xã Lộc Bình"}],
         {"id": inspector, "display_name": "Thanh tra"})
-    out = tmp_path / "zalo"
-    bot = (f"{sys.executable} {ROOT / 'tests' / 'two_channels.py'} --out {out} --zalo {zalo_inspector} "
-           f"-- {ISOBOT} run --config {config}")
-    env = dict(os.environ, TG_EMULATOR_LOG_DIR=str(tmp_path / "tg-logs"))
-    env.pop("ZALO_BOT_TOKEN", None)
-    result = subprocess.run(["bash", str(tg_emulator / "run.sh"), bot, str(official), "--port", "0",
-                             "--timeout-s", "150", "--strict"], capture_output=True, text=True, timeout=200, env=env)
-    print(result.stdout[-5000:], result.stderr[-2000:])
-    print((out / "zalo-0.txt").read_text()[-4000:])
+    result, out = run_both(tg_emulator, tmp_path, config, official, [zalo_inspector])
     assert result.returncode == 0 and "1 passed, 0 failed" in result.stdout, "the official was told on Telegram"
     assert (out / "zalo-0.status").read_text() == "0", "the inspector confirmed on Zalo"
