@@ -153,6 +153,11 @@ class Followups(Feature):
     def _may_change(self, user: User, t: dict) -> bool:
         return user.id in (t["owner_id"], t["created_by"]) or self.ctx.roles.role_of(user) != "official"
 
+    def _open_task(self, user: User, task_id: object) -> dict | None:
+        """The open task ``task_id`` if this user may change it (its owner, its creator or the team)."""
+        t = self.storage.get_task(task_id) if isinstance(task_id, int) else None
+        return t if t is not None and t["status"] == "open" and self._may_change(user, t) else None
+
     @nav.TASK
     def show(self, user: User, task_id: int, mode: str = "send", notice: str = "") -> Reply | None:
         t = self.storage.get_task(task_id)
@@ -205,8 +210,8 @@ class Followups(Feature):
 
     @DONE
     def done(self, user: User, task_id: int) -> Reply | None:
-        t = self.storage.get_task(task_id)
-        if t is None or t["status"] != "open" or not self._may_change(user, t):
+        t = self._open_task(user, task_id)
+        if t is None:
             return None
         self.storage.set_prompt(user.id, TaskPrompt.CLOSE, {"task": t["id"]})
         return Reply(buttons=[[DONE_NO_NOTE.button(self.text("task_btn_no_note"), t["id"])],
@@ -216,8 +221,8 @@ class Followups(Feature):
     @prompt(TaskPrompt.CLOSE, uploads=True)
     def close_typed(self, user: User, data: dict, text: str, upload: Upload | None = None) -> Reply:
         """The closing note, or a photo/file as evidence (with its caption as the note)."""
-        t = self.storage.get_task(data.get("task")) if isinstance(data.get("task"), int) else None
-        if t is None or t["status"] != "open" or not self._may_change(user, t):
+        t = self._open_task(user, data.get("task"))
+        if t is None:
             self.storage.clear_prompt(user.id)
             return Reply(buttons=[[nav.MY_WORK.button(self.text("btn_my_work"))]]).add(self.text("task_gone"))
         if upload is not None:
@@ -231,8 +236,8 @@ class Followups(Feature):
 
     @DONE_NO_NOTE
     def done_no_note(self, user: User, task_id: int) -> Reply | None:
-        t = self.storage.get_task(task_id)
-        if t is None or t["status"] != "open" or not self._may_change(user, t):
+        t = self._open_task(user, task_id)
+        if t is None:
             return None
         return self._close(user, t, "")
 
@@ -248,8 +253,8 @@ class Followups(Feature):
 
     @NEW_DUE
     def new_due(self, user: User, task_id: int) -> Reply | None:
-        t = self.storage.get_task(task_id)
-        if t is None or t["status"] != "open" or not self._may_change(user, t):
+        t = self._open_task(user, task_id)
+        if t is None:
             return None
         self.storage.set_prompt(user.id, TaskPrompt.NEW_DUE, {"task": t["id"]})
         return Reply(buttons=[[nav.TASK.button(self.text("btn_back"), t["id"])]]).add(self.text("task_ask_due"))
@@ -270,8 +275,8 @@ class Followups(Feature):
 
     @REASSIGN
     def reassign(self, user: User, task_id: int) -> Reply | None:
-        t = self.storage.get_task(task_id)
-        if t is None or t["status"] != "open" or not self._may_change(user, t):
+        t = self._open_task(user, task_id)
+        if t is None:
             return None
         rows = [[REASSIGN_TO.button(short(self._member_label(m, user)), t["id"], m["id"])]
                 for m in self.storage.members_of(t["unit_id"])[:MAX_OWNERS]]
@@ -292,8 +297,8 @@ class Followups(Feature):
 
     @DROP
     def drop(self, user: User, task_id: int) -> Reply | None:
-        t = self.storage.get_task(task_id)
-        if t is None or t["status"] != "open" or not self._may_change(user, t):
+        t = self._open_task(user, task_id)
+        if t is None:
             return None
         self.storage.update_task(t["id"], status="dropped", closed=self.ctx.now().isoformat(timespec="seconds"),
                                  closed_by=user.id)
