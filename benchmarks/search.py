@@ -6,8 +6,9 @@ Prints, for each system: top-1 accuracy on tests/data/eval_dev.yaml (and, for co
 holdout sets and leave-one-phrasing-out on the knowledge base itself, see bot/overlap.py), p50/p99
 latency per question (the dev set is also re-typed with seeded noise: abbreviations, no marks or Telex
 residue, typos),
-index build time and peak Python memory; then the same at 100× size; then `isobot ask` cold start
-and the running bot's peak RSS, each against its target.
+index build time and peak RSS of the process (each system is measured in a process of its own); then
+the same at 100× size, with our build time, peak RSS and p99 beside the BM25 baseline's and the
+targets; then `isobot ask` cold start and the running bot's peak RSS, each against its target.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ from bot.text import fold  # noqa: E402
 
 import yaml  # noqa: E402
 
-TARGETS = {"p99_ms": 5.0, "p99_ms_100x": 50.0, "cold_start_s": 1.5, "rss_mb": 150.0, "lead_points": 10.0}
+TARGETS = {"p99_ms": 5.0, "p99_ms_100x": 10.0, "build_s_100x": 15.0, "rss_mb_100x": 700.0,
+           "cold_start_s": 1.5, "rss_mb": 150.0, "lead_points": 10.0}
 
 
 # ---------------------------------------------------------------------- systems
@@ -177,6 +179,7 @@ def worker(system: str, scale: int) -> dict:
     if scale > 1:
         kb = synthetic(kb, scale)
     questions = load_questions()
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # the knowledge base alone
     t0 = time.perf_counter()
     impl = build(system, kb, cfg)
     build_s = time.perf_counter() - t0
@@ -191,7 +194,8 @@ def worker(system: str, scale: int) -> dict:
     lat.sort()
     row = {"system": system, "scale": scale, "entries": len(kb.entries), "top1": 100 * correct / max(total, 1),
            "p50_ms": statistics.median(lat), "p99_ms": lat[min(len(lat) - 1, int(0.99 * len(lat)))],
-           "build_s": build_s, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+           "build_s": build_s, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+           "base_rss_mb": base_rss}
     if scale == 1:
         row["loo_top1"] = leave_one_out(system, kb, cfg)
         abbr = abbreviations(kb)
@@ -324,6 +328,14 @@ def main() -> int:
           f"off-topic declined {real['ours']['declined']:.1f}%", flush=True)
     print(f"\nSynthetic knowledge base ×{args.scale} ({real['ours']['entries'] * args.scale:,} entries):", flush=True)
     big = {s: measure(s, args.scale) for s in SYSTEMS}
+    print(f"\n×{args.scale}, as measured above (peak RSS of the process; the knowledge base alone: "
+          f"{big['ours']['base_rss_mb']:.0f} MB):")
+    print(f"  {'':28s} {'build':>9s} {'peak RSS':>10s} {'p99':>10s}")
+    for system in ("ours", "bm25"):
+        row = big[system]
+        print(f"  {SYSTEMS[system]:28s} {row['build_s']:7.2f} s {row['peak_rss_mb']:7.0f} MB {row['p99_ms']:7.2f} ms")
+    print(f"  {'target':28s} {'< ' + format(TARGETS['build_s_100x'], 'g') + ' s':>9s} "
+          f"{'< ' + format(TARGETS['rss_mb_100x'], 'g') + ' MB':>10s} {'< ' + format(TARGETS['p99_ms_100x'], 'g') + ' ms':>10s}")
     lead = real["ours"]["top1"] - max(real["rapidfuzz"]["top1"], real["bm25"]["top1"])
     print("\nLead of ours over the better baseline, in points:")
     for key, label in (("top1", "dev set (the target)"), (HOLDOUTS[0], "holdout"), (HOLDOUTS[1], "fresh holdout"),
@@ -332,7 +344,11 @@ def main() -> int:
         print(f"  {label:26s} {real['ours'][key] - max(real['rapidfuzz'][key], real['bm25'][key]):+5.1f}")
     checks = [
         ("p99 latency, real base", f"{real['ours']['p99_ms']:.2f} ms", real["ours"]["p99_ms"] < TARGETS["p99_ms"], "< 5 ms"),
-        (f"p99 latency, ×{args.scale} base", f"{big['ours']['p99_ms']:.2f} ms", big["ours"]["p99_ms"] < TARGETS["p99_ms_100x"], "< 50 ms"),
+        (f"p99 latency, ×{args.scale} base", f"{big['ours']['p99_ms']:.2f} ms", big["ours"]["p99_ms"] < TARGETS["p99_ms_100x"], "< 10 ms"),
+        (f"index build, ×{args.scale} base", f"{big['ours']['build_s']:.2f} s", big["ours"]["build_s"] < TARGETS["build_s_100x"],
+         "< 15 s"),
+        (f"peak RSS, ×{args.scale} base", f"{big['ours']['peak_rss_mb']:.0f} MB",
+         big["ours"]["peak_rss_mb"] < TARGETS["rss_mb_100x"], "< 700 MB"),
         ("accuracy lead over best baseline", f"{lead:+.1f} points", lead >= TARGETS["lead_points"], "≥ +10"),
     ]
     if not args.skip_process:

@@ -24,7 +24,6 @@ from bot.home import home_row
 from bot.knowledge import Checker, KnowledgeBase, folder_documents, line_of
 from bot.reply import Attachment, QuizFeedback, Reply, Section, User, short
 from bot.text import safe_cell
-from bot.units import match_registered
 
 MAX_QUESTION = 250      # Telegram allows 300 for a poll question; we prefix "Câu 3/10 · "
 MAX_OPTION = 100
@@ -384,6 +383,8 @@ class TeamQuizzes(Feature):
 
     @prompt(TeamQuizPrompt.UNITS, role="inspector")
     def units_typed(self, user: User, data: dict, text: str) -> Reply:
+        from bot.units import match_registered  # the units module is loaded only where units are named
+
         units = match_registered(self.storage.all_units(), text)
         if not units:
             return Reply().add(self.text("rem_units_none"))

@@ -18,7 +18,6 @@ from bot.home import home_row
 from bot.knowledge import KnowledgeBase
 from bot.reply import Button, Reply, Section, User, short
 from bot.text import fold
-from bot.units import match_registered
 
 KINDS = ("once", "weekly", "monthly", "event")
 LATE_AFTER = timedelta(minutes=5)
@@ -223,6 +222,8 @@ class Reminders(Feature):
 
     @prompt(ReminderPrompt.UNITS, role="inspector")
     def units_typed(self, user: User, draft: dict, text: str) -> Reply:
+        from bot.units import match_registered  # the units module is loaded only where units are named
+
         found = match_registered(self.storage.all_units(), text)
         if not found:
             return Reply(buttons=self._cancel_row()).add(self.text("rem_units_none"))
