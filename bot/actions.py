@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -181,9 +182,17 @@ class Context:
     tz: ZoneInfo
     today: Callable[[], date]
     now: Callable[[], datetime]
-    province: "Place | None" = None
+    province_name: str = ""      # the configured province, as typed in config.yaml
     roles: Any = None            # bot.roles.Roles, set by the Core
     scheduler: Any = None        # set by a front-end that runs timed jobs (handlers.scheduler)
+
+    @cached_property
+    def province(self) -> "Place | None":
+        """The configured province, looked up in the official list of units when first needed: a
+        question (`isobot ask`) never needs it, and loading the list is a good part of a cold start."""
+        from bot import units
+
+        return units.find_province(self.province_name) if self.province_name else None
 
 
 class Feature:

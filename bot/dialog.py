@@ -22,7 +22,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot import units
 from bot.actions import Context, Feature, Registry
 from bot.answers import Answers
 from bot.atlas import Clauses
@@ -68,7 +67,7 @@ class Core:
             kb, searcher, storage, tz,
             today=today if callable(today) else (lambda: datetime.now(tz).date()),
             now=now if callable(now) else (lambda: datetime.now(tz)),
-            province=units.find_province(province) if province else None)
+            province_name=province)
         ctx.roles = Roles(ctx, admin_ids)
         self.home = Home(ctx)
         self.answers = Answers(ctx)

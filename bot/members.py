@@ -23,7 +23,7 @@ import re
 import secrets
 from enum import StrEnum
 
-from bot import nav, units
+from bot import nav
 from bot.actions import Action, Feature, Id, Index, command, prompt
 from bot.home import home_row, main_menu
 from bot.reply import Attachment, Reply, User, short
@@ -197,6 +197,8 @@ class Members(Feature):
     def codes(self, user: User, arg: str = "") -> Reply:
         """/maxa: every commune and ward of the province with its join code (.xlsx); /maxa NAME: the
         code of one, with a button to replace it."""
+        from bot import units  # the official list is loaded only where a screen shows units
+
         province = self._province(user)
         if arg.strip():
             places = units.match_wards(arg[:100], province, limit=4)
@@ -236,6 +238,8 @@ class Members(Feature):
 
     @ROTATE
     def rotate(self, user: User, ward: int) -> Reply | None:
+        from bot import units
+
         place = units.wards().get(ward)
         if place is None:
             return None

@@ -7,7 +7,7 @@ import re
 import secrets
 from enum import StrEnum
 
-from bot import nav, units
+from bot import nav
 from bot.actions import Action, Context, Feature, Id, command, prompt
 from bot.answers import Answers
 from bot.home import home_row, main_menu
@@ -53,6 +53,8 @@ class Profile(Feature):
 
     @prompt(UnitPrompt.NAME)
     def unit_typed(self, user: User, data: dict, text: str) -> Reply:
+        from bot import units  # the official list is loaded only where a screen shows units
+
         province = self.ctx.province.code if self.ctx.province else None
         folded = fold(text)
         for code, place in units.provinces().items():  # "xa Tan Thanh lang son" names another province
@@ -73,6 +75,8 @@ class Profile(Feature):
 
     @PICK
     def pick(self, user: User, code: int) -> Reply | None:
+        from bot import units
+
         place = units.wards().get(code)
         if place is None:
             return None
@@ -90,6 +94,8 @@ class Profile(Feature):
         name = " ".join(text.split())[:120]
         if len(name) < 3:
             return Reply().add(self.text("unit_agency_prompt"))
+        from bot import units
+
         province = self.ctx.province or next(iter(units.provinces().values()))
         return self._done(user, self.storage.get_or_create_unit("co-quan", name, province.code, province.name))
 

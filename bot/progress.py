@@ -13,7 +13,7 @@ import csv
 import io
 from datetime import timedelta
 
-from bot import nav, units
+from bot import nav
 from bot.actions import Action, Choice, Feature, Id, Index, command
 from bot.home import home_row
 from bot.knowledge import KnowledgeBase
@@ -32,6 +32,8 @@ def rows(storage, kb: KnowledgeBase, flt: str = "all", province_code: int | None
     """One row per commune/ward of the province (or per registered one without a province), laggards
     first, then the agencies that registered, less the inspection team's own office (the units of
     the people in ``team``)."""
+    from bot import units  # the official list is loaded only where a screen shows units
+
     today_iso = today.isoformat() if today else ""
     registered = storage.unit_progress(today_iso)
     offices = {storage.get_user(p)["unit_id"] for p in team if storage.get_user(p)}
@@ -203,6 +205,8 @@ class Progress(Feature):
         everyone = [r for r in rows_all if not r["agency"]]          # the counts are of communes and wards
         pages = max(1, -(-len(data) // PAGE))
         page = min(page, pages - 1)
+        from bot import units
+
         province = units.provinces().get(self.province_of(user) or 0)
         r = Reply(mode=mode).add(self.text("pg_title", where=province.name if province else self.text("pg_everywhere"),
                                            n=len(everyone), agencies=len(rows_all) - len(everyone),
@@ -284,6 +288,8 @@ class Progress(Feature):
 
     @WARD
     def ward(self, user: User, code: int) -> Reply | None:
+        from bot import units
+
         place = units.wards().get(code)
         if place is None:
             return None

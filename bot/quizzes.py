@@ -25,7 +25,6 @@ from bot.knowledge import Checker, KnowledgeBase, folder_documents, line_of
 from bot.notices import signature
 from bot.reply import Attachment, QuizFeedback, Reply, Section, User, short
 from bot.text import safe_cell
-from bot.units import match_registered_names
 from bot.when import WhenError, parse_date, vi_date
 
 MAX_QUESTION = 250      # Telegram allows 300 for a poll question; we prefix "Câu 3/10 · "
@@ -401,6 +400,8 @@ class TeamQuizzes(Feature):
 
     @prompt(TeamQuizPrompt.UNITS, role="inspector")
     def units_typed(self, user: User, data: dict, text: str) -> Reply:
+        from bot.units import match_registered_names  # the units module is loaded only where units are named
+
         units, missed = match_registered_names(self.storage.all_units(), text)
         if not units:
             return Reply(buttons=[[TQ_ALL.button(self.text("tq_all_province"))], *self._cancel_row()]).add(
@@ -438,6 +439,8 @@ class TeamQuizzes(Feature):
     @prompt(TeamQuizPrompt.CONFIRM, role="inspector")
     def confirm_typed(self, user: User, data: dict, text: str) -> Reply:
         """Text while the confirmation waits: more unit names are added; the rest keeps waiting for a button."""
+        from bot.units import match_registered_names
+
         units, missed = match_registered_names(self.storage.all_units(), text)
         if units:
             ids = list(dict.fromkeys([*data.get("units", []), *(u["id"] for u in units)]))

@@ -24,7 +24,6 @@ from bot.notices import signature
 from bot.progress import SILENT_DAYS
 from bot.reply import Button, Reply, Section, User, short
 from bot.text import fold
-from bot.units import match_registered_names
 from bot.when import (EIGHT, WhenError, parse_monthly, parse_offset, parse_weekly, parse_when, vi_date, vi_datetime,
                       vi_weekday)
 
@@ -243,6 +242,8 @@ class Reminders(Feature):
 
     @prompt(ReminderPrompt.UNITS, role="inspector")
     def units_typed(self, user: User, draft: dict, text: str) -> Reply:
+        from bot.units import match_registered_names  # the units module is loaded only where units are named
+
         found, missed = match_registered_names(self.storage.all_units(), text)
         if not found:
             return Reply(buttons=self._cancel_row()).add(self.text("rem_units_none"))

@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 import re
 from array import array
-from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,14 +24,17 @@ from rapidfuzz.distance import OSA
 
 from bot.config import SearchConfig
 from bot.knowledge import Entry, KnowledgeBase, facets_of
-from bot.text import CLAUSE, STOPWORDS, bigrams, compound_pairs, fold, telex_decode
+from bot.text import CLAUSE, STOPWORDS, Ids, bigrams, compound_pairs, fold, telex_decode
 
 MAX_QUERY_CHARS = 300
 # "1 lần", "1 năm" are typed for "một lần", "một năm"; a lone 1 elsewhere (khoản 9.1) keeps its meaning
-_ONE = re.compile(r"(?<![\w])1 (lan|nam|thang|tuan|ngay|dot|quy|ky|nguoi|cai|buoi)(?!\w)")
+# (written "1(?<!\w1)" = a 1 not preceded by a letter: the regex engine then jumps from one "1" to the next)
+_ONE = re.compile(r"1(?<!\w1) (lan|nam|thang|tuan|ngay|dot|quy|ky|nguoi|cai|buoi)(?!\w)")
 # "cho em hỏi", "ad ơi cho mình hỏi chút": how a message opens, not what it asks ("hỏi" folds like
 # the "hội" of "cơ hội")
 COURTESY = re.compile(r"(?:^|(?<= ))(?:(?:ad|admin|anh|chi|ban|a) (?:oi )?)?(?:cho (?:em|minh|toi|tui|chau|e) (?:duoc )?hoi|xin (?:duoc )?hoi|(?:em|e|minh|toi) (?:muon )?hoi)(?: (?:chut|ti|xiu|voi|ve|la))?(?= |$)")
+# what any courtesy opening contains, cheap to look for: most text "hỏi"/"hội" is about "cơ hội"
+_COURTESY_HINT = re.compile(r"(?:em|e|minh|toi|tui|chau|duoc|xin|muon) hoi")
 OOS_PREFIX = "oos:"        # id prefix of out-of-scope pseudo-entries
 SHORT_QUERY_WORDS = 4      # questions with this few informative words and no glossary term…
 SHORT_QUERY_EXTRA = 25.0
@@ -52,6 +54,7 @@ BIGRAM_SHARE = 0.25        # share of syllable-bigram coverage (compounds) in th
 F_BETA2 = 1.0              # β² of the phrasing F-score (>1 favours recall of the question's words)
 DEFINITION_TOPIC = "thuat-ngu"   # "X là gì / viết tắt của gì" about a glossary term: the term's own entry
 DEFINITION_POINTS = 4.0
+DEFINED_MAX_WORDS = 8       # the longest term name looked up ("hệ thống quản lý chất lượng" is 6 words)
 DEFINED_POINTS = 15.0       # ranking only: a definition question names this vocabulary term ("rủi ro là gì theo ISO 9000")
 DEFINITION_CUES = re.compile(r"(?:^| )(?:la gi|nghia la gi|nghia la|viet tat|doc la|doc ra|hieu la|ten day du)(?: |$)")
 CLAUSE_MARK = "§"
@@ -114,8 +117,7 @@ class Normalizer:
                 if key:
                     pairs[key] = f"{target} {tag}"
         self.rewrites = pairs
-        alternation = "|".join(re.escape(k) for k in sorted(pairs, key=len, reverse=True))
-        self._rx = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)") if pairs else None
+        self._rx = re.compile(rf"(?<!\w){_trie_pattern(pairs)}(?!\w)") if pairs else None
         texts = [t for e in kb.entries.values() for t in (e.title, *e.questions, e.answer)]
         self.compounds = compound_pairs(texts, COMPOUND_MIN)
         self.vocab: set[str] = set()
@@ -139,13 +141,22 @@ class Normalizer:
 
     def normalize(self, folded: str) -> str:
         """'1 lần' → 'một lần', then glossary rewriting, then compounds protected, on folded text."""
-        return self.protect(self.rewrite(_ONE.sub(r"mot \1", COURTESY.sub(" ", folded))))
+        return self.protect(self._rewritten(folded))
+
+    def _rewritten(self, folded: str) -> str:
+        """Courtesy openings dropped, '1 lần' → 'một lần', glossary variants rewritten. Each pattern runs
+        only on text with what it needs: most knowledge-base text has none."""
+        if "hoi" in folded and _COURTESY_HINT.search(folded):
+            folded = COURTESY.sub(" ", folded)
+        if "1 " in folded:
+            folded = _ONE.sub(r"mot \1", folded)
+        return self.rewrite(folded)
 
     def protect(self, text: str) -> str:
         """Mark a syllable that folds like a function word but forms a compound with its neighbour, so
         it is not dropped as one: "nang luc" → "nang luc+", "dang ky" → "dang+ ky"."""
         words = text.split()
-        if not self.compounds or not any(w in STOPWORDS for w in words):
+        if not self.compounds or STOPWORDS.isdisjoint(words):
             return text
         out = list(words)
         for i, (a, b) in enumerate(zip(words, words[1:])):
@@ -154,6 +165,43 @@ class Normalizer:
             if (a, b, False) in self.compounds:
                 out[i] = a + COMPOUND_MARK
         return " ".join(out)
+
+    def word_ids(self, texts: list[str], ids: Ids) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`words` of many texts at once, as ids (``ids`` gives new words new ids): the words of
+        every text end to end, and each text's number of words. For indexing a large knowledge base:
+        the compound marks of :meth:`protect` are set on the ids of all texts together, with numpy."""
+        flat, lengths = array("i"), array("i")
+        for text in texts:
+            before = len(flat)
+            flat.extend(map(ids.__getitem__, self._rewritten(fold(text)).split()))
+            if "." in text:   # a clause number has one
+                flat.extend(ids[CLAUSE_MARK + c] for c in CLAUSE.findall(text))
+            lengths.append(len(flat) - before)
+        words = np.frombuffer(flat, dtype=np.int32).copy()
+        lengths = np.frombuffer(lengths, dtype=np.int32)
+        self._protect_ids(words, lengths, ids)
+        return words, lengths
+
+    def _protect_ids(self, words: np.ndarray, lengths: np.ndarray, ids: Ids) -> None:
+        """:meth:`protect` on the word ids of many texts (in place): the function-like syllable of a
+        compound pair within one text gets its marked form. Only such syllables are ever marked, so
+        only their positions are looked at."""
+        vocab = list(ids)
+        n = len(vocab)
+        starts = np.zeros(len(words) + 1, dtype=bool)
+        starts[np.cumsum(lengths) - lengths] = True                  # a text begins at this word
+        at = np.flatnonzero(np.array([w in STOPWORDS for w in vocab], dtype=bool)[words])
+        marked = np.zeros(len(words), dtype=bool)
+        for right in (True, False):                                  # the marked syllable is the right one
+            pairs = np.array(sorted(ids[a] * n + ids[b] for a, b, side in self.compounds
+                                    if side == right and a in ids and b in ids), dtype=np.int64)
+            k = at[at > 0] if right else at[at < len(words) - 1]
+            a, b = (k - 1, k) if right else (k, k + 1)
+            inside = ~starts[b]
+            marked[k[inside]] |= np.isin(words[a[inside]].astype(np.int64) * n + words[b[inside]], pairs)
+        if marked.any():
+            plus = {i: ids[vocab[i] + COMPOUND_MARK] for i in set(words[marked].tolist())}
+            words[marked] = [plus[i] for i in words[marked].tolist()]
 
     def set_vocab(self, vocab: set[str]) -> None:
         self.vocab = vocab
@@ -214,6 +262,30 @@ class Normalizer:
         return out, repaired
 
 
+def _trie_pattern(keys) -> str:
+    """A regex alternation of ``keys`` factored into a trie, longer continuations tried first.
+
+    It matches what the alternation of the keys sorted longest first matches (of the keys that fit
+    at a place, the longest), but reads each character once instead of trying every glossary
+    variant at every word of the knowledge base.
+    """
+    trie: dict = {}
+    for key in keys:
+        node = trie
+        for ch in key:
+            node = node.setdefault(ch, {})
+        node[""] = {}                      # a key ends here
+
+    def pattern(node: dict) -> str:
+        branches = [re.escape(ch) + pattern(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return pattern(trie)
+
+
 def _coverage(weights: dict[str, float], terms: list[str], credit: np.ndarray) -> np.ndarray:
     """Idf-weighted share of the question's terms each candidate covers (``credit`` rows follow
     ``terms``; a term the index does not know covers nothing but still counts in the total)."""
@@ -239,23 +311,35 @@ def _terms(words: list[str]) -> list[str]:
 class TermIndex:
     """BM25 postings in compressed-row form: for each term, the documents that contain it and the
     term's precomputed BM25 weight in each. Scoring a question is a few vectorised numpy additions,
-    so latency stays flat as the knowledge base grows."""
+    so latency stays flat as the knowledge base grows.
 
-    def __init__(self, docs: list[list[str]], term_ids: dict[str, int], k1: float = 1.2, b: float = 0.4):
-        n = len(docs)
-        lengths = np.array([len(d) for d in docs], dtype=np.float32)
+    Built from one pair (term, document) per occurrence, as numpy arrays: no per-document Python
+    objects, so 30,000 entries index in seconds and in a few bytes per posting. A term is given by
+    its code, and its id is the position of that code in ``vocabulary`` (sorted codes).
+    """
+
+    def __init__(self, terms: np.ndarray, docs: np.ndarray, n_docs: int, vocabulary: np.ndarray,
+                 k1: float = 1.2, b: float = 0.4):
+        n, width = n_docs, max(n_docs, 1)
+        lengths = np.bincount(docs, minlength=n).astype(np.float32)
         avgdl = float(lengths.mean()) if n else 1.0
-        t_col, d_col, tf_col = array("i"), array("i"), array("f")
-        for i, doc in enumerate(docs):
-            for term, tf in Counter(doc).items():
-                t_col.append(term_ids.setdefault(term, len(term_ids)))
-                d_col.append(i)
-                tf_col.append(tf)
-        terms = np.frombuffer(t_col, dtype=np.int32)
-        order = np.argsort(terms, kind="stable")
-        self.docs = np.frombuffer(d_col, dtype=np.int32)[order]
-        tf = np.frombuffer(tf_col, dtype=np.float32)[order]
-        counts = np.bincount(terms, minlength=len(term_ids)) if len(terms) else np.zeros(len(term_ids), np.int64)
+        keys = terms.astype(np.int64)
+        keys *= width
+        keys += docs
+        keys.sort()                                               # by term, then document
+        first = np.ones(len(keys), dtype=bool)
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+        starts = np.flatnonzero(first).astype(np.int32)
+        del first
+        tf = np.diff(starts, append=np.int32(len(keys))).astype(np.float32)
+        keys = keys[starts]
+        del starts
+        self.docs = (keys % width).astype(np.int32)
+        term = np.searchsorted(vocabulary, keys // width)        # ascending: a fast binary search
+        del keys
+        counts = np.bincount(term, minlength=len(vocabulary))
+        self.frequency = np.bincount(term, weights=tf, minlength=len(vocabulary))   # occurrences of each term
+        del term
         self.offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
         df = counts.astype(np.float64)
         idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
@@ -264,18 +348,68 @@ class TermIndex:
         self.weights = per_posting_idf * tf * (k1 + 1) / (tf + norm)
         self.n = n
 
-    def gather(self, term_ids: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The postings of several terms at once: document, position of the term in ``term_ids``,
-        and BM25 weight, so one question costs a handful of numpy calls whatever its length."""
-        spans = [(j, self.offsets[t], self.offsets[t + 1]) for j, t in enumerate(term_ids)
-                 if t < len(self.offsets) - 1]
+    def keys(self) -> np.ndarray:
+        """term × n + document of every posting, ascending."""
+        terms = np.repeat(np.arange(len(self.offsets) - 1, dtype=np.int64), np.diff(self.offsets))
+        return terms * max(self.n, 1) + self.docs
+
+    def scores(self, term_ids: list[int]) -> np.ndarray:
+        """BM25 of every document for these terms (float32): their postings end to end, summed per
+        document by one np.bincount, so a question costs a handful of numpy calls whatever its length."""
+        spans = [(self.offsets[t], self.offsets[t + 1]) for t in term_ids]
         if not spans:
-            empty = np.zeros(0, dtype=np.int64)
-            return empty, empty, np.zeros(0, dtype=np.float32)
-        docs = np.concatenate([self.docs[a:b] for _, a, b in spans])
-        labels = np.repeat(np.array([j for j, _, _ in spans], dtype=np.int64), [b - a for _, a, b in spans])
-        weights = np.concatenate([self.weights[a:b] for _, a, b in spans])
-        return docs, labels, weights
+            return np.zeros(self.n, dtype=np.float32)
+        docs = np.concatenate([self.docs[a:b] for a, b in spans])
+        weights = np.concatenate([self.weights[a:b] for a, b in spans])
+        return np.bincount(docs, weights=weights, minlength=self.n).astype(np.float32)
+
+
+def _spans(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """start..stop of every pair, end to end (np.concatenate of aranges without a Python loop)."""
+    lengths = stops - starts
+    ends = np.cumsum(lengths)
+    return np.arange(ends[-1] if len(ends) else 0) - np.repeat(ends - lengths - starts, lengths)
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values, sorting ``values`` in place (np.unique without counts hashes: 100×
+    slower on millions of values)."""
+    values.sort()
+    keep = np.ones(len(values), dtype=bool)
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
+
+
+class _Words:
+    """The word ids of texts (:meth:`Normalizer.word_ids`) and what :func:`_terms` makes of them, as
+    numpy arrays: a term is a word id, or ``n + a × n + b`` for the bigram of words a and b."""
+
+    def __init__(self, ids: Ids):
+        self.vocab = list(ids)
+        self.n = len(self.vocab)
+        self.dtype = np.int32 if self.n * (self.n + 1) < 2**31 else np.int64   # half the memory when it fits
+        self.stop = np.array([w in STOPWORDS for w in self.vocab], dtype=bool)
+        self.clause = np.array([w.startswith(CLAUSE_MARK) for w in self.vocab], dtype=bool)
+
+    def terms(self, words: np.ndarray, group: np.ndarray, clauses: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`_terms` of each group of words (``group`` labels every word): its content words
+        (without clause numbers unless ``clauses``), then bigrams of its content words that are not
+        clause numbers. Returns the term codes and their groups."""
+        keep = ~self.stop[words]
+        words, group = words[keep], group[keep]
+        plain = ~self.clause[words]
+        p_words, p_group = words[plain], group[plain]
+        pair = p_group[1:] == p_group[:-1]
+        two = self.n + p_words[:-1][pair].astype(self.dtype) * self.n + p_words[1:][pair]
+        if not clauses:
+            words, group = p_words, p_group
+        return np.concatenate([words.astype(self.dtype), two]), np.concatenate([group, p_group[:-1][pair]])
+
+    def name(self, code: int) -> str:
+        if code < self.n:
+            return self.vocab[code]
+        a, b = divmod(code - self.n, self.n)
+        return f"{self.vocab[a]}_{self.vocab[b]}"
 
 
 class Searcher:
@@ -290,26 +424,7 @@ class Searcher:
             Entry(id=f"{OOS_PREFIX}{o.id}", topic="", title=o.title, questions=o.examples, answer="", sources=())
             for o in kb.out_of_scope
         ]
-        q_docs, a_docs = [], []
-        self.phrasings: list[str] = []              # content-word string of every phrasing
-        self.phrasing_terms: list[frozenset[str]] = []
-        self._phr_by_entry: list[range] = []
-        for e in self.entries:
-            first = len(self.phrasings)
-            q_words: list[str] = []
-            for text in (e.title, *e.questions):
-                words = self.norm.words(text)
-                q_words += words
-                # clause tokens count in coverage and BM25 only: a phrasing that names a clause is not
-                # a worse match for a question that does not
-                plain = [w for w in words if not w.startswith(CLAUSE_MARK)]
-                self.phrasings.append(" ".join(_content(plain)))
-                self.phrasing_terms.append(frozenset(_terms(plain)))
-            self._phr_by_entry.append(range(first, len(self.phrasings)))
-            for text in e.keywords:  # keywords widen the vocabulary but are not phrasings
-                q_words += self.norm.words(text)
-            q_docs.append(_terms(q_words))
-            a_docs.append(_terms(self.norm.words(e.answer)))
+        self._index()
         # the clauses each entry's sources cite ("khoản 8.5.1" → 8.5.1), and clause → those entries
         self.clauses_of = [frozenset(c for s in e.sources for c in CLAUSE.findall(s.ref)) for e in self.entries]
         citing: dict[str, list[int]] = {}
@@ -321,30 +436,97 @@ class Searcher:
         # years and one- or two-digit numbers are everyday numbers
         self.document_numbers = {n for d in kb.documents.values() for n in re.findall(r"\d+", d.cite)
                                  if len(n) >= 3 and not 1900 <= int(n) <= 2100}
-        # two-syllable words of the knowledge base: "van phong" and "van ban" share a syllable, not a meaning
-        count = Counter(t for doc in q_docs + a_docs for t in doc)
-        self.words2 = {t for t, c in count.items() if c >= WORD_MIN and "_" in t and "#" not in t
-                       and c >= WORD_SHARE * min(count[p] for p in t.split("_"))}
-        self.term_ids: dict[str, int] = {}
-        self.q_index = TermIndex(q_docs, self.term_ids, b=Q_FIELD_B)
-        self.a_index = TermIndex(a_docs, self.term_ids)
+        self.norm.set_vocab({t for t in self.term_ids if "_" not in t})
+        # what each entry answers: the facets it declares and those its title (a question) names
+        self.entry_facets = [frozenset(e.facets) | facets_of(self.kb, fold(e.title)) for e in self.entries]
+        # the entry of each term of the vocabulary ("rủi ro là gì" → tv-rui-ro), by its folded names
+        self.defines: dict[str, list[int]] = {}
+        for i, e in enumerate(self.entries):
+            if e.topic == DEFINITION_TOPIC and "-vs-" not in e.id:
+                for q in e.questions:
+                    name = fold(q).removesuffix(" la gi")
+                    if name != fold(q) and name and i not in self.defines.get(name, ()):
+                        self.defines.setdefault(name, []).append(i)
+
+    def _index(self) -> None:
+        """BM25 over the question field (title, example questions, keywords) and the answer field, and
+        the terms of every phrasing (title or example question) for the F-score of :meth:`_rank`.
+
+        All texts are turned into word ids in bulk and everything after is numpy over flat arrays:
+        per-entry Python lists and sets made the index of a 30,000-entry base take a minute and 2 GB.
+        """
+        texts, entry_of, phrasing = [], [], []
+        for i, e in enumerate(self.entries):
+            for k, text in enumerate((e.title, *e.questions, *e.keywords)):  # keywords widen the vocabulary
+                texts.append(text)                                          # but are not phrasings
+                entry_of.append(i)
+                phrasing.append(k <= len(e.questions))
+        ids = Ids()
+        q_words, q_lengths = self.norm.word_ids(texts, ids)
+        a_words, a_lengths = self.norm.word_ids([e.answer for e in self.entries], ids)
+        words = _Words(ids)
         n = len(self.entries)
+        text_of = np.repeat(np.arange(len(texts), dtype=np.int32), q_lengths)
+        q_terms, q_docs = words.terms(q_words, np.array(entry_of, dtype=np.int32)[text_of])
+        a_terms, a_docs = words.terms(a_words, np.repeat(np.arange(n, dtype=np.int32), a_lengths))
+        del a_words
+        codes = _distinct(np.concatenate([q_terms, a_terms]))
+        names = [words.name(c) for c in codes.tolist()]
+        self.term_ids = dict(zip(names, range(len(names))))
+        self.q_index = TermIndex(q_terms, q_docs, n, codes, b=Q_FIELD_B)
+        self.a_index = TermIndex(a_terms, a_docs, n, codes)
+        del q_terms, q_docs, a_terms, a_docs
         self.max_idf = math.log(1 + (n + 0.5) / 0.5)
         # document frequency over question and answer fields together (a term counts once per entry)
-        pairs = np.concatenate([
-            np.repeat(np.arange(len(ix.offsets) - 1, dtype=np.int64), np.diff(ix.offsets)) * n + ix.docs
-            for ix in (self.q_index, self.a_index)
-        ])
-        df = np.bincount(np.unique(pairs) // max(n, 1), minlength=len(self.term_ids)).astype(np.float64)
+        qk, ak = self.q_index.keys(), self.a_index.keys()
+        both = ak[qk[np.searchsorted(qk, ak).clip(max=max(len(qk) - 1, 0))] == ak] if len(qk) else ak[:0]
+        df = (np.diff(self.q_index.offsets) + np.diff(self.a_index.offsets)
+              - np.bincount(both // max(n, 1), minlength=len(names))).astype(np.float64)
         self.idf_by_id = np.log(1 + (n - df + 0.5) / (df + 0.5))
-        self.norm.set_vocab({t for t in self.term_ids if "_" not in t})
-        self.phrasing_total = [sum(self._idf(t) for t in terms) for terms in self.phrasing_terms]
-        # what each entry answers: the facets it declares and those its title (a question) names
-        self.entry_facets = [frozenset(e.facets) | facets_of(kb, fold(e.title)) for e in self.entries]
-        # the entry of each term of the vocabulary ("rủi ro là gì" → tv-rui-ro), by its folded names
-        self.defines = [(re.compile(rf"(?:^| ){re.escape(fold(q)[:-len(' la gi')])}(?: |$)"), i)
-                        for i, e in enumerate(self.entries) if e.topic == DEFINITION_TOPIC and "-vs-" not in e.id
-                        for q in e.questions if fold(q).endswith(" la gi") and len(fold(q)) > len(" la gi")]
+        # two-syllable words of the knowledge base: "van phong" and "van ban" share a syllable, not a meaning
+        count = (self.q_index.frequency + self.a_index.frequency).astype(np.int64).tolist()
+        self.words2 = {t for t, c in zip(names, count) if c >= WORD_MIN and "_" in t and "#" not in t
+                       and c >= WORD_SHARE * min(count[self.term_ids[p]] for p in t.split("_"))}
+        phrasing = np.array(phrasing, dtype=bool)
+        per_entry = np.bincount(np.array(entry_of, dtype=np.int64)[phrasing], minlength=n)
+        self.entry_start = np.concatenate(([0], np.cumsum(per_entry)))  # entry i: phrasings entry_start[i]…[i + 1]
+        self._index_phrasings(words, q_words, text_of, phrasing, codes, names)
+
+    def _index_phrasings(self, words: _Words, q_words: np.ndarray, text_of: np.ndarray, phrasing: np.ndarray,
+                         codes: np.ndarray, names: list[str]) -> None:
+        """Each phrasing's content words as a string (for rapidfuzz) and its distinct terms in
+        compressed-row form (``phrasing_terms[phrasing_start[p]:phrasing_start[p + 1]]``). Clause tokens
+        count in coverage and BM25 only: a phrasing that names a clause is not a worse match for a
+        question that does not."""
+        n_phr = int(phrasing.sum())
+        number = (np.cumsum(phrasing) - 1).astype(np.int32)      # text → phrasing number
+        at = phrasing[text_of]
+        p_words, p_of = q_words[at], number[text_of[at]]
+        keep = ~words.stop[p_words] & ~words.clause[p_words]
+        bounds = np.searchsorted(p_of[keep], np.arange(n_phr + 1)).tolist()
+        spelt = np.array(words.vocab, dtype=object)[p_words[keep]]          # the words themselves, not copies
+        self.phrasings = [" ".join(spelt[a:b]) for a, b in zip(bounds, bounds[1:])]
+        del spelt
+        terms, p_of = words.terms(p_words, p_of, clauses=False)
+        width, n_terms = max(n_phr, 1), max(len(names), 1)
+        pairs = terms.astype(np.int64)                           # in place from here: millions of pairs
+        pairs *= width
+        pairs += p_of
+        del terms, p_of
+        pairs = _distinct(pairs)                                 # (term, phrasing), by term: a fast binary search
+        term = np.searchsorted(codes, pairs // width)
+        pairs %= width
+        pairs *= n_terms
+        pairs += term
+        del term
+        pairs.sort()                                             # (phrasing, term id), by phrasing
+        p_of = (pairs // n_terms).astype(np.int32)
+        self.phrasing_terms = (pairs % n_terms).astype(np.int32)
+        del pairs
+        self.phrasing_start = np.searchsorted(p_of, np.arange(n_phr + 1))
+        boost = np.where([t.startswith("#") for t in names], TAG_BOOST, 1.0)
+        self.phrasing_total = np.bincount(p_of, weights=(self.idf_by_id * boost)[self.phrasing_terms],
+                                          minlength=len(self.phrasings))
 
     # ------------------------------------------------------------------ scoring
 
@@ -353,17 +535,17 @@ class Searcher:
         idf = self.max_idf if tid is None else float(self.idf_by_id[tid])
         return idf * TAG_BOOST if term.startswith("#") else idf
 
-    def _credit(self, terms: list[str], candidates: np.ndarray, q_post, a_post) -> np.ndarray:
+    def _credit(self, term_ids: list[int], candidates: np.ndarray) -> np.ndarray:
         """terms × candidates: 1 when the term is in the candidate's phrasings, ANSWER_FIELD_CREDIT
-        when only in its answer, else 0; from the postings already gathered for BM25."""
-        column = np.full(len(self.entries), -1, dtype=np.int64)
-        column[candidates] = np.arange(len(candidates))
+        when only in its answer, else 0. Each term's postings are sorted by document: a binary search
+        for the few candidates, rather than a pass over every posting of a common word."""
         found = []
-        for docs, labels, _ in (q_post, a_post):
-            col = column[docs]
-            hit = col >= 0
-            inside = np.zeros((len(terms), len(candidates)), dtype=bool)
-            inside[labels[hit], col[hit]] = True
+        for index in (self.q_index, self.a_index):
+            inside = np.zeros((len(term_ids), len(candidates)), dtype=bool)
+            for j, t in enumerate(term_ids):
+                docs = index.docs[index.offsets[t]:index.offsets[t + 1]]
+                if len(docs):
+                    inside[j] = docs[np.searchsorted(docs, candidates).clip(max=len(docs) - 1)] == candidates
             found.append(inside)
         return np.where(found[0], 1.0, np.where(found[1], ANSWER_FIELD_CREDIT, 0.0))
 
@@ -404,12 +586,14 @@ class Searcher:
 
     def _defined(self, folded: str) -> set[int]:
         """The vocabulary entries of the terms a definition question names, the longest name only
-        ("tư duy dựa trên rủi ro là gì" is about that term, not "rủi ro")."""
-        found = [(m.end() - m.start(), i) for rx, i in self.defines if (m := rx.search(folded))]
-        if not found:
-            return set()
-        longest = max(n for n, _ in found)
-        return {i for n, i in found if n == longest}
+        ("tư duy dựa trên rủi ro là gì" is about that term, not "rủi ro"): a look-up of the question's
+        word runs, longest first."""
+        words = folded.split()
+        for n in range(min(DEFINED_MAX_WORDS, len(words)), 0, -1):
+            found = {i for k in range(len(words) - n + 1) for i in self.defines.get(" ".join(words[k:k + n]), ())}
+            if found:
+                return found
+        return set()
 
     def _citing_best(self, asked: list[str], bm: np.ndarray) -> np.ndarray:
         """Up to CLAUSE_CANDIDATES entries citing an asked clause exactly, best BM25 first: they join
@@ -419,6 +603,24 @@ class Searcher:
             return np.zeros(0, dtype=np.int64)
         ids = np.unique(np.concatenate(found))
         return ids[np.argsort(-bm[ids], kind="stable")[:CLAUSE_CANDIDATES]]
+
+    def _phrasing_f1(self, phr: np.ndarray, q_terms: dict[str, float], q_total: float) -> np.ndarray:
+        """Idf-weighted F-score of the question's terms against each phrasing in ``phr`` (0 when they
+        share no term): how fully one phrasing says what was asked, and no more."""
+        known = sorted((self.term_ids[t], w) for t, w in q_terms.items() if t in self.term_ids)
+        q_ids = np.array([t for t, _ in known], dtype=np.int64)
+        q_w = np.array([w for _, w in known], dtype=np.float64)
+        starts, stops = self.phrasing_start[phr], self.phrasing_start[phr + 1]
+        at = _spans(starts, stops)
+        label = np.repeat(np.arange(len(phr)), stops - starts)
+        terms = self.phrasing_terms[at]
+        k = np.searchsorted(q_ids, terms).clip(max=max(len(q_ids) - 1, 0))
+        hit = q_ids[k] == terms if len(q_ids) else np.zeros(len(terms), dtype=bool)
+        overlap = np.bincount(label[hit], weights=q_w[k[hit]], minlength=len(phr))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            recall, precision = overlap / q_total, overlap / self.phrasing_total[phr]
+            f1 = (1 + F_BETA2) * recall * precision / (F_BETA2 * precision + recall)
+        return np.where(overlap > 0, f1, 0.0)
 
     def rank(self, question: str, limit: int = 5) -> tuple[str, list[Hit]]:
         """Normalized question and the best ``limit`` entries with calibrated scores."""
@@ -431,13 +633,10 @@ class Searcher:
         content = list(dict.fromkeys(_content(words)))
         if not content:
             return normalized, [], repaired
-        n = len(self.entries)
         all_terms = list(dict.fromkeys(_terms(words)))
         terms = [t for t in all_terms if t in self.term_ids]   # known terms only
-        q_post = self.q_index.gather([self.term_ids[t] for t in terms])
-        a_post = self.a_index.gather([self.term_ids[t] for t in terms])
-        bm_q = np.bincount(q_post[0], weights=q_post[2], minlength=n).astype(np.float32)
-        bm_a = np.bincount(a_post[0], weights=a_post[2], minlength=n).astype(np.float32)
+        term_ids = [self.term_ids[t] for t in terms]
+        bm_q, bm_a = self.q_index.scores(term_ids), self.a_index.scores(term_ids)
         bm = bm_q + np.float32(ANSWER_BM25) * bm_a
         hit_count = int(np.count_nonzero(bm))
         if not hit_count:
@@ -454,14 +653,13 @@ class Searcher:
             candidates = np.union1d(candidates, np.array(sorted(defined), dtype=candidates.dtype))
         uni_w = {t: self._idf(t) * (REPAIRED_CREDIT if t in repaired else 1.0) for t in content}
         bi_w = {t: self._idf(t) for t in all_terms if "_" in t}
-        credit = self._split_words(terms, self._credit(terms, candidates, q_post, a_post))
+        credit = self._split_words(terms, self._credit(term_ids, candidates))
         cov = _coverage(uni_w, terms, credit)
         if bi_w:
             cov = (1 - BIGRAM_SHARE) * cov + BIGRAM_SHARE * _coverage(bi_w, terms, credit)
         plain = [t for t in content if not t.startswith(CLAUSE_MARK)]   # clause tokens: coverage only
         q_terms = {**{t: uni_w[t] for t in plain}, **bi_w}
         q_total = sum(q_terms.values())
-        q_keys = q_terms.keys()
         folded_q = " ".join(words)
         definition = any(t.startswith("#") for t in content) and bool(DEFINITION_CUES.search(folded_q))
         query_str = " ".join(plain)
@@ -470,21 +668,17 @@ class Searcher:
         whole = bm_q + bm_a
         top_whole = float(whole[candidates].max()) or 1.0
         cand = candidates.tolist()
-        phr_ids = [p for i in cand for p in self._phr_by_entry[i]]
-        choices = [self.phrasings[p] for p in phr_ids]
+        phr = _spans(self.entry_start[candidates], self.entry_start[candidates + 1])   # their phrasings
+        choices = [self.phrasings[p] for p in phr.tolist()]
         fuzzy = (0.3 * process.cdist([query_str], choices, scorer=fuzz.token_set_ratio)[0]
                  + 0.7 * process.cdist([query_str], choices, scorer=fuzz.token_sort_ratio)[0])
-        fz_of = dict(zip(phr_ids, fuzzy.tolist()))
+        per_candidate = self.entry_start[candidates + 1] - self.entry_start[candidates]
+        first = np.cumsum(per_candidate) - per_candidate                                  # of each in phr
+        best_f1 = np.maximum.reduceat(self._phrasing_f1(phr, q_terms, q_total), first).tolist()
+        best_fz = np.maximum.reduceat(fuzzy, first).tolist()
         hits = []
         for c, i in enumerate(cand):
-            f1 = fz = 0.0
-            for p in self._phr_by_entry[i]:
-                common = q_keys & self.phrasing_terms[p]
-                overlap = sum(q_terms[t] for t in common) if common else 0.0
-                if overlap:
-                    recall, precision = overlap / q_total, overlap / self.phrasing_total[p]
-                    f1 = max(f1, (1 + F_BETA2) * recall * precision / (F_BETA2 * precision + recall))
-                fz = max(fz, fz_of[p])
+            f1, fz = best_f1[c], best_fz[c]
             score = 100 * (W_COVERAGE * cov[c] + W_PHRASING * f1 + W_FUZZY * fz / 100)
             score += BM25_POINTS * float(bm[i]) / top_bm  # lexical evidence relative to the best candidate
             if definition and self.entries[i].topic == DEFINITION_TOPIC:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from array import array
+from functools import lru_cache
+
+import numpy as np
 
 _PUNCT = re.compile(r"[^\w\s]|_", re.UNICODE)
 _SPACES = re.compile(r"\s+")
@@ -36,8 +40,10 @@ FUNCTION_FORMS = frozenset(
     """.split()
 )
 
-# A clause number as typed: "8.5.1", "9.2." at the end of a sentence, not the "31.12" of a date
-CLAUSE_NUMBER = r"(?<![\d.])(\d{1,2}(?:\.\d{1,2}){1,3})(?!\d|\.\d)"
+# A clause number as typed: "8.5.1", "9.2." at the end of a sentence, not the "31.12" of a date. Its
+# first digit must not follow a digit or a dot: written "\d(?<![\d.]\d)" rather than "(?<![\d.])\d", the
+# regex engine skips to the next digit instead of trying the look-behind at every character
+CLAUSE_NUMBER = r"(\d(?<![\d.]\d)\d?(?:\.\d{1,2}){1,3})(?!\d|\.\d)"
 CLAUSE = re.compile(CLAUSE_NUMBER)
 _MARKED = re.compile(r"[^\x00-\x7f]")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -63,9 +69,18 @@ _FOLD = _fold_table()
 def fold(text: str) -> str:
     """Lower-case, strip Vietnamese diacritics (đ→d), drop punctuation and emoji, squeeze spaces.
 
+    Word by word, each word folded once (:func:`_fold_word`): a knowledge base has far fewer words than
+    tokens, so indexing a large one costs a dictionary look-up per token. Folding never joins or
+    splits text across white space, so this is the same as folding the whole text at once.
+
     >>> fold("Đánh giá NỘI BỘ là gì???")
     'danh gia noi bo la gi'
     """
+    return " ".join(filter(None, map(_fold_word, text.split())))
+
+
+@lru_cache(maxsize=1 << 16)
+def _fold_word(text: str) -> str:
     text = unicodedata.normalize("NFC", text).lower().translate(_FOLD)
     text = _PUNCT.sub(" ", text)
     text = _DIGIT_SPLIT.sub(" ", text)
@@ -118,23 +133,59 @@ def compound_pairs(texts: list[str], min_count: int = 3) -> set[tuple[str, str, 
     Each pair is ``(left, right, True if the function-like syllable is the right one)``.
     Text written without any marks says nothing about spelling and is skipped.
     """
-    own: dict[tuple[str, str, bool], int] = {}
-    function: dict[tuple[str, str, bool], int] = {}
-    seen: dict[str, str] = {}      # word → folded: a knowledge base has far fewer words than tokens
+    spelt, words, same_text = _spelt_words([t for t in texts if _MARKED.search(t)])
+    if not len(words):
+        return set()
+    keys = Ids()
+    folded = [fold(w) for w in spelt]
+    key = np.array([keys[f] for f in folded], dtype=np.int64)
+    stop = np.array([f in STOPWORDS for f in folded])
+    content = np.array([bool(f) and f not in STOPWORDS and not f.isdigit() for f in folded])
+    function = np.array([w in FUNCTION_FORMS for w in spelt])
+    left, right, n = key[words[:-1]], key[words[1:]], len(keys)
+    codes, spelt_as_function = [], []
+    for side, stop_at, other_at in ((True, words[1:], words[:-1]), (False, words[:-1], words[1:])):
+        pick = same_text & stop[stop_at] & content[other_at]
+        codes.append((left[pick] * n + right[pick]) * 2 + side)
+        spelt_as_function.append(function[stop_at[pick]])
+    codes, spelt_as_function = np.concatenate(codes), np.concatenate(spelt_as_function)
+    own = dict(zip(*np.unique(codes[~spelt_as_function], return_counts=True)))
+    other = dict(zip(*np.unique(codes[spelt_as_function], return_counts=True)))
+    names = list(keys)
+    return {(names[c // 2 // n], names[c // 2 % n], bool(c % 2)) for c, k in own.items()
+            if k >= min_count and k > 2 * other.get(c, 0)}
+
+
+def _spelt_words(texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The lower-case, composed (NFC) words of all texts end to end, for :func:`compound_pairs`: the
+    distinct words, the id of every word, and whether each word and the next are in one text.
+
+    A large knowledge base has millions of tokens but few distinct ones: each distinct token is
+    split into words once, and numpy repeats the result for every occurrence.
+    """
+    tokens, flat, lengths = Ids(), array("i"), array("i")
     for text in texts:
-        if not _MARKED.search(text):
-            continue
-        words = _WORD.findall(unicodedata.normalize("NFC", text).lower())
-        folded = [seen[w] if w in seen else seen.setdefault(w, fold(w)) for w in words]
-        for i, (word, key) in enumerate(zip(words, folded)):
-            if key not in STOPWORDS:
-                continue
-            for j in (i - 1, i + 1):
-                if 0 <= j < len(words) and folded[j] and folded[j] not in STOPWORDS and not folded[j].isdigit():
-                    pair = (folded[min(i, j)], folded[max(i, j)], i > j)
-                    counts = function if word in FUNCTION_FORMS else own
-                    counts[pair] = counts.get(pair, 0) + 1
-    return {pair for pair, n in own.items() if n >= min_count and n > 2 * function.get(pair, 0)}
+        before = len(flat)
+        flat.extend(map(tokens.__getitem__, text.split()))
+        lengths.append(len(flat) - before)
+    ids = Ids()
+    words_of = [[ids[w] for w in _WORD.findall(unicodedata.normalize("NFC", t).lower())] for t in tokens]
+    size = np.array([len(ws) for ws in words_of], dtype=np.int32)
+    start = np.cumsum(size) - size
+    token = np.frombuffer(flat, dtype=np.int32)
+    count = size[token]                                      # words of each token of the texts
+    at = np.arange(int(count.sum()), dtype=np.int64) - np.repeat(np.cumsum(count) - count - start[token], count)
+    words = np.array([i for ws in words_of for i in ws], dtype=np.int32)[at]
+    text = np.repeat(np.repeat(np.arange(len(lengths), dtype=np.int32), lengths), count)
+    return list(ids), words, text[1:] == text[:-1]
+
+
+class Ids(dict):
+    """Word → small integer, a new one for each word seen first: ``ids[w]`` always answers."""
+
+    def __missing__(self, word: str) -> int:
+        self[word] = n = len(self)
+        return n
 
 
 def content_words(words: list[str]) -> list[str]:

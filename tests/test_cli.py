@@ -169,6 +169,22 @@ def test_core_never_imports_a_chat_network():
     assert out.stdout.strip() == "[]"
 
 
+@pytest.mark.parametrize("cache", ["", "off"])
+def test_ask_loads_neither_the_units_list_nor_the_database_library(config_file, cache):
+    """`isobot ask` answers without a database or a unit: the official list of units (vietnam_provinces)
+    and sqlite-utils are a good part of a cold start, so it must not import them, cache or no cache."""
+    ask = f"main(['--config', {str(config_file)!r}, 'ask', '--json', 'danh gia noi bo bao lau 1 lan'])\n"
+    code = ("import sys; from bot.cli import main\n" + ask + ask +    # the second from the cache, if any
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('vietnam_provinces', 'sqlite_utils')"
+            " or m in ('bot.units', 'bot.storage')), file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "ISOBOT_CACHE_DIR": cache or str(config_file.parent / "cache"),
+                              "ISOBOT_PROVINCE": "Lạng Sơn"})
+    assert out.returncode == 0, out.stderr
+    assert [json.loads(line)["entry_id"] for line in out.stdout.splitlines()] == ["dgnb-tan-suat"] * 2
+    assert out.stderr.strip().splitlines()[-1] == "[]"
+
+
 def _broken_config(tmp_path, database: Path) -> Path:
     cfg = tmp_path / "broken.yaml"
     cfg.write_text(f"database: {database}\nknowledge_dir: {Path(__file__).resolve().parent.parent / 'knowledge'}\n",
