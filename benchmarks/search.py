@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot import config as config_mod  # noqa: E402
-from bot import knowledge  # noqa: E402
+from bot import knowledge, loader  # noqa: E402
 from bot import overlap  # noqa: E402
 from bot.search import Searcher  # noqa: E402
 from bot.text import fold  # noqa: E402
@@ -173,7 +173,7 @@ def worker(system: str, scale: int) -> dict:
     """Build one system on the real or synthetic base and run the dev set; runs in its own process
     so that peak RSS is this system's alone."""
     cfg = config_mod.load(ROOT / "config.yaml", env={})
-    kb = knowledge.load(cfg.knowledge_dir)
+    kb = loader.load(cfg.knowledge_dir)
     if scale > 1:
         kb = synthetic(kb, scale)
     questions = load_questions()

@@ -14,74 +14,21 @@ the vocabulary becomes a "X là gì?" entry, and each contrast a "X khác Y th�
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from bot import nav
 from bot.actions import Action, Choice, Feature, Field, command
 from bot.home import home_row
 from bot.knowledge import (
-    MAX_ANSWER_CHARS, STANDARD_ID, Checker, Entry, KnowledgeBase, Source, line_of, read_yaml, sources_of,
+    MAX_ANSWER_CHARS, STANDARD_ID, Atlas, Clause, Document, Entry, KnowledgeBase, Source, Term, sources_of,
 )
-from bot.reply import Reply, User, short
+from bot.reply import Button, Reply, User, short
 from bot.text import fold
+from bot.yamlcheck import LINE_KEY, Checker, file_name, line_of, load_folder, yaml_files
 
 ATLAS_TOPIC = "dieu-khoan"          # the topic of entries made from clause records
 VOCABULARY_TOPIC = "thuat-ngu"
 MAX_FIELD_CHARS = 600
 CLAUSE_FIELD = r"(?:[4-9]|10)(?:\.\d{1,2}){0,3}"
-
-
-@dataclass(frozen=True)
-class Clause:
-    """One clause of TCVN ISO 9001:2015 as the atlas describes it."""
-
-    number: str
-    title: str
-    requires: str
-    maintain: tuple[str, ...] = ()       # documented information to maintain (documents)
-    retain: tuple[str, ...] = ()         # documented information to retain (records, evidence)
-    commune: str = ""
-    evidence: tuple[str, ...] = ()
-    findings: tuple[str, ...] = ()
-    not_applicable: str = ""             # when and how a unit may declare it not applicable
-    entry: str = ""                      # the entry that answers "what does this clause require"
-    entries: tuple[str, ...] = ()
-    guides: tuple[str, ...] = ()
-    checklist_items: tuple[str, ...] = ()
-    keywords: tuple[str, ...] = ()       # what officials call it, for "X là điều khoản nào?"
-    untitled: bool = False               # the standard gives it no title: ``title`` is our summary
-
-    @property
-    def slug(self) -> str:
-        return "dk-" + self.number.replace(".", "-")
-
-    @property
-    def parent(self) -> str:
-        return self.number.rsplit(".", 1)[0] if "." in self.number else ""
-
-
-@dataclass(frozen=True)
-class Term:
-    """A term of TCVN ISO 9000:2015 or 19011:2018, in our own words."""
-
-    id: str
-    term: str
-    doc: str
-    definition: str
-    example: str = ""
-    aliases: tuple[str, ...] = ()
-    contrasts: tuple[tuple[str, str], ...] = ()   # (other term id, how they differ)
-
-
-@dataclass
-class Atlas:
-    clauses: dict[str, Clause] = field(default_factory=dict)
-    terms: dict[str, Term] = field(default_factory=dict)
-    pending: list = field(default_factory=list)       # terms read, entries not made yet
-
-    def children(self, number: str) -> list[Clause]:
-        depth = number.count(".") + 1
-        return [c for n, c in self.clauses.items() if n.startswith(number + ".") and n.count(".") == depth]
 
 
 def clause_sort_key(number: str) -> tuple[int, ...]:
@@ -105,9 +52,9 @@ def load_atlas(ck: Checker, kb: KnowledgeBase) -> None:
         return
     atlas = Atlas()
     kb.atlas = atlas
-    _load_clauses(ck, kb, atlas, sorted(folder.glob("clauses*.yaml")))
-    for path in sorted(folder.glob("vocabulary*.yaml")):
-        _load_vocabulary(ck, kb, atlas, path)
+    _load_clauses(ck, kb, atlas)
+    for _, file, raw in load_folder(ck, "standard", "terms", many=True, patterns=("vocabulary*.yaml",)):
+        _load_term(ck, kb, atlas, raw, file)
     _finish_vocabulary(ck, kb, atlas)
 
 
@@ -119,19 +66,19 @@ def _texts(ck: Checker, raw: dict, key: str, file: str, where: str) -> tuple[str
     return values
 
 
-def _load_clauses(ck: Checker, kb: KnowledgeBase, atlas: Atlas, paths: list) -> None:
+CLAUSE_FILES = ("clauses*.yaml",)
+
+
+def _load_clauses(ck: Checker, kb: KnowledgeBase, atlas: Atlas) -> None:
     """Every standard/clauses*.yaml (one file per clause, or one for all)."""
     registry = set(required_clauses(kb))
     standard = kb.documents.get(STANDARD_ID)
-    file = "standard/clauses.yaml"
-    for path in paths:
-        file = str(path.relative_to(kb.root.parent))
-        data, problems = read_yaml(path, kb.root)
-        ck.problems += problems
-        for raw in ck.items(data, "clauses", file) if not problems else []:
-            _load_clause(ck, kb, atlas, raw, file, registry, standard)
+    for _, file, raw in load_folder(ck, "standard", "clauses", many=True, patterns=CLAUSE_FILES):
+        _load_clause(ck, kb, atlas, raw, file, registry, standard)
+    paths = yaml_files(kb.root / "standard", CLAUSE_FILES)
     if not paths:
         return
+    file = file_name(paths[-1], kb.root)      # where a clause missing from every file is reported
     for number in sorted(registry - set(atlas.clauses), key=clause_sort_key):
         ck.add(file, 1, f"chưa có khoản {number} trong atlas (mỗi khoản từ 4.1 đến 10.3 cần một mục)")
     atlas.clauses = dict(sorted(atlas.clauses.items(), key=lambda kv: clause_sort_key(kv[0])))
@@ -142,7 +89,8 @@ def _load_clauses(ck: Checker, kb: KnowledgeBase, atlas: Atlas, paths: list) -> 
         _attach_clause(ck, kb, clause, file)
 
 
-def _load_clause(ck: Checker, kb: KnowledgeBase, atlas: Atlas, raw: dict, file: str, registry: set, standard) -> None:
+def _load_clause(ck: Checker, kb: KnowledgeBase, atlas: Atlas, raw: dict, file: str, registry: set[str],
+                 standard: Document | None) -> None:
     """One record: checked, then kept in the atlas."""
     number = ck.string(raw, "number", file, where="điều khoản: ")
     w = f"khoản {number}: "
@@ -150,7 +98,7 @@ def _load_clause(ck: Checker, kb: KnowledgeBase, atlas: Atlas, raw: dict, file: 
         ck.add(file, line_of(raw, "number"), f"{w}TCVN ISO 9001:2015 không có khoản này (từ 4 đến 10.3)")
         return
     if number in atlas.clauses:
-        ck.add(file, raw["__line__"], f"{w}khoản trùng")
+        ck.add(file, raw[LINE_KEY], f"{w}khoản trùng")
     documented = raw.get("documented") if isinstance(raw.get("documented"), dict) else {}
     clause = Clause(
         number, ck.string(raw, "title", file, where=w), ck.string(raw, "requires", file, where=w),
@@ -181,14 +129,14 @@ def _load_clause(ck: Checker, kb: KnowledgeBase, atlas: Atlas, raw: dict, file: 
             ck.add(file, line_of(raw, "checklist_items"), f"{w}câu bảng kiểm '{item}' không có (dạng bang-kiem/cau)")
     text = " ".join([clause.requires, clause.commune, clause.not_applicable, *clause.evidence, *clause.findings])
     for named in _unknown_clause_mentions(standard, text):
-        ck.add(file, raw["__line__"], f"{w}nhắc khoản {named}, TCVN ISO 9001:2015 không có khoản này")
+        ck.add(file, raw[LINE_KEY], f"{w}nhắc khoản {named}, TCVN ISO 9001:2015 không có khoản này")
     atlas.clauses[number] = clause
 
 
 CLAUSE_WORD = re.compile(r"(?:khoản|Khoản|điều khoản|mục)\s+((?:[4-9]|10)(?:\.\d{1,2}){1,3})(?!\d|\.\d)")
 
 
-def _unknown_clause_mentions(standard, text: str) -> list[str]:
+def _unknown_clause_mentions(standard: Document | None, text: str) -> list[str]:
     if standard is None or not standard.clauses:
         return []
     return [n for n in dict.fromkeys(CLAUSE_WORD.findall(text)) if n not in standard.clauses]
@@ -197,7 +145,7 @@ def _unknown_clause_mentions(standard, text: str) -> list[str]:
 GENERIC_TITLES = {"khai quat"}     # "7.1.1 Khái quát": named by its parent's title
 
 
-def full_title(atlas: "Atlas | None", clause: Clause) -> str:
+def full_title(atlas: Atlas | None, clause: Clause) -> str:
     """The title that says what a clause is about: "Xem xét của lãnh đạo – khái quát" for 9.3.1."""
     if fold(clause.title) in GENERIC_TITLES and atlas and clause.parent in atlas.clauses:
         return f"{atlas.clauses[clause.parent].title} – {clause.title.lower()}"
@@ -267,28 +215,23 @@ def _attach_clause(ck: Checker, kb: KnowledgeBase, clause: Clause, file: str) ->
                                     clause=clause.number, facets=("which-clause", "what-requires"))
 
 
-def _load_vocabulary(ck: Checker, kb: KnowledgeBase, atlas: Atlas, path) -> None:
-    file = str(path.relative_to(kb.root.parent))
-    data, problems = read_yaml(path, kb.root)
-    ck.problems += problems
-    if problems:
-        return
-    for raw in ck.items(data, "terms", file):
-        tid = ck.ident(raw, file, "thuật ngữ")
-        w = f"thuật ngữ '{tid}': "
-        sources = sources_of(ck, kb, raw, file, w)
-        doc = sources[0].doc.id if sources else ""
-        contrasts = []
-        for c in raw.get("contrasts") or []:
-            if isinstance(c, dict):
-                contrasts.append((ck.string(c, "with", file, where=w), ck.string(c, "difference", file, where=w)))
-        term = Term(tid, ck.string(raw, "term", file, where=w), doc, ck.string(raw, "definition", file, where=w),
-                    ck.string(raw, "example", file, required=False, where=w), ck.strings(raw, "aliases", file, where=w),
-                    tuple(contrasts))
-        if tid in atlas.terms:
-            ck.add(file, raw["__line__"], f"{w}id trùng")
-        atlas.terms[tid] = term
-        atlas.pending.append((term, sources, file, raw["__line__"]))
+def _load_term(ck: Checker, kb: KnowledgeBase, atlas: Atlas, raw: dict, file: str) -> None:
+    """One term of standard/vocabulary*.yaml, kept until every file is read (see _finish_vocabulary)."""
+    tid = ck.ident(raw, file, "thuật ngữ")
+    w = f"thuật ngữ '{tid}': "
+    sources = sources_of(ck, kb, raw, file, w)
+    doc = sources[0].doc.id if sources else ""
+    contrasts = []
+    for c in raw.get("contrasts") or []:
+        if isinstance(c, dict):
+            contrasts.append((ck.string(c, "with", file, where=w), ck.string(c, "difference", file, where=w)))
+    term = Term(tid, ck.string(raw, "term", file, where=w), doc, ck.string(raw, "definition", file, where=w),
+                ck.string(raw, "example", file, required=False, where=w), ck.strings(raw, "aliases", file, where=w),
+                tuple(contrasts))
+    if tid in atlas.terms:
+        ck.add(file, raw[LINE_KEY], f"{w}id trùng")
+    atlas.terms[tid] = term
+    atlas.pending.append((term, sources, file, raw[LINE_KEY]))
 
 
 def _finish_vocabulary(ck: Checker, kb: KnowledgeBase, atlas: Atlas) -> None:
@@ -299,7 +242,8 @@ def _finish_vocabulary(ck: Checker, kb: KnowledgeBase, atlas: Atlas) -> None:
     atlas.pending.clear()
 
 
-def _term_entries(ck: Checker, kb: KnowledgeBase, atlas: Atlas, term: Term, sources, file: str, line: int) -> None:
+def _term_entries(ck: Checker, kb: KnowledgeBase, atlas: Atlas, term: Term, sources: tuple[Source, ...], file: str,
+                  line: int) -> None:
     if VOCABULARY_TOPIC not in kb.topics:
         ck.add(file, line, f"topics.yaml cần chủ đề '{VOCABULARY_TOPIC}'")
         return
@@ -345,7 +289,7 @@ PART = Action("ap", Field("clause", CLAUSE_FIELD), Choice("part", "evidence", "d
 ROOT = Action("ar", needs_db=False, name="atlas")
 
 
-def atlas_button(kb: KnowledgeBase, number: str):
+def atlas_button(kb: KnowledgeBase, number: str) -> Button | None:
     """«📖 Khoản N: hồ sơ, lỗi hay gặp» under an answer about a clause."""
     clause = kb.atlas.clauses.get(number) if kb.atlas else None
     return CLAUSE.button(short(kb.text("atlas_button", number=number), 60), number) if clause else None

@@ -15,9 +15,10 @@ from enum import StrEnum
 from bot import nav
 from bot.actions import Action, Choice, Feature, Id, Index, Slug, command, prompt
 from bot.home import home_row
-from bot.knowledge import Checker, KnowledgeBase, Source, folder_documents, line_of, sources_of
+from bot.knowledge import Checklist, Item, KnowledgeBase, sources_of
 from bot.reply import Attachment, Reply, Section, User, short
 from bot.text import local_date, vn_date
+from bot.yamlcheck import LINE_KEY, Checker, line_of, load_folder
 
 ANSWERS = {"d": "dat", "p": "mot-phan", "c": "chua-dat", "n": "khong-ap-dung", "s": "bo-qua"}
 POINTS = {"dat": 1.0, "mot-phan": 0.5, "chua-dat": 0.0}   # khong-ap-dung and bo-qua are left out
@@ -26,38 +27,9 @@ PROGRESS_CELLS = 10
 GAP_PAGE = 4                 # gaps per screen of a result
 
 
-@dataclass(frozen=True)
-class Item:
-    id: str
-    section: str
-    question: str
-    why: str
-    evidence: str
-    weight: int
-    action: str
-    sources: tuple[Source, ...]
-    entries: tuple[str, ...] = ()
-    guide: str = ""
-
-
-@dataclass(frozen=True)
-class Checklist:
-    id: str
-    title: str
-    description: str
-    sections: tuple[tuple[str, str], ...]      # (section id, title)
-    items: tuple[Item, ...]
-
-    def section_title(self, section_id: str) -> str:
-        return dict(self.sections).get(section_id, section_id)
-
-
 def load_checklists(ck: Checker, kb: KnowledgeBase) -> None:
     """Read knowledge/checklists/*.yaml into kb.checklists; check ids, weights, links."""
-    for path, file, raw in folder_documents(ck, kb, "checklists", "checklist"):
-        if not isinstance(raw, dict):
-            ck.add(file, 1, "tệp phải có khóa 'checklist:'")
-            continue
+    for path, file, raw in load_folder(ck, "checklists", "checklist"):
         cid = ck.ident(raw, file, "bảng kiểm")
         w = f"bảng kiểm '{cid}': "
         sections, items, seen = [], [], set()
@@ -68,7 +40,7 @@ def load_checklists(ck: Checker, kb: KnowledgeBase) -> None:
                 iid = ck.ident(it, file, "câu")
                 iw = f"{w}câu '{iid}': "
                 if iid in seen:
-                    ck.add(file, it["__line__"], f"{iw}id trùng trong bảng kiểm")
+                    ck.add(file, it[LINE_KEY], f"{iw}id trùng trong bảng kiểm")
                 seen.add(iid)
                 weight = it.get("weight")
                 if not isinstance(weight, int) or not 1 <= weight <= MAX_WEIGHT:
@@ -76,7 +48,7 @@ def load_checklists(ck: Checker, kb: KnowledgeBase) -> None:
                     weight = 1
                 sources = sources_of(ck, kb, it, file, iw)
                 if not sources:
-                    ck.add(file, it["__line__"], f"{iw}thiếu nguồn trích dẫn ('sources')")
+                    ck.add(file, it[LINE_KEY], f"{iw}thiếu nguồn trích dẫn ('sources')")
                 entries = ck.strings(it, "entries", file, where=iw)
                 for e in entries:
                     if e not in kb.entries:
@@ -87,9 +59,9 @@ def load_checklists(ck: Checker, kb: KnowledgeBase) -> None:
                 items.append(Item(iid, sid, *(ck.string(it, k, file, where=iw) for k in ("question", "why", "evidence")),
                                   weight, ck.string(it, "action", file, where=iw), sources, entries, guide))
         if cid and path.stem != cid:
-            ck.add(file, raw["__line__"], f"{w}tên tệp phải là {cid}.yaml")
+            ck.add(file, raw[LINE_KEY], f"{w}tên tệp phải là {cid}.yaml")
         if not items:
-            ck.add(file, raw["__line__"], f"{w}chưa có câu nào")
+            ck.add(file, raw[LINE_KEY], f"{w}chưa có câu nào")
         kb.checklists[cid] = Checklist(cid, ck.string(raw, "title", file, where=w),
                                        ck.string(raw, "description", file, where=w), tuple(sections), tuple(items))
 

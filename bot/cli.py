@@ -22,9 +22,8 @@ import sys
 from pathlib import Path
 
 from bot import config as config_mod
-from bot import knowledge
 from bot.config import Config, ConfigError
-from bot.knowledge import KnowledgeError
+from bot.yamlcheck import KnowledgeError
 
 EXIT_USAGE = 2
 
@@ -195,8 +194,7 @@ def cmd_admin(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Unit progress for the inspection team as .xlsx or .csv (by the file extension)."""
-    from bot import knowledge as kn
-    from bot import progress
+    from bot import loader, progress
     from bot.storage import Storage
 
     from datetime import datetime
@@ -206,7 +204,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from bot.roles import account_key
 
     cfg = _config(args)
-    kb = kn.load(cfg.knowledge_dir)
+    kb = loader.load(cfg.knowledge_dir)
     tz = ZoneInfo(cfg.timezone)
     province = units.find_province(cfg.province) if cfg.province else None
     storage = Storage(cfg.database)
@@ -222,8 +220,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_kb_check(args: argparse.Namespace) -> int:
+    from bot import loader
+
     cfg = _config(args)
-    kb, problems = knowledge.load_with_problems(cfg.knowledge_dir)
+    kb, problems = loader.load_with_problems(cfg.knowledge_dir)
     for p in problems:
         _out(str(p), sys.stderr)
     if problems:
@@ -238,18 +238,21 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
 
 
 def cmd_kb_stats(args: argparse.Namespace) -> int:
-    kb = knowledge.load(_config(args).knowledge_dir)
-    for tid, title, n in knowledge.stats(kb):
+    from bot import loader
+
+    kb = loader.load(_config(args).knowledge_dir)
+    for tid, title, n in loader.stats(kb):
         _out(f"{n:4d}  {tid:20s} {title}")
     _out(f"{len(kb.entries):4d}  tổng cộng")
     return 0
 
 
 def cmd_kb_overlap(args: argparse.Namespace) -> int:
+    from bot import loader
     from bot.overlap import overlap
 
     cfg = _config(args)
-    report = overlap(knowledge.load(cfg.knowledge_dir), cfg.search)
+    report = overlap(loader.load(cfg.knowledge_dir), cfg.search)
     _out(f"Hỏi lại {report.asked} câu hỏi mẫu, mỗi câu đã bỏ khỏi chỉ mục: {report.correct} "
          f"({report.accuracy:.1f}%) về đúng mục của nó.")
     if report.confusions:

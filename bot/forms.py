@@ -10,36 +10,16 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-from dataclasses import dataclass
 
 from bot import nav
 from bot.actions import Feature, command
 from bot.home import home_row
-from bot.knowledge import Checker, KnowledgeBase, Source, folder_documents, line_of, sources_of
+from bot.knowledge import Form, FormSection, KnowledgeBase, sources_of
 from bot.reply import Attachment, Reply, User, short
+from bot.yamlcheck import LINE_KEY, Checker, line_of, load_folder
 
 FONT = "Times New Roman"
 FONT_SIZE_PT = 13
-
-
-@dataclass(frozen=True)
-class Section:
-    heading: str
-    paragraphs: tuple[str, ...] = ()
-    columns: tuple[str, ...] = ()
-    rows: tuple[tuple[str, ...], ...] = ()
-
-
-@dataclass(frozen=True)
-class Form:
-    id: str
-    name: str
-    title: str
-    subtitle: str
-    sections: tuple[Section, ...]
-    signatures: tuple[str, ...]
-    sources: tuple[Source, ...]
-    entries: tuple[str, ...] = ()    # answers that offer this form as a download
 
 
 class FormError(Exception):
@@ -48,10 +28,7 @@ class FormError(Exception):
 
 def load_forms(ck: Checker, kb: KnowledgeBase) -> None:
     """Read knowledge/forms/*.yaml into kb.forms."""
-    for path, file, raw in folder_documents(ck, kb, "forms", "form"):
-        if not isinstance(raw, dict):
-            ck.add(file, 1, "tệp phải có khóa 'form:'")
-            continue
+    for path, file, raw in load_folder(ck, "forms", "form"):
         fid = ck.ident(raw, file, "biểu mẫu")
         w = f"biểu mẫu '{fid}': "
         sections = []
@@ -70,11 +47,11 @@ def load_forms(ck: Checker, kb: KnowledgeBase) -> None:
             else:
                 rows = ()
             if any(len(r) != len(columns) for r in rows):
-                ck.add(file, sec["__line__"], f"{w}mỗi dòng của bảng phải có {len(columns)} ô")
-            sections.append(Section(ck.string(sec, "heading", file, where=w), ck.strings(sec, "paragraphs", file, where=w),
+                ck.add(file, sec[LINE_KEY], f"{w}mỗi dòng của bảng phải có {len(columns)} ô")
+            sections.append(FormSection(ck.string(sec, "heading", file, where=w), ck.strings(sec, "paragraphs", file, where=w),
                                     columns, rows))
         if fid and path.stem != fid:
-            ck.add(file, raw["__line__"], f"{w}tên tệp phải là {fid}.yaml")
+            ck.add(file, raw[LINE_KEY], f"{w}tên tệp phải là {fid}.yaml")
         entries = ck.strings(raw, "entries", file, where=w)
         for eid in entries:
             if eid not in kb.entries:

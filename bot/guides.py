@@ -7,47 +7,21 @@ still works, and the step a user reached is stored, so /huongdan resumes after a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from bot import nav
 from bot.actions import Action, Feature, Slug, command
 from bot.home import home_row
-from bot.knowledge import Checker, KnowledgeBase, Source, folder_documents, line_of, sources_of
+from bot.knowledge import Guide, KnowledgeBase, Step, sources_of
 from bot.reply import Reply, Section, User, short
+from bot.yamlcheck import LINE_KEY, Checker, line_of, load_folder
 
 MIN_STEPS, MAX_STEPS = 3, 15
 MAX_STEP_CHARS = 1200       # all fields of one step: must fit one phone screen and one message
 PROGRESS_CELLS = 10
 
 
-@dataclass(frozen=True)
-class Step:
-    title: str
-    do: str
-    who: str
-    record: str
-    tip: str
-    mistake: str
-    entries: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Guide:
-    id: str
-    title: str
-    summary: str
-    steps: tuple[Step, ...]
-    sources: tuple[Source, ...]
-    forms: tuple[str, ...]
-    entries: tuple[str, ...]
-
-
 def load_guides(ck: Checker, kb: KnowledgeBase) -> None:
     """Read knowledge/guides/*.yaml into kb.guides; check steps, entry ids and form ids."""
-    for path, file, raw in folder_documents(ck, kb, "guides", "guide"):
-        if not isinstance(raw, dict):
-            ck.add(file, 1, "tệp phải có khóa 'guide:'")
-            continue
+    for path, file, raw in load_folder(ck, "guides", "guide"):
         gid = ck.ident(raw, file, "hướng dẫn")
         w = f"hướng dẫn '{gid}': "
         steps = []
@@ -63,8 +37,8 @@ def load_guides(ck: Checker, kb: KnowledgeBase) -> None:
                         entries=ck.strings(st, "entries", file, where=sw))
             size = sum(len(x) for x in (step.do, step.who, step.record, step.tip, step.mistake))
             if size > MAX_STEP_CHARS:
-                ck.add(file, st["__line__"], f"{sw}dài {size} ký tự (tối đa {MAX_STEP_CHARS})")
-            _check_entries(ck, kb, file, st["__line__"], sw, step.entries)
+                ck.add(file, st[LINE_KEY], f"{sw}dài {size} ký tự (tối đa {MAX_STEP_CHARS})")
+            _check_entries(ck, kb, file, st[LINE_KEY], sw, step.entries)
             steps.append(step)
         entries = ck.strings(raw, "entries", file, where=w)
         _check_entries(ck, kb, file, line_of(raw, "entries"), w, entries)
@@ -73,9 +47,9 @@ def load_guides(ck: Checker, kb: KnowledgeBase) -> None:
             if f not in kb.forms:
                 ck.add(file, line_of(raw, "forms"), f"{w}biểu mẫu '{f}' không có trong knowledge/forms/")
         if gid and path.stem != gid:
-            ck.add(file, raw["__line__"], f"{w}tên tệp phải là {gid}.yaml")
+            ck.add(file, raw[LINE_KEY], f"{w}tên tệp phải là {gid}.yaml")
         if gid in kb.guides:
-            ck.add(file, raw["__line__"], f"hướng dẫn trùng id '{gid}'")
+            ck.add(file, raw[LINE_KEY], f"hướng dẫn trùng id '{gid}'")
         kb.guides[gid] = Guide(gid, ck.string(raw, "title", file, where=w), ck.string(raw, "summary", file, where=w),
                                tuple(steps), sources_of(ck, kb, raw, file, w), forms, entries)
 

@@ -21,12 +21,13 @@ from enum import StrEnum
 from bot import nav
 from bot.actions import Action, Choice, Feature, Field, Id, Index, Slug, command, prompt
 from bot.home import home_row
-from bot.knowledge import Checker, KnowledgeBase, folder_documents, line_of
+from bot.knowledge import KnowledgeBase, Question
 from bot.notices import signature
 from bot.reply import Attachment, QuizFeedback, Reply, Section, User, short
 from bot.text import safe_cell
 from bot.units import match_registered_names
 from bot.when import WhenError, parse_date, vi_date
+from bot.yamlcheck import LINE_KEY, Checker, line_of, load_folder
 
 MAX_QUESTION = 250      # Telegram allows 300 for a poll question; we prefix "Câu 3/10 · "
 MAX_OPTION = 100
@@ -35,18 +36,6 @@ LENGTHS = (5, 10, 20)
 INTERVALS = {1: 1, 2: 3, 3: 7, 4: 14, 5: 30}   # Leitner box → days until the next review
 RETIRED_BOX = 6                                  # reached after 5 right answers in a row
 MAX_MISSED_SHOWN = 8                             # the summary must fit one message
-
-
-@dataclass(frozen=True)
-class Question:
-    id: str
-    topic: str
-    question: str
-    options: tuple[str, ...]
-    answer: int
-    difficulty: int
-    explanation: str
-    entry: str
 
 
 @dataclass(frozen=True)
@@ -63,40 +52,39 @@ class Poll:
 
 def load_quizzes(ck: Checker, kb: KnowledgeBase) -> None:
     """Read knowledge/quizzes/*.yaml into kb.quizzes; check options, answer, lengths and the backing entry."""
-    for _, file, items in folder_documents(ck, kb, "quizzes", "quizzes"):
-        for raw in ck.items({"quizzes": items}, "quizzes", file):
-            qid = ck.ident(raw, file, "câu hỏi trắc nghiệm")
-            w = f"câu '{qid}': "
-            options = ck.strings(raw, "options", file, where=w)
-            answer = raw.get("answer")
-            line = raw["__line__"]
-            if not 3 <= len(options) <= 4:
-                ck.add(file, line_of(raw, "options"), f"{w}cần 3–4 phương án")
-            if len({o.lower() for o in options}) != len(options):
-                ck.add(file, line_of(raw, "options"), f"{w}các phương án phải khác nhau")
-            if any(len(o) > MAX_OPTION for o in options):
-                ck.add(file, line_of(raw, "options"), f"{w}phương án dài quá {MAX_OPTION} ký tự")
-            if not isinstance(answer, int) or not 0 <= answer < len(options):
-                ck.add(file, line_of(raw, "answer"), f"{w}'answer' phải là số thứ tự (từ 0) của một phương án")
-                answer = 0
-            question = ck.string(raw, "question", file, where=w)
-            if len(question) > MAX_QUESTION:
-                ck.add(file, line_of(raw, "question"), f"{w}câu hỏi dài quá {MAX_QUESTION} ký tự")
-            explanation = ck.string(raw, "explanation", file, where=w)
-            if len(explanation) > MAX_EXPLANATION:
-                ck.add(file, line_of(raw, "explanation"), f"{w}giải thích dài quá {MAX_EXPLANATION} ký tự")
-            topic = ck.string(raw, "topic", file, where=w)
-            if topic and topic not in kb.topics:
-                ck.add(file, line_of(raw, "topic"), f"{w}chủ đề '{topic}' không có trong topics.yaml")
-            entry = ck.string(raw, "entry", file, where=w)
-            if entry and entry not in kb.entries:
-                ck.add(file, line_of(raw, "entry"), f"{w}mục '{entry}' không có trong kho hỏi–đáp")
-            difficulty = raw.get("difficulty", 1)
-            if difficulty not in (1, 2, 3):
-                ck.add(file, line_of(raw, "difficulty"), f"{w}difficulty phải là 1, 2 hoặc 3")
-            if qid in kb.quizzes:
-                ck.add(file, line, f"câu hỏi trắc nghiệm trùng id '{qid}'")
-            kb.quizzes[qid] = Question(qid, topic, question, options, answer, difficulty, explanation, entry)
+    for _, file, raw in load_folder(ck, "quizzes", "quizzes", many=True):
+        qid = ck.ident(raw, file, "câu hỏi trắc nghiệm")
+        w = f"câu '{qid}': "
+        options = ck.strings(raw, "options", file, where=w)
+        answer = raw.get("answer")
+        line = raw[LINE_KEY]
+        if not 3 <= len(options) <= 4:
+            ck.add(file, line_of(raw, "options"), f"{w}cần 3–4 phương án")
+        if len({o.lower() for o in options}) != len(options):
+            ck.add(file, line_of(raw, "options"), f"{w}các phương án phải khác nhau")
+        if any(len(o) > MAX_OPTION for o in options):
+            ck.add(file, line_of(raw, "options"), f"{w}phương án dài quá {MAX_OPTION} ký tự")
+        if not isinstance(answer, int) or not 0 <= answer < len(options):
+            ck.add(file, line_of(raw, "answer"), f"{w}'answer' phải là số thứ tự (từ 0) của một phương án")
+            answer = 0
+        question = ck.string(raw, "question", file, where=w)
+        if len(question) > MAX_QUESTION:
+            ck.add(file, line_of(raw, "question"), f"{w}câu hỏi dài quá {MAX_QUESTION} ký tự")
+        explanation = ck.string(raw, "explanation", file, where=w)
+        if len(explanation) > MAX_EXPLANATION:
+            ck.add(file, line_of(raw, "explanation"), f"{w}giải thích dài quá {MAX_EXPLANATION} ký tự")
+        topic = ck.string(raw, "topic", file, where=w)
+        if topic and topic not in kb.topics:
+            ck.add(file, line_of(raw, "topic"), f"{w}chủ đề '{topic}' không có trong topics.yaml")
+        entry = ck.string(raw, "entry", file, where=w)
+        if entry and entry not in kb.entries:
+            ck.add(file, line_of(raw, "entry"), f"{w}mục '{entry}' không có trong kho hỏi–đáp")
+        difficulty = raw.get("difficulty", 1)
+        if difficulty not in (1, 2, 3):
+            ck.add(file, line_of(raw, "difficulty"), f"{w}difficulty phải là 1, 2 hoặc 3")
+        if qid in kb.quizzes:
+            ck.add(file, line, f"câu hỏi trắc nghiệm trùng id '{qid}'")
+        kb.quizzes[qid] = Question(qid, topic, question, options, answer, difficulty, explanation, entry)
 
 
 # ---------------------------------------------------------------------- spaced repetition

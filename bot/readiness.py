@@ -8,36 +8,23 @@ unit from /tiendo; a unit's members for their own unit from "Việc của đơn 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 
 from bot import nav
 from bot.actions import Feature
-from bot.knowledge import Checker, KnowledgeBase, Source, line_of, read_yaml, sources_of
+from bot.knowledge import KnowledgeBase, Point, sources_of
 from bot.reply import Attachment, Button, Reply, User
 from bot.text import local_date, vn_date
+from bot.yamlcheck import LINE_KEY, Checker, line_of, load_file
 
 MARK = {"dat": "✅", "mot-phan": "⚠️", "chua-dat": "❌", "khong-ap-dung": "—", "bo-qua": "?"}
 
 
-@dataclass(frozen=True)
-class Point:
-    id: str
-    title: str
-    checks: str
-    sources: tuple[Source, ...]
-    items: tuple[str, ...]          # "checklist/item"
-
-
 def load_readiness(ck: Checker, kb: KnowledgeBase) -> None:
     """Read knowledge/readiness.yaml into kb.readiness; every item must exist in a checklist."""
-    path = kb.root / "readiness.yaml"
-    if not path.is_file():
+    if not (kb.root / "readiness.yaml").is_file():
         return
-    file = "knowledge/readiness.yaml"
-    data, problems = read_yaml(path, kb.root)
-    ck.problems += problems
     points = []
-    for raw in ck.items(data, "points", file) if not problems else []:
+    for _, file, raw in load_file(ck, "readiness.yaml", "points", many=True):
         pid = ck.ident(raw, file, "điểm kiểm tra")
         w = f"điểm '{pid}': "
         items = ck.strings(raw, "items", file, where=w)
@@ -48,7 +35,7 @@ def load_readiness(ck: Checker, kb: KnowledgeBase) -> None:
                 ck.add(file, line_of(raw, "items"), f"{w}câu bảng kiểm '{item}' không có (dạng bang-kiem/cau)")
         sources = sources_of(ck, kb, raw, file, w)
         if not sources:
-            ck.add(file, raw["__line__"], f"{w}thiếu nguồn ('sources')")
+            ck.add(file, raw[LINE_KEY], f"{w}thiếu nguồn ('sources')")
         points.append(Point(pid, ck.string(raw, "title", file, where=w), ck.string(raw, "checks", file, where=w),
                             sources, items))
     kb.readiness = points

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot import config as config_mod
-from bot import knowledge
+from bot import loader
 from bot.dialog import Core
 from bot.search import Searcher
 from bot.storage import Storage
@@ -37,7 +37,7 @@ def tg_emulator() -> Path:
 @pytest.fixture(scope="session")
 def kb():
     """The real knowledge base, loaded strictly (any content problem fails the tests)."""
-    return knowledge.load(KNOWLEDGE)
+    return loader.load(KNOWLEDGE)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import cache, knowledge
+from bot import cache, loader
 from bot import config as config_mod
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,13 +23,13 @@ def cfg(tmp_path):
 
 def _count_loads(monkeypatch) -> list[int]:
     calls = []
-    real = knowledge.load
+    real = loader.load
 
     def counting(root, **kw):
         calls.append(1)
         return real(root, **kw)
 
-    monkeypatch.setattr(knowledge, "load", counting)
+    monkeypatch.setattr(loader, "load", counting)
     return calls
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from docx import Document
 
-from bot import forms, knowledge, yearly
+from bot import forms, loader, yearly
 from bot.dialog import Core, User
 from tests.telegram_offline import UpdateFactory
 
@@ -36,7 +36,7 @@ def problems_after_edit(tmp_path, file: str, old: str, new: str) -> list[str]:
     text = path.read_text(encoding="utf-8")
     assert old in text
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return [str(p) for p in knowledge.load_with_problems(root)[1]]
+    return [str(p) for p in loader.load_with_problems(root)[1]]
 
 
 def test_guide_with_unknown_entry_or_form_is_reported_with_line(tmp_path):

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import knowledge
+from bot import knowledge, loader
+from bot.yamlcheck import KnowledgeError
 from bot.cli import main
 
 FIXTURE = Path(__file__).parent / "fixtures" / "kb"
@@ -21,7 +22,7 @@ def kb_copy(tmp_path) -> Path:
 
 
 def problems(root: Path) -> list[str]:
-    return [str(p) for p in knowledge.load_with_problems(root)[1]]
+    return [str(p) for p in loader.load_with_problems(root)[1]]
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -31,7 +32,7 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 def test_fixture_is_valid(kb_copy):
-    kb = knowledge.load(kb_copy)
+    kb = loader.load(kb_copy)
     assert set(kb.entries) == {"dgnb-tan-suat", "pl-qd19"}
     assert str(kb.entries["dgnb-tan-suat"].sources[0]) == "Khoản 9.2, TCVN ISO 9001:2015"
 
@@ -81,8 +82,8 @@ def test_over_long_answer_is_reported(kb_copy):
 
 def test_strict_load_raises_with_all_problems(kb_copy):
     edit(kb_copy / "entries" / "main.yaml", "related: [pl-qd19]", "related: [khong-co]")
-    with pytest.raises(knowledge.KnowledgeError) as info:
-        knowledge.load(kb_copy)
+    with pytest.raises(KnowledgeError) as info:
+        loader.load(kb_copy)
     assert "khong-co" in str(info.value)
 
 
@@ -98,7 +99,7 @@ def test_kb_check_command_exit_codes(kb_copy, tmp_path, capsys):
 
 def test_real_knowledge_base_is_valid_and_large_enough(kb):
     assert len(kb.entries) >= 150
-    counts = dict((t, n) for t, _, n in knowledge.stats(kb))
+    counts = dict((t, n) for t, _, n in loader.stats(kb))
     assert all(n > 0 for n in counts.values()), counts
 
 

@@ -10,7 +10,8 @@ from datetime import date, datetime
 
 import pytest
 
-from bot import knowledge
+from bot import loader
+from bot.yamlcheck import KnowledgeError
 from bot.answers import FIRST_SCREEN_CHARS, SLACK_CHARS, split_answer
 from bot.dialog import Core
 from bot.reply import User
@@ -141,8 +142,8 @@ def test_a_duplicate_key_names_the_file_and_both_lines(tmp_path):
     first = next(i for i, line in enumerate(lines) if line.startswith("  help_commands:"))
     lines.insert(first + 1, '  help_commands: "Lệnh:"')
     ui.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(knowledge.KnowledgeError) as err:
-        knowledge.load(copy)
+    with pytest.raises(KnowledgeError) as err:
+        loader.load(copy)
     message = str(err.value)
     assert "ui.yaml" in message and f":{first + 2}" in message and "help_commands" in message
     assert f"dòng {first + 1}" in message
