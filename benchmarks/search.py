@@ -33,13 +33,16 @@ from rapidfuzz import fuzz, process
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import yaml  # noqa: E402
+
 from bot import config as config_mod  # noqa: E402
-from bot import knowledge, loader  # noqa: E402
-from bot import overlap  # noqa: E402
+from bot import (  # noqa: E402
+    knowledge,
+    loader,
+    overlap,  # noqa: E402
+)
 from bot.search import Searcher  # noqa: E402
 from bot.text import fold  # noqa: E402
-
-import yaml  # noqa: E402
 
 TARGETS = {"p99_ms": 5.0, "p99_ms_100x": 50.0, "cold_start_s": 1.5, "rss_mb": 150.0, "lead_points": 10.0}
 
@@ -227,7 +230,8 @@ def measure(system: str, scale: int) -> dict:
     loo = (f"   holdout {row[HOLDOUTS[0]]:5.1f}%   fresh {row[HOLDOUTS[1]]:5.1f}%   third {row[HOLDOUTS[2]]:5.1f}%"
            f"   leave-one-out {row['loo_top1']:5.1f}%"
            f"   typed hurriedly {row['noisy_top1']:5.1f}%" if "loo_top1" in row else "")
-    print(f"  {SYSTEMS[system]:28s} top-1 {row['top1']:5.1f}%{loo}   p50 {row['p50_ms']:7.2f} ms   p99 {row['p99_ms']:7.2f} ms"
+    print(f"  {SYSTEMS[system]:28s} top-1 {row['top1']:5.1f}%{loo}"
+          f"   p50 {row['p50_ms']:7.2f} ms   p99 {row['p99_ms']:7.2f} ms"
           f"   build {row['build_s']:6.2f} s   peak RSS {row['peak_rss_mb']:6.0f} MB")
     return row
 

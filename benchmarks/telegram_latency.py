@@ -175,7 +175,7 @@ class Sampler(threading.Thread):
 def scenario(work: Path, label: str, expected: list[str]) -> Path:
     """One user's steps: each question, then its checked reply (``expected``: a regex per question)."""
     steps = []
-    for question, regex in zip(QUESTIONS, expected):
+    for question, regex in zip(QUESTIONS, expected, strict=True):
         steps += [{"send": question}, {"expect": regex, "within_ms": 30000}]
     path = work / f"{label}.scenario.json"
     path.write_text(json.dumps({"steps": steps}, ensure_ascii=False), encoding="utf-8")
@@ -222,7 +222,7 @@ def expected_answers(config: Path) -> list[str]:
     result = subprocess.run([str(ISOBOT), "ask", "--json", "--config", str(config), "-"],
                             input="\n".join(QUESTIONS) + "\n", capture_output=True, text=True, check=True)
     regexes = []
-    for question, line in zip(QUESTIONS, result.stdout.splitlines()):
+    for question, line in zip(QUESTIONS, result.stdout.splitlines(), strict=False):
         answer = json.loads(line)
         if not answer["matched"] or not answer["sources"]:
             sys.exit(f"isobot ask does not give a sourced answer to {question!r}: {answer}")
@@ -270,13 +270,13 @@ def main() -> int:
         for r in range(1, a.rounds + 1):
             for users in (a.users, a.load_users):
                 label = f"r{r}-u{users}"
-                pair = [("echo", lambda lb: run(echo_cmd, "--echo-bot", echo_steps, users, work, lb)),
-                        ("Trợ lý ISO", lambda lb: run(f"{ISOBOT} run --config {config(lb)}", "isobot", ours_steps,
-                                                      users, work, lb))]
+                pair = [("echo", lambda lb, users=users: run(echo_cmd, "--echo-bot", echo_steps, users, work, lb)),
+                        ("Trợ lý ISO", lambda lb, users=users: run(f"{ISOBOT} run --config {config(lb)}", "isobot",
+                                                                   ours_steps, users, work, lb))]
                 if r % 2 == 0:
                     pair.reverse()
                 if a.sample and users == a.users:
-                    pair.insert(0, ("sample_bot.py", lambda lb: run(sample_cmd, "sample_bot", echo_steps, users,
+                    pair.insert(0, ("sample_bot.py", lambda lb, users=users: run(sample_cmd, "sample_bot", echo_steps, users,
                                                                     work, lb)))
                 for name, go in pair:
                     result = go(f"{label}-{SLUG[name]}")

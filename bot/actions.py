@@ -103,7 +103,7 @@ class Action:
         """The callback data for these values (a programming error raises ValueError)."""
         if len(values) != len(self.fields):
             raise ValueError(f"action {self.code} takes {len(self.fields)} values, got {len(values)}")
-        data = ":".join([self.code, *(f.format(v) for f, v in zip(self.fields, values))])
+        data = ":".join([self.code, *(f.format(v) for f, v in zip(self.fields, values, strict=True))])
         if len(data.encode("utf-8")) > MAX_CALLBACK_BYTES:
             raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
         return data
@@ -115,7 +115,7 @@ class Action:
         """Typed values from the parts after the code, or None when anything is off."""
         if len(args) != len(self.fields):
             return None
-        values = tuple(f.parse(a) for f, a in zip(self.fields, args))
+        values = tuple(f.parse(a) for f, a in zip(self.fields, args, strict=True))
         return None if any(v is None for v in values) else values
 
     def __call__(self, method: Callable) -> Callable:
@@ -175,13 +175,13 @@ def prompt(value: StrEnum, role: str | None = None, uploads: bool = False) -> Ca
 class Context:
     """What every feature shares: content, search, the database, the clock, roles, the scheduler."""
 
-    kb: "KnowledgeBase"
-    searcher: "Searcher"
-    storage: "Storage | None"
+    kb: KnowledgeBase
+    searcher: Searcher
+    storage: Storage | None
     tz: ZoneInfo
     today: Callable[[], date]
     now: Callable[[], datetime]
-    province: "Place | None" = None
+    province: Place | None = None
     roles: Any = None            # bot.roles.Roles, set by the Core
     scheduler: Any = None        # set by a front-end that runs timed jobs (handlers.scheduler)
 
@@ -193,11 +193,11 @@ class Feature:
         self.ctx = ctx
 
     @property
-    def kb(self) -> "KnowledgeBase":
+    def kb(self) -> KnowledgeBase:
         return self.ctx.kb
 
     @property
-    def storage(self) -> "Storage":
+    def storage(self) -> Storage:
         assert self.ctx.storage is not None, "this screen needs the database"
         return self.ctx.storage
 
@@ -217,7 +217,8 @@ class Feature:
         return r.add(text) if text else r
 
 
-Handler = Callable[..., Reply | None]
+Handler = Callable[..., Reply | None]      # None: a stale button, a prompt that lets the text through
+CommandHandler = Callable[..., Reply]      # a command always answers
 
 
 class Registry:
@@ -225,26 +226,26 @@ class Registry:
 
     def __init__(self, features: list[Feature]):
         self.actions: dict[str, tuple[Action, Handler]] = {}
-        self.commands: dict[str, tuple[Command, Handler]] = {}
+        self.commands: dict[str, tuple[Command, CommandHandler]] = {}
         self.prompts: dict[str, tuple[PromptSpec, Handler]] = {}
         self.order: list[Command] = []
         for feature in features:
             for name, fn in _methods(type(feature)):
                 bound = getattr(feature, name)
-                if isinstance(getattr(fn, "__action__", None), Action):
-                    spec = fn.__action__
+                spec = getattr(fn, "__action__", None)
+                if isinstance(spec, Action):
                     if spec.code in self.actions:
                         raise ValueError(f"two handlers for action {spec.code}")
                     self.actions[spec.code] = (spec, bound)
-                if isinstance(getattr(fn, "__command__", None), Command):
-                    cmd = fn.__command__
+                cmd = getattr(fn, "__command__", None)
+                if isinstance(cmd, Command):
                     self.order.append(cmd)
                     for n in cmd.names:
                         if n in self.commands:
                             raise ValueError(f"two handlers for command /{n}")
                         self.commands[n] = (cmd, bound)
-                if isinstance(getattr(fn, "__prompt__", None), PromptSpec):
-                    p = fn.__prompt__
+                p = getattr(fn, "__prompt__", None)
+                if isinstance(p, PromptSpec):
                     if str(p.value) in self.prompts:
                         raise ValueError(f"two handlers for prompt {p.value}")
                     self.prompts[str(p.value)] = (p, bound)

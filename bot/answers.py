@@ -47,7 +47,7 @@ class Answers(Feature):
             return Reply().add(self.text("empty_question")), None
         result = self.ctx.searcher.search(text[:MAX_QUERY_CHARS])
         asked_id = self._log(user, channel, text, result)
-        if result.outcome == "answer":
+        if result.outcome == "answer" and result.best is not None:
             reply = self.render(user, result.best.entry, asked_id=asked_id, alternatives=result.alternatives)
         elif result.outcome == "suggest":
             reply = self.suggest(result)
@@ -110,7 +110,7 @@ class Answers(Feature):
         reply.buttons = self.link_rows(entry)
         return reply
 
-    def link_rows(self, entry: Entry, shown: set[str] = frozenset(), related: bool = True) -> list:
+    def link_rows(self, entry: Entry, shown: set[str] | frozenset[str] = frozenset(), related: bool = True) -> list:
         """Related questions (less those ``shown`` as alternatives already), the guide that covers the
         entry, the form it offers as a .docx, its clause, then Topics / Menu (no feedback row); without
         ``related``, only the guide, the form and Topics / Menu."""
@@ -149,9 +149,9 @@ class Answers(Feature):
     def as_json(self, question: str) -> dict:
         """The stable JSON shape of ``isobot ask --json`` for a real question."""
         result = self.ctx.searcher.search((question or "")[:MAX_QUERY_CHARS])
-        matched, best = result.matched, result.best
-        if matched:
-            answer = best.entry.answer.strip()
+        hit = result.best if result.matched else None      # the entry the answer is, if any
+        if hit is not None:
+            answer = hit.entry.answer.strip()
         elif result.outcome == "suggest":
             answer = self.text("did_you_mean")
         elif result.outcome == "empty":
@@ -159,12 +159,12 @@ class Answers(Feature):
         else:
             answer = self.text("not_found")
         return {
-            "matched": matched,
-            "entry_id": best.entry.id if matched else None,
-            "title": best.entry.title if matched else None,
+            "matched": result.matched,
+            "entry_id": hit.entry.id if hit else None,
+            "title": hit.entry.title if hit else None,
             "answer": answer,
-            "score": best.score if best else 0.0,
-            "sources": [str(s) for s in best.entry.sources] if matched else [],
+            "score": result.best.score if result.best else 0.0,
+            "sources": [str(s) for s in hit.entry.sources] if hit else [],
             "suggestions": [{"entry_id": h.entry.id, "title": h.entry.title, "score": h.score}
                             for h in result.alternatives],
         }

@@ -19,7 +19,16 @@ from bot import nav
 from bot.actions import Action, Choice, Feature, Field, command
 from bot.home import home_row
 from bot.knowledge import (
-    MAX_ANSWER_CHARS, STANDARD_ID, Atlas, Clause, Document, Entry, KnowledgeBase, Source, Term, sources_of,
+    MAX_ANSWER_CHARS,
+    STANDARD_ID,
+    Atlas,
+    Clause,
+    Document,
+    Entry,
+    KnowledgeBase,
+    Source,
+    Term,
+    sources_of,
 )
 from bot.reply import Button, Reply, User, short
 from bot.text import fold
@@ -317,7 +326,7 @@ class Clauses(Feature):
     def clause(self, user: User, number: str) -> Reply | None:
         atlas = self.kb.atlas
         clause = atlas.clauses.get(number) if atlas else None
-        if clause is None:
+        if atlas is None or clause is None:
             return None
         r = Reply().add(heading(self.kb, clause), "b").add("\n\n" + clause.requires)
         if clause.not_applicable:

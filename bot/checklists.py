@@ -56,8 +56,9 @@ def load_checklists(ck: Checker, kb: KnowledgeBase) -> None:
                 guide = ck.string(it, "guide", file, required=False)
                 if guide and guide not in kb.guides:
                     ck.add(file, line_of(it, "guide"), f"{iw}hướng dẫn '{guide}' không tồn tại")
-                items.append(Item(iid, sid, *(ck.string(it, k, file, where=iw) for k in ("question", "why", "evidence")),
-                                  weight, ck.string(it, "action", file, where=iw), sources, entries, guide))
+                question, why, evidence = (ck.string(it, k, file, where=iw) for k in ("question", "why", "evidence"))
+                items.append(Item(iid, sid, question, why, evidence, weight, ck.string(it, "action", file, where=iw),
+                                  sources, entries, guide))
         if cid and path.stem != cid:
             ck.add(file, raw[LINE_KEY], f"{w}tên tệp phải là {cid}.yaml")
         if not items:
@@ -112,7 +113,7 @@ def chart_png(kb: KnowledgeBase, checklist: Checklist, result: Result) -> bytes:
     colors = ["#2e7d32" if v >= 80 else "#f9a825" if v >= 50 else "#c62828" for v in values]
     fig, ax = plt.subplots(figsize=(7, 0.55 * len(labels) + 1.4), dpi=110)
     bars = ax.barh(labels[::-1], values[::-1], color=colors[::-1])
-    for bar, (_, v) in zip(bars, result.sections[::-1]):
+    for bar, (_, v) in zip(bars, result.sections[::-1], strict=True):
         ax.text(bar.get_width() + 1, bar.get_y() + bar.get_height() / 2,
                 kb.text("ck_na_short") if v is None else f"{v:.0f}", va="center", fontsize=9)
     ax.set_xlim(0, 105)
@@ -160,7 +161,7 @@ def report_docx(kb: KnowledgeBase, checklist: Checklist, run: dict, answers: dic
     doc.add_heading(kb.text("ck_report_answers"), level=2)
     table = doc.add_table(rows=1, cols=3)
     table.style = "Table Grid"
-    for cell, key in zip(table.rows[0].cells, ("ck_col_item", "ck_col_answer", "ck_col_note")):
+    for cell, key in zip(table.rows[0].cells, ("ck_col_item", "ck_col_answer", "ck_col_note"), strict=True):
         cell.text = kb.text(key)
     for item in checklist.items:
         a = answers.get(item.id) or {}

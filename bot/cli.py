@@ -177,7 +177,7 @@ def cmd_admin(args: argparse.Namespace) -> int:
             _out("Dùng: isobot admin grant|revoke USER_ID (số Telegram, hoặc zalo:<mã> — xem bằng /toi)", sys.stderr)
             return EXIT_USAGE
         channel, account = key.split(":", 1)
-        person = storage.person_of(channel, account, create=args.action == "grant")
+        person = storage.person_for(channel, account) if args.action == "grant" else storage.person_of(channel, account)
         if person is not None:
             storage.set_role(person, "inspector" if args.action == "grant" else "official")
         storage.audit(0, f"role.{args.action}", args.user_id, "cli")
@@ -194,14 +194,12 @@ def cmd_admin(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Unit progress for the inspection team as .xlsx or .csv (by the file extension)."""
-    from bot import loader, progress
-    from bot.storage import Storage
-
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from bot import units
-    from bot.roles import account_key
+    from bot import loader, progress, units
+    from bot.roles import account_key, split_key
+    from bot.storage import Storage
 
     cfg = _config(args)
     kb = loader.load(cfg.knowledge_dir)
@@ -209,7 +207,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     province = units.find_province(cfg.province) if cfg.province else None
     storage = Storage(cfg.database)
     team = [u["id"] for u in storage.users_with_role("inspector")]
-    team += [p for k in cfg.admin_ids if (key := account_key(k)) and (p := storage.person_of(*key.split(":", 1)))]
+    team += [p for k in cfg.admin_ids if (key := account_key(k)) and (p := storage.person_of(*split_key(key)))]
     rows = progress.rows(storage, kb, args.filter, province.code if province else None, tz=tz,
                          today=datetime.now(tz).date(), team=frozenset(team))
     out = Path(args.out)
@@ -386,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
         _out(f"Lỗi: {exc}", sys.stderr)
         return 1
     except Exception as exc:  # a database that cannot be used is one line, not a traceback
-        from bot.storage import StorageError   # imported only here: `isobot ask` never loads sqlite-utils
+        from bot.storage import StorageError  # imported only here: `isobot ask` never loads sqlite-utils
 
         if not isinstance(exc, StorageError):
             raise

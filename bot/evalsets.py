@@ -39,7 +39,8 @@ class Report:
         return 100.0 * n / of if of else 0.0
 
     def line(self) -> str:
-        return (f"{self.name}: top-1 {self.pct(self.top1, self.labelled):.1f}% · top-3 {self.pct(self.top3, self.labelled):.1f}%"
+        return (f"{self.name}: top-1 {self.pct(self.top1, self.labelled):.1f}%"
+                f" · top-3 {self.pct(self.top3, self.labelled):.1f}%"
                 f" of {self.labelled} · confident wrong {self.pct(self.wrong, self.total):.1f}% of {self.total}"
                 f" · off-topic declined {self.pct(self.declined_off, self.off_topic):.1f}% of {self.off_topic}")
 

@@ -16,7 +16,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from bot.reply import Attachment
@@ -61,7 +61,7 @@ class FileLinks:
         token = secrets.token_urlsafe(12)
         expires = int(self.clock()) + self.ttl
         self.storage.save_file(token, attachment.file_name, attachment.mime, attachment.data,
-                               datetime.fromtimestamp(expires, timezone.utc).isoformat(timespec="seconds"))
+                               datetime.fromtimestamp(expires, UTC).isoformat(timespec="seconds"))
         return f"{self.public_url}{PATH_PREFIX}{token}/{expires}/{self.sign(token, expires)}/{quote(attachment.file_name)}"
 
     def open(self, path: str) -> Served:
@@ -82,5 +82,5 @@ class FileLinks:
 
     def purge(self) -> int:
         """Delete files whose links have expired; returns how many."""
-        now = datetime.fromtimestamp(self.clock(), timezone.utc).isoformat(timespec="seconds")
+        now = datetime.fromtimestamp(self.clock(), UTC).isoformat(timespec="seconds")
         return self.storage.purge_files(now)

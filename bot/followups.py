@@ -216,7 +216,8 @@ class Followups(Feature):
     @prompt(TaskPrompt.CLOSE, uploads=True)
     def close_typed(self, user: User, data: dict, text: str, upload: Upload | None = None) -> Reply:
         """The closing note, or a photo/file as evidence (with its caption as the note)."""
-        t = self.storage.get_task(data.get("task")) if isinstance(data.get("task"), int) else None
+        task_id = data.get("task")
+        t = self.storage.get_task(task_id) if isinstance(task_id, int) else None
         if t is None or t["status"] != "open" or not self._may_change(user, t):
             self.storage.clear_prompt(user.id)
             return Reply(buttons=[[nav.MY_WORK.button(self.text("btn_my_work"))]]).add(self.text("task_gone"))
@@ -256,7 +257,8 @@ class Followups(Feature):
 
     @prompt(TaskPrompt.NEW_DUE)
     def new_due_typed(self, user: User, data: dict, text: str) -> Reply | None:
-        t = self.storage.get_task(data.get("task")) if isinstance(data.get("task"), int) else None
+        task_id = data.get("task")
+        t = self.storage.get_task(task_id) if isinstance(task_id, int) else None
         due = parse_due(text, self.ctx.today())
         if t is None or t["status"] != "open":
             return None
@@ -287,7 +289,7 @@ class Followups(Feature):
         self.storage.update_task(t["id"], owner_id=owner, reminded="")
         self.storage.audit(user.id, "task.owner", str(t["id"]), str(owner))
         if owner != user.id:
-            self._tell_assigned(self.storage.get_task(t["id"]), user)
+            self._tell_assigned(t["id"], user)
         return self.show(user, t["id"], mode="edit", notice=self.text("task_owner_changed", who=member["first_name"] or "…"))
 
     @DROP
@@ -424,8 +426,10 @@ class Followups(Feature):
         draft = self._draft(user)
         if not draft.get("owner"):
             return None
-        text = {"1w": "1 tuan", "2w": "2 tuan", "eom": "cuoi thang"}[when]
-        return self._confirm(user, {**draft, "due": parse_due(text, self.ctx.today()).isoformat()})
+        due = parse_due({"1w": "1 tuan", "2w": "2 tuan", "eom": "cuoi thang"}[when], self.ctx.today())
+        if due is None:
+            return None
+        return self._confirm(user, {**draft, "due": due.isoformat()})
 
     @prompt(TaskPrompt.DUE)
     def due_typed(self, user: User, data: dict, text: str) -> Reply | None:
@@ -461,7 +465,7 @@ class Followups(Feature):
         self.storage.clear_prompt(user.id)
         self.storage.audit(user.id, "task.create", str(tid), d["source"])
         if d["owner"] != user.id:
-            self._tell_assigned(self.storage.get_task(tid), user)
+            self._tell_assigned(tid, user)
         return self.show(user, tid, notice=self.text("task_saved", id=tid, days=REMIND_DAYS_BEFORE))
 
     @CANCEL
@@ -478,7 +482,11 @@ class Followups(Feature):
         if bid is not None and self.ctx.scheduler:
             self.ctx.scheduler.broadcast(bid)
 
-    def _tell_assigned(self, t: dict, by: User) -> None:
+    def _tell_assigned(self, task_id: int, by: User) -> None:
+        """Tell a task's owner it is theirs now, as the task stands after the change."""
+        t = self.storage.get_task(task_id)
+        if t is None:
+            return
         unit = self.storage.get_unit(t["unit_id"]) or {}
         self._tell(t["owner_id"], self.text("task_assigned_msg", id=t["id"], what=short(t["what"], 200),
                                             due=vn_date(t["due"]), who=by.first_name or "…", unit=unit.get("name", "")))

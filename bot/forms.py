@@ -36,7 +36,9 @@ def load_forms(ck: Checker, kb: KnowledgeBase) -> None:
             if not isinstance(sec, dict):
                 ck.add(file, line_of(raw, "sections"), f"{w}mỗi phần phải là bảng khóa: giá trị")
                 continue
-            table = sec.get("table") if isinstance(sec.get("table"), dict) else {}
+            table = sec.get("table")
+            if not isinstance(table, dict):
+                table = {}
             columns = tuple(str(c) for c in table.get("columns") or ())
             rows_raw = table.get("rows", 0)
             if isinstance(rows_raw, int):
@@ -219,7 +221,7 @@ def _signatures(doc, roles, hint: str) -> None:
         return
     doc.add_paragraph()
     table = doc.add_table(rows=1, cols=len(roles))
-    for cell, role in zip(table.rows[0].cells, roles):
+    for cell, role in zip(table.rows[0].cells, roles, strict=True):
         cell.text = ""
         _cell_para(cell, role, bold=True)
         _cell_para(cell, hint, italic=True)

@@ -25,7 +25,9 @@ def load_guides(ck: Checker, kb: KnowledgeBase) -> None:
         gid = ck.ident(raw, file, "hướng dẫn")
         w = f"hướng dẫn '{gid}': "
         steps = []
-        raw_steps = raw.get("steps") if isinstance(raw.get("steps"), list) else []
+        raw_steps = raw.get("steps")
+        if not isinstance(raw_steps, list):
+            raw_steps = []
         if not MIN_STEPS <= len(raw_steps) <= MAX_STEPS:
             ck.add(file, line_of(raw, "steps"), f"{w}cần {MIN_STEPS}–{MAX_STEPS} bước, đang có {len(raw_steps)}")
         for n, st in enumerate(raw_steps, 1):
@@ -33,8 +35,9 @@ def load_guides(ck: Checker, kb: KnowledgeBase) -> None:
                 ck.add(file, line_of(raw, "steps"), f"{w}bước {n} phải là bảng khóa: giá trị")
                 continue
             sw = f"{w}bước {n}: "
-            step = Step(*(ck.string(st, k, file, where=sw) for k in ("title", "do", "who", "record", "tip", "mistake")),
-                        entries=ck.strings(st, "entries", file, where=sw))
+            title, do, who, record, tip, mistake = (ck.string(st, k, file, where=sw)
+                                                    for k in ("title", "do", "who", "record", "tip", "mistake"))
+            step = Step(title, do, who, record, tip, mistake, entries=ck.strings(st, "entries", file, where=sw))
             size = sum(len(x) for x in (step.do, step.who, step.record, step.tip, step.mistake))
             if size > MAX_STEP_CHARS:
                 ck.add(file, st[LINE_KEY], f"{sw}dài {size} ký tự (tối đa {MAX_STEP_CHARS})")

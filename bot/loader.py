@@ -17,12 +17,32 @@ from pathlib import Path
 
 from bot import atlas, checklists, forms, guides, quizzes, readiness, yearly
 from bot.knowledge import (
-    FACETS, MAX_ANSWER_CHARS, MAX_TITLE_CHARS, STANDARD_ID, Document, Entry, GlossaryTerm, Group, KnowledgeBase,
-    OutOfScope, Topic, sources_of, unknown_clauses,
+    FACETS,
+    MAX_ANSWER_CHARS,
+    MAX_TITLE_CHARS,
+    STANDARD_ID,
+    Document,
+    Entry,
+    GlossaryTerm,
+    Group,
+    KnowledgeBase,
+    OutOfScope,
+    Topic,
+    sources_of,
+    unknown_clauses,
 )
 from bot.text import CLAUSE_NUMBER, fold
 from bot.yamlcheck import (
-    KEY_LINES, LINE_KEY, Checker, KnowledgeError, Problem, file_name, line_of, load_file, load_folder, yaml_files,
+    KEY_LINES,
+    LINE_KEY,
+    Checker,
+    KnowledgeError,
+    Problem,
+    file_name,
+    line_of,
+    load_file,
+    load_folder,
+    yaml_files,
 )
 
 ANSWER_CLAUSE = re.compile(rf"(?:khoản|Khoản|mục)\s+{CLAUSE_NUMBER}")

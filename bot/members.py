@@ -76,6 +76,8 @@ class Members(Feature):
         trusted = self.ctx.roles.role_of(user) != "official"
         self.storage.set_user_unit(user.id, unit_id, confirmed=trusted, by=user.id if trusted else None)
         unit = self.storage.get_unit(unit_id)
+        if unit is None:                # /donvi picked it from the units a moment ago
+            raise LookupError(f"no unit {unit_id}")
         label = f"{unit['name']} ({unit['province_name']})"
         if trusted:
             self.storage.clear_prompt(user.id)
@@ -172,6 +174,8 @@ class Members(Feature):
         if not row or row["unit_id"] != unit_id or self.storage.membership(member) != "pending":
             return None
         unit = self.storage.confirm_member(member, user.id)
+        if unit is None:                # decided meanwhile (another inspector, or the person left)
+            return None
         self.storage.audit(user.id, "member.confirm", str(member), str(unit_id))
         self._tell(member, user, self.text("member_confirmed_msg", unit=unit["name"]))
         return self.pending(user, page=page, mode="edit",
@@ -218,16 +222,18 @@ class Members(Feature):
     def _workbook(self, places) -> bytes:
         from openpyxl import Workbook
         from openpyxl.styles import Font
+        from openpyxl.worksheet.worksheet import Worksheet
 
         wb = Workbook()
         ws = wb.active
+        assert isinstance(ws, Worksheet), "a new workbook has one worksheet"
         ws.title = self.text("codes_sheet")
         ws.append([self.text(k) for k in ("codes_col_code", "codes_col_unit", "codes_col_province", "codes_col_join")])
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for p in places:
             ws.append([p.code, safe_cell(p.name), safe_cell(p.province_name), shown(join_code(self.storage, f"ward:{p.code}"))])
-        for col, width in zip("ABCD", (12, 34, 24, 14)):
+        for col, width in zip("ABCD", (12, 34, 24, 14), strict=True):
             ws.column_dimensions[col].width = width
         ws.freeze_panes = "A2"
         buf = io.BytesIO()

@@ -11,7 +11,8 @@ from bot import nav, units
 from bot.actions import Action, Context, Feature, Id, command, prompt
 from bot.answers import Answers
 from bot.home import home_row, main_menu
-from bot.members import ENTER as ENTER_CODE, Members
+from bot.members import ENTER as ENTER_CODE
+from bot.members import Members
 from bot.reply import Button, Reply, User, short
 from bot.roles import shown_id
 from bot.text import fold
@@ -111,7 +112,7 @@ class Profile(Feature):
         status = self.storage.membership(user.id)
         text = self.text("profile_id", id=shown_id(user)) + "\n" + self.text(
             "profile", name=user.first_name or "anh/chị",
-            unit=f"{unit['name']} ({unit['province_name']}) — {self.text('member_' + status)}" if unit
+            unit=f"{unit['name']} ({unit['province_name']}) — {self.text(f'member_{status}')}" if unit
             else self.text("no_unit"),
             role=self.text(f"role_{role}"), runs=self.storage.count_done_runs(user.id))
         if len(accounts) > 1:

@@ -36,6 +36,7 @@ def rows(storage, kb: KnowledgeBase, flt: str = "all", province_code: int | None
     registered = storage.unit_progress(today_iso)
     offices = {storage.get_user(p)["unit_id"] for p in team if storage.get_user(p)}
     by_ward = {u["ward_code"]: u for u in registered if u["ward_code"]}
+    pairs: list[tuple[units.Place | None, dict | None]]
     if province_code is not None:
         pairs = [(p, by_ward.get(p.code)) for p in units.wards().values() if p.province_code == province_code]
     else:
@@ -64,7 +65,7 @@ def kept(row: dict, flt: str) -> bool:
     return True
 
 
-def _row(storage, kb: KnowledgeBase, place, u: dict | None, tz) -> dict:
+def _row(storage, kb: KnowledgeBase, place: units.Place | None, u: dict | None, tz) -> dict:
     latest = (u or {}).get("checklists") or {}
     scores = [s for _, s in latest.values() if s is not None]
     gaps = 0
@@ -75,10 +76,15 @@ def _row(storage, kb: KnowledgeBase, place, u: dict | None, tz) -> dict:
             gaps += sum(1 for i in cl.items if (answers.get(i.id) or {}).get("answer") in ("chua-dat", "mot-phan"))
     registered = u is not None and (u["members"] or u["pending"])
     status = "done" if latest else "no-run" if registered else "unregistered"
+    if place is not None:
+        unit, province = place.name, place.province_name
+    else:
+        assert u is not None, "a row without a place is a registered unit"
+        unit, province = u["name"], u["province_name"]
     return {
         "code": place.code if place else (u or {}).get("ward_code"), "unit_id": (u or {}).get("id"),
         "agency": place is None and not (u or {}).get("ward_code"),
-        "unit": place.name if place else u["name"], "province": place.province_name if place else u["province_name"],
+        "unit": unit, "province": province,
         "status": status, "members": (u or {}).get("members") or 0, "pending": (u or {}).get("pending") or 0,
         "seen": (u or {}).get("last_activity"),
         "last_activity": vn_date(local_date((u or {}).get("last_activity"), tz)) if u and u["last_activity"] else "",
@@ -120,9 +126,12 @@ def to_xlsx(kb: KnowledgeBase, data: list[dict]) -> bytes:
     """The table as an Excel workbook (openpyxl) with a header row, frozen panes and column widths."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
 
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet), "a new workbook has one worksheet"
     ws.title = kb.text("pg_sheet")
     cols = columns(kb)
     ws.append([h for _, h in cols])
@@ -132,7 +141,7 @@ def to_xlsx(kb: KnowledgeBase, data: list[dict]) -> bytes:
         ws.append([safe_cell(v) for v in _cells(kb, r)])
     ws.freeze_panes = "B2"
     for i, (_, h) in enumerate(cols, 1):
-        ws.column_dimensions[ws.cell(1, i).column_letter].width = max(12, min(40, len(h) + 2))
+        ws.column_dimensions[get_column_letter(i)].width = max(12, min(40, len(h) + 2))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -155,7 +164,7 @@ def chart_png(kb: KnowledgeBase, data: list[dict]) -> bytes:
     values = [sum(r["status"] == "unregistered" for r in data), sum(r["status"] == "no-run" for r in data)] + counts
     fig, ax = plt.subplots(figsize=(7, 3.6), dpi=110)
     bars = ax.bar(labels, values, color=["#616161", "#9e9e9e", "#c62828", "#f9a825", "#7cb342", "#2e7d32"])
-    for bar, v in zip(bars, values):
+    for bar, v in zip(bars, values, strict=True):
         ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height() + 0.05, str(v), ha="center", fontsize=9)
     ax.set_ylabel(kb.text("pg_chart_y"))
     ax.set_title(kb.text("pg_chart_title", n=len(data)), fontsize=10)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import random
 import re
-from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -23,7 +22,7 @@ from bot.actions import Action, Choice, Feature, Field, Id, Index, Slug, command
 from bot.home import home_row
 from bot.knowledge import KnowledgeBase, Question
 from bot.notices import signature
-from bot.reply import Attachment, QuizFeedback, Reply, Section, User, short
+from bot.reply import Attachment, Button, Poll, QuizFeedback, Reply, Section, User, short
 from bot.text import safe_cell
 from bot.units import match_registered_names
 from bot.when import WhenError, parse_date, vi_date
@@ -36,18 +35,6 @@ LENGTHS = (5, 10, 20)
 INTERVALS = {1: 1, 2: 3, 3: 7, 4: 14, 5: 30}   # Leitner box → days until the next review
 RETIRED_BOX = 6                                  # reached after 5 right answers in a row
 MAX_MISSED_SHOWN = 8                             # the summary must fit one message
-
-
-@dataclass(frozen=True)
-class Poll:
-    """A question to show: Telegram sends a quiz poll, Zalo and the terminal options A–D."""
-
-    session_id: int
-    index: int
-    question: str
-    options: tuple[str, ...]
-    correct: int
-    explanation: str
 
 
 def load_quizzes(ck: Checker, kb: KnowledgeBase) -> None:
@@ -200,6 +187,8 @@ class Quizzes(Feature):
         new_box, due = next_review(self.storage.srs_box(user.id, q.id), correct, self.ctx.today())
         self.storage.save_srs(user.id, q.id, new_box, due.isoformat() if due else None)
         session = self.storage.get_quiz(session_id)
+        if session is None:
+            return None
         feedback = QuizFeedback(correct, q.options[q.answer], LETTERS[q.answer], q.explanation)
         if session["position"] >= len(session["questions"]):
             reply = self.summary(user, session)
@@ -231,7 +220,7 @@ class Quizzes(Feature):
         r.add(self.text("quiz_done", correct=session["correct"], total=total,
                         pct=round(100 * session["correct"] / total)) + "\n", "b")
         missed = self.storage.missed_questions(session["id"])
-        rows = []
+        rows: list[list[Button]] = []
         if missed:
             r.add("\n" + self.text("quiz_missed") + "\n")
             for n, qid in enumerate(missed[:MAX_MISSED_SHOWN], 1):
@@ -515,12 +504,14 @@ class TeamQuizzes(Feature):
     @TQ_EXPORT
     def export(self, user: User, aid: int) -> Reply | None:
         from openpyxl import Workbook
+        from openpyxl.worksheet.worksheet import Worksheet
 
         a = self.storage.get_assignment(aid)
         if a is None:
             return None
         wb = Workbook()
         ws = wb.active
+        assert isinstance(ws, Worksheet), "a new workbook has one worksheet"
         ws.append([self.text("pg_col_unit"), self.text("tq_col_members"), self.text("tq_col_done"),
                    self.text("tq_col_avg"), self.text("pg_col_unconfirmed")])
         for row in self.storage.assignment_results(a["id"]):

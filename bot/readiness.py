@@ -83,10 +83,10 @@ class Readiness(Feature):
         for n, point in enumerate(kb.readiness, 1):
             doc.add_heading(f"{n}. {point.title}", level=2)
             doc.add_paragraph(kb.text("rp_checks", checks=point.checks))
-            doc.add_paragraph(kb.text("rp_basis", basis="; ".join(str(s) for s in point.sources))).italic = True
+            doc.add_paragraph().add_run(kb.text("rp_basis", basis="; ".join(str(s) for s in point.sources))).italic = True
             table = doc.add_table(rows=1, cols=3)
             table.style = "Table Grid"
-            for cell, key in zip(table.rows[0].cells, ("rp_col_item", "rp_col_answer", "rp_col_task")):
+            for cell, key in zip(table.rows[0].cells, ("rp_col_item", "rp_col_answer", "rp_col_task"), strict=True):
                 cell.text = kb.text(key)
             for ref in point.items:
                 cid, _, iid = ref.partition("/")
@@ -97,8 +97,9 @@ class Readiness(Feature):
                 if cid in runs:
                     run = runs[cid]
                     label = kb.text("ck_ans_" + (a.get("answer") or "bo-qua"))
+                    unconfirmed = "" if run["confirmed"] else ", " + kb.text("pg_unconfirmed_short")
                     row[1].text = f"{MARK.get(a.get('answer') or 'bo-qua', '')} {label} " \
-                                  f"({vn_date(local_date(run['finished'], tz))}{'' if run['confirmed'] else ', ' + kb.text('pg_unconfirmed_short')})"
+                                  f"({vn_date(local_date(run['finished'], tz))}{unconfirmed})"
                     if a.get("note"):
                         row[1].text += "\n" + kb.text("rp_note", note=a["note"])
                 else:
@@ -118,7 +119,7 @@ class Readiness(Feature):
             doc.add_paragraph(self._task_text(t), style="List Bullet")
             for ev in self.storage.evidence_of(t["id"]):
                 full = self.storage.get_evidence(ev["id"])
-                if ev["kind"] == "photo" and full["data"]:
+                if ev["kind"] == "photo" and full and full["data"]:
                     try:
                         doc.add_picture(io.BytesIO(full["data"]), width=Cm(8))
                     except Exception:  # noqa: BLE001 - a photo python-docx cannot read is listed, not fatal

@@ -23,10 +23,18 @@ from bot.knowledge import KnowledgeBase
 from bot.notices import signature
 from bot.progress import SILENT_DAYS
 from bot.reply import Button, Reply, Section, User, short
-from bot.text import fold
 from bot.units import match_registered_names
-from bot.when import (EIGHT, WhenError, parse_monthly, parse_offset, parse_weekly, parse_when, vi_date, vi_datetime,
-                      vi_weekday)
+from bot.when import (
+    EIGHT,
+    WhenError,
+    parse_monthly,
+    parse_offset,
+    parse_weekly,
+    parse_when,
+    vi_date,
+    vi_datetime,
+    vi_weekday,
+)
 
 KINDS = ("once", "weekly", "monthly", "event")
 LATE_AFTER = timedelta(minutes=5)
@@ -368,7 +376,7 @@ class Reminders(Feature):
     def _when_typed(self, user: User, draft: dict, text: str) -> Reply:
         """One free-text answer for the schedule; what cannot be read one way gets the reason and the
         question again, with its examples."""
-        kind = draft.get("kind")
+        kind = str(draft.get("kind"))
         try:
             draft = {**draft, **self._schedule(kind, text)}
         except WhenError as exc:
@@ -399,7 +407,7 @@ class Reminders(Feature):
         self._save_draft(user, ReminderPrompt.CONFIRM, draft)
         n = len(self._recipients(rem))
         schedule = self.text("rem_k_now") if draft.get("now") else describe(rem, self.kb, self.ctx.tz)
-        when = self.say(user, "rem_next_now") if draft.get("now") else vi_datetime(nxt, self.ctx.tz)
+        when = self.say(user, "rem_next_now") if draft.get("now") or nxt is None else vi_datetime(nxt, self.ctx.tz)
         text = self.text("rem_confirm", text=draft["text"], schedule=schedule, next=self.text("rem_next", when=when),
                          target=self._target_label(rem), n=n)
         rows = [[SAVE.button(self.text("rem_save")), CANCEL.button(self.text("btn_cancel"))]]
@@ -510,6 +518,8 @@ class Reminders(Feature):
 
     def broadcast_report(self, broadcast_id: int) -> str:
         b = self.storage.get_broadcast(broadcast_id)
+        if b is None:
+            raise ValueError(f"no broadcast {broadcast_id}")
         return self.text("bc_report", title=short(b["text"].split("\n")[0], 50), total=b["total"], sent=b["sent"],
                          failed=b["failed"], blocked=b["blocked"], unknown=b["unknown"],
                          acked=self.storage.acknowledged(broadcast_id), late=self.text("bc_late") if b["late"] else "")
@@ -518,6 +528,8 @@ class Reminders(Feature):
         from babel.numbers import format_decimal
 
         b = self.storage.get_broadcast(broadcast_id)
+        if b is None:
+            raise ValueError(f"no broadcast {broadcast_id}")
         return self.text("bc_progress", title=short(b["text"].split("\n")[0], 50),
                          done=format_decimal(done, locale="vi"), total=format_decimal(total, locale="vi"))
 

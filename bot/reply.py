@@ -72,6 +72,19 @@ class QuizFeedback:
     explanation: str
 
 
+@dataclass(frozen=True)
+class Poll:
+    """A question to show: Telegram sends a quiz poll, Zalo and the terminal options A–D
+    (made by bot.quizzes)."""
+
+    session_id: int
+    index: int
+    question: str
+    options: tuple[str, ...]
+    correct: int
+    explanation: str
+
+
 @dataclass
 class Reply:
     """What the bot says back.
@@ -88,8 +101,8 @@ class Reply:
     mode: str = "send"
     toast: str | None = None
     alert: bool = False
-    attachment: "Attachment | None" = None
-    poll: object = None          # bot.quizzes.Poll: a quiz question to show after the text
+    attachment: Attachment | None = None
+    poll: Poll | None = None     # a quiz question to show after the text
     answered: QuizFeedback | None = None   # the verdict on the previous quiz question
     stale: bool = False
 
@@ -97,11 +110,11 @@ class Reply:
     def text(self) -> str:
         return "".join(t for _, t in self.parts)
 
-    def add(self, text: str, style: str = "") -> "Reply":
+    def add(self, text: str, style: str = "") -> Reply:
         self.parts.append((style, text))
         return self
 
-    def prepend(self, text: str, style: str = "i") -> "Reply":
+    def prepend(self, text: str, style: str = "i") -> Reply:
         """Put a short notice before the rest ("Đã lưu ghi chú.")."""
         self.parts.insert(0, (style, text + "\n\n"))
         return self

@@ -19,7 +19,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
@@ -32,7 +31,9 @@ MAX_QUERY_CHARS = 300
 _ONE = re.compile(r"(?<![\w])1 (lan|nam|thang|tuan|ngay|dot|quy|ky|nguoi|cai|buoi)(?!\w)")
 # "cho em hỏi", "ad ơi cho mình hỏi chút": how a message opens, not what it asks ("hỏi" folds like
 # the "hội" of "cơ hội")
-COURTESY = re.compile(r"(?:^|(?<= ))(?:(?:ad|admin|anh|chi|ban|a) (?:oi )?)?(?:cho (?:em|minh|toi|tui|chau|e) (?:duoc )?hoi|xin (?:duoc )?hoi|(?:em|e|minh|toi) (?:muon )?hoi)(?: (?:chut|ti|xiu|voi|ve|la))?(?= |$)")
+COURTESY = re.compile(r"(?:^|(?<= ))(?:(?:ad|admin|anh|chi|ban|a) (?:oi )?)?"
+                      r"(?:cho (?:em|minh|toi|tui|chau|e) (?:duoc )?hoi|xin (?:duoc )?hoi|(?:em|e|minh|toi) (?:muon )?hoi)"
+                      r"(?: (?:chut|ti|xiu|voi|ve|la))?(?= |$)")
 OOS_PREFIX = "oos:"        # id prefix of out-of-scope pseudo-entries
 SHORT_QUERY_WORDS = 4      # questions with this few informative words and no glossary term…
 SHORT_QUERY_EXTRA = 25.0
@@ -147,7 +148,7 @@ class Normalizer:
         if not self.compounds or not any(w in STOPWORDS for w in words):
             return text
         out = list(words)
-        for i, (a, b) in enumerate(zip(words, words[1:])):
+        for i, (a, b) in enumerate(zip(words, words[1:], strict=False)):
             if (a, b, True) in self.compounds:
                 out[i + 1] = b + COMPOUND_MARK
             if (a, b, False) in self.compounds:
@@ -246,10 +247,10 @@ class TermIndex:
         avgdl = float(lengths.mean()) if n else 1.0
         t_col, d_col, tf_col = array("i"), array("i"), array("f")
         for i, doc in enumerate(docs):
-            for term, tf in Counter(doc).items():
+            for term, count in Counter(doc).items():
                 t_col.append(term_ids.setdefault(term, len(term_ids)))
                 d_col.append(i)
-                tf_col.append(tf)
+                tf_col.append(count)
         terms = np.frombuffer(t_col, dtype=np.int32)
         order = np.argsort(terms, kind="stable")
         self.docs = np.frombuffer(d_col, dtype=np.int32)[order]
@@ -457,7 +458,7 @@ class Searcher:
         choices = [self.phrasings[p] for p in phr_ids]
         fuzzy = (0.3 * process.cdist([query_str], choices, scorer=fuzz.token_set_ratio)[0]
                  + 0.7 * process.cdist([query_str], choices, scorer=fuzz.token_sort_ratio)[0])
-        fz_of = dict(zip(phr_ids, fuzzy.tolist()))
+        fz_of = dict(zip(phr_ids, fuzzy.tolist(), strict=False))
         hits = []
         for c, i in enumerate(cand):
             f1 = fz = 0.0

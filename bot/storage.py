@@ -10,7 +10,7 @@ import json
 import secrets
 import sqlite3
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import sqlite_utils
@@ -106,16 +106,22 @@ def explain(path: Path, exc: Exception) -> str:
 
 def now_iso() -> str:
     """Current UTC time as ISO 8601 (seconds)."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def now_iso_precise() -> str:
     """Current UTC time with microseconds (orders events within one second)."""
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 class StorageError(Exception):
     """The database cannot be opened or written: the message says which file and what to do."""
+
+
+def _written(row: dict | None) -> dict:
+    """A row this connection has just written, read back: it is there (the bot is the only writer)."""
+    assert row is not None, "a row just written is missing"
+    return row
 
 
 class Storage:
@@ -144,7 +150,7 @@ class Storage:
 
     def _migrate(self) -> None:
         for name, columns in SCHEMA.items():
-            table = self.db[name]
+            table = self.db.table(name)
             if not table.exists():
                 table.create(columns, pk="id")
             else:
@@ -152,13 +158,13 @@ class Storage:
                 for c, t in missing.items():
                     table.add_column(c, t)
         for name, cols in UNIQUE.items():
-            if tuple(cols) not in {tuple(i.columns) for i in self.db[name].indexes}:
-                self.db[name].create_index(cols, unique=True)
+            if tuple(cols) not in {tuple(i.columns) for i in self.db.table(name).indexes}:
+                self.db.table(name).create_index(cols, unique=True)
         for name, idx in INDEXES.items():
-            existing = {tuple(i.columns) for i in self.db[name].indexes}
+            existing = {tuple(i.columns) for i in self.db.table(name).indexes}
             for cols in idx:
                 if tuple(cols) not in existing:
-                    self.db[name].create_index(cols)
+                    self.db.table(name).create_index(cols)
         # Before channels, users.id was the Telegram user id: give those users their Telegram account.
         self.db.execute(
             "INSERT OR IGNORE INTO accounts (user_id, channel, account, name, username, first_seen, last_seen, active) "
@@ -197,6 +203,7 @@ class Storage:
             except ValueError:
                 pass
             parts = data.split("|")
+            new: dict[str, object] | None
             if state == "ck_note":
                 run, _, idx = data.partition(":")
                 new = {"run": int(run), "item": int(idx)} if run.isdigit() and idx.isdigit() else None
@@ -228,7 +235,9 @@ class Storage:
         assert table in SCHEMA and all(c in SCHEMA[table] for c in row), (table, row)
         cols = ", ".join(row)
         marks = ", ".join("?" * len(row))
-        return self.db.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", list(row.values())).lastrowid
+        row_id = self.db.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", list(row.values())).lastrowid
+        assert row_id is not None, "an INSERT always sets lastrowid"
+        return row_id
 
     @contextmanager
     def transaction(self):
@@ -292,12 +301,18 @@ class Storage:
                             [first_name or "", username or "", ts, user_id])
             return user_id
 
-    def person_of(self, channel: str, account: str, create: bool = False) -> int | None:
-        """The person id of an account; with ``create``, a new person for an account never seen."""
+    def person_of(self, channel: str, account: str) -> int | None:
+        """The person id of an account, None for an account never seen."""
         row = self.db.execute("SELECT user_id FROM accounts WHERE channel = ? AND account = ?",
                               [channel, account]).fetchone()
-        if row is not None or not create:
-            return row[0] if row else None
+        return row[0] if row else None
+
+    def person_for(self, channel: str, account: str) -> int:
+        """The person id of an account, a new person for an account never seen (a role given before
+        the person has written to the bot)."""
+        person = self.person_of(channel, account)
+        if person is not None:
+            return person
         ts = now_iso()
         with self.transaction():
             user_id = self._new_person(channel, account, "", "", ts)
@@ -313,9 +328,11 @@ class Storage:
         wanted = int(account) if channel == "telegram" and account.isdigit() and len(account) <= 18 else None
         if wanted is not None and self.db.execute("SELECT 1 FROM users WHERE id = ?", [wanted]).fetchone():
             wanted = None
-        return self.db.execute(
+        row_id = self.db.execute(
             "INSERT INTO users (id, first_name, username, first_seen, last_seen, active) VALUES (?, ?, ?, ?, ?, 1)",
             [wanted, first_name or "", username or "", ts, ts]).lastrowid
+        assert row_id is not None, "an INSERT always sets lastrowid"
+        return row_id
 
     def accounts_of(self, user_id: int) -> list[dict]:
         """A person's accounts, the most recently used first."""
@@ -471,7 +488,7 @@ class Storage:
     def create_link_code(self, user_id: int, code: str, minutes: int) -> bool:
         """Store a one-time code valid for ``minutes`` (a person has one at a time); False when the code
         is taken (the caller draws another). Times are UTC, like every other time stored here."""
-        expires = (datetime.now(timezone.utc) + timedelta(minutes=minutes)).isoformat(timespec="seconds")
+        expires = (datetime.now(UTC) + timedelta(minutes=minutes)).isoformat(timespec="seconds")
         with self.transaction():
             self.db.execute("DELETE FROM link_codes WHERE user_id = ? OR expires < ?", [user_id, now_iso()])
             return self.db.execute("INSERT OR IGNORE INTO link_codes (code, user_id, expires, used) VALUES (?, ?, ?, 0)",
@@ -489,7 +506,7 @@ class Storage:
 
     def failures(self, user_id: int, kind: str, minutes: int) -> int:
         """Wrong codes of one kind ("link", "join") typed by a person in the last ``minutes``."""
-        since = (datetime.now(timezone.utc) - timedelta(minutes=minutes)).isoformat(timespec="seconds")
+        since = (datetime.now(UTC) - timedelta(minutes=minutes)).isoformat(timespec="seconds")
         return self.db.execute("SELECT COUNT(*) FROM link_attempts WHERE user_id = ? AND COALESCE(kind, 'link') = ? "
                                "AND ts >= ?", [user_id, kind, since]).fetchone()[0]
 
@@ -522,7 +539,8 @@ class Storage:
     def open_run(self, user_id: int, checklist_id: str) -> dict | None:
         """The user's unfinished run of a checklist, if any (there is at most one)."""
         rows = list(self.db.query(
-            "SELECT * FROM runs WHERE user_id = ? AND checklist_id = ? AND status = 'open' ORDER BY id DESC LIMIT 1",
+            "SELECT * FROM runs WHERE user_id = ? AND checklist_id = ? AND status = 'open' "
+            "ORDER BY id DESC LIMIT 1",
             [user_id, checklist_id]))
         return rows[0] if rows else None
 
@@ -537,7 +555,7 @@ class Storage:
         run_id = self._insert("runs", {"user_id": user_id, "unit_id": unit_id, "checklist_id": checklist_id,
                                          "status": "open", "position": 0, "started": now_iso(),
                                          "confirmed": self._confirmed_in(user_id, unit_id)})
-        return self.get_run(run_id)
+        return _written(self.get_run(run_id))
 
     def get_run(self, run_id: int) -> dict | None:
         rows = list(self.db.query("SELECT * FROM runs WHERE id = ?", [run_id]))
@@ -559,7 +577,8 @@ class Storage:
         """A person's latest finished run of each checklist, newest first."""
         return list(self.db.query(
             "SELECT * FROM runs r WHERE user_id = ? AND status = 'done' AND id = (SELECT MAX(id) FROM runs r2 "
-            "WHERE r2.user_id = r.user_id AND r2.checklist_id = r.checklist_id AND r2.status = 'done') ORDER BY id DESC",
+            "WHERE r2.user_id = r.user_id AND r2.checklist_id = r.checklist_id AND r2.status = 'done') "
+            "ORDER BY id DESC",
             [user_id]))
 
     def run_answers(self, run_id: int) -> dict[str, dict]:
@@ -579,7 +598,8 @@ class Storage:
         else:
             sql, args = "user_id = ? AND unit_id IS NULL", [user_id]
         rows = list(self.db.query(
-            f"SELECT * FROM runs WHERE {sql} AND checklist_id = ? AND status = 'done' AND id < ? ORDER BY id DESC LIMIT 1",
+            f"SELECT * FROM runs WHERE {sql} AND checklist_id = ? AND status = 'done' AND id < ? "
+            "ORDER BY id DESC LIMIT 1",
             [*args, checklist_id, before_run]))
         return rows[0] if rows else None
 
@@ -593,7 +613,7 @@ class Storage:
             "user_id": user_id, "unit_id": unit_id, "topic": topic, "questions": json.dumps(question_ids),
             "position": 0, "correct": 0, "status": "open", "assignment_id": assignment_id, "started": now_iso(),
             "confirmed": self._confirmed_in(user_id, unit_id)})
-        return self.get_quiz(sid)
+        return _written(self.get_quiz(sid))
 
     def _confirmed_in(self, user_id: int, unit_id: int | None) -> int:
         """1 when the person is a confirmed member of ``unit_id``: what they do there counts for it."""
@@ -618,7 +638,8 @@ class Storage:
         """Store one answer and advance the session; False if this question was already answered."""
         with self.transaction():
             cur = self.db.execute(
-                "INSERT OR IGNORE INTO quiz_answers (session_id, idx, quiz_id, chosen, correct, ts) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO quiz_answers (session_id, idx, quiz_id, chosen, correct, ts) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 [session_id, idx, quiz_id, chosen, int(correct), now_iso()])
             if cur.rowcount == 0:
                 return False
@@ -707,7 +728,8 @@ class Storage:
         return row
 
     def assignments(self) -> list[dict]:
-        return [self.get_assignment(r["id"]) for r in self.db.query("SELECT id FROM quiz_assignments ORDER BY id DESC")]
+        return [a for r in self.db.query("SELECT id FROM quiz_assignments ORDER BY id DESC")
+                if (a := self.get_assignment(r["id"])) is not None]
 
     def took_assignment(self, user_id: int, assignment_id: int) -> bool:
         return self.db.execute("SELECT 1 FROM quiz_sessions WHERE user_id = ? AND assignment_id = ? AND status = 'done'",
@@ -786,14 +808,16 @@ class Storage:
         with self.transaction():
             cur = self.db.execute(
                 "INSERT OR IGNORE INTO broadcasts (reminder_id, occurrence, created_by, text, status, total, sent, "
-                "failed, blocked, unknown, late, started, links) VALUES (?, ?, ?, ?, 'sending', ?, 0, 0, 0, 0, ?, ?, ?)",
+                "failed, blocked, unknown, late, started, links) "
+                "VALUES (?, ?, ?, ?, 'sending', ?, 0, 0, 0, 0, ?, ?, ?)",
                 [reminder_id, occurrence, created_by, text, len(user_ids), int(late), now_iso(),
                  json.dumps([list(link) for link in links or []], ensure_ascii=False)])
             if cur.rowcount == 0:
                 return None
             bid = cur.lastrowid
             self.db.conn.executemany(
-                "INSERT OR IGNORE INTO deliveries (broadcast_id, user_id, status, attempts, ts) VALUES (?, ?, 'pending', 0, ?)",
+                "INSERT OR IGNORE INTO deliveries (broadcast_id, user_id, status, attempts, ts) "
+                "VALUES (?, ?, 'pending', 0, ?)",
                 [(bid, uid, now_iso()) for uid in user_ids])
         return bid
 
@@ -871,10 +895,11 @@ class Storage:
         counts = {r["status"]: r["n"] for r in self.db.query(
             "SELECT status, COUNT(*) AS n FROM deliveries WHERE broadcast_id = ? GROUP BY status", [broadcast_id])}
         self.db.execute(
-            "UPDATE broadcasts SET status = 'done', sent = ?, failed = ?, blocked = ?, unknown = ?, finished = ? WHERE id = ?",
+            "UPDATE broadcasts SET status = 'done', sent = ?, failed = ?, blocked = ?, unknown = ?, finished = ? "
+            "WHERE id = ?",
             [counts.get("sent", 0), counts.get("failed", 0), counts.get("blocked", 0), counts.get("unknown", 0),
              now_iso(), broadcast_id])
-        return self.get_broadcast(broadcast_id)
+        return _written(self.get_broadcast(broadcast_id))
 
     def delivery_counts(self, broadcast_id: int) -> dict[str, int]:
         return {r["status"]: r["n"] for r in self.db.query(
@@ -899,7 +924,7 @@ class Storage:
         used for that many days) | overdue (members of units with an open task due before ``today``)."""
         base = "SELECT us.id FROM users us LEFT JOIN units un ON un.id = us.unit_id WHERE us.active = 1"
         if target == "silent":
-            since = (datetime.now(timezone.utc) - timedelta(days=int(arg) if arg.isdigit() else 30)).isoformat()
+            since = (datetime.now(UTC) - timedelta(days=int(arg) if arg.isdigit() else 30)).isoformat()
             return [r["id"] for r in self.db.query(
                 base + " AND us.unit_id IN (SELECT unit_id FROM users WHERE unit_id IS NOT NULL GROUP BY unit_id "
                 "HAVING MAX(COALESCE(last_seen, '')) < ?) ORDER BY us.id", [since])]
@@ -917,7 +942,8 @@ class Storage:
             return [r["id"] for r in self.db.query(base + f" AND us.unit_id IN ({marks}) ORDER BY us.id", ids)]
         if target == "not-done":
             return [r["id"] for r in self.db.query(
-                base + " AND us.unit_id IS NOT NULL AND us.unit_id NOT IN (SELECT unit_id FROM runs WHERE checklist_id = ? "
+                base + " AND us.unit_id IS NOT NULL "
+                "AND us.unit_id NOT IN (SELECT unit_id FROM runs WHERE checklist_id = ? "
                 "AND status = 'done' AND unit_id IS NOT NULL) ORDER BY us.id", [arg])]
         return []
 
@@ -937,7 +963,8 @@ class Storage:
         latest: dict[int, dict] = {}
         last_run: dict[int, str] = {}
         for r in self.db.query("""
-                SELECT unit_id, checklist_id, id, score, finished FROM runs r WHERE status = 'done' AND unit_id IS NOT NULL
+                SELECT unit_id, checklist_id, id, score, finished FROM runs r
+                WHERE status = 'done' AND unit_id IS NOT NULL
                 AND id = (SELECT MAX(id) FROM runs r2 WHERE r2.unit_id = r.unit_id AND r2.checklist_id = r.checklist_id
                           AND r2.status = 'done' AND r2.confirmed = 1)"""):
             latest.setdefault(r["unit_id"], {})[r["checklist_id"]] = (r["id"], r["score"])
@@ -984,7 +1011,7 @@ class Storage:
     def purge_before(self, days: float) -> dict[str, int]:
         """Forget what is older than ``days``: questions asked, answers shown, chats' last menus; votes
         are kept for the curators' counts but lose who cast them."""
-        cutoff = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="seconds")
+        cutoff = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="seconds")
         with self.transaction():
             return {"asked": self.db.execute("DELETE FROM asked WHERE ts < ?", [cutoff]).rowcount,
                     "shown": self.db.execute("DELETE FROM shown WHERE ts < ?", [cutoff]).rowcount,
@@ -994,7 +1021,7 @@ class Storage:
 
     def log_shown(self, user_id: int, entry_id: str, asked_id: int | None, via: str) -> int:
         """Store that an answer was shown to a user; the id keys its feedback buttons."""
-        return self._insert("shown", 
+        return self._insert("shown",
             {"ts": now_iso(), "user_id": user_id, "entry_id": entry_id, "asked_id": asked_id, "via": via}
         )
 
@@ -1007,7 +1034,7 @@ class Storage:
         already = list(self.db.query("SELECT 1 FROM feedback WHERE user_id = ? AND shown_id = ?", [user_id, shown_id]))
         if already:
             return False
-        self._insert("feedback", 
+        self._insert("feedback",
             {"ts": now_iso(), "user_id": user_id, "shown_id": shown_id, "entry_id": entry_id, "vote": vote}
         )
         return True
@@ -1067,8 +1094,8 @@ class Storage:
     def members_of(self, unit_id: int) -> list[dict]:
         """A unit's people (confirmed first), for choosing who owns a task."""
         return list(self.db.query(
-            "SELECT id, first_name, username, COALESCE(unit_status, 'pending') AS status FROM users WHERE unit_id = ? "
-            "ORDER BY unit_status = 'confirmed' DESC, first_name, id", [unit_id]))
+            "SELECT id, first_name, username, COALESCE(unit_status, 'pending') AS status FROM users "
+            "WHERE unit_id = ? ORDER BY unit_status = 'confirmed' DESC, first_name, id", [unit_id]))
 
     def add_evidence(self, task_id: int, user_id: int, channel: str, kind: str, ref: str, name: str,
                      data: bytes | None) -> int:

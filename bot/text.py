@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from itertools import pairwise
 
 _PUNCT = re.compile(r"[^\w\s]|_", re.UNICODE)
 _SPACES = re.compile(r"\s+")
@@ -106,7 +107,7 @@ def telex_decode(token: str) -> str:
 
 def bigrams(words: list[str]) -> list[str]:
     """Adjacent word pairs joined with '_' ('danh gia' → 'danh_gia'): Vietnamese compounds."""
-    return [f"{a}_{b}" for a, b in zip(words, words[1:])]
+    return [f"{a}_{b}" for a, b in pairwise(words)]
 
 
 def compound_pairs(texts: list[str], min_count: int = 3) -> set[tuple[str, str, bool]]:
@@ -126,7 +127,7 @@ def compound_pairs(texts: list[str], min_count: int = 3) -> set[tuple[str, str, 
             continue
         words = _WORD.findall(unicodedata.normalize("NFC", text).lower())
         folded = [seen[w] if w in seen else seen.setdefault(w, fold(w)) for w in words]
-        for i, (word, key) in enumerate(zip(words, folded)):
+        for i, (word, key) in enumerate(zip(words, folded, strict=True)):
             if key not in STOPWORDS:
                 continue
             for j in (i - 1, i + 1):

@@ -52,7 +52,7 @@ Publish = Callable[[Attachment], "str | None"]
 class TextUI:
     """Turns typed text into core calls and replies into messages for one channel without buttons."""
 
-    def __init__(self, core: "Core", channel: str, *, publish: Publish, limit: int = ZALO_LIMIT,
+    def __init__(self, core: Core, channel: str, *, publish: Publish, limit: int = ZALO_LIMIT,
                  photos: bool = True, link_key: str = "file_link", link_hours: float = 24):
         self.core = core
         self.channel = channel

@@ -191,8 +191,8 @@ _WEEKDAY = (r"(?:(?P<pre>tuan sau|tuan toi_n|tuan toi|sang tuan|tuan nay) )?"
             r"(?: (?P<post>tuan nay|tuan sau|tuan toi_n|tuan toi|sang tuan|nay|toi_n|toi))?")
 _RULES: list[tuple[re.Pattern, Callable[[re.Match, _Parts], None]]] = [(re.compile(_B + rx + _E), fn) for rx, fn in (
     (_WEEKDAY, _weekday),                # first: "thứ hai tuần tới" is not "hai tuần tới" (two weeks)
-    (rf"truoc (?:han |moc )?{_N} (ngay|tuan)|{_N} (ngay|tuan) truoc(?: han| moc)?|dung han|ngay het han|ngay han",
-     _offset),
+    (rf"truoc (?:han |moc )?{_N} (ngay|tuan)|{_N} (ngay|tuan) truoc(?: han| moc)?"
+     r"|dung han|ngay het han|ngay han", _offset),
     (rf"{_N} (ngay|tuan) (?:nua|toi_n|toi)|sau {_N} (ngay|tuan)(?: nua)?|(?:trong (?:vong )?)?{_N} (ngay|tuan)",
      _relative),                         # "2 tuần nữa", "sau 10 ngày", "trong 2 tuần" / "2 tuần" (a due date)
     (r"(\d{4})-(\d{1,2})-(\d{1,2})", _iso),
@@ -243,7 +243,7 @@ def _only(p: _Parts, allowed: set[str]) -> None:
     """Components the context has no use for ("trước 7 ngày" in a date) are words it did not understand."""
     extra = [p.typed[k] for k in ("day", "before") if k not in allowed and k in p.typed]
     if "clock" not in allowed and (p.clock or p.period):
-        extra.append(p.clock[2] if p.clock else p.period)
+        extra.append(p.clock[2] if p.clock else p.period or "")
     if extra:
         raise WhenError("when_err_unknown", words=" ".join(extra))
 
@@ -297,6 +297,7 @@ def _add_months(d: date, months: int) -> date:
 
 def _day(p: _Parts, today: date) -> date:
     """The day of ``p`` seen from ``today``; an explicit day in the past is refused."""
+    assert p.day is not None, "called only when a day was typed"
     kind, *args = p.day
     typed = p.typed["day"]
     if kind == "date":

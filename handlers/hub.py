@@ -107,12 +107,15 @@ class Hub:
         the delivery report."""
         core, runner = self.core, self.runner
         b = await runner(core.storage.get_broadcast, broadcast_id)
+        if b is None:
+            raise ValueError(f"no broadcast {broadcast_id}")
         owner = b["created_by"]
         reach = await self._reach(owner) if owner else None
         handle: object = None
 
         async def progress(done: int, total: int) -> None:
             nonlocal handle
+            assert reach is not None, "progress is only passed on when the sender can be reached"
             text = await runner(core.reminders.broadcast_progress, broadcast_id, done, total)
             handle = await reach[0].progress(reach[1].account, text, handle)
 

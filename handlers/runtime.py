@@ -188,15 +188,18 @@ async def _start_telegram(config: Config, core: Core, runner: CoreRunner, hub: H
     except (NetworkError, TelegramError) as exc:
         print(f"Lỗi: không kết nối được tới Telegram Bot API ({exc}).", file=sys.stderr)
         return None
-    await app.post_init(app)
+    if app.post_init:
+        await app.post_init(app)
     await app.start()
+    updater = app.updater
+    assert updater is not None, "build_application makes an Application with an Updater"
     if webhook:
         listen, port, url, secret = webhook
-        await app.updater.start_webhook(listen=listen, port=port, url_path=urlsplit(url).path.lstrip("/"),
+        await updater.start_webhook(listen=listen, port=port, url_path=urlsplit(url).path.lstrip("/"),
                                         webhook_url=url, secret_token=secret or None,
                                         allowed_updates=Update.ALL_TYPES)
     else:
-        await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+        await updater.start_polling(allowed_updates=Update.ALL_TYPES)
     return app
 
 

@@ -81,6 +81,11 @@ def result_of(status: int, raw: bytes) -> Any:
     return body.get("result")
 
 
+def _string(value: object) -> str:
+    """A field of an update that should be text; anything else (absent, a number, a list) is empty."""
+    return value if isinstance(value, str) else ""
+
+
 def session_for(base_url: str) -> aiohttp.ClientSession:
     """Keep connections alive to the platform (HTTPS over the internet: a TLS handshake per call would
     cost more than the call), not to a peer on this machine (a local proxy or the emulator), where a
@@ -114,6 +119,12 @@ class ZaloChannel:
         self.stopped = asyncio.Event()
         self.halt = threading.Event()
         self.me: dict = {}
+
+    @property
+    def client(self) -> ZaloApi:
+        """The API client :meth:`start` makes: whatever fetches or sends runs after it."""
+        assert self.api is not None, "the Zalo channel is not started"
+        return self.api
 
     # ------------------------------------------------------------------ life cycle
 
@@ -203,14 +214,16 @@ class ZaloChannel:
     async def _sleep(self, seconds: float) -> None:
         try:
             await asyncio.wait_for(self.stopped.wait(), timeout=seconds * (0.75 + random.random() / 2))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     # ------------------------------------------------------------------ incoming
 
     def dispatch(self, update: dict) -> None:
         """Queue an update on its chat: one chat's messages are answered in order, chats in parallel."""
-        message = update.get("message") if isinstance(update.get("message"), dict) else {}
+        message = update.get("message")
+        if not isinstance(message, dict):
+            message = {}
         chat = str((message.get("chat") or {}).get("id") or (message.get("from") or {}).get("id") or "")
         if not chat:
             log.info("Zalo update without a chat: %r", update.get("event_name"))
@@ -244,8 +257,7 @@ class ZaloChannel:
         sender = message.get("from") or {}
         name = str(sender.get("display_name") or sender.get("name") or "")
         event = update.get("event_name")
-        text = message.get("text") if isinstance(message.get("text"), str) else ""
-        caption = message.get("caption") if isinstance(message.get("caption"), str) else ""
+        text, caption = _string(message.get("text")), _string(message.get("caption"))
 
         photo = message.get("photo") if event == "message.image.received" else None
         upload = None
@@ -267,7 +279,7 @@ class ZaloChannel:
         """A photo a user sent (the platform gives its URL; it may not last): its bytes, at most 5 MB,
         and its file extension; (None, "jpg") when it cannot be had (the URL is kept either way)."""
         try:
-            async with self.session.get(url, timeout=aiohttp.ClientTimeout(total=10)) as r:
+            async with self.client.session.get(url, timeout=aiohttp.ClientTimeout(total=10)) as r:
                 kind = r.headers.get("Content-Type", "").split(";")[0].strip()
                 if r.status != 200 or kind not in PHOTO_TYPES:
                     return None, "jpg"
@@ -285,14 +297,14 @@ class ZaloChannel:
     async def _send_out(self, chat: str, out: Out) -> None:
         if out.photo:
             try:
-                await self.api.call("sendChatAction", chat_id=chat, action="upload_photo")
+                await self.client.call("sendChatAction", chat_id=chat, action="upload_photo")
             except (ZaloError, *NetworkError):
                 pass
-            await self.api.call("sendPhoto", http_timeout=self.send_timeout, chat_id=chat, photo=out.photo,
+            await self.client.call("sendPhoto", http_timeout=self.send_timeout, chat_id=chat, photo=out.photo,
                                 caption=out.text[:ZALO_LIMIT])
         else:
             for part in split_text(out.text, ZALO_LIMIT):   # TextUI keeps to the limit; this never lets more through
-                await self.api.call("sendMessage", http_timeout=self.send_timeout, chat_id=chat, text=part)
+                await self.client.call("sendMessage", http_timeout=self.send_timeout, chat_id=chat, text=part)
 
     async def _send_safe(self, chat: str, out: Out) -> None:
         """A reply: retried on 429, 5xx and network errors with back-off; given up (logged) otherwise."""
@@ -335,7 +347,7 @@ class ZaloChannel:
             if exc.code == 403:
                 raise broadcast.Blocked(str(exc), CHANNEL) from exc
             raise broadcast.SendFailed(str(exc)) from exc
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise broadcast.SendFailed("timed out", ambiguous=True) from exc
         except aiohttp.ClientError as exc:
             raise broadcast.SendFailed(repr(exc)) from exc

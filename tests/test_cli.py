@@ -8,12 +8,13 @@ import os
 import subprocess
 import sys
 import threading
+from datetime import UTC
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
 
-from bot.cli import cmd_chat, build_parser, main
+from bot.cli import build_parser, cmd_chat, main
 
 ISOBOT = Path(sys.executable).parent / "isobot"
 JSON_KEYS = {"matched", "entry_id", "title", "answer", "score", "sources", "suggestions"}
@@ -217,7 +218,7 @@ def test_a_database_that_cannot_be_used_is_one_line_not_a_traceback(tmp_path, da
 
 
 def test_questions_are_kept_without_names_or_verbatim_text_and_purged(config, core, capsys, config_file):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from bot.dialog import User
 
@@ -226,7 +227,7 @@ def test_questions_are_kept_without_names_or_verbatim_text_and_purged(config, co
     (row,) = list(core.storage.db.query("SELECT * FROM asked"))
     assert row["text"] is None and row["user_id"] is None and row["asker"]
     assert "0912345678" in row["normalized"], "the folded question is what curators read"
-    old = (datetime.now(timezone.utc) - timedelta(days=400)).isoformat(timespec="seconds")
+    old = (datetime.now(UTC) - timedelta(days=400)).isoformat(timespec="seconds")
     core.storage.db.execute("UPDATE asked SET ts = ?", [old])
     assert main(["kb", "purge", "--older-than", "365", "--config", str(config_file)]) == 0
     assert "1 câu hỏi" in capsys.readouterr().out

@@ -7,8 +7,8 @@ from collections import deque
 
 import pytest
 
-from bot.dialog import Core, User
 from bot.actions import MAX_CALLBACK_BYTES
+from bot.dialog import Core, User
 
 LIMIT = 600
 

@@ -255,9 +255,8 @@ def test_a_second_process_polling_the_same_bot_is_not_silent(zalo_config, tmp_pa
 
 
 def test_a_second_process_on_the_same_database_is_refused(zalo_config):
-    from handlers.runtime import lock_database
-
     from bot import config as config_mod
+    from handlers.runtime import lock_database
 
     held = lock_database(config_mod.load(zalo_config, env={}).database)
     try:

@@ -273,7 +273,7 @@ async def test_evidence_photo_and_document_on_telegram_through_the_application(o
                                     "finding": "Chưa có chương trình đánh giá năm", "what": "Lập chương trình",
                                     "due": "2026-12-20"})
     await app.process_update(make.text("/viec"))
-    assert ("📌 #%d Lập chương trình" % tid, f"vt:{tid}") in api.last_buttons()
+    assert (f"📌 #{tid} Lập chương trình", f"vt:{tid}") in api.last_buttons()
     await app.process_update(make.press(f"vd:{tid}", api.messages[max(api.messages)]))
     assert "Có ảnh hoặc tệp làm bằng chứng thì gửi kèm" in api.last_text()
     await app.process_update(make.photo())

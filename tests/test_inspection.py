@@ -157,7 +157,7 @@ def _seed_units(core, kb):
         core.storage.set_user_unit(uid, unit, confirmed=True)
     cl = kb.checklists["san-sang-dgnb"]
     run = core.storage.start_run(11, u1, cl.id)
-    for i, item in enumerate(cl.items):
+    for i in range(len(cl.items)):
         core.press(User(11), f"ca:{run['id']}:{i}:{'c' if i < 3 else 'd'}")
     return u1, u2
 
@@ -183,7 +183,7 @@ def test_progress_lists_every_commune_of_the_province_laggards_first(make_core, 
     ws = load_workbook(io.BytesIO(xlsx.data)).active
     header = [c.value for c in ws[1]]
     assert header[:5] == ["Đơn vị", "Tỉnh, thành phố", "Tình trạng", "Thành viên đã xác nhận", "Chờ xác nhận"]
-    rows = {r[0]: dict(zip(header, r)) for r in ws.iter_rows(min_row=2, values_only=True)}
+    rows = {r[0]: dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)}
     assert len(rows) == 65 and rows["Xã Lộc Bình"]["Tình trạng"] == "Đã tự đánh giá"
     lb = rows["Xã Lộc Bình"]
     assert (lb["Thành viên đã xác nhận"], lb["Bảng kiểm đã xong"], lb["Nội dung chưa đạt"], lb["Việc quá hạn"]) == (2, 1, 3, 1)

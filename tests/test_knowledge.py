@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot import knowledge, loader
-from bot.yamlcheck import KnowledgeError
 from bot.cli import main
+from bot.yamlcheck import KnowledgeError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "kb"
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import io
 
-from openpyxl import load_workbook
-
 import pytest
+from openpyxl import load_workbook
 
 from bot import units
 from bot.dialog import Core

@@ -182,7 +182,8 @@ def test_team_quiz_assigned_taken_and_reported(kb, searcher, config):
     s = core.storage.get_quiz(r.poll.session_id)
     assert s["assignment_id"] == 1 and all(kb.quizzes[q].topic == "danh-gia-noi-bo" for q in s["questions"])
     for i, qid in enumerate(s["questions"]):
-        core.press(User(31), f"qa:{s['id']}:{i}:{kb.quizzes[qid].answer if i < 4 else (kb.quizzes[qid].answer + 1) % len(kb.quizzes[qid].options)}")
+        q = kb.quizzes[qid]
+        core.press(User(31), f"qa:{s['id']}:{i}:{q.answer if i < 4 else (q.answer + 1) % len(q.options)}")
     results = core.press(boss, "qr:1").text
     assert "Xã Lộc Bình: 1/2 người đã làm · điểm TB 80" in results
     ws = load_workbook(BytesIO(core.press(boss, "qx:1").attachment.data)).active

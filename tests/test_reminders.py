@@ -15,6 +15,7 @@ from tests.telegram_offline import UpdateFactory, visible_text
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ADMIN, LAN, HUNG = 777, 31, 32
+INSPECTOR = User(ADMIN, "Thanh tra")
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def core(kb, searcher, config, clock):
                 now=lambda: clock["now"], today=lambda: clock["now"].date())
 
 
-def wizard(core: Core, *steps: str, user: User = User(ADMIN, "Thanh tra")):
+def wizard(core: Core, *steps: str, user: User = INSPECTOR):
     """Start /nhacviec's wizard for everyone and play ``steps``: button data, else typed text."""
     core.press(user, "rn")
     core.text(user, "Nộp báo cáo HTQLCL năm")

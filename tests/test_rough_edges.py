@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 
 from bot import loader
-from bot.yamlcheck import KnowledgeError
 from bot.answers import FIRST_SCREEN_CHARS, SLACK_CHARS, split_answer
 from bot.dialog import Core
 from bot.reply import User
 from bot.storage import Storage
+from bot.yamlcheck import KnowledgeError
 
 ADMIN = 777
 LAN = User(31, "Lan")

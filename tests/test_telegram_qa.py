@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 
 from handlers.app import build_application
@@ -250,14 +252,14 @@ async def test_one_chats_updates_stay_in_order_when_a_third_comes_as_the_first_e
     """A runs, B waits for A, C arrives the moment A ends (B woken, not yet running): C must wait
     for B. (The lock of a chat used to be dropped in that gap, and C ran beside B.)"""
     import asyncio
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from telegram import Chat, Message, Update
 
     from handlers.app import PerChatUpdateProcessor
 
     def update(i: int) -> Update:
-        return Update(i, message=Message(i, datetime.now(timezone.utc), Chat(42, "private")))
+        return Update(i, message=Message(i, datetime.now(UTC), Chat(42, "private")))
 
     processor = PerChatUpdateProcessor(8)
     log: list[str] = []
@@ -274,7 +276,7 @@ async def test_one_chats_updates_stay_in_order_when_a_third_comes_as_the_first_e
         await asyncio.sleep(0)
     c = asyncio.create_task(processor.process_update(update(3), work("C", 0.01)))
     other = asyncio.create_task(processor.process_update(
-        Update(9, message=Message(9, datetime.now(timezone.utc), Chat(7, "private"))), work("X", 0.001)))
+        Update(9, message=Message(9, datetime.now(UTC), Chat(7, "private"))), work("X", 0.001)))
     await asyncio.gather(a, b, c, other)
     ours = [x for x in log if not x.startswith("X")]
     assert ours == ["A start", "A end", "B start", "B end", "C start", "C end"]

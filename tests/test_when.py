@@ -8,8 +8,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.when import (EIGHT, WhenError, parse_date, parse_monthly, parse_offset, parse_time, parse_weekly,
-                      parse_when, vi_date, vi_datetime, vi_weekday)
+from bot.when import (
+    EIGHT,
+    WhenError,
+    parse_date,
+    parse_monthly,
+    parse_offset,
+    parse_time,
+    parse_weekly,
+    parse_when,
+    vi_date,
+    vi_datetime,
+    vi_weekday,
+)
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=TZ)

@@ -203,7 +203,7 @@ async def test_the_daily_question_reaches_a_zalo_user_who_answers_by_letter(fake
         user = core.identify("zalo", "c7", "Lan")
         core.storage.set_daily(user.id, "07:00")
         await scheduler.restore()
-        assert "daily:%d" % user.id in scheduler.jobs()
+        assert f"daily:{user.id}" in scheduler.jobs()
         await scheduler._daily_job(user.id)
         (question,) = [p["text"] for m, p in fake.calls if m == "sendMessage"]
         assert "Câu 1/1" in question and "\nA. " in question and "Gõ chữ A, B, C" in question
