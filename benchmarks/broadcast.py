@@ -62,15 +62,25 @@ class FlakyBotAPI(BaseRequest):
     async def do_request(self, url, method, request_data=None, *args, **kwargs):
         name = url.rsplit("/", 1)[-1]
         if name == "getMe":
-            return 200, json.dumps({"ok": True, "result": {"id": 1, "is_bot": True, "first_name": "b", "username": "b"}}).encode()
+            return 200, json.dumps(
+                {"ok": True, "result": {"id": 1, "is_bot": True, "first_name": "b", "username": "b"}}
+            ).encode()
         await asyncio.sleep(self.latency * (0.5 + self.rnd.random()))
         self.calls += 1
         chat = int(request_data.parameters["chat_id"])
         if self.retry_every and self.calls % self.retry_every == 0:
-            return 429, json.dumps({"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
-                                    "parameters": {"retry_after": 1}}).encode()
+            return 429, json.dumps(
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": "Too Many Requests: retry after 1",
+                    "parameters": {"retry_after": 1},
+                }
+            ).encode()
         if chat in self.blocked:
-            return 403, json.dumps({"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}).encode()
+            return 403, json.dumps(
+                {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+            ).encode()
         self.delivered[chat] += 1
         msg = {"message_id": self.calls, "date": int(time.time()), "chat": {"id": chat, "type": "private"}, "text": "x"}
         return 200, json.dumps({"ok": True, "result": msg}).encode()
@@ -84,7 +94,7 @@ async def ours(n: int, latency: float, blocked: set[int], retry_every: int) -> d
         storage = Storage(Path(tmp) / "b.sqlite3")
         users = list(range(10_000, 10_000 + n))
         for u in users:
-            storage.touch_user(u)               # Telegram users: person id = Telegram id
+            storage.touch_user(u)  # Telegram users: person id = Telegram id
         bid = storage.create_broadcast(None, "bench", 0, "Nhắc việc thử", users)
         runner = CoreRunner()
         core = SimpleNamespace(storage=storage)
@@ -96,8 +106,17 @@ async def ours(n: int, latency: float, blocked: set[int], retry_every: int) -> d
     expected = set(users) - blocked
     lost = len(expected - set(api.delivered))
     dup = sum(c - 1 for c in api.delivered.values() if c > 1)
-    return {"elapsed": elapsed, "rate": len(api.delivered) / elapsed, "sent": report.sent, "blocked": report.blocked,
-            "failed": report.failed, "unknown": report.unknown, "lost": lost, "duplicates": dup, "requests": api.calls}
+    return {
+        "elapsed": elapsed,
+        "rate": len(api.delivered) / elapsed,
+        "sent": report.sent,
+        "blocked": report.blocked,
+        "failed": report.failed,
+        "unknown": report.unknown,
+        "lost": lost,
+        "duplicates": dup,
+        "requests": api.calls,
+    }
 
 
 async def naive(n: int, latency: float) -> dict:
@@ -122,19 +141,27 @@ def main() -> int:
     rnd = random.Random(7)
     blocked = {u for u in range(10_000, 10_000 + args.recipients) if rnd.random() < args.blocked}
     latency = args.latency_ms / 1000
-    print(f"{args.recipients:,} recipients, {len(blocked)} blocked, 429 every {args.retry_every} requests, "
-          f"~{args.latency_ms:.0f} ms latency", flush=True)
+    print(
+        f"{args.recipients:,} recipients, {len(blocked)} blocked, 429 every {args.retry_every} requests, "
+        f"~{args.latency_ms:.0f} ms latency",
+        flush=True,
+    )
     base = asyncio.run(naive(min(args.recipients, 300), latency))
     print(f"  baseline (sequential, 300 msgs): {base['rate']:.1f} msg/s", flush=True)
     r = asyncio.run(ours(args.recipients, latency, blocked, args.retry_every))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"  ours: {r['rate']:.1f} msg/s over {r['elapsed']:.0f} s; sent {r['sent']}, blocked {r['blocked']}, "
-          f"failed {r['failed']}, unknown {r['unknown']}; {r['requests']} requests", flush=True)
+    print(
+        f"  ours: {r['rate']:.1f} msg/s over {r['elapsed']:.0f} s; sent {r['sent']}, blocked {r['blocked']}, "
+        f"failed {r['failed']}, unknown {r['unknown']}; {r['requests']} requests",
+        flush=True,
+    )
     print("\nTargets:")
-    checks = [("achieved rate vs 30 msg/s", f"{r['rate'] / LIMIT:.2f}×", r["rate"] / LIMIT >= 0.9, "≥ 0.9× (and ≤ 1.0×)"),
-              ("messages lost", str(r["lost"]), r["lost"] == 0, "0"),
-              ("duplicates", str(r["duplicates"]), r["duplicates"] == 0, "0"),
-              ("peak RSS", f"{rss:.0f} MB", True, "reported")]
+    checks = [
+        ("achieved rate vs 30 msg/s", f"{r['rate'] / LIMIT:.2f}×", r["rate"] / LIMIT >= 0.9, "≥ 0.9× (and ≤ 1.0×)"),
+        ("messages lost", str(r["lost"]), r["lost"] == 0, "0"),
+        ("duplicates", str(r["duplicates"]), r["duplicates"] == 0, "0"),
+        ("peak RSS", f"{rss:.0f} MB", True, "reported"),
+    ]
     for name, value, ok, target in checks:
         print(f"  {'PASS' if ok else 'MISS'}  {name:30s} {value:>10s}   target {target}")
     return 0

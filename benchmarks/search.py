@@ -7,7 +7,8 @@ holdout sets and leave-one-phrasing-out on the knowledge base itself, see bot/ov
 latency per question (the dev set is also re-typed with seeded noise: abbreviations, no marks or Telex
 residue, typos), the domain sets of issue 12 (best-ranked top-1 of each system; ours as answered:
 top-1, top-3, confident wrong, off-topic declined, and the lead over BM25; the domain holdout only
-with --domain-holdout), index build time and peak RSS of the process (each system is measured in a process of its own); then
+with --domain-holdout), index build time and peak RSS of the process (each system is measured in a
+process of its own); then
 the same at 100× size, with our build time, peak RSS and p99 beside the BM25 baseline's and the
 targets; then `isobot ask` cold start and the running bot's peak RSS, each against its target.
 """
@@ -35,17 +36,23 @@ from rapidfuzz import fuzz, process
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import yaml  # noqa: E402
+
 from bot import config as config_mod  # noqa: E402
-from bot import evalsets  # noqa: E402
-from bot import knowledge  # noqa: E402
-from bot import overlap  # noqa: E402
+from bot import evalsets, loader, overlap  # noqa: E402
+from bot.knowledge import KnowledgeBase  # noqa: E402
 from bot.search import Searcher  # noqa: E402
 from bot.text import fold  # noqa: E402
 
-import yaml  # noqa: E402
-
-TARGETS = {"p99_ms": 5.0, "p99_ms_100x": 10.0, "build_s_100x": 15.0, "rss_mb_100x": 700.0,
-           "cold_start_s": 1.5, "rss_mb": 150.0, "lead_points": 10.0}
+TARGETS = {
+    "p99_ms": 5.0,
+    "p99_ms_100x": 10.0,
+    "build_s_100x": 15.0,
+    "rss_mb_100x": 700.0,
+    "cold_start_s": 1.5,
+    "rss_mb": 150.0,
+    "lead_points": 10.0,
+}
 
 
 # ---------------------------------------------------------------------- systems
@@ -86,7 +93,9 @@ class BM25Only:
         scores = defaultdict(float)
         for t in set(fold(q).split()):
             for i, tf in self.post.get(t, ()):
-                scores[i] += self.idf[t] * tf * (self.k1 + 1) / (tf + self.k1 * (1 - self.b + self.b * self.len[i] / self.avg))
+                scores[i] += (
+                    self.idf[t] * tf * (self.k1 + 1) / (tf + self.k1 * (1 - self.b + self.b * self.len[i] / self.avg))
+                )
         return self.ids[max(scores, key=scores.get)] if scores else None
 
 
@@ -108,7 +117,7 @@ class Ours:
 # system gets the same noisy questions in every run.
 
 TONES = {"\u0301": "s", "\u0300": "f", "\u0309": "r", "\u0303": "x", "\u0323": "j"}
-SHAPES = {"\u0302": None, "\u0306": "w", "\u031b": "w"}   # circumflex doubles the vowel
+SHAPES = {"\u0302": None, "\u0306": "w", "\u031b": "w"}  # circumflex doubles the vowel
 
 
 def telex(word: str) -> str:
@@ -129,8 +138,8 @@ def telex(word: str) -> str:
 def typo(word: str, rnd: random.Random) -> str:
     i = rnd.randrange(1, len(word) - 1)
     if rnd.random() < 0.5:
-        return word[:i] + word[i + 1] + word[i] + word[i + 2:]   # swap two letters
-    return word[:i] + word[i + 1:]                              # drop one
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]  # swap two letters
+    return word[:i] + word[i + 1 :]  # drop one
 
 
 def noisy(question: str, rnd: random.Random, abbreviations: list[tuple[str, str]]) -> str:
@@ -154,36 +163,46 @@ def noisy(question: str, rnd: random.Random, abbreviations: list[tuple[str, str]
 
 def abbreviations(kb) -> list[tuple[str, str]]:
     """(expansion, abbreviation) for the glossary's upper-case abbreviations: ("đánh giá nội bộ", "ĐGNB")."""
-    def initialism(term: str, expansion: str) -> bool:   # the letters of "XXLĐ" among the initials of its words
+
+    def initialism(term: str, expansion: str) -> bool:  # the letters of "XXLĐ" among the initials of its words
         initials = iter(w[0] for w in fold(expansion).split())
         return all(c in initials for c in fold(term).replace(" ", ""))
 
-    return [(t.expansion, t.term) for t in kb.glossary
-            if " " not in t.term and len(t.expansion.split()) > 1 and initialism(t.term, t.expansion)]
+    return [
+        (t.expansion, t.term)
+        for t in kb.glossary
+        if " " not in t.term and len(t.expansion.split()) > 1 and initialism(t.term, t.expansion)
+    ]
 
 
 # ---------------------------------------------------------------------- measuring
 
-NOISE_SEEDS = (11, 12, 13)     # the dev set re-typed three times
-DOMAIN_SETS = ("eval_domain_dev.yaml",)   # issue 12: written from the domain, labelled blind (bot/evalsets.py)
+NOISE_SEEDS = (11, 12, 13)  # the dev set re-typed three times
+DOMAIN_SETS = ("eval_domain_dev.yaml",)  # issue 12: written from the domain, labelled blind (bot/evalsets.py)
 DOMAIN_HOLDOUT = "eval_domain_holdout.yaml"  # consulted once per session: --domain-holdout
-HOLDOUTS = ("eval_holdout.yaml", "eval_fresh.yaml", "eval_third.yaml")   # never tuned on; top-1 printed beside the dev set's
+HOLDOUTS = (
+    "eval_holdout.yaml",
+    "eval_fresh.yaml",
+    "eval_third.yaml",
+)  # never tuned on; top-1 printed beside the dev set's
 SYSTEMS = {"ours": "ours (BM25+coverage+fuzzy)", "rapidfuzz": "baseline: rapidfuzz only", "bm25": "baseline: BM25 only"}
 
 
 def build(system: str, kb, cfg):
-    return {"ours": lambda: Ours(kb, cfg.search), "rapidfuzz": lambda: RapidfuzzOnly(kb), "bm25": lambda: BM25Only(kb)}[system]()
+    return {"ours": lambda: Ours(kb, cfg.search), "rapidfuzz": lambda: RapidfuzzOnly(kb), "bm25": lambda: BM25Only(kb)}[
+        system
+    ]()
 
 
 def worker(system: str, scale: int) -> dict:
     """Build one system on the real or synthetic base and run the dev set; runs in its own process
     so that peak RSS is this system's alone."""
     cfg = config_mod.load(ROOT / "config.yaml", env={})
-    kb = knowledge.load(cfg.knowledge_dir)
+    kb = loader.load(cfg.knowledge_dir)
     if scale > 1:
         kb = synthetic(kb, scale)
     questions = load_questions()
-    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # the knowledge base alone
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the knowledge base alone
     t0 = time.perf_counter()
     impl = build(system, kb, cfg)
     build_s = time.perf_counter() - t0
@@ -196,10 +215,17 @@ def worker(system: str, scale: int) -> dict:
             total += 1
             correct += got == expect
     lat.sort()
-    row = {"system": system, "scale": scale, "entries": len(kb.entries), "top1": 100 * correct / max(total, 1),
-           "p50_ms": statistics.median(lat), "p99_ms": lat[min(len(lat) - 1, int(0.99 * len(lat)))],
-           "build_s": build_s, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-           "base_rss_mb": base_rss}
+    row = {
+        "system": system,
+        "scale": scale,
+        "entries": len(kb.entries),
+        "top1": 100 * correct / max(total, 1),
+        "p50_ms": statistics.median(lat),
+        "p99_ms": lat[min(len(lat) - 1, int(0.99 * len(lat)))],
+        "build_s": build_s,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "base_rss_mb": base_rss,
+    }
     if scale == 1:
         row["loo_top1"] = leave_one_out(system, kb, cfg)
         abbr = abbreviations(kb)
@@ -215,9 +241,13 @@ def worker(system: str, scale: int) -> dict:
             row[f"{name}:ranked"] = 100 * sum(impl.top1(r["q"]) in r["expect"] for r in labelled) / len(labelled)
             if system == "ours":
                 rep = evalsets.evaluate(impl.s, rows, name)
-                row[f"{name}:gated"] = {"top1": rep.pct(rep.top1, rep.labelled), "top3": rep.pct(rep.top3, rep.labelled),
-                                        "wrong": rep.pct(rep.wrong, rep.total),
-                                        "declined": rep.pct(rep.declined_off, rep.off_topic), "n": rep.total}
+                row[f"{name}:gated"] = {
+                    "top1": rep.pct(rep.top1, rep.labelled),
+                    "top3": rep.pct(rep.top3, rep.labelled),
+                    "wrong": rep.pct(rep.wrong, rep.total),
+                    "declined": rep.pct(rep.declined_off, rep.off_topic),
+                    "n": rep.total,
+                }
     if system == "ours":
         answered = sum(1 for q, e in questions if e and impl.answered(q) == e)
         declined = sum(1 for q, e in questions if not e and impl.answered(q) is None)
@@ -239,14 +269,22 @@ def leave_one_out(system: str, kb, cfg) -> float:
 
 
 def measure(system: str, scale: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--worker", system, str(scale)], check=True, capture_output=True,
-                         text=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", system, str(scale)], check=True, capture_output=True, text=True, cwd=ROOT
+    )
     row = json.loads(out.stdout.strip().splitlines()[-1])
-    loo = (f"   holdout {row[HOLDOUTS[0]]:5.1f}%   fresh {row[HOLDOUTS[1]]:5.1f}%   third {row[HOLDOUTS[2]]:5.1f}%"
-           f"   leave-one-out {row['loo_top1']:5.1f}%"
-           f"   typed hurriedly {row['noisy_top1']:5.1f}%" if "loo_top1" in row else "")
-    print(f"  {SYSTEMS[system]:28s} top-1 {row['top1']:5.1f}%{loo}   p50 {row['p50_ms']:7.2f} ms   p99 {row['p99_ms']:7.2f} ms"
-          f"   build {row['build_s']:6.2f} s   peak RSS {row['peak_rss_mb']:6.0f} MB")
+    loo = (
+        f"   holdout {row[HOLDOUTS[0]]:5.1f}%   fresh {row[HOLDOUTS[1]]:5.1f}%   third {row[HOLDOUTS[2]]:5.1f}%"
+        f"   leave-one-out {row['loo_top1']:5.1f}%"
+        f"   typed hurriedly {row['noisy_top1']:5.1f}%"
+        if "loo_top1" in row
+        else ""
+    )
+    print(
+        f"  {SYSTEMS[system]:28s} top-1 {row['top1']:5.1f}%{loo}"
+        f"   p50 {row['p50_ms']:7.2f} ms   p99 {row['p99_ms']:7.2f} ms"
+        f"   build {row['build_s']:6.2f} s   peak RSS {row['peak_rss_mb']:6.0f} MB"
+    )
     return row
 
 
@@ -260,8 +298,9 @@ def synthetic(kb, scale: int, seed: int = 7):
     some words swapped for other words of the base), so the index really grows."""
     rnd = random.Random(seed)
     words = sorted({w for e in kb.entries.values() for w in e.answer.split()})
-    big = knowledge.KnowledgeBase(root=kb.root, topics=kb.topics, groups=kb.groups, documents=kb.documents,
-                                  glossary=kb.glossary, ui=kb.ui)
+    big = KnowledgeBase(
+        root=kb.root, topics=kb.topics, groups=kb.groups, documents=kb.documents, glossary=kb.glossary, ui=kb.ui
+    )
     big.entries.update(kb.entries)
 
     def perturb(text: str) -> str:
@@ -273,8 +312,14 @@ def synthetic(kb, scale: int, seed: int = 7):
     for k in range(1, scale):
         for e in kb.entries.values():
             eid = f"{e.id[:40]}-s{k}"
-            big.entries[eid] = replace(e, id=eid, title=perturb(e.title), questions=tuple(perturb(q) for q in e.questions),
-                                       answer=perturb(e.answer), related=())
+            big.entries[eid] = replace(
+                e,
+                id=eid,
+                title=perturb(e.title),
+                questions=tuple(perturb(q) for q in e.questions),
+                answer=perturb(e.answer),
+                related=(),
+            )
     return big
 
 
@@ -327,63 +372,108 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=int, default=100)
     ap.add_argument("--skip-process", action="store_true", help="skip cold start and bot RSS")
-    ap.add_argument("--domain-holdout", action="store_true",
-                    help="also report the domain holdout (consult it once, at the end of a session)")
+    ap.add_argument(
+        "--domain-holdout",
+        action="store_true",
+        help="also report the domain holdout (consult it once, at the end of a session)",
+    )
     ap.add_argument("--worker", nargs=2, metavar=("SYSTEM", "SCALE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         print(json.dumps(worker(args.worker[0], int(args.worker[1]))))
         return 0
     if args.domain_holdout:
-        os.environ["BENCH_DOMAIN_HOLDOUT"] = "1"      # read by the worker processes
+        os.environ["BENCH_DOMAIN_HOLDOUT"] = "1"  # read by the worker processes
     questions = load_questions()
     in_scope = sum(1 for _, e in questions if e)
-    print(f"dev set: {len(questions)} questions ({in_scope} in scope, {len(questions) - in_scope} off-topic); "
-          "top-1 = best-ranked entry, before the answer gate\n", flush=True)
+    print(
+        f"dev set: {len(questions)} questions ({in_scope} in scope, {len(questions) - in_scope} off-topic); "
+        "top-1 = best-ranked entry, before the answer gate\n",
+        flush=True,
+    )
     print("Real knowledge base:", flush=True)
     real = {s: measure(s, 1) for s in SYSTEMS}
-    print(f"  ours with the answer gate: answered correctly {real['ours']['gated_top1']:.1f}%, "
-          f"off-topic declined {real['ours']['declined']:.1f}%", flush=True)
+    print(
+        f"  ours with the answer gate: answered correctly {real['ours']['gated_top1']:.1f}%, "
+        f"off-topic declined {real['ours']['declined']:.1f}%",
+        flush=True,
+    )
     print(f"\nSynthetic knowledge base ×{args.scale} ({real['ours']['entries'] * args.scale:,} entries):", flush=True)
     big = {s: measure(s, args.scale) for s in SYSTEMS}
-    print(f"\n×{args.scale}, as measured above (peak RSS of the process; the knowledge base alone: "
-          f"{big['ours']['base_rss_mb']:.0f} MB):")
+    print(
+        f"\n×{args.scale}, as measured above (peak RSS of the process; the knowledge base alone: "
+        f"{big['ours']['base_rss_mb']:.0f} MB):"
+    )
     print(f"  {'':28s} {'build':>9s} {'peak RSS':>10s} {'p99':>10s}")
     for system in ("ours", "bm25"):
         row = big[system]
         print(f"  {SYSTEMS[system]:28s} {row['build_s']:7.2f} s {row['peak_rss_mb']:7.0f} MB {row['p99_ms']:7.2f} ms")
-    print(f"  {'target':28s} {'< ' + format(TARGETS['build_s_100x'], 'g') + ' s':>9s} "
-          f"{'< ' + format(TARGETS['rss_mb_100x'], 'g') + ' MB':>10s} {'< ' + format(TARGETS['p99_ms_100x'], 'g') + ' ms':>10s}")
+    print(
+        f"  {'target':28s} {'< ' + format(TARGETS['build_s_100x'], 'g') + ' s':>9s} "
+        f"{'< ' + format(TARGETS['rss_mb_100x'], 'g') + ' MB':>10s} "
+        f"{'< ' + format(TARGETS['p99_ms_100x'], 'g') + ' ms':>10s}"
+    )
     print("\nDomain sets (written from the standard, the fact sheet and inspection reports; labelled blind):")
     for name in [k.split(":")[0] for k in real["ours"] if k.endswith(":ranked")]:
         g = real["ours"][f"{name}:gated"]
         ranked = "  ".join(f"{s} {real[s][f'{name}:ranked']:5.1f}%" for s in SYSTEMS)
         print(f"  {name:26s} best-ranked: {ranked}")
-        print(f"  {'':26s} ours, as answered: top-1 {g['top1']:5.1f}%  top-3 {g['top3']:5.1f}%  "
-              f"confident wrong {g['wrong']:4.1f}% of {g['n']}  off-topic declined {g['declined']:5.1f}%  "
-              f"lead over BM25 {real['ours'][f'{name}:ranked'] - real['bm25'][f'{name}:ranked']:+5.1f}")
+        print(
+            f"  {'':26s} ours, as answered: top-1 {g['top1']:5.1f}%  top-3 {g['top3']:5.1f}%  "
+            f"confident wrong {g['wrong']:4.1f}% of {g['n']}  off-topic declined {g['declined']:5.1f}%  "
+            f"lead over BM25 {real['ours'][f'{name}:ranked'] - real['bm25'][f'{name}:ranked']:+5.1f}"
+        )
     lead = real["ours"]["top1"] - max(real["rapidfuzz"]["top1"], real["bm25"]["top1"])
     print("\nLead of ours over the better baseline, in points:")
-    for key, label in (("top1", "dev set (the target)"), (HOLDOUTS[0], "holdout"), (HOLDOUTS[1], "fresh holdout"),
-                       (HOLDOUTS[2], "third holdout"), ("loo_top1", "leave-one-phrasing-out"),
-                       ("noisy_top1", "dev set typed hurriedly")):
+    for key, label in (
+        ("top1", "dev set (the target)"),
+        (HOLDOUTS[0], "holdout"),
+        (HOLDOUTS[1], "fresh holdout"),
+        (HOLDOUTS[2], "third holdout"),
+        ("loo_top1", "leave-one-phrasing-out"),
+        ("noisy_top1", "dev set typed hurriedly"),
+    ):
         print(f"  {label:26s} {real['ours'][key] - max(real['rapidfuzz'][key], real['bm25'][key]):+5.1f}")
     checks = [
-        ("p99 latency, real base", f"{real['ours']['p99_ms']:.2f} ms", real["ours"]["p99_ms"] < TARGETS["p99_ms"], "< 5 ms"),
-        (f"p99 latency, ×{args.scale} base", f"{big['ours']['p99_ms']:.2f} ms", big["ours"]["p99_ms"] < TARGETS["p99_ms_100x"], "< 10 ms"),
-        (f"index build, ×{args.scale} base", f"{big['ours']['build_s']:.2f} s", big["ours"]["build_s"] < TARGETS["build_s_100x"],
-         "< 15 s"),
-        (f"peak RSS, ×{args.scale} base", f"{big['ours']['peak_rss_mb']:.0f} MB",
-         big["ours"]["peak_rss_mb"] < TARGETS["rss_mb_100x"], "< 700 MB"),
+        (
+            "p99 latency, real base",
+            f"{real['ours']['p99_ms']:.2f} ms",
+            real["ours"]["p99_ms"] < TARGETS["p99_ms"],
+            "< 5 ms",
+        ),
+        (
+            f"p99 latency, ×{args.scale} base",
+            f"{big['ours']['p99_ms']:.2f} ms",
+            big["ours"]["p99_ms"] < TARGETS["p99_ms_100x"],
+            "< 10 ms",
+        ),
+        (
+            f"index build, ×{args.scale} base",
+            f"{big['ours']['build_s']:.2f} s",
+            big["ours"]["build_s"] < TARGETS["build_s_100x"],
+            "< 15 s",
+        ),
+        (
+            f"peak RSS, ×{args.scale} base",
+            f"{big['ours']['peak_rss_mb']:.0f} MB",
+            big["ours"]["peak_rss_mb"] < TARGETS["rss_mb_100x"],
+            "< 700 MB",
+        ),
         ("accuracy lead over best baseline", f"{lead:+.1f} points", lead >= TARGETS["lead_points"], "≥ +10"),
     ]
     if not args.skip_process:
         cs, cs_nocache = cold_start(ROOT / "config.yaml"), cold_start(ROOT / "config.yaml", cache=False)
         rss = bot_rss(ROOT / "config.yaml", [q for q, _ in questions])
-        checks += [("isobot ask cold start (median of 5)", f"{cs:.2f} s", cs < TARGETS["cold_start_s"], "< 1.5 s"),
-                   ("  same, cache off (first start after an edit)", f"{cs_nocache:.2f} s",
-                    cs_nocache < TARGETS["cold_start_s"], "< 1.5 s"),
-                   ("bot peak RSS, 2,000 updates offline", f"{rss:.0f} MB", rss < TARGETS["rss_mb"], "< 150 MB")]
+        checks += [
+            ("isobot ask cold start (median of 5)", f"{cs:.2f} s", cs < TARGETS["cold_start_s"], "< 1.5 s"),
+            (
+                "  same, cache off (first start after an edit)",
+                f"{cs_nocache:.2f} s",
+                cs_nocache < TARGETS["cold_start_s"],
+                "< 1.5 s",
+            ),
+            ("bot peak RSS, 2,000 updates offline", f"{rss:.0f} MB", rss < TARGETS["rss_mb"], "< 150 MB"),
+        ]
     print("\nTargets:")
     for name, value, ok, target in checks:
         print(f"  {'PASS' if ok else 'MISS'}  {name:40s} {value:>14s}   target {target}")

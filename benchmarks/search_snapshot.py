@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot import config as config_mod  # noqa: E402
-from bot import knowledge  # noqa: E402
+from bot import loader  # noqa: E402
 from bot.search import Searcher  # noqa: E402
 
 
@@ -37,7 +37,7 @@ def questions(kb) -> list[str]:
 
 def snapshot(scale: int = 1) -> dict[str, dict]:
     cfg = config_mod.load(ROOT / "config.yaml", env={})
-    kb = knowledge.load(cfg.knowledge_dir)
+    kb = loader.load(cfg.knowledge_dir)
     asked = questions(kb)
     if scale > 1:
         from benchmarks.search import synthetic
@@ -48,10 +48,13 @@ def snapshot(scale: int = 1) -> dict[str, dict]:
     for q in asked:
         r = s.search(q)
         _, ranked = s.rank(q, 5)
-        out[q] = {"outcome": r.outcome, "best": r.best.entry.id if r.best else None,
-                  "score": r.best.score if r.best else None,
-                  "alternatives": [[h.entry.id, h.score] for h in r.alternatives],
-                  "top5": [[h.entry.id, h.score, round(h.rank_key, 4)] for h in ranked]}
+        out[q] = {
+            "outcome": r.outcome,
+            "best": r.best.entry.id if r.best else None,
+            "score": r.best.score if r.best else None,
+            "alternatives": [[h.entry.id, h.score] for h in r.alternatives],
+            "top5": [[h.entry.id, h.score, round(h.rank_key, 4)] for h in ranked],
+        }
     return out
 
 
@@ -69,10 +72,16 @@ def main() -> int:
         return 0
     before = json.loads(args.check.read_text(encoding="utf-8"))
     differ = [q for q in before if before[q] != now.get(q)]
-    top1 = [q for q in before if before[q]["best"] != (now.get(q) or {}).get("best")
-            or before[q]["outcome"] != (now.get(q) or {}).get("outcome")]
-    print(f"{len(before)} questions: {len(before) - len(differ)} identical in every field, "
-          f"{len(top1)} with another best entry or outcome")
+    top1 = [
+        q
+        for q in before
+        if before[q]["best"] != (now.get(q) or {}).get("best")
+        or before[q]["outcome"] != (now.get(q) or {}).get("outcome")
+    ]
+    print(
+        f"{len(before)} questions: {len(before) - len(differ)} identical in every field, "
+        f"{len(top1)} with another best entry or outcome"
+    )
     for q in differ[:20]:
         print(f"  {q!r}\n    before {before[q]}\n    now    {now.get(q)}")
     return 1 if differ else 0

@@ -54,11 +54,16 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_EMULATOR = ROOT.parent / "shared" / "tools" / "tg-emulator"
 EMULATOR = ROOT / ".cache" / "tg-emulator"
 ISOBOT = Path(sys.executable).parent / "isobot"
-QUESTIONS = ["danh gia noi bo bao lau 1 lan", "hop xem xet lanh dao can chuan bi gi", "HTQLCL là gì",
-             "phạm vi áp dụng của xã gồm những gì", "hanh dong khac phuc khac gi khac phuc"]
-OLD_P95_MS = 4000      # issue 13: p95 with 50 users
+QUESTIONS = [
+    "danh gia noi bo bao lau 1 lan",
+    "hop xem xet lanh dao can chuan bi gi",
+    "HTQLCL là gì",
+    "phạm vi áp dụng của xã gồm những gì",
+    "hanh dong khac phuc khac gi khac phuc",
+]
+OLD_P95_MS = 4000  # issue 13: p95 with 50 users
 TARGET_RATIO = 1.3
-SLUG = {"echo": "echo", "Trợ lý ISO": "isobot", "sample_bot.py": "sample"}     # file names of a run's logs
+SLUG = {"echo": "echo", "Trợ lý ISO": "isobot", "sample_bot.py": "sample"}  # file names of a run's logs
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 TOKEN = "123456789:TEST-tg-emulator-fake-token"
 
@@ -128,7 +133,7 @@ def children(pid: int) -> dict[int, tuple[str, int]]:
             fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if "run.sh" not in cmdline:       # not one of run.sh's own subshells (bash -c execs the bot)
+        if "run.sh" not in cmdline:  # not one of run.sh's own subshells (bash -c execs the bot)
             found[int(child)] = (cmdline, int(fields[11]) + int(fields[12]))
     return found
 
@@ -142,7 +147,7 @@ class Sampler(threading.Thread):
         self.run_sh_pid = run_sh_pid
         self.samples: list[tuple[float, tuple[int, int, int], dict[int, tuple[str, int]]]] = []
         self.done = threading.Event()
-        self.url: str | None = None          # set when run.sh prints it
+        self.url: str | None = None  # set when run.sh prints it
         self.polling_at: float | None = None
 
     def run(self) -> None:
@@ -168,14 +173,17 @@ class Sampler(threading.Thread):
         total = max(b[1][0] - a[1][0], 1)
         ours = sum(j - a[2].get(pid, ("", 0))[1] for pid, (_, j) in b[2].items())
         bot = sum(j - a[2].get(pid, ("", 0))[1] for pid, (cmd, j) in b[2].items() if marker in cmd)
-        return {"steal": 100 * (b[1][2] - a[1][2]) / total, "others": 100 * (b[1][1] - a[1][1] - ours) / total,
-                "bot_cpu_s": bot / CLK_TCK}
+        return {
+            "steal": 100 * (b[1][2] - a[1][2]) / total,
+            "others": 100 * (b[1][1] - a[1][1] - ours) / total,
+            "bot_cpu_s": bot / CLK_TCK,
+        }
 
 
 def scenario(work: Path, label: str, expected: list[str]) -> Path:
     """One user's steps: each question, then its checked reply (``expected``: a regex per question)."""
     steps = []
-    for question, regex in zip(QUESTIONS, expected):
+    for question, regex in zip(QUESTIONS, expected, strict=True):
         steps += [{"send": question}, {"expect": regex, "within_ms": 30000}]
     path = work / f"{label}.scenario.json"
     path.write_text(json.dumps({"steps": steps}, ensure_ascii=False), encoding="utf-8")
@@ -187,10 +195,28 @@ def run(bot_command: str, marker: str, steps: Path, users: int, work: Path, labe
     summary = work / f"{label}.json"
     env = {k: v for k, v in os.environ.items() if k not in ("ZALO_BOT_TOKEN", "TELEGRAM_BOT_TOKEN")}
     env.update(TG_EMULATOR_LOG_DIR=str(work / f"logs-{label}"), TG_EMULATOR_TOKEN=TOKEN)
-    proc = subprocess.Popen(["bash", str(EMULATOR / "run.sh"), bot_command, str(steps), "--port", "0",
-                             "--users", str(users), "--strict", "--quiet", "--summary-json", str(summary),
-                             "--timeout-s", "240"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    proc = subprocess.Popen(
+        [
+            "bash",
+            str(EMULATOR / "run.sh"),
+            bot_command,
+            str(steps),
+            "--port",
+            "0",
+            "--users",
+            str(users),
+            "--strict",
+            "--quiet",
+            "--summary-json",
+            str(summary),
+            "--timeout-s",
+            "240",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
     sampler = Sampler(proc.pid)
     sampler.start()
     out = []
@@ -219,10 +245,15 @@ def run(bot_command: str, marker: str, steps: Path, users: int, work: Path, labe
 
 def expected_answers(config: Path) -> list[str]:
     """Per question: Trợ lý ISO's reply must start with the title of the entry search picks, and cite."""
-    result = subprocess.run([str(ISOBOT), "ask", "--json", "--config", str(config), "-"],
-                            input="\n".join(QUESTIONS) + "\n", capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [str(ISOBOT), "ask", "--json", "--config", str(config), "-"],
+        input="\n".join(QUESTIONS) + "\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     regexes = []
-    for question, line in zip(QUESTIONS, result.stdout.splitlines()):
+    for question, line in zip(QUESTIONS, result.stdout.splitlines(), strict=False):
         answer = json.loads(line)
         if not answer["matched"] or not answer["sources"]:
             sys.exit(f"isobot ask does not give a sourced answer to {question!r}: {answer}")
@@ -238,8 +269,7 @@ def emulator_copy() -> None:
     shutil.copytree(SHARED_EMULATOR, EMULATOR, ignore=shutil.ignore_patterns("node_modules"))
     for path in [EMULATOR, *EMULATOR.rglob("*")]:
         path.chmod(path.stat().st_mode | 0o200)
-    subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=EMULATOR, check=True,
-                   timeout=300)
+    subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=EMULATOR, check=True, timeout=300)
 
 
 def main() -> int:
@@ -259,38 +289,61 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
 
-        def config(label: str) -> Path:       # a fresh database per run; the knowledge cache is shared
+        def config(label: str) -> Path:  # a fresh database per run; the knowledge cache is shared
             path = work / f"{label}.yaml"
-            path.write_text(f"database: {work / label}.sqlite3\nknowledge_dir: {ROOT / 'knowledge'}\n"
-                            f"cache_dir: {work / 'cache'}\nprovince: Lạng Sơn\n", encoding="utf-8")
+            path.write_text(
+                f"database: {work / label}.sqlite3\nknowledge_dir: {ROOT / 'knowledge'}\n"
+                f"cache_dir: {work / 'cache'}\nprovince: Lạng Sơn\n",
+                encoding="utf-8",
+            )
             return path
 
         echo_steps = scenario(work, "echo", [f"^Anh/chị vừa gửi: {js_escape(q)}$" for q in QUESTIONS])
-        ours_steps = scenario(work, "ours", expected_answers(config("warm")))   # also fills the cache
+        ours_steps = scenario(work, "ours", expected_answers(config("warm")))  # also fills the cache
         for r in range(1, a.rounds + 1):
             for users in (a.users, a.load_users):
                 label = f"r{r}-u{users}"
-                pair = [("echo", lambda lb: run(echo_cmd, "--echo-bot", echo_steps, users, work, lb)),
-                        ("Trợ lý ISO", lambda lb: run(f"{ISOBOT} run --config {config(lb)}", "isobot", ours_steps,
-                                                      users, work, lb))]
+                pair = [
+                    ("echo", lambda lb, users=users: run(echo_cmd, "--echo-bot", echo_steps, users, work, lb)),
+                    (
+                        "Trợ lý ISO",
+                        lambda lb, users=users: run(
+                            f"{ISOBOT} run --config {config(lb)}", "isobot", ours_steps, users, work, lb
+                        ),
+                    ),
+                ]
                 if r % 2 == 0:
                     pair.reverse()
                 if a.sample and users == a.users:
-                    pair.insert(0, ("sample_bot.py", lambda lb: run(sample_cmd, "sample_bot", echo_steps, users,
-                                                                    work, lb)))
+                    pair.insert(
+                        0,
+                        (
+                            "sample_bot.py",
+                            lambda lb, users=users: run(sample_cmd, "sample_bot", echo_steps, users, work, lb),
+                        ),
+                    )
                 for name, go in pair:
                     result = go(f"{label}-{SLUG[name]}")
                     rows.append((r, users, name, result))
-                    print(f"  round {r}, {users} users, {name}: median {result['median']} ms, p95 {result['p95']} ms, "
-                          f"steal {result['steal']:.0f}%, others {result['others']:.0f}%", file=sys.stderr, flush=True)
+                    print(
+                        f"  round {r}, {users} users, {name}: median {result['median']} ms, p95 {result['p95']} ms, "
+                        f"steal {result['steal']:.0f}%, others {result['others']:.0f}%",
+                        file=sys.stderr,
+                        flush=True,
+                    )
 
-    print(f"Telegram emulator: N users at once, {len(QUESTIONS)} questions each; first reply in ms; "
-          f"steal and bot CPU during the measured phase")
-    print(f"{'round':<7}{'users':<7}{'bot':<15}{'median':>8}{'p95':>7}{'max':>7}{'CPU ms/q':>10}{'steal':>7}"
-          f"{'others':>8}")
+    print(
+        f"Telegram emulator: N users at once, {len(QUESTIONS)} questions each; first reply in ms; "
+        f"steal and bot CPU during the measured phase"
+    )
+    print(
+        f"{'round':<7}{'users':<7}{'bot':<15}{'median':>8}{'p95':>7}{'max':>7}{'CPU ms/q':>10}{'steal':>7}{'others':>8}"
+    )
     for r, users, name, x in rows:
-        print(f"{r:<7}{users:<7}{name:<15}{x['median']:>8}{x['p95']:>7}{x['max']:>7}{x['cpu_ms_per_q']:>10.1f}"
-              f"{x['steal']:>6.0f}%{x['others']:>7.0f}%")
+        print(
+            f"{r:<7}{users:<7}{name:<15}{x['median']:>8}{x['p95']:>7}{x['max']:>7}{x['cpu_ms_per_q']:>10.1f}"
+            f"{x['steal']:>6.0f}%{x['others']:>7.0f}%"
+        )
 
     def pick(r: int, users: int, name: str) -> dict:
         return next(x for rr, u, n, x in rows if (rr, u, n) == (r, users, name))
@@ -299,22 +352,32 @@ def main() -> int:
     for r in range(1, a.rounds + 1):
         echo, ours = pick(r, a.users, "echo"), pick(r, a.users, "Trợ lý ISO")
         ratios.append((ours["median"] / max(echo["median"], 1), echo, ours))
-    print(f"\n{a.users} users, median first reply, Trợ lý ISO / echo bot, per round: "
-          + ", ".join(f"{o['median']}/{e['median']} = {q:.2f}" for q, e, o in ratios))
+    print(
+        f"\n{a.users} users, median first reply, Trợ lý ISO / echo bot, per round: "
+        + ", ".join(f"{o['median']}/{e['median']} = {q:.2f}" for q, e, o in ratios)
+    )
     mid = sorted(q for q, _, _ in ratios)[len(ratios) // 2]
-    print(f"  median ratio {mid:.2f} (target ≤ {TARGET_RATIO}: {'PASS' if mid <= TARGET_RATIO else 'FAIL'}); "
-          f"range {min(q for q, _, _ in ratios):.2f}–{max(q for q, _, _ in ratios):.2f}")
+    print(
+        f"  median ratio {mid:.2f} (target ≤ {TARGET_RATIO}: {'PASS' if mid <= TARGET_RATIO else 'FAIL'}); "
+        f"range {min(q for q, _, _ in ratios):.2f}–{max(q for q, _, _ in ratios):.2f}"
+    )
     p95s = sorted(pick(r, a.load_users, "Trợ lý ISO")["p95"] for r in range(1, a.rounds + 1))
-    print(f"{a.load_users} users, p95 first reply of Trợ lý ISO per round: {', '.join(map(str, p95s))} ms; "
-          f"median {p95s[len(p95s) // 2]} ms (issue 13: {OLD_P95_MS} ms; "
-          f"{'better' if p95s[len(p95s) // 2] < OLD_P95_MS else 'not better'})")
-    load = sorted(pick(r, a.load_users, "Trợ lý ISO")["median"] / max(pick(r, a.load_users, "echo")["median"], 1)
-                  for r in range(1, a.rounds + 1))
+    print(
+        f"{a.load_users} users, p95 first reply of Trợ lý ISO per round: {', '.join(map(str, p95s))} ms; "
+        f"median {p95s[len(p95s) // 2]} ms (issue 13: {OLD_P95_MS} ms; "
+        f"{'better' if p95s[len(p95s) // 2] < OLD_P95_MS else 'not better'})"
+    )
+    load = sorted(
+        pick(r, a.load_users, "Trợ lý ISO")["median"] / max(pick(r, a.load_users, "echo")["median"], 1)
+        for r in range(1, a.rounds + 1)
+    )
     print(f"  (ratio of medians to the echo bot at {a.load_users} users, for scale: {load[len(load) // 2]:.2f})")
     steals = sorted(x["steal"] for *_, x in rows)
     others = sorted(x["others"] for *_, x in rows)
-    print(f"CPU steal per run {steals[0]:.0f}–{steals[-1]:.0f}% (median {steals[len(steals) // 2]:.0f}%); "
-          f"other programs {others[0]:.0f}–{others[-1]:.0f}% (median {others[len(others) // 2]:.0f}%)")
+    print(
+        f"CPU steal per run {steals[0]:.0f}–{steals[-1]:.0f}% (median {steals[len(steals) // 2]:.0f}%); "
+        f"other programs {others[0]:.0f}–{others[-1]:.0f}% (median {others[len(others) // 2]:.0f}%)"
+    )
     return 0
 
 

@@ -20,8 +20,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 EMULATOR = ROOT.parent / "shared" / "tools" / "zalo-emulator"
 ISOBOT = Path(sys.executable).parent / "isobot"
-QUESTIONS = ["danh gia noi bo bao lau 1 lan", "hop xem xet lanh dao can chuan bi gi", "HTQLCL là gì",
-             "phạm vi áp dụng của xã gồm những gì", "hanh dong khac phuc khac gi khac phuc"]
+QUESTIONS = [
+    "danh gia noi bo bao lau 1 lan",
+    "hop xem xet lanh dao can chuan bi gi",
+    "HTQLCL là gì",
+    "phạm vi áp dụng của xã gồm những gì",
+    "hanh dong khac phuc khac gi khac phuc",
+]
 
 
 def run(bot_command: str, users: int, work: Path, label: str, rounds: int = 1) -> dict:
@@ -35,9 +40,25 @@ def run(bot_command: str, users: int, work: Path, label: str, rounds: int = 1) -
     summary = work / f"{label}.json"
     env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
     env["ZALO_EMULATOR_LOG_DIR"] = str(work / f"logs-{label}")
-    result = subprocess.run(["bash", str(EMULATOR / "run.sh"), bot_command, str(scenario), "--users", str(users),
-                             "--quiet", "--summary-json", str(summary), "--timeout-s", "240"],
-                            capture_output=True, text=True, env=env, timeout=300)
+    result = subprocess.run(
+        [
+            "bash",
+            str(EMULATOR / "run.sh"),
+            bot_command,
+            str(scenario),
+            "--users",
+            str(users),
+            "--quiet",
+            "--summary-json",
+            str(summary),
+            "--timeout-s",
+            "240",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     if result.returncode != 0:
         sys.exit(f"{label}: run failed\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
     return json.loads(summary.read_text())["latency_ms"]
@@ -59,27 +80,36 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         config = work / "config.yaml"
-        config.write_text(f"database: {work / 'bot.sqlite3'}\nknowledge_dir: {ROOT / 'knowledge'}\n"
-                          f"cache_dir: {work / 'cache'}\nprovince: Lạng Sơn\n", encoding="utf-8")
+        config.write_text(
+            f"database: {work / 'bot.sqlite3'}\nknowledge_dir: {ROOT / 'knowledge'}\n"
+            f"cache_dir: {work / 'cache'}\nprovince: Lạng Sơn\n",
+            encoding="utf-8",
+        )
         for r in range(a.rounds):
             t0, s0 = cpu_times()
             sample = run(f"{sys.executable} {EMULATOR / 'sample_bot.py'}", a.users, work, f"sample{r}")
             ours = run(f"{ISOBOT} run --config {config}", a.users, work, f"isobot{r}")
             t1, s1 = cpu_times()
             rows.append((sample, ours, 100 * (s1 - s0) / max(t1 - t0, 1)))
-    print(f"Zalo emulator, {a.users} users x {len(QUESTIONS) + 1} messages at once; first reply in ms "
-          f"(median / p95), baseline and ours run back to back:")
+    print(
+        f"Zalo emulator, {a.users} users x {len(QUESTIONS) + 1} messages at once; first reply in ms "
+        f"(median / p95), baseline and ours run back to back:"
+    )
     print(f"{'pair':<6}{'sample_bot.py':>16}{'Trợ lý ISO':>16}{'ratio':>8}{'CPU steal':>11}")
     ratios = []
     for i, (sample, ours, steal) in enumerate(rows, 1):
         ratio = ours["median"] / max(sample["median"], 1)
         ratios.append(ratio)
-        print(f"{i:<6}{sample['median']:>9} / {sample['p95']:<4}{ours['median']:>9} / {ours['p95']:<4}"
-              f"{ratio:>8.2f}{steal:>10.0f}%")
+        print(
+            f"{i:<6}{sample['median']:>9} / {sample['p95']:<4}{ours['median']:>9} / {ours['p95']:<4}"
+            f"{ratio:>8.2f}{steal:>10.0f}%"
+        )
     ratios.sort()
     median = ratios[len(ratios) // 2]
-    print(f"median ratio of the pairs: {median:.2f} (target ≤ 1.5: {'PASS' if median <= 1.5 else 'FAIL'}); "
-          f"range {ratios[0]:.2f}–{ratios[-1]:.2f}")
+    print(
+        f"median ratio of the pairs: {median:.2f} (target ≤ 1.5: {'PASS' if median <= 1.5 else 'FAIL'}); "
+        f"range {ratios[0]:.2f}–{ratios[-1]:.2f}"
+    )
     return 0
 
 

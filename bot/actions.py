@@ -24,8 +24,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cached_property
 from enum import StrEnum
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -37,14 +37,14 @@ if TYPE_CHECKING:
     from bot.storage import Storage
     from bot.units import Place
 
-MAX_CALLBACK_BYTES = 64      # Telegram's limit for callback_data
+MAX_CALLBACK_BYTES = 64  # Telegram's limit for callback_data
 ROLES = ("inspector", "admin")
 
 # One strict pattern per kind of value. A database id is what SQLite stores as a 64-bit integer:
 # no "²" (str.isdigit() accepts it), no leading zero, at most 18 digits.
 ID = r"[1-9][0-9]{0,17}"
 INDEX = r"0|[1-9][0-9]{0,3}"
-SLUG = r"[a-z0-9][a-z0-9-]{1,47}"      # ids of knowledge/ content (bot.knowledge.ID_RE)
+SLUG = r"[a-z0-9][a-z0-9-]{1,47}"  # ids of knowledge/ content (bot.knowledge.ID_RE)
 
 
 @dataclass(frozen=True)
@@ -68,22 +68,22 @@ class Field:
         return raw
 
 
-def Id(name: str) -> Field:          # noqa: N802 - reads like a type in declarations
+def Id(name: str) -> Field:  # noqa: N802 - reads like a type in declarations
     """A database id (a run, a reminder, a quiz session)."""
     return Field(name, ID, int)
 
 
-def Index(name: str) -> Field:       # noqa: N802
+def Index(name: str) -> Field:  # noqa: N802
     """A position: a step, an item, a page, an option."""
     return Field(name, INDEX, int)
 
 
-def Slug(name: str) -> Field:        # noqa: N802
+def Slug(name: str) -> Field:  # noqa: N802
     """The id of a content item: entry, topic, guide, form, checklist."""
     return Field(name, SLUG)
 
 
-def Choice(name: str, *values: str) -> Field:   # noqa: N802
+def Choice(name: str, *values: str) -> Field:  # noqa: N802
     """One of a fixed set of words."""
     return Field(name, "|".join(re.escape(v) for v in values))
 
@@ -104,7 +104,7 @@ class Action:
         """The callback data for these values (a programming error raises ValueError)."""
         if len(values) != len(self.fields):
             raise ValueError(f"action {self.code} takes {len(self.fields)} values, got {len(values)}")
-        data = ":".join([self.code, *(f.format(v) for f, v in zip(self.fields, values))])
+        data = ":".join([self.code, *(f.format(v) for f, v in zip(self.fields, values, strict=True))])
         if len(data.encode("utf-8")) > MAX_CALLBACK_BYTES:
             raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
         return data
@@ -116,7 +116,7 @@ class Action:
         """Typed values from the parts after the code, or None when anything is off."""
         if len(args) != len(self.fields):
             return None
-        values = tuple(f.parse(a) for f, a in zip(self.fields, args))
+        values = tuple(f.parse(a) for f, a in zip(self.fields, args, strict=True))
         return None if any(v is None for v in values) else values
 
     def __call__(self, method: Callable) -> Callable:
@@ -146,8 +146,14 @@ class Command:
         return method
 
 
-def command(*names: str, role: str | None = None, needs_db: bool = False, advertised: bool = True,
-            shortcut: str = "", keeps_prompt: bool = False) -> Command:
+def command(
+    *names: str,
+    role: str | None = None,
+    needs_db: bool = False,
+    advertised: bool = True,
+    shortcut: str = "",
+    keeps_prompt: bool = False,
+) -> Command:
     """Decorator: the method ``(self, user, arg) -> Reply`` answers /name (and its aliases)."""
     return Command(names, role, needs_db, advertised, shortcut, keeps_prompt)
 
@@ -176,18 +182,18 @@ def prompt(value: StrEnum, role: str | None = None, uploads: bool = False) -> Ca
 class Context:
     """What every feature shares: content, search, the database, the clock, roles, the scheduler."""
 
-    kb: "KnowledgeBase"
-    searcher: "Searcher"
-    storage: "Storage | None"
+    kb: KnowledgeBase
+    searcher: Searcher
+    storage: Storage | None
     tz: ZoneInfo
     today: Callable[[], date]
     now: Callable[[], datetime]
-    province_name: str = ""      # the configured province, as typed in config.yaml
-    roles: Any = None            # bot.roles.Roles, set by the Core
-    scheduler: Any = None        # set by a front-end that runs timed jobs (handlers.scheduler)
+    province_name: str = ""  # the configured province, as typed in config.yaml
+    roles: Any = None  # bot.roles.Roles, set by the Core
+    scheduler: Any = None  # set by a front-end that runs timed jobs (handlers.scheduler)
 
     @cached_property
-    def province(self) -> "Place | None":
+    def province(self) -> Place | None:
         """The configured province, looked up in the official list of units when first needed: a
         question (`isobot ask`) never needs it, and loading the list is a good part of a cold start."""
         from bot import units
@@ -202,11 +208,11 @@ class Feature:
         self.ctx = ctx
 
     @property
-    def kb(self) -> "KnowledgeBase":
+    def kb(self) -> KnowledgeBase:
         return self.ctx.kb
 
     @property
-    def storage(self) -> "Storage":
+    def storage(self) -> Storage:
         assert self.ctx.storage is not None, "this screen needs the database"
         return self.ctx.storage
 
@@ -226,7 +232,8 @@ class Feature:
         return r.add(text) if text else r
 
 
-Handler = Callable[..., Reply | None]
+Handler = Callable[..., Reply | None]  # None: a stale button, a prompt that lets the text through
+CommandHandler = Callable[..., Reply]  # a command always answers
 
 
 class Registry:
@@ -234,26 +241,26 @@ class Registry:
 
     def __init__(self, features: list[Feature]):
         self.actions: dict[str, tuple[Action, Handler]] = {}
-        self.commands: dict[str, tuple[Command, Handler]] = {}
+        self.commands: dict[str, tuple[Command, CommandHandler]] = {}
         self.prompts: dict[str, tuple[PromptSpec, Handler]] = {}
         self.order: list[Command] = []
         for feature in features:
             for name, fn in _methods(type(feature)):
                 bound = getattr(feature, name)
-                if isinstance(getattr(fn, "__action__", None), Action):
-                    spec = fn.__action__
+                spec = getattr(fn, "__action__", None)
+                if isinstance(spec, Action):
                     if spec.code in self.actions:
                         raise ValueError(f"two handlers for action {spec.code}")
                     self.actions[spec.code] = (spec, bound)
-                if isinstance(getattr(fn, "__command__", None), Command):
-                    cmd = fn.__command__
+                cmd = getattr(fn, "__command__", None)
+                if isinstance(cmd, Command):
                     self.order.append(cmd)
                     for n in cmd.names:
                         if n in self.commands:
                             raise ValueError(f"two handlers for command /{n}")
                         self.commands[n] = (cmd, bound)
-                if isinstance(getattr(fn, "__prompt__", None), PromptSpec):
-                    p = fn.__prompt__
+                p = getattr(fn, "__prompt__", None)
+                if isinstance(p, PromptSpec):
                     if str(p.value) in self.prompts:
                         raise ValueError(f"two handlers for prompt {p.value}")
                     self.prompts[str(p.value)] = (p, bound)

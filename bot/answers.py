@@ -14,12 +14,12 @@ from bot.topics import group_rows
 
 MAX_RELATED = 3
 MAX_ALTERNATIVES = 2
-HUGE_MESSAGE_CHARS = 1000    # beyond this we warn that only the start was read
+HUGE_MESSAGE_CHARS = 1000  # beyond this we warn that only the start was read
 
 FEEDBACK = Action("f", Id("shown"), Choice("vote", "u", "d"), name="answer.feedback")
 MORE = Action("em", Slug("entry"), needs_db=False, name="answer.more")
-FIRST_SCREEN_CHARS = 420     # the start of an answer shown at once (a small phone's screen, with title and sources)
-SLACK_CHARS = 120            # an answer at most this much longer is shown whole: "xem thêm" for 2 lines is noise
+FIRST_SCREEN_CHARS = 420  # the start of an answer shown at once (a small phone's screen, with title and sources)
+SLACK_CHARS = 120  # an answer at most this much longer is shown whole: "xem thêm" for 2 lines is noise
 MIN_HEAD_CHARS = 180
 
 
@@ -47,7 +47,7 @@ class Answers(Feature):
             return Reply().add(self.text("empty_question")), None
         result = self.ctx.searcher.search(text[:MAX_QUERY_CHARS])
         asked_id = self._log(user, channel, text, result)
-        if result.outcome == "answer":
+        if result.outcome == "answer" and result.best is not None:
             reply = self.render(user, result.best.entry, asked_id=asked_id, alternatives=result.alternatives)
         elif result.outcome == "suggest":
             reply = self.suggest(result)
@@ -63,16 +63,29 @@ class Answers(Feature):
         if not self.ctx.storage:
             return None
         best = result.best
-        return self.storage.log_question(user.id, channel, result.folded, result.outcome,
-                                         best.entry.id if best else None, best.score if best else None)
+        return self.storage.log_question(
+            user.id,
+            channel,
+            result.folded,
+            result.outcome,
+            best.entry.id if best else None,
+            best.score if best else None,
+        )
 
     def suggest(self, result: SearchResult) -> Reply:
         rows = [[nav.ENTRY.button(short(h.entry.title), h.entry.id)] for h in result.alternatives]
         rows.append([nav.TOPICS.button(self.text("btn_topics"))])
         return Reply(buttons=rows).add(self.text("did_you_mean"))
 
-    def render(self, user: User, entry: Entry, *, asked_id: int | None = None, alternatives: list | None = None,
-               via: str = "question") -> Reply:
+    def render(
+        self,
+        user: User,
+        entry: Entry,
+        *,
+        asked_id: int | None = None,
+        alternatives: list | None = None,
+        via: str = "question",
+    ) -> Reply:
         """An answer's first screen: its start (short enough for a small phone without scrolling), its
         sources, «📖 Xem thêm» when there is more, the alternatives and 👍/👎. A short answer shows its
         related questions, guide and form at once; a long one under «Xem thêm»."""
@@ -82,18 +95,27 @@ class Answers(Feature):
         reply.add(entry.title, "b").add("\n\n").add(head + (" …" if rest else ""))
         reply.add("\n\n").add(f"{self.text('sources_label')}: {'; '.join(str(s) for s in entry.sources)}", "i")
         alternatives = (alternatives or [])[:MAX_ALTERNATIVES]
-        if rest:           # the guide and the form stay at hand; related questions and the clause follow the rest
+        if rest:  # the guide and the form stay at hand; related questions and the clause follow the rest
             rows = [[MORE.button(self.text("btn_answer_more"), entry.id)], *self.link_rows(entry, related=False)]
         else:
             rows = self.link_rows(entry, shown={h.entry.id for h in alternatives})
         if alternatives:
             reply.add("\n\n").add(self.text("maybe_label"))
-            rows = rows[:1] + [[nav.ENTRY.button("❔ " + short(h.entry.title), h.entry.id)] for h in alternatives] \
-                + rows[1:] if rest else [[nav.ENTRY.button("❔ " + short(h.entry.title), h.entry.id)]
-                                         for h in alternatives] + rows
+            rows = (
+                rows[:1]
+                + [[nav.ENTRY.button("❔ " + short(h.entry.title), h.entry.id)] for h in alternatives]
+                + rows[1:]
+                if rest
+                else [[nav.ENTRY.button("❔ " + short(h.entry.title), h.entry.id)] for h in alternatives] + rows
+            )
         if shown_id:
-            rows.insert(len(rows) - 1, [FEEDBACK.button(self.text("btn_up"), shown_id, "u"),
-                                        FEEDBACK.button(self.text("btn_down"), shown_id, "d")])
+            rows.insert(
+                len(rows) - 1,
+                [
+                    FEEDBACK.button(self.text("btn_up"), shown_id, "u"),
+                    FEEDBACK.button(self.text("btn_down"), shown_id, "d"),
+                ],
+            )
         reply.buttons = rows
         return reply
 
@@ -110,18 +132,24 @@ class Answers(Feature):
         reply.buttons = self.link_rows(entry)
         return reply
 
-    def link_rows(self, entry: Entry, shown: set[str] = frozenset(), related: bool = True) -> list:
+    def link_rows(self, entry: Entry, shown: set[str] | frozenset[str] = frozenset(), related: bool = True) -> list:
         """Related questions (less those ``shown`` as alternatives already), the guide that covers the
         entry, the form it offers as a .docx, its clause, then Topics / Menu (no feedback row); without
         ``related``, only the guide, the form and Topics / Menu."""
         kb = self.kb
-        rows = [[nav.ENTRY.button("🔗 " + short(kb.entries[r].title), r)]
-                for r in entry.related[:MAX_RELATED] if r in kb.entries and r not in shown and related]
+        rows = [
+            [nav.ENTRY.button("🔗 " + short(kb.entries[r].title), r)]
+            for r in entry.related[:MAX_RELATED]
+            if r in kb.entries and r not in shown and related
+        ]
         for g in guides_for_entry(kb, entry.id)[:1]:
             step = next((i for i, s in enumerate(g.steps) if entry.id in s.entries), 0)
             rows.append([nav.GUIDE_STEP.button(short(self.text("guide_button", title=g.title), 60), g.id, step)])
-        rows += [[nav.FORM.button(short(self.text("form_button", name=f.name), 60), f.id)]
-                 for f in kb.forms.values() if entry.id in f.entries][:1]
+        rows += [
+            [nav.FORM.button(short(self.text("form_button", name=f.name), 60), f.id)]
+            for f in kb.forms.values()
+            if entry.id in f.entries
+        ][:1]
         clause = atlas_button(kb, entry.clause or _cited_clause(entry)) if related else None
         if clause is not None:
             rows.append([clause])
@@ -149,9 +177,9 @@ class Answers(Feature):
     def as_json(self, question: str) -> dict:
         """The stable JSON shape of ``isobot ask --json`` for a real question."""
         result = self.ctx.searcher.search((question or "")[:MAX_QUERY_CHARS])
-        matched, best = result.matched, result.best
-        if matched:
-            answer = best.entry.answer.strip()
+        hit = result.best if result.matched else None  # the entry the answer is, if any
+        if hit is not None:
+            answer = hit.entry.answer.strip()
         elif result.outcome == "suggest":
             answer = self.text("did_you_mean")
         elif result.outcome == "empty":
@@ -159,14 +187,15 @@ class Answers(Feature):
         else:
             answer = self.text("not_found")
         return {
-            "matched": matched,
-            "entry_id": best.entry.id if matched else None,
-            "title": best.entry.title if matched else None,
+            "matched": result.matched,
+            "entry_id": hit.entry.id if hit else None,
+            "title": hit.entry.title if hit else None,
             "answer": answer,
-            "score": best.score if best else 0.0,
-            "sources": [str(s) for s in best.entry.sources] if matched else [],
-            "suggestions": [{"entry_id": h.entry.id, "title": h.entry.title, "score": h.score}
-                            for h in result.alternatives],
+            "score": result.best.score if result.best else 0.0,
+            "sources": [str(s) for s in hit.entry.sources] if hit else [],
+            "suggestions": [
+                {"entry_id": h.entry.id, "title": h.entry.title, "score": h.score} for h in result.alternatives
+            ],
         }
 
 

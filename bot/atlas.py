@@ -14,74 +14,30 @@ the vocabulary becomes a "X là gì?" entry, and each contrast a "X khác Y th�
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from bot import nav
 from bot.actions import Action, Choice, Feature, Field, command
 from bot.home import home_row
 from bot.knowledge import (
-    MAX_ANSWER_CHARS, STANDARD_ID, Checker, Entry, KnowledgeBase, Source, line_of, read_yaml, sources_of,
+    MAX_ANSWER_CHARS,
+    STANDARD_ID,
+    Atlas,
+    Clause,
+    Document,
+    Entry,
+    KnowledgeBase,
+    Source,
+    Term,
+    sources_of,
 )
-from bot.reply import Reply, User, short
+from bot.reply import Button, Reply, User, short
 from bot.text import fold
+from bot.yamlcheck import LINE_KEY, Checker, file_name, line_of, load_folder, yaml_files
 
-ATLAS_TOPIC = "dieu-khoan"          # the topic of entries made from clause records
+ATLAS_TOPIC = "dieu-khoan"  # the topic of entries made from clause records
 VOCABULARY_TOPIC = "thuat-ngu"
 MAX_FIELD_CHARS = 600
 CLAUSE_FIELD = r"(?:[4-9]|10)(?:\.\d{1,2}){0,3}"
-
-
-@dataclass(frozen=True)
-class Clause:
-    """One clause of TCVN ISO 9001:2015 as the atlas describes it."""
-
-    number: str
-    title: str
-    requires: str
-    maintain: tuple[str, ...] = ()       # documented information to maintain (documents)
-    retain: tuple[str, ...] = ()         # documented information to retain (records, evidence)
-    commune: str = ""
-    evidence: tuple[str, ...] = ()
-    findings: tuple[str, ...] = ()
-    not_applicable: str = ""             # when and how a unit may declare it not applicable
-    entry: str = ""                      # the entry that answers "what does this clause require"
-    entries: tuple[str, ...] = ()
-    guides: tuple[str, ...] = ()
-    checklist_items: tuple[str, ...] = ()
-    keywords: tuple[str, ...] = ()       # what officials call it, for "X là điều khoản nào?"
-    untitled: bool = False               # the standard gives it no title: ``title`` is our summary
-
-    @property
-    def slug(self) -> str:
-        return "dk-" + self.number.replace(".", "-")
-
-    @property
-    def parent(self) -> str:
-        return self.number.rsplit(".", 1)[0] if "." in self.number else ""
-
-
-@dataclass(frozen=True)
-class Term:
-    """A term of TCVN ISO 9000:2015 or 19011:2018, in our own words."""
-
-    id: str
-    term: str
-    doc: str
-    definition: str
-    example: str = ""
-    aliases: tuple[str, ...] = ()
-    contrasts: tuple[tuple[str, str], ...] = ()   # (other term id, how they differ)
-
-
-@dataclass
-class Atlas:
-    clauses: dict[str, Clause] = field(default_factory=dict)
-    terms: dict[str, Term] = field(default_factory=dict)
-    pending: list = field(default_factory=list)       # terms read, entries not made yet
-
-    def children(self, number: str) -> list[Clause]:
-        depth = number.count(".") + 1
-        return [c for n, c in self.clauses.items() if n.startswith(number + ".") and n.count(".") == depth]
 
 
 def clause_sort_key(number: str) -> tuple[int, ...]:
@@ -105,9 +61,9 @@ def load_atlas(ck: Checker, kb: KnowledgeBase) -> None:
         return
     atlas = Atlas()
     kb.atlas = atlas
-    _load_clauses(ck, kb, atlas, sorted(folder.glob("clauses*.yaml")))
-    for path in sorted(folder.glob("vocabulary*.yaml")):
-        _load_vocabulary(ck, kb, atlas, path)
+    _load_clauses(ck, kb, atlas)
+    for _, file, raw in load_folder(ck, "standard", "terms", many=True, patterns=("vocabulary*.yaml",)):
+        _load_term(ck, kb, atlas, raw, file)
     _finish_vocabulary(ck, kb, atlas)
 
 
@@ -119,19 +75,19 @@ def _texts(ck: Checker, raw: dict, key: str, file: str, where: str) -> tuple[str
     return values
 
 
-def _load_clauses(ck: Checker, kb: KnowledgeBase, atlas: Atlas, paths: list) -> None:
+CLAUSE_FILES = ("clauses*.yaml",)
+
+
+def _load_clauses(ck: Checker, kb: KnowledgeBase, atlas: Atlas) -> None:
     """Every standard/clauses*.yaml (one file per clause, or one for all)."""
     registry = set(required_clauses(kb))
     standard = kb.documents.get(STANDARD_ID)
-    file = "standard/clauses.yaml"
-    for path in paths:
-        file = str(path.relative_to(kb.root.parent))
-        data, problems = read_yaml(path, kb.root)
-        ck.problems += problems
-        for raw in ck.items(data, "clauses", file) if not problems else []:
-            _load_clause(ck, kb, atlas, raw, file, registry, standard)
+    for _, file, raw in load_folder(ck, "standard", "clauses", many=True, patterns=CLAUSE_FILES):
+        _load_clause(ck, kb, atlas, raw, file, registry, standard)
+    paths = yaml_files(kb.root / "standard", CLAUSE_FILES)
     if not paths:
         return
+    file = file_name(paths[-1], kb.root)  # where a clause missing from every file is reported
     for number in sorted(registry - set(atlas.clauses), key=clause_sort_key):
         ck.add(file, 1, f"chưa có khoản {number} trong atlas (mỗi khoản từ 4.1 đến 10.3 cần một mục)")
     atlas.clauses = dict(sorted(atlas.clauses.items(), key=lambda kv: clause_sort_key(kv[0])))
@@ -142,7 +98,9 @@ def _load_clauses(ck: Checker, kb: KnowledgeBase, atlas: Atlas, paths: list) -> 
         _attach_clause(ck, kb, clause, file)
 
 
-def _load_clause(ck: Checker, kb: KnowledgeBase, atlas: Atlas, raw: dict, file: str, registry: set, standard) -> None:
+def _load_clause(
+    ck: Checker, kb: KnowledgeBase, atlas: Atlas, raw: dict, file: str, registry: set[str], standard: Document | None
+) -> None:
     """One record: checked, then kept in the atlas."""
     number = ck.string(raw, "number", file, where="điều khoản: ")
     w = f"khoản {number}: "
@@ -150,24 +108,30 @@ def _load_clause(ck: Checker, kb: KnowledgeBase, atlas: Atlas, raw: dict, file: 
         ck.add(file, line_of(raw, "number"), f"{w}TCVN ISO 9001:2015 không có khoản này (từ 4 đến 10.3)")
         return
     if number in atlas.clauses:
-        ck.add(file, raw["__line__"], f"{w}khoản trùng")
+        ck.add(file, raw[LINE_KEY], f"{w}khoản trùng")
     documented = raw.get("documented") if isinstance(raw.get("documented"), dict) else {}
     clause = Clause(
-        number, ck.string(raw, "title", file, where=w), ck.string(raw, "requires", file, where=w),
+        number,
+        ck.string(raw, "title", file, where=w),
+        ck.string(raw, "requires", file, where=w),
         maintain=_texts(ck, documented, "maintain", file, w) if documented else (),
         retain=_texts(ck, documented, "retain", file, w) if documented else (),
         commune=ck.string(raw, "commune", file, required=False, where=w),
-        evidence=_texts(ck, raw, "evidence", file, w), findings=_texts(ck, raw, "findings", file, w),
+        evidence=_texts(ck, raw, "evidence", file, w),
+        findings=_texts(ck, raw, "findings", file, w),
         not_applicable=ck.string(raw, "not_applicable", file, required=False, where=w),
         entry=ck.string(raw, "entry", file, required=False, where=w),
-        entries=ck.strings(raw, "entries", file, where=w), guides=ck.strings(raw, "guides", file, where=w),
+        entries=ck.strings(raw, "entries", file, where=w),
+        guides=ck.strings(raw, "guides", file, where=w),
         checklist_items=ck.strings(raw, "checklist_items", file, where=w),
         keywords=ck.strings(raw, "keywords", file, where=w),
         untitled=raw.get("untitled") is True,
     )
     for key in ("requires", "commune", "not_applicable"):
         if len(getattr(clause, key)) > MAX_FIELD_CHARS:
-            ck.add(file, line_of(raw, key), f"{w}'{key}' dài {len(getattr(clause, key))} ký tự (tối đa {MAX_FIELD_CHARS})")
+            ck.add(
+                file, line_of(raw, key), f"{w}'{key}' dài {len(getattr(clause, key))} ký tự (tối đa {MAX_FIELD_CHARS})"
+            )
     for e in (clause.entry, *clause.entries):
         if e and e not in kb.entries:
             ck.add(file, line_of(raw, "entries"), f"{w}mục '{e}' không có trong kho hỏi–đáp")
@@ -181,23 +145,23 @@ def _load_clause(ck: Checker, kb: KnowledgeBase, atlas: Atlas, raw: dict, file: 
             ck.add(file, line_of(raw, "checklist_items"), f"{w}câu bảng kiểm '{item}' không có (dạng bang-kiem/cau)")
     text = " ".join([clause.requires, clause.commune, clause.not_applicable, *clause.evidence, *clause.findings])
     for named in _unknown_clause_mentions(standard, text):
-        ck.add(file, raw["__line__"], f"{w}nhắc khoản {named}, TCVN ISO 9001:2015 không có khoản này")
+        ck.add(file, raw[LINE_KEY], f"{w}nhắc khoản {named}, TCVN ISO 9001:2015 không có khoản này")
     atlas.clauses[number] = clause
 
 
 CLAUSE_WORD = re.compile(r"(?:khoản|Khoản|điều khoản|mục)\s+((?:[4-9]|10)(?:\.\d{1,2}){1,3})(?!\d|\.\d)")
 
 
-def _unknown_clause_mentions(standard, text: str) -> list[str]:
+def _unknown_clause_mentions(standard: Document | None, text: str) -> list[str]:
     if standard is None or not standard.clauses:
         return []
     return [n for n in dict.fromkeys(CLAUSE_WORD.findall(text)) if n not in standard.clauses]
 
 
-GENERIC_TITLES = {"khai quat"}     # "7.1.1 Khái quát": named by its parent's title
+GENERIC_TITLES = {"khai quat"}  # "7.1.1 Khái quát": named by its parent's title
 
 
-def full_title(atlas: "Atlas | None", clause: Clause) -> str:
+def full_title(atlas: Atlas | None, clause: Clause) -> str:
     """The title that says what a clause is about: "Xem xét của lãnh đạo – khái quát" for 9.3.1."""
     if fold(clause.title) in GENERIC_TITLES and atlas and clause.parent in atlas.clauses:
         return f"{atlas.clauses[clause.parent].title} – {clause.title.lower()}"
@@ -205,7 +169,7 @@ def full_title(atlas: "Atlas | None", clause: Clause) -> str:
 
 
 def heading(kb: KnowledgeBase, clause: Clause) -> str:
-    """"Khoản 9.2: Đánh giá nội bộ"; a clause the standard leaves untitled says that its title is
+    """ "Khoản 9.2: Đánh giá nội bộ"; a clause the standard leaves untitled says that its title is
     our summary, so nobody quotes it as the TCVN wording."""
     if clause.untitled:
         return f"Khoản {clause.number} ({kb.text('atlas_untitled')}): {clause.title}"
@@ -227,8 +191,11 @@ def clause_phrasings(clause: Clause, title: str | None = None) -> list[str]:
 
 def clause_answer(kb: KnowledgeBase, clause: Clause) -> str:
     """What an entry made from a record says (at most MAX_ANSWER_CHARS)."""
-    named = (f"Khoản {clause.number} ({kb.text('atlas_about')} {clause.title[:1].lower()}{clause.title[1:]})"
-             if clause.untitled else f"Khoản {clause.number} «{full_title(kb.atlas, clause)}»")
+    named = (
+        f"Khoản {clause.number} ({kb.text('atlas_about')} {clause.title[:1].lower()}{clause.title[1:]})"
+        if clause.untitled
+        else f"Khoản {clause.number} «{full_title(kb.atlas, clause)}»"
+    )
     parts = [f"{named} yêu cầu: {clause.requires}"]
     if clause.maintain or clause.retain:
         docs = []
@@ -253,42 +220,70 @@ def _attach_clause(ck: Checker, kb: KnowledgeBase, clause: Clause, file: str) ->
     phrasings = tuple(q for q in clause_phrasings(clause, title) if fold(q) not in taken)
     if clause.entry in kb.entries:
         e = kb.entries[clause.entry]
-        kb.entries[e.id] = Entry(e.id, e.topic, e.title, e.questions + phrasings, e.answer, e.sources, e.related,
-                                 e.keywords, e.file, e.line, clause=clause.number, facets=e.facets)
+        kb.entries[e.id] = Entry(
+            e.id,
+            e.topic,
+            e.title,
+            e.questions + phrasings,
+            e.answer,
+            e.sources,
+            e.related,
+            e.keywords,
+            e.file,
+            e.line,
+            clause=clause.number,
+            facets=e.facets,
+        )
         return
     if clause.slug in kb.entries:
         ck.add(file, 1, f"id '{clause.slug}' của khoản {clause.number} trùng với một mục")
         return
-    title = short(f"Khoản {clause.number} ({kb.text('atlas_about')} {title[:1].lower()}{title[1:]})"
-                  if clause.untitled else f"Khoản {clause.number}: {title}", 80)
+    title = short(
+        f"Khoản {clause.number} ({kb.text('atlas_about')} {title[:1].lower()}{title[1:]})"
+        if clause.untitled
+        else f"Khoản {clause.number}: {title}",
+        80,
+    )
     related = tuple(e for e in clause.entries if e in kb.entries)[:3]
-    kb.entries[clause.slug] = Entry(clause.slug, ATLAS_TOPIC, title, (f"khoản {clause.number}", *phrasings),
-                                    clause_answer(kb, clause), (source,), related, (), file, 1,
-                                    clause=clause.number, facets=("which-clause", "what-requires"))
+    kb.entries[clause.slug] = Entry(
+        clause.slug,
+        ATLAS_TOPIC,
+        title,
+        (f"khoản {clause.number}", *phrasings),
+        clause_answer(kb, clause),
+        (source,),
+        related,
+        (),
+        file,
+        1,
+        clause=clause.number,
+        facets=("which-clause", "what-requires"),
+    )
 
 
-def _load_vocabulary(ck: Checker, kb: KnowledgeBase, atlas: Atlas, path) -> None:
-    file = str(path.relative_to(kb.root.parent))
-    data, problems = read_yaml(path, kb.root)
-    ck.problems += problems
-    if problems:
-        return
-    for raw in ck.items(data, "terms", file):
-        tid = ck.ident(raw, file, "thuật ngữ")
-        w = f"thuật ngữ '{tid}': "
-        sources = sources_of(ck, kb, raw, file, w)
-        doc = sources[0].doc.id if sources else ""
-        contrasts = []
-        for c in raw.get("contrasts") or []:
-            if isinstance(c, dict):
-                contrasts.append((ck.string(c, "with", file, where=w), ck.string(c, "difference", file, where=w)))
-        term = Term(tid, ck.string(raw, "term", file, where=w), doc, ck.string(raw, "definition", file, where=w),
-                    ck.string(raw, "example", file, required=False, where=w), ck.strings(raw, "aliases", file, where=w),
-                    tuple(contrasts))
-        if tid in atlas.terms:
-            ck.add(file, raw["__line__"], f"{w}id trùng")
-        atlas.terms[tid] = term
-        atlas.pending.append((term, sources, file, raw["__line__"]))
+def _load_term(ck: Checker, kb: KnowledgeBase, atlas: Atlas, raw: dict, file: str) -> None:
+    """One term of standard/vocabulary*.yaml, kept until every file is read (see _finish_vocabulary)."""
+    tid = ck.ident(raw, file, "thuật ngữ")
+    w = f"thuật ngữ '{tid}': "
+    sources = sources_of(ck, kb, raw, file, w)
+    doc = sources[0].doc.id if sources else ""
+    contrasts = []
+    for c in raw.get("contrasts") or []:
+        if isinstance(c, dict):
+            contrasts.append((ck.string(c, "with", file, where=w), ck.string(c, "difference", file, where=w)))
+    term = Term(
+        tid,
+        ck.string(raw, "term", file, where=w),
+        doc,
+        ck.string(raw, "definition", file, where=w),
+        ck.string(raw, "example", file, required=False, where=w),
+        ck.strings(raw, "aliases", file, where=w),
+        tuple(contrasts),
+    )
+    if tid in atlas.terms:
+        ck.add(file, raw[LINE_KEY], f"{w}id trùng")
+    atlas.terms[tid] = term
+    atlas.pending.append((term, sources, file, raw[LINE_KEY]))
 
 
 def _finish_vocabulary(ck: Checker, kb: KnowledgeBase, atlas: Atlas) -> None:
@@ -299,7 +294,9 @@ def _finish_vocabulary(ck: Checker, kb: KnowledgeBase, atlas: Atlas) -> None:
     atlas.pending.clear()
 
 
-def _term_entries(ck: Checker, kb: KnowledgeBase, atlas: Atlas, term: Term, sources, file: str, line: int) -> None:
+def _term_entries(
+    ck: Checker, kb: KnowledgeBase, atlas: Atlas, term: Term, sources: tuple[Source, ...], file: str, line: int
+) -> None:
     if VOCABULARY_TOPIC not in kb.topics:
         ck.add(file, line, f"topics.yaml cần chủ đề '{VOCABULARY_TOPIC}'")
         return
@@ -314,10 +311,22 @@ def _term_entries(ck: Checker, kb: KnowledgeBase, atlas: Atlas, term: Term, sour
     if eid in kb.entries:
         ck.add(file, line, f"thuật ngữ '{term.id}': id '{eid}' trùng với một mục")
         return
-    questions = tuple(q for n in names for q in (f"{n} là gì", f"thế nào là {n}", f"định nghĩa {n}")
-                      if fold(q) not in taken)
-    kb.entries[eid] = Entry(eid, VOCABULARY_TOPIC, short(f"{term.term[:1].upper()}{term.term[1:]} là gì?", 80),
-                            questions, answer, tuple(sources), (), (), file, line, facets=("definition",))
+    questions = tuple(
+        q for n in names for q in (f"{n} là gì", f"thế nào là {n}", f"định nghĩa {n}") if fold(q) not in taken
+    )
+    kb.entries[eid] = Entry(
+        eid,
+        VOCABULARY_TOPIC,
+        short(f"{term.term[:1].upper()}{term.term[1:]} là gì?", 80),
+        questions,
+        answer,
+        tuple(sources),
+        (),
+        (),
+        file,
+        line,
+        facets=("definition",),
+    )
     for other_id, difference in term.contrasts:
         other = atlas.terms.get(other_id)
         if other is None:
@@ -328,24 +337,46 @@ def _term_entries(ck: Checker, kb: KnowledgeBase, atlas: Atlas, term: Term, sour
             ck.add(file, line, f"thuật ngữ '{term.id}': so sánh với '{other.id}' viết hai lần")
             continue
         a, b = term.term, other.term
-        qs = tuple(q for q in (f"{a} khác {b} thế nào", f"{b} khác {a} ở điểm nào", f"phân biệt {a} và {b}",
-                               f"{a} và {b} khác nhau chỗ nào") if fold(q) not in taken)
-        text = f"{difference}\n\n– {a[:1].upper()}{a[1:]}: {term.definition}\n– {b[:1].upper()}{b[1:]}: {other.definition}"
+        qs = tuple(
+            q
+            for q in (
+                f"{a} khác {b} thế nào",
+                f"{b} khác {a} ở điểm nào",
+                f"phân biệt {a} và {b}",
+                f"{a} và {b} khác nhau chỗ nào",
+            )
+            if fold(q) not in taken
+        )
+        text = (
+            f"{difference}\n\n– {a[:1].upper()}{a[1:]}: {term.definition}\n– {b[:1].upper()}{b[1:]}: {other.definition}"
+        )
         if len(text) > MAX_ANSWER_CHARS:
             text = difference
-        kb.entries[cid] = Entry(cid, VOCABULARY_TOPIC, short(f"{a[:1].upper()}{a[1:]} khác {b} thế nào?", 80), qs, text,
-                                tuple(sources), (eid, f"tv-{other.id}"), (), file, line, facets=("difference",))
+        kb.entries[cid] = Entry(
+            cid,
+            VOCABULARY_TOPIC,
+            short(f"{a[:1].upper()}{a[1:]} khác {b} thế nào?", 80),
+            qs,
+            text,
+            tuple(sources),
+            (eid, f"tv-{other.id}"),
+            (),
+            file,
+            line,
+            facets=("difference",),
+        )
 
 
 # ---------------------------------------------------------------------- screens
 
 CLAUSE = Action("ac", Field("clause", CLAUSE_FIELD), needs_db=False, name="atlas.clause")
-PART = Action("ap", Field("clause", CLAUSE_FIELD), Choice("part", "evidence", "documents"), needs_db=False,
-              name="atlas.part")
+PART = Action(
+    "ap", Field("clause", CLAUSE_FIELD), Choice("part", "evidence", "documents"), needs_db=False, name="atlas.part"
+)
 ROOT = Action("ar", needs_db=False, name="atlas")
 
 
-def atlas_button(kb: KnowledgeBase, number: str):
+def atlas_button(kb: KnowledgeBase, number: str) -> Button | None:
     """«📖 Khoản N: hồ sơ, lỗi hay gặp» under an answer about a clause."""
     clause = kb.atlas.clauses.get(number) if kb.atlas else None
     return CLAUSE.button(short(kb.text("atlas_button", number=number), 60), number) if clause else None
@@ -364,8 +395,11 @@ class Clauses(Feature):
     @ROOT
     def root(self, user: User) -> Reply:
         atlas = self.kb.atlas
-        rows = [[CLAUSE.button(short(f"Điều {c.number}: {c.title}", 60), c.number)]
-                for c in (atlas.clauses.values() if atlas else ()) if "." not in c.number]
+        rows = [
+            [CLAUSE.button(short(f"Điều {c.number}: {c.title}", 60), c.number)]
+            for c in (atlas.clauses.values() if atlas else ())
+            if "." not in c.number
+        ]
         rows.append([nav.TOPICS.button(self.text("btn_topics")), *home_row(self.ctx)])
         return Reply(buttons=rows).add(self.text("atlas_intro"))
 
@@ -373,7 +407,7 @@ class Clauses(Feature):
     def clause(self, user: User, number: str) -> Reply | None:
         atlas = self.kb.atlas
         clause = atlas.clauses.get(number) if atlas else None
-        if clause is None:
+        if atlas is None or clause is None:
             return None
         r = Reply().add(heading(self.kb, clause), "b").add("\n\n" + clause.requires)
         if clause.not_applicable:
@@ -386,12 +420,21 @@ class Clauses(Feature):
             rows.append([PART.button(self.text("atlas_btn_documents"), number, "documents")])
         if clause.evidence or clause.findings:
             rows.append([PART.button(self.text("atlas_btn_evidence"), number, "evidence")])
-        rows += [[nav.ENTRY.button("🔗 " + short(self.kb.entries[e].title), e)]
-                 for e in ((clause.entry,) if clause.entry else ()) + clause.entries[:2] if e in self.kb.entries]
-        rows += [[nav.GUIDE_STEP.button(short(self.text("guide_button", title=self.kb.guides[g].title), 60), g, 0)]
-                 for g in clause.guides[:1] if g in self.kb.guides]
-        up = [CLAUSE.button(self.text("btn_back"), clause.parent)] if clause.parent in atlas.clauses else \
-            [ROOT.button(self.text("btn_back"))]
+        rows += [
+            [nav.ENTRY.button("🔗 " + short(self.kb.entries[e].title), e)]
+            for e in ((clause.entry,) if clause.entry else ()) + clause.entries[:2]
+            if e in self.kb.entries
+        ]
+        rows += [
+            [nav.GUIDE_STEP.button(short(self.text("guide_button", title=self.kb.guides[g].title), 60), g, 0)]
+            for g in clause.guides[:1]
+            if g in self.kb.guides
+        ]
+        up = (
+            [CLAUSE.button(self.text("btn_back"), clause.parent)]
+            if clause.parent in atlas.clauses
+            else [ROOT.button(self.text("btn_back"))]
+        )
         rows.append([*up, *home_row(self.ctx)])
         r.buttons = rows
         return r

@@ -3,9 +3,10 @@
 The front-end passes ``send(user_id, message)``, which delivers to the person on the channel they use
 (returning that channel's name) or raises :class:`RetryLater`, :class:`Blocked` or
 :class:`SendFailed`; the message is the broadcast's text, or what the caller made of it (the hub
-sends a whole reply, with «Đã nhận» and links, so Zalo shows them as numbered options). Each delivery is claimed in SQLite before it is sent and settled after, so a
-crash and restart never sends the same broadcast twice to anyone: a delivery that was in flight
-during the crash is reported as "unknown" rather than resent. ``call`` runs each database step
+sends a whole reply, with «Đã nhận» and links, so Zalo shows them as numbered options). Each
+delivery is claimed in SQLite before it is sent and settled after, so a crash and restart never
+sends the same broadcast twice to anyone: a delivery that was in flight during the crash is
+reported as "unknown" rather than resent. ``call`` runs each database step
 where the database lives (the front-ends keep SQLite on one thread).
 """
 
@@ -16,12 +17,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 log = logging.getLogger(__name__)
 
-RATE_PER_SECOND = 30.0     # Telegram: about 30 messages per second overall
-WORKERS = 8                # requests in flight at once (network latency hides behind them)
+RATE_PER_SECOND = 30.0  # Telegram: about 30 messages per second overall
+WORKERS = 8  # requests in flight at once (network latency hides behind them)
 MAX_ATTEMPTS = 5
 PROGRESS_SECONDS = 2.0
 
@@ -66,7 +67,7 @@ class Pacer:
         self.lock = asyncio.Lock()
 
     async def wait(self) -> None:
-        async with self.lock:          # waiters are served in turn
+        async with self.lock:  # waiters are served in turn
             while True:
                 now = self.clock()
                 if now < self.paused_until:
@@ -96,13 +97,17 @@ async def _direct(fn, *args):
     return fn(*args)
 
 
-class Sender(Protocol):
+Ticket = TypeVar("Ticket")
+
+
+@runtime_checkable
+class Sender(Protocol[Ticket]):
     """How a broadcast reaches people: wait for a rate slot on the person's channel, then send."""
 
-    async def slot(self, user_id: int) -> object | None:
+    async def slot(self, user_id: int) -> Ticket | None:
         """Wait until the person's channel may send; a ticket for :meth:`send`, None if unreachable."""
 
-    async def send(self, ticket: object, message: object) -> str | None:
+    async def send(self, ticket: Ticket, message: Any) -> str | None:
         """Send now (raises RetryLater, Blocked or SendFailed); the channel it went out on."""
 
 
@@ -113,32 +118,41 @@ class _Paced:
         self._send = send
         self.pacer = Pacer(rate)
 
-    async def slot(self, user_id: int) -> object:
+    async def slot(self, user_id: int) -> int:
         await self.pacer.wait()
         return user_id
 
-    async def send(self, ticket: object, message: object) -> str | None:
+    async def send(self, ticket: int, message: object) -> str | None:
         try:
-            return await self._send(ticket, message)  # type: ignore[arg-type]
+            return await self._send(ticket, message)
         except RetryLater as exc:
             self.pacer.pause(exc.seconds)
             raise
 
 
-async def run(storage, broadcast_id: int, send: "Sender | Callable[[int, object], Awaitable[str | None]]", *,
-              progress: Callable[[int, int], Awaitable[None]] | None = None, rate: float = RATE_PER_SECOND,
-              workers: int = WORKERS, call: Callable[..., Awaitable] = _direct, message: object = None) -> Report:
+async def run(
+    storage,
+    broadcast_id: int,
+    send: Sender[Any] | Callable[[int, object], Awaitable[str | None]],
+    *,
+    progress: Callable[[int, int], Awaitable[None]] | None = None,
+    rate: float = RATE_PER_SECOND,
+    workers: int = WORKERS,
+    call: Callable[..., Awaitable] = _direct,
+    message: object = None,
+) -> Report:
     """Send a broadcast to every pending recipient; returns the final counts (kept in the database).
 
     ``send`` is a :class:`Sender` (the process's hub: one pacer per channel) or a plain function
-    paced here at ``rate``; it gets ``message``, by default the broadcast's text. A delivery is claimed only once its rate slot has come, just before the
-    request goes out: after a crash, "unknown" (never resent) means a request had really started."""
-    sender: Sender = send if hasattr(send, "slot") else _Paced(send, rate)  # type: ignore[arg-type]
+    paced here at ``rate``; it gets ``message``, by default the broadcast's text. A delivery is
+    claimed only once its rate slot has come, just before the request goes out: after a crash,
+    "unknown" (never resent) means a request had really started."""
+    sender: Sender[Any] = send if isinstance(send, Sender) else _Paced(send, rate)
     b = await call(storage.get_broadcast, broadcast_id)
     if b is None:
         raise ValueError(f"no broadcast {broadcast_id}")
     message = b["text"] if message is None else message
-    await call(storage.orphan_in_flight, broadcast_id)   # from a previous crash: may have arrived, never resend
+    await call(storage.orphan_in_flight, broadcast_id)  # from a previous crash: may have arrived, never resend
     queue: asyncio.Queue[int] = asyncio.Queue()
     for uid in await call(storage.pending_deliveries, broadcast_id, 10_000_000):
         queue.put_nowait(uid)
@@ -157,10 +171,10 @@ async def run(storage, broadcast_id: int, send: "Sender | Callable[[int, object]
                 log.warning("progress update failed", exc_info=True)
 
     async def deliver(uid: int) -> None:
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        for _attempt in range(1, MAX_ATTEMPTS + 1):
             ticket = await sender.slot(uid)
             if not await call(storage.claim_delivery, broadcast_id, uid):
-                return                                   # settled meanwhile (another worker, a retry)
+                return  # settled meanwhile (another worker, a retry)
             if ticket is None:
                 await call(storage.finish_delivery, broadcast_id, uid, "failed", "no channel reaches this person")
                 return
@@ -169,14 +183,15 @@ async def run(storage, broadcast_id: int, send: "Sender | Callable[[int, object]
                 await call(storage.finish_delivery, broadcast_id, uid, "sent", "", channel)
                 return
             except RetryLater:
-                await call(storage.release_delivery, broadcast_id, uid)   # not accepted: safe to send again
+                await call(storage.release_delivery, broadcast_id, uid)  # not accepted: safe to send again
             except Blocked as exc:
                 await call(storage.finish_delivery, broadcast_id, uid, "blocked", str(exc), exc.channel)
                 await call(storage.mark_blocked, uid, exc.channel)
                 return
             except SendFailed as exc:
-                await call(storage.finish_delivery, broadcast_id, uid, "unknown" if exc.ambiguous else "failed",
-                           str(exc))
+                await call(
+                    storage.finish_delivery, broadcast_id, uid, "unknown" if exc.ambiguous else "failed", str(exc)
+                )
                 return
         if await call(storage.claim_delivery, broadcast_id, uid):
             await call(storage.finish_delivery, broadcast_id, uid, "failed", "flood control")

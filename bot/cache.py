@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot import knowledge
+from bot import loader
 from bot.config import Config
 from bot.knowledge import KnowledgeBase
 from bot.search import Searcher
@@ -52,7 +52,7 @@ def load_indexed(config: Config) -> tuple[KnowledgeBase, Searcher]:
             pass
         except Exception as exc:  # noqa: BLE001 - a corrupt or foreign cache is rebuilt, never fatal
             log.warning("ignoring unreadable search cache %s: %s", path, exc)
-    kb = knowledge.load(config.knowledge_dir)
+    kb = loader.load(config.knowledge_dir)
     searcher = Searcher(kb, config.search)
     if path is not None:
         _store(path, (kb, searcher))

@@ -15,49 +15,21 @@ from enum import StrEnum
 from bot import nav
 from bot.actions import Action, Choice, Feature, Id, Index, Slug, command, prompt
 from bot.home import home_row
-from bot.knowledge import Checker, KnowledgeBase, Source, folder_documents, line_of, sources_of
+from bot.knowledge import Checklist, Item, KnowledgeBase, sources_of
 from bot.reply import Attachment, Reply, Section, User, short
 from bot.text import local_date, vn_date
+from bot.yamlcheck import LINE_KEY, Checker, line_of, load_folder
 
 ANSWERS = {"d": "dat", "p": "mot-phan", "c": "chua-dat", "n": "khong-ap-dung", "s": "bo-qua"}
-POINTS = {"dat": 1.0, "mot-phan": 0.5, "chua-dat": 0.0}   # khong-ap-dung and bo-qua are left out
+POINTS = {"dat": 1.0, "mot-phan": 0.5, "chua-dat": 0.0}  # khong-ap-dung and bo-qua are left out
 MAX_WEIGHT = 3
 PROGRESS_CELLS = 10
-GAP_PAGE = 4                 # gaps per screen of a result
-
-
-@dataclass(frozen=True)
-class Item:
-    id: str
-    section: str
-    question: str
-    why: str
-    evidence: str
-    weight: int
-    action: str
-    sources: tuple[Source, ...]
-    entries: tuple[str, ...] = ()
-    guide: str = ""
-
-
-@dataclass(frozen=True)
-class Checklist:
-    id: str
-    title: str
-    description: str
-    sections: tuple[tuple[str, str], ...]      # (section id, title)
-    items: tuple[Item, ...]
-
-    def section_title(self, section_id: str) -> str:
-        return dict(self.sections).get(section_id, section_id)
+GAP_PAGE = 4  # gaps per screen of a result
 
 
 def load_checklists(ck: Checker, kb: KnowledgeBase) -> None:
     """Read knowledge/checklists/*.yaml into kb.checklists; check ids, weights, links."""
-    for path, file, raw in folder_documents(ck, kb, "checklists", "checklist"):
-        if not isinstance(raw, dict):
-            ck.add(file, 1, "tệp phải có khóa 'checklist:'")
-            continue
+    for path, file, raw in load_folder(ck, "checklists", "checklist"):
         cid = ck.ident(raw, file, "bảng kiểm")
         w = f"bảng kiểm '{cid}': "
         sections, items, seen = [], [], set()
@@ -68,7 +40,7 @@ def load_checklists(ck: Checker, kb: KnowledgeBase) -> None:
                 iid = ck.ident(it, file, "câu")
                 iw = f"{w}câu '{iid}': "
                 if iid in seen:
-                    ck.add(file, it["__line__"], f"{iw}id trùng trong bảng kiểm")
+                    ck.add(file, it[LINE_KEY], f"{iw}id trùng trong bảng kiểm")
                 seen.add(iid)
                 weight = it.get("weight")
                 if not isinstance(weight, int) or not 1 <= weight <= MAX_WEIGHT:
@@ -76,7 +48,7 @@ def load_checklists(ck: Checker, kb: KnowledgeBase) -> None:
                     weight = 1
                 sources = sources_of(ck, kb, it, file, iw)
                 if not sources:
-                    ck.add(file, it["__line__"], f"{iw}thiếu nguồn trích dẫn ('sources')")
+                    ck.add(file, it[LINE_KEY], f"{iw}thiếu nguồn trích dẫn ('sources')")
                 entries = ck.strings(it, "entries", file, where=iw)
                 for e in entries:
                     if e not in kb.entries:
@@ -84,14 +56,32 @@ def load_checklists(ck: Checker, kb: KnowledgeBase) -> None:
                 guide = ck.string(it, "guide", file, required=False)
                 if guide and guide not in kb.guides:
                     ck.add(file, line_of(it, "guide"), f"{iw}hướng dẫn '{guide}' không tồn tại")
-                items.append(Item(iid, sid, *(ck.string(it, k, file, where=iw) for k in ("question", "why", "evidence")),
-                                  weight, ck.string(it, "action", file, where=iw), sources, entries, guide))
+                question, why, evidence = (ck.string(it, k, file, where=iw) for k in ("question", "why", "evidence"))
+                items.append(
+                    Item(
+                        iid,
+                        sid,
+                        question,
+                        why,
+                        evidence,
+                        weight,
+                        ck.string(it, "action", file, where=iw),
+                        sources,
+                        entries,
+                        guide,
+                    )
+                )
         if cid and path.stem != cid:
-            ck.add(file, raw["__line__"], f"{w}tên tệp phải là {cid}.yaml")
+            ck.add(file, raw[LINE_KEY], f"{w}tên tệp phải là {cid}.yaml")
         if not items:
-            ck.add(file, raw["__line__"], f"{w}chưa có câu nào")
-        kb.checklists[cid] = Checklist(cid, ck.string(raw, "title", file, where=w),
-                                       ck.string(raw, "description", file, where=w), tuple(sections), tuple(items))
+            ck.add(file, raw[LINE_KEY], f"{w}chưa có câu nào")
+        kb.checklists[cid] = Checklist(
+            cid,
+            ck.string(raw, "title", file, where=w),
+            ck.string(raw, "description", file, where=w),
+            tuple(sections),
+            tuple(items),
+        )
 
 
 # ---------------------------------------------------------------------- scoring
@@ -103,12 +93,13 @@ class Result:
 
     overall: float | None
     sections: list[tuple[str, float | None]]
-    gaps: list[tuple[Item, str]] = field(default_factory=list)      # (item, answer), most important first
+    gaps: list[tuple[Item, str]] = field(default_factory=list)  # (item, answer), most important first
     counts: dict[str, int] = field(default_factory=dict)
 
 
 def score(checklist: Checklist, answers: dict[str, str]) -> Result:
     """Weighted score: Đạt 1, Đạt một phần 0.5, Chưa đạt 0; Không áp dụng and skipped items left out."""
+
     def pct(items: list[Item]) -> float | None:
         counted = [(i.weight, POINTS[answers[i.id]]) for i in items if answers.get(i.id) in POINTS]
         total = sum(w for w, _ in counted)
@@ -116,10 +107,15 @@ def score(checklist: Checklist, answers: dict[str, str]) -> Result:
 
     sections = [(title, pct([i for i in checklist.items if i.section == sid])) for sid, title in checklist.sections]
     order = {"chua-dat": 0, "mot-phan": 1, "bo-qua": 2, None: 2}
-    gaps = [(i, answers.get(i.id) or "bo-qua") for i in checklist.items
-            if answers.get(i.id) in ("chua-dat", "mot-phan", "bo-qua", None)]
+    gaps = [
+        (i, answers.get(i.id) or "bo-qua")
+        for i in checklist.items
+        if answers.get(i.id) in ("chua-dat", "mot-phan", "bo-qua", None)
+    ]
     gaps.sort(key=lambda g: (-g[0].weight, order[g[1]]))
-    counts = {code: sum(1 for i in checklist.items if (answers.get(i.id) or "bo-qua") == code) for code in ANSWERS.values()}
+    counts = {
+        code: sum(1 for i in checklist.items if (answers.get(i.id) or "bo-qua") == code) for code in ANSWERS.values()
+    }
     return Result(pct(list(checklist.items)), sections, gaps, counts)
 
 
@@ -140,9 +136,14 @@ def chart_png(kb: KnowledgeBase, checklist: Checklist, result: Result) -> bytes:
     colors = ["#2e7d32" if v >= 80 else "#f9a825" if v >= 50 else "#c62828" for v in values]
     fig, ax = plt.subplots(figsize=(7, 0.55 * len(labels) + 1.4), dpi=110)
     bars = ax.barh(labels[::-1], values[::-1], color=colors[::-1])
-    for bar, (_, v) in zip(bars, result.sections[::-1]):
-        ax.text(bar.get_width() + 1, bar.get_y() + bar.get_height() / 2,
-                kb.text("ck_na_short") if v is None else f"{v:.0f}", va="center", fontsize=9)
+    for bar, (_, v) in zip(bars, result.sections[::-1], strict=True):
+        ax.text(
+            bar.get_width() + 1,
+            bar.get_y() + bar.get_height() / 2,
+            kb.text("ck_na_short") if v is None else f"{v:.0f}",
+            va="center",
+            fontsize=9,
+        )
     ax.set_xlim(0, 105)
     ax.set_xlabel(kb.text("ck_chart_x"))
     overall = "—" if result.overall is None else f"{result.overall:.0f}"
@@ -154,8 +155,17 @@ def chart_png(kb: KnowledgeBase, checklist: Checklist, result: Result) -> bytes:
     return buf.getvalue()
 
 
-def report_docx(kb: KnowledgeBase, checklist: Checklist, run: dict, answers: dict[str, dict], result: Result,
-                unit_name: str, user_name: str, previous: float | None, day: str = "") -> bytes:
+def report_docx(
+    kb: KnowledgeBase,
+    checklist: Checklist,
+    run: dict,
+    answers: dict[str, dict],
+    result: Result,
+    unit_name: str,
+    user_name: str,
+    previous: float | None,
+    day: str = "",
+) -> bytes:
     """The run as a Word report: scores, chart, every answer with its note, and the gaps with actions."""
     from docx import Document
     from docx.shared import Cm, Pt
@@ -164,8 +174,9 @@ def report_docx(kb: KnowledgeBase, checklist: Checklist, run: dict, answers: dic
     doc.styles["Normal"].font.name = "Times New Roman"
     doc.styles["Normal"].font.size = Pt(12)
     doc.add_heading(kb.text("ck_report_title", title=checklist.title), level=1)
-    doc.add_paragraph(kb.text("ck_report_meta", unit=unit_name or kb.text("ck_no_unit"), user=user_name,
-                              date=day, run=run["id"]))
+    doc.add_paragraph(
+        kb.text("ck_report_meta", unit=unit_name or kb.text("ck_no_unit"), user=user_name, date=day, run=run["id"])
+    )
     overall = "—" if result.overall is None else f"{result.overall:.0f}/100"
     doc.add_paragraph(kb.text("ck_report_score", score=overall))
     if previous is not None and result.overall is not None:
@@ -188,7 +199,7 @@ def report_docx(kb: KnowledgeBase, checklist: Checklist, run: dict, answers: dic
     doc.add_heading(kb.text("ck_report_answers"), level=2)
     table = doc.add_table(rows=1, cols=3)
     table.style = "Table Grid"
-    for cell, key in zip(table.rows[0].cells, ("ck_col_item", "ck_col_answer", "ck_col_note")):
+    for cell, key in zip(table.rows[0].cells, ("ck_col_item", "ck_col_answer", "ck_col_note"), strict=True):
         cell.text = kb.text(key)
     for item in checklist.items:
         a = answers.get(item.id) or {}
@@ -224,13 +235,31 @@ GAPS = Action("cq", Id("run"), Index("page"), name="checklist.gaps")
 CHART = Action("cc", Id("run"), name="checklist.chart")
 REPORT = Action("cd", Id("run"), name="checklist.report")
 # typed instead of tapped while a run is open: show the item again with its buttons
-ANSWER_WORDS = {"dat", "dat mot phan", "mot phan", "chua dat", "khong ap dung", "bo qua", "co", "khong", "ok",
-                "roi", "chua", "1", "2", "3", "4", "tiep", "tiep tuc", "tam dung"}
+ANSWER_WORDS = {
+    "dat",
+    "dat mot phan",
+    "mot phan",
+    "chua dat",
+    "khong ap dung",
+    "bo qua",
+    "co",
+    "khong",
+    "ok",
+    "roi",
+    "chua",
+    "1",
+    "2",
+    "3",
+    "4",
+    "tiep",
+    "tiep tuc",
+    "tam dung",
+}
 
 
 class ChecklistPrompt(StrEnum):
-    NOTE = "ck_note"          # waiting for the note of an item
-    DRAFT = "ck_draft"        # text typed mid-run that may be kept as the note ("Lưu làm ghi chú")
+    NOTE = "ck_note"  # waiting for the note of an item
+    DRAFT = "ck_draft"  # text typed mid-run that may be kept as the note ("Lưu làm ghi chú")
 
 
 class Checklists(Feature):
@@ -242,16 +271,37 @@ class Checklists(Feature):
         for run in self.storage.open_runs(user.id):
             cl = self.kb.checklists.get(run["checklist_id"])
             if cl:
-                rows.append([OPEN.button(short(self.text("ck_continue", title=cl.title, n=run["position"] + 1,
-                                                         total=len(cl.items)), 60), cl.id)])
+                rows.append(
+                    [
+                        OPEN.button(
+                            short(
+                                self.text("ck_continue", title=cl.title, n=run["position"] + 1, total=len(cl.items)), 60
+                            ),
+                            cl.id,
+                        )
+                    ]
+                )
         for cl in self.kb.checklists.values():
             rows.append([OPEN.button(short(f"{cl.title} ({len(cl.items)})", 60), cl.id)])
         for run in self.storage.latest_done_runs(user.id):
             cl = self.kb.checklists.get(run["checklist_id"])
             if cl:
-                rows.append([RESULTS.button(short(self.text("ck_btn_last_result", title=cl.title, score=round(run["score"] or 0),
-                                                            day=vn_date(local_date(run["finished"], self.ctx.tz))), 60),
-                                            run["id"])])
+                rows.append(
+                    [
+                        RESULTS.button(
+                            short(
+                                self.text(
+                                    "ck_btn_last_result",
+                                    title=cl.title,
+                                    score=round(run["score"] or 0),
+                                    day=vn_date(local_date(run["finished"], self.ctx.tz)),
+                                ),
+                                60,
+                            ),
+                            run["id"],
+                        )
+                    ]
+                )
         rows.append(home_row(self.ctx))
         text = self.text("ck_intro")
         if not self.storage.unit_of(user.id):
@@ -264,8 +314,11 @@ class Checklists(Feature):
 
     def my_work(self, user: User) -> Section | None:
         """Self-assessments started and not finished, for "Việc của tôi"."""
-        runs = [(r, self.kb.checklists[r["checklist_id"]]) for r in self.storage.open_runs(user.id)
-                if r["checklist_id"] in self.kb.checklists]
+        runs = [
+            (r, self.kb.checklists[r["checklist_id"]])
+            for r in self.storage.open_runs(user.id)
+            if r["checklist_id"] in self.kb.checklists
+        ]
         if not runs:
             return None
         section = Section(self.text("mw_checklists"))
@@ -313,8 +366,11 @@ class Checklists(Feature):
         r.buttons = [
             [ANSWER.button(self.text("ck_btn_d"), rid, idx, "d"), ANSWER.button(self.text("ck_btn_p"), rid, idx, "p")],
             [ANSWER.button(self.text("ck_btn_c"), rid, idx, "c"), ANSWER.button(self.text("ck_btn_n"), rid, idx, "n")],
-            [GOTO.button(self.text("btn_back"), rid, max(idx - 1, 0)), ANSWER.button(self.text("ck_btn_skip"), rid, idx, "s"),
-             NOTE.button(self.text("ck_btn_note"), rid, idx)],
+            [
+                GOTO.button(self.text("btn_back"), rid, max(idx - 1, 0)),
+                ANSWER.button(self.text("ck_btn_skip"), rid, idx, "s"),
+                NOTE.button(self.text("ck_btn_note"), rid, idx),
+            ],
             [PAUSE.button(self.text("ck_btn_pause"), rid)],
         ]
         return r
@@ -374,7 +430,7 @@ class Checklists(Feature):
         return None
 
     def intercept(self, user: User, folded: str) -> Reply | None:
-        """"dat", "chua dat"… typed instead of tapped while a run is open: the item again, with its buttons."""
+        """ "dat", "chua dat"… typed instead of tapped while a run is open: the item again, with its buttons."""
         if folded not in ANSWER_WORDS:
             return None
         runs = self.storage.open_runs(user.id)
@@ -390,7 +446,9 @@ class Checklists(Feature):
             return
         run = runs[-1]
         idx = run["position"]
-        self.storage.set_prompt(user.id, ChecklistPrompt.DRAFT, {"run": run["id"], "item": idx, "text": text.strip()[:500]})
+        self.storage.set_prompt(
+            user.id, ChecklistPrompt.DRAFT, {"run": run["id"], "item": idx, "text": text.strip()[:500]}
+        )
         reply.prepend(self.say(user, "ck_draft_hint", n=idx + 1))
         reply.buttons.insert(0, [KEEP_DRAFT.button(self.text("ck_btn_keep_note", n=idx + 1), run["id"], idx)])
 
@@ -398,7 +456,11 @@ class Checklists(Feature):
     def keep_draft(self, user: User, run_id: int, idx: int) -> Reply | None:
         """'Lưu làm ghi chú': save the draft kept by :meth:`offer_note` if it is still the latest text."""
         pending = self.storage.get_prompt(user.id)
-        if not pending or pending[0] != ChecklistPrompt.DRAFT or (pending[1].get("run"), pending[1].get("item")) != (run_id, idx):
+        if (
+            not pending
+            or pending[0] != ChecklistPrompt.DRAFT
+            or (pending[1].get("run"), pending[1].get("item")) != (run_id, idx)
+        ):
             if self._run(user, run_id) is None:
                 return self._closed(user, run_id)
             return Reply().add(self.say(user, "ck_draft_gone"))
@@ -412,7 +474,8 @@ class Checklists(Feature):
             return self._closed(user, run_id)
         cl = self.kb.checklists[run["checklist_id"]]
         return Reply(mode="edit", buttons=[[OPEN.button(self.text("ck_btn_resume"), cl.id)], home_row(self.ctx)]).add(
-            self.say(user, "ck_paused", n=run["position"] + 1, total=len(cl.items)))
+            self.say(user, "ck_paused", n=run["position"] + 1, total=len(cl.items))
+        )
 
     def finish(self, user: User, run: dict) -> Reply:
         result = self.result_of(run)
@@ -453,11 +516,18 @@ class Checklists(Feature):
         rows = self._gap_lines(r, run, cl, result, 0)
         if run["unit_id"] and not run.get("confirmed") and self.storage.membership(user.id) == "pending":
             r.add("\n" + self.text("ck_unconfirmed"), "i")
-        rows.append([CHART.button(self.text("ck_btn_chart"), run["id"]), REPORT.button(self.text("ck_btn_report"), run["id"])])
+        rows.append(
+            [CHART.button(self.text("ck_btn_chart"), run["id"]), REPORT.button(self.text("ck_btn_report"), run["id"])]
+        )
         guide = next((i.guide for i, _ in result.gaps if i.guide in self.kb.guides), "")
         if guide:
-            rows.append([nav.GUIDE_STEP.button(short(self.text("guide_button", title=self.kb.guides[guide].title), 60),
-                                               guide, 0)])
+            rows.append(
+                [
+                    nav.GUIDE_STEP.button(
+                        short(self.text("guide_button", title=self.kb.guides[guide].title), 60), guide, 0
+                    )
+                ]
+            )
         rows.append([nav.CHECKLISTS.button(self.text("btn_checklists")), *home_row(self.ctx)])
         r.buttons = rows
         return r
@@ -482,22 +552,38 @@ class Checklists(Feature):
         """Gaps of one page into ``r``; returns their buttons (tasks, «Tạo việc», the next page)."""
         rows, today = [], self.ctx.today().isoformat()
         first = page * GAP_PAGE
-        for n, (item, ans) in enumerate(result.gaps[first:first + GAP_PAGE], first + 1):
+        for n, (item, ans) in enumerate(result.gaps[first : first + GAP_PAGE], first + 1):
             r.add(f"{n}. {short(item.question, 100)} ", "b").add(f"({self.text('ck_ans_' + ans)})\n")
             task = self.storage.task_for_item(run["unit_id"], cl.id, item.id) if run["unit_id"] else None
             if task and task["status"] in ("open", "done"):
-                key = "ck_gap_task_done" if task["status"] == "done" else \
-                    "ck_gap_task_late" if task["due"] < today else "ck_gap_task_open"
+                key = (
+                    "ck_gap_task_done"
+                    if task["status"] == "done"
+                    else "ck_gap_task_late"
+                    if task["due"] < today
+                    else "ck_gap_task_open"
+                )
                 owner = (self.storage.get_user(task["owner_id"]) or {}).get("first_name") or "…"
                 r.add("   " + self.text(key, id=task["id"], who=owner, due=vn_date(task["due"])) + "\n", "i")
                 rows.append([nav.TASK.button(short(self.text("ck_btn_task", id=task["id"], n=n)), task["id"])])
             else:
                 r.add(f"→ {short(item.action, 160)}\n")
                 if run["unit_id"] and ans in ("chua-dat", "mot-phan"):
-                    rows.append([nav.TASK_FROM_GAP.button(self.text("ck_btn_new_task", n=n), run["id"], cl.items.index(item))])
+                    rows.append(
+                        [nav.TASK_FROM_GAP.button(self.text("ck_btn_new_task", n=n), run["id"], cl.items.index(item))]
+                    )
         if first + GAP_PAGE < len(result.gaps):
-            rows.append([GAPS.button(self.text("ck_btn_more_gaps", a=first + GAP_PAGE + 1,
-                                               b=min(first + 2 * GAP_PAGE, len(result.gaps))), run["id"], page + 1)])
+            rows.append(
+                [
+                    GAPS.button(
+                        self.text(
+                            "ck_btn_more_gaps", a=first + GAP_PAGE + 1, b=min(first + 2 * GAP_PAGE, len(result.gaps))
+                        ),
+                        run["id"],
+                        page + 1,
+                    )
+                ]
+            )
         return rows
 
     def _closed_since(self, r: Reply, run: dict, prev: dict, cl: Checklist) -> None:
@@ -507,15 +593,20 @@ class Checklists(Feature):
         fixed = [i for i in cl.items if before.get(i.id) in ("chua-dat", "mot-phan") and now.get(i.id) == "dat"]
         if not fixed:
             return
-        r.add("\n" + self.text("ck_fixed_title", n=len(fixed), day=vn_date(local_date(prev["finished"], self.ctx.tz)))
-              + "\n", "b")
+        r.add(
+            "\n"
+            + self.text("ck_fixed_title", n=len(fixed), day=vn_date(local_date(prev["finished"], self.ctx.tz)))
+            + "\n",
+            "b",
+        )
         for item in fixed[:5]:
             task = self.storage.task_for_item(run["unit_id"], cl.id, item.id) if run["unit_id"] else None
             by = ""
             if task and task["status"] == "done":
                 owner = (self.storage.get_user(task["owner_id"]) or {}).get("first_name") or "…"
-                by = " — " + self.text("ck_fixed_by", id=task["id"], who=owner,
-                                       day=vn_date(local_date(task["closed"], self.ctx.tz)))
+                by = " — " + self.text(
+                    "ck_fixed_by", id=task["id"], who=owner, day=vn_date(local_date(task["closed"], self.ctx.tz))
+                )
             r.add(f"✅ {short(item.question, 90)}{by}\n")
 
     @CHART
@@ -543,8 +634,17 @@ class Checklists(Feature):
         unit = self.storage.get_unit(run["unit_id"])
         prev = self.storage.previous_run(run["unit_id"], run["user_id"], cl.id, run["id"])
         day = vn_date(local_date(run.get("finished") or run.get("started"), self.ctx.tz))
-        data = report_docx(self.kb, cl, run, self.storage.run_answers(run["id"]), self.result_of(run),
-                           unit["name"] if unit else "", user_name, prev["score"] if prev else None, day)
+        data = report_docx(
+            self.kb,
+            cl,
+            run,
+            self.storage.run_answers(run["id"]),
+            self.result_of(run),
+            unit["name"] if unit else "",
+            user_name,
+            prev["score"] if prev else None,
+            day,
+        )
         return data, f"tu-danh-gia-{cl.id}-{run['id']}.docx"
 
     def stale_run(self) -> Reply:

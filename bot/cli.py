@@ -22,9 +22,8 @@ import sys
 from pathlib import Path
 
 from bot import config as config_mod
-from bot import knowledge
 from bot.config import Config, ConfigError
-from bot.knowledge import KnowledgeError
+from bot.yamlcheck import KnowledgeError
 
 EXIT_USAGE = 2
 
@@ -111,8 +110,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Run every channel whose token is set (Telegram, Zalo) in one process."""
     cfg = _config(args)
     if not cfg.token and not cfg.zalo.token:
-        _out("Lỗi: chưa đặt TELEGRAM_BOT_TOKEN (token từ @BotFather) hoặc ZALO_BOT_TOKEN (token từ Zalo Bot "
-             "Manager). Không có token thì dùng: isobot chat", sys.stderr)
+        _out(
+            "Lỗi: chưa đặt TELEGRAM_BOT_TOKEN (token từ @BotFather) hoặc ZALO_BOT_TOKEN (token từ Zalo Bot "
+            "Manager). Không có token thì dùng: isobot chat",
+            sys.stderr,
+        )
         return EXIT_USAGE
     from handlers.runtime import run  # the chat networks are imported only here
 
@@ -120,8 +122,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.webhook:
         url = args.url or cfg.webhook_url
         if not cfg.token:
-            _out("Lỗi: --webhook là chế độ của Telegram (cần TELEGRAM_BOT_TOKEN); webhook Zalo đặt bằng "
-                 "zalo.webhook.url trong config.yaml.", sys.stderr)
+            _out(
+                "Lỗi: --webhook là chế độ của Telegram (cần TELEGRAM_BOT_TOKEN); webhook Zalo đặt bằng "
+                "zalo.webhook.url trong config.yaml.",
+                sys.stderr,
+            )
             return EXIT_USAGE
         if not url:
             _out("Lỗi: chế độ webhook cần địa chỉ công khai: --url https://… hoặc ISOBOT_WEBHOOK_URL.", sys.stderr)
@@ -178,7 +183,7 @@ def cmd_admin(args: argparse.Namespace) -> int:
             _out("Dùng: isobot admin grant|revoke USER_ID (số Telegram, hoặc zalo:<mã> — xem bằng /toi)", sys.stderr)
             return EXIT_USAGE
         channel, account = key.split(":", 1)
-        person = storage.person_of(channel, account, create=args.action == "grant")
+        person = storage.person_for(channel, account) if args.action == "grant" else storage.person_of(channel, account)
         if person is not None:
             storage.set_role(person, "inspector" if args.action == "grant" else "official")
         storage.audit(0, f"role.{args.action}", args.user_id, "cli")
@@ -195,25 +200,29 @@ def cmd_admin(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Unit progress for the inspection team as .xlsx or .csv (by the file extension)."""
-    from bot import knowledge as kn
-    from bot import progress
-    from bot.storage import Storage
-
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from bot import units
-    from bot.roles import account_key
+    from bot import loader, progress, units
+    from bot.roles import account_key, split_key
+    from bot.storage import Storage
 
     cfg = _config(args)
-    kb = kn.load(cfg.knowledge_dir)
+    kb = loader.load(cfg.knowledge_dir)
     tz = ZoneInfo(cfg.timezone)
     province = units.find_province(cfg.province) if cfg.province else None
     storage = Storage(cfg.database)
     team = [u["id"] for u in storage.users_with_role("inspector")]
-    team += [p for k in cfg.admin_ids if (key := account_key(k)) and (p := storage.person_of(*key.split(":", 1)))]
-    rows = progress.rows(storage, kb, args.filter, province.code if province else None, tz=tz,
-                         today=datetime.now(tz).date(), team=frozenset(team))
+    team += [p for k in cfg.admin_ids if (key := account_key(k)) and (p := storage.person_of(*split_key(key)))]
+    rows = progress.rows(
+        storage,
+        kb,
+        args.filter,
+        province.code if province else None,
+        tz=tz,
+        today=datetime.now(tz).date(),
+        team=frozenset(team),
+    )
     out = Path(args.out)
     data = progress.to_csv(kb, rows) if out.suffix.lower() == ".csv" else progress.to_xlsx(kb, rows)
     out.write_bytes(data)
@@ -222,36 +231,45 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_kb_check(args: argparse.Namespace) -> int:
+    from bot import loader
+
     cfg = _config(args)
-    kb, problems = knowledge.load_with_problems(cfg.knowledge_dir)
+    kb, problems = loader.load_with_problems(cfg.knowledge_dir)
     for p in problems:
         _out(str(p), sys.stderr)
     if problems:
         _out(f"{len(problems)} lỗi trong {cfg.knowledge_dir}", sys.stderr)
         return 1
-    _out(f"OK: {len(kb.entries)} mục, {len(kb.topics)} chủ đề, {len(kb.glossary)} thuật ngữ, "
-         f"{len(kb.documents)} tài liệu nguồn, {len(kb.guides)} hướng dẫn, {len(kb.forms)} biểu mẫu, "
-         f"{len(kb.calendar)} mốc lịch, {len(kb.checklists)} bảng kiểm "
-         f"({sum(len(c.items) for c in kb.checklists.values())} câu), {len(kb.quizzes)} câu trắc nghiệm, "
-         f"{len(kb.out_of_scope)} nhóm ngoài phạm vi")
+    _out(
+        f"OK: {len(kb.entries)} mục, {len(kb.topics)} chủ đề, {len(kb.glossary)} thuật ngữ, "
+        f"{len(kb.documents)} tài liệu nguồn, {len(kb.guides)} hướng dẫn, {len(kb.forms)} biểu mẫu, "
+        f"{len(kb.calendar)} mốc lịch, {len(kb.checklists)} bảng kiểm "
+        f"({sum(len(c.items) for c in kb.checklists.values())} câu), {len(kb.quizzes)} câu trắc nghiệm, "
+        f"{len(kb.out_of_scope)} nhóm ngoài phạm vi"
+    )
     return 0
 
 
 def cmd_kb_stats(args: argparse.Namespace) -> int:
-    kb = knowledge.load(_config(args).knowledge_dir)
-    for tid, title, n in knowledge.stats(kb):
+    from bot import loader
+
+    kb = loader.load(_config(args).knowledge_dir)
+    for tid, title, n in loader.stats(kb):
         _out(f"{n:4d}  {tid:20s} {title}")
     _out(f"{len(kb.entries):4d}  tổng cộng")
     return 0
 
 
 def cmd_kb_overlap(args: argparse.Namespace) -> int:
+    from bot import loader
     from bot.overlap import overlap
 
     cfg = _config(args)
-    report = overlap(knowledge.load(cfg.knowledge_dir), cfg.search)
-    _out(f"Hỏi lại {report.asked} câu hỏi mẫu, mỗi câu đã bỏ khỏi chỉ mục: {report.correct} "
-         f"({report.accuracy:.1f}%) về đúng mục của nó.")
+    report = overlap(loader.load(cfg.knowledge_dir), cfg.search)
+    _out(
+        f"Hỏi lại {report.asked} câu hỏi mẫu, mỗi câu đã bỏ khỏi chỉ mục: {report.correct} "
+        f"({report.accuracy:.1f}%) về đúng mục của nó."
+    )
     if report.confusions:
         _out("Các cặp mục bị nhầm nhiều nhất (câu mẫu của mục bên trái ra mục bên phải):")
     for c in report.confusions[: args.top]:
@@ -273,8 +291,10 @@ def cmd_kb_purge(args: argparse.Namespace) -> int:
     from bot.storage import Storage
 
     counts = Storage(_config(args).database).purge_before(args.older_than)
-    _out(f"Đã xoá dữ liệu cũ hơn {args.older_than:g} ngày: {counts['asked']} câu hỏi, {counts['shown']} lượt xem "
-         f"câu trả lời, {counts['screens']} menu Zalo; {counts['feedback']} lượt 👍/👎 được ẩn danh.")
+    _out(
+        f"Đã xoá dữ liệu cũ hơn {args.older_than:g} ngày: {counts['asked']} câu hỏi, {counts['shown']} lượt xem "
+        f"câu trả lời, {counts['screens']} menu Zalo; {counts['feedback']} lượt 👍/👎 được ẩn danh."
+    )
     return 0
 
 
@@ -299,21 +319,31 @@ def _write(text: str, out: str | None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", default=argparse.SUPPRESS, metavar="PATH",
-                        help="tệp cấu hình (mặc định ./config.yaml)")
-    parser = argparse.ArgumentParser(prog="isobot", description="Trợ lý ISO: hỏi–đáp TCVN ISO 9001:2015",
-                                     parents=[common])
+    common.add_argument(
+        "--config", default=argparse.SUPPRESS, metavar="PATH", help="tệp cấu hình (mặc định ./config.yaml)"
+    )
+    parser = argparse.ArgumentParser(
+        prog="isobot", description="Trợ lý ISO: hỏi–đáp TCVN ISO 9001:2015", parents=[common]
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    ask = sub.add_parser("ask", parents=[common], help="trả lời một câu hỏi",
-                         description='isobot ask "câu hỏi" | isobot ask --json - (mỗi dòng một câu)')
+    ask = sub.add_parser(
+        "ask",
+        parents=[common],
+        help="trả lời một câu hỏi",
+        description='isobot ask "câu hỏi" | isobot ask --json - (mỗi dòng một câu)',
+    )
     ask.add_argument("--json", action="store_true", help="in một đối tượng JSON mỗi câu")
     ask.add_argument("question", nargs="+", help='câu hỏi, hoặc "-" để đọc từ stdin')
     ask.set_defaults(func=cmd_ask)
 
     sub.add_parser("chat", parents=[common], help="trò chuyện trong cửa sổ dòng lệnh").set_defaults(func=cmd_chat)
-    run = sub.add_parser("run", parents=[common], help="chạy bot trên Telegram và/hoặc Zalo (theo token đã đặt)",
-                         description="isobot run (long polling) | isobot run --webhook --url https://bot.example.vn/tg")
+    run = sub.add_parser(
+        "run",
+        parents=[common],
+        help="chạy bot trên Telegram và/hoặc Zalo (theo token đã đặt)",
+        description="isobot run (long polling) | isobot run --webhook --url https://bot.example.vn/tg",
+    )
     run.add_argument("--webhook", action="store_true", help="nhận cập nhật qua webhook thay vì long polling")
     run.add_argument("--listen", help="địa chỉ lắng nghe (mặc định telegram.webhook.listen)")
     run.add_argument("--port", type=int, help="cổng (mặc định telegram.webhook.port)")
@@ -325,14 +355,24 @@ def build_parser() -> argparse.ArgumentParser:
     adm.add_argument("user_id", nargs="?", help="số Telegram, hoặc zalo:<mã> (xem bằng /toi)")
     adm.set_defaults(func=cmd_admin)
 
-    rep = sub.add_parser("report", parents=[common], help="xuất tiến độ các đơn vị (.xlsx hoặc .csv)",
-                         description="isobot report --out tien-do.xlsx [--filter all|unregistered|not-started|below|overdue]")
+    rep = sub.add_parser(
+        "report",
+        parents=[common],
+        help="xuất tiến độ các đơn vị (.xlsx hoặc .csv)",
+        description="isobot report --out tien-do.xlsx [--filter all|unregistered|not-started|below|overdue]",
+    )
     rep.add_argument("--out", required=True, metavar="FILE")
-    rep.add_argument("--filter", default="all", choices=["all", "unregistered", "not-started", "below", "overdue", "agencies"])
+    rep.add_argument(
+        "--filter", default="all", choices=["all", "unregistered", "not-started", "below", "overdue", "agencies"]
+    )
     rep.set_defaults(func=cmd_report)
 
-    form = sub.add_parser("form", parents=[common], help="tạo biểu mẫu .docx",
-                          description="isobot form bien-ban-xxld --out bien-ban.docx --unit 'UBND xã Lộc Bình'")
+    form = sub.add_parser(
+        "form",
+        parents=[common],
+        help="tạo biểu mẫu .docx",
+        description="isobot form bien-ban-xxld --out bien-ban.docx --unit 'UBND xã Lộc Bình'",
+    )
     form.add_argument("name", help="mã biểu mẫu, ví dụ bien-ban-xxld")
     form.add_argument("--out", metavar="FILE")
     form.add_argument("--unit", help="tên đơn vị điền vào đầu văn bản")
@@ -341,8 +381,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     cl = sub.add_parser("checklist", parents=[common], help="bảng kiểm tự đánh giá: report")
     cl_sub = cl.add_subparsers(dest="checklist_command", metavar="ACTION")
-    rep = cl_sub.add_parser("report", parents=[common], help="ghi báo cáo .docx của một lượt tự đánh giá",
-                            description="isobot checklist report RUN_ID --out bao-cao.docx")
+    rep = cl_sub.add_parser(
+        "report",
+        parents=[common],
+        help="ghi báo cáo .docx của một lượt tự đánh giá",
+        description="isobot checklist report RUN_ID --out bao-cao.docx",
+    )
     rep.add_argument("run_id", type=int)
     rep.add_argument("--out", metavar="FILE")
     rep.set_defaults(func=cmd_checklist_report)
@@ -357,8 +401,12 @@ def build_parser() -> argparse.ArgumentParser:
     un = kb_sub.add_parser("unanswered", parents=[common], help="câu hỏi chưa trả lời được (CSV)")
     un.add_argument("--out", metavar="FILE")
     un.set_defaults(func=cmd_kb_unanswered)
-    pu = kb_sub.add_parser("purge", parents=[common], help="xoá câu hỏi, lượt xem cũ (giữ thống kê 👍/👎 ẩn danh)",
-                           description="isobot kb purge --older-than 365")
+    pu = kb_sub.add_parser(
+        "purge",
+        parents=[common],
+        help="xoá câu hỏi, lượt xem cũ (giữ thống kê 👍/👎 ẩn danh)",
+        description="isobot kb purge --older-than 365",
+    )
     pu.add_argument("--older-than", type=float, required=True, metavar="DAYS")
     pu.set_defaults(func=cmd_kb_purge)
     fb = kb_sub.add_parser("feedback", parents=[common], help="góp ý 👍/👎 theo mục (CSV)")
@@ -368,8 +416,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "WARNING"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "config", None):
@@ -383,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
         _out(f"Lỗi: {exc}", sys.stderr)
         return 1
     except Exception as exc:  # a database that cannot be used is one line, not a traceback
-        from bot.storage import StorageError   # imported only here: `isobot ask` never loads sqlite-utils
+        from bot.storage import StorageError  # imported only here: `isobot ask` never loads sqlite-utils
 
         if not isinstance(exc, StorageError):
             raise

@@ -33,11 +33,11 @@ class ZaloConfig:
     """The Zalo Bot Platform channel (its token is ZALO_BOT_TOKEN, in the environment only)."""
 
     api_base_url: str = ZALO_API
-    rate_per_second: float = 5.0      # messages the bot starts (broadcasts, reminders, daily questions)
-    poll_timeout: int = 30            # getUpdates long-polling timeout, seconds
+    rate_per_second: float = 5.0  # messages the bot starts (broadcasts, reminders, daily questions)
+    poll_timeout: int = 30  # getUpdates long-polling timeout, seconds
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8444
-    webhook_url: str = ""             # empty: long polling
+    webhook_url: str = ""  # empty: long polling
 
     @property
     def token(self) -> str:
@@ -55,7 +55,7 @@ class FilesConfig:
 
     listen: str = "127.0.0.1"
     port: int = 8090
-    public_url: str = ""              # the address users' phones reach, e.g. https://bot.example.vn/files
+    public_url: str = ""  # the address users' phones reach, e.g. https://bot.example.vn/files
     ttl_hours: float = 24.0
 
     @property
@@ -71,7 +71,7 @@ class Config:
     database: Path
     knowledge_dir: Path
     timezone: str = "Asia/Ho_Chi_Minh"
-    admin_ids: frozenset[str] = frozenset()     # account keys: "telegram:123", "zalo:abc"
+    admin_ids: frozenset[str] = frozenset()  # account keys: "telegram:123", "zalo:abc"
     api_base_url: str = ""
     province: str = ""
     webhook_listen: str = "0.0.0.0"
@@ -79,10 +79,10 @@ class Config:
     webhook_url: str = ""
     search: SearchConfig = field(default_factory=SearchConfig)
     source: Path | None = None
-    cache_dir: Path | None = None   # pickled knowledge base + index (bot/cache.py); None: no cache
+    cache_dir: Path | None = None  # pickled knowledge base + index (bot/cache.py); None: no cache
     zalo: ZaloConfig = field(default_factory=ZaloConfig)
     files: FilesConfig = field(default_factory=FilesConfig)
-    keep_questions_days: float = 365.0   # questions asked, answers shown are forgotten after this; 0 = keep
+    keep_questions_days: float = 365.0  # questions asked, answers shown are forgotten after this; 0 = keep
 
     @property
     def token(self) -> str:
@@ -166,21 +166,34 @@ def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = Non
         webhook_port=int(_number("webhook.port", pick("ISOBOT_WEBHOOK_PORT", webhook_raw.get("port"), 8443))),
         webhook_url=str(pick("ISOBOT_WEBHOOK_URL", webhook_raw.get("url"), "") or ""),
         search=SearchConfig(
-            answer_threshold=_number("answer_threshold", pick("ISOBOT_ANSWER_THRESHOLD", search_raw.get("answer_threshold"), 42)),
-            suggest_threshold=_number("suggest_threshold", pick("ISOBOT_SUGGEST_THRESHOLD", search_raw.get("suggest_threshold"), 28)),
+            answer_threshold=_number(
+                "answer_threshold", pick("ISOBOT_ANSWER_THRESHOLD", search_raw.get("answer_threshold"), 42)
+            ),
+            suggest_threshold=_number(
+                "suggest_threshold", pick("ISOBOT_SUGGEST_THRESHOLD", search_raw.get("suggest_threshold"), 28)
+            ),
             margin=_number("margin", pick("ISOBOT_MARGIN", search_raw.get("margin"), 6)),
-            out_of_scope_margin=_number("out_of_scope_margin", pick(
-                "ISOBOT_OUT_OF_SCOPE_MARGIN", search_raw.get("out_of_scope_margin"), 5)),
+            out_of_scope_margin=_number(
+                "out_of_scope_margin", pick("ISOBOT_OUT_OF_SCOPE_MARGIN", search_raw.get("out_of_scope_margin"), 5)
+            ),
         ),
         source=file if file.exists() else None,
-        keep_questions_days=_number("privacy.keep_questions_days", pick(
-            "ISOBOT_KEEP_QUESTIONS_DAYS", (raw.get("privacy") or {}).get("keep_questions_days"), 365)),
+        keep_questions_days=_number(
+            "privacy.keep_questions_days",
+            pick("ISOBOT_KEEP_QUESTIONS_DAYS", (raw.get("privacy") or {}).get("keep_questions_days"), 365),
+        ),
         zalo=ZaloConfig(
             api_base_url=str(pick("ZALO_API_BASE_URL", zalo_raw.get("api_base_url"), ZALO_API) or ZALO_API),
-            rate_per_second=_number("zalo.rate_per_second", pick("ISOBOT_ZALO_RATE", zalo_raw.get("rate_per_second"), 5)),
-            poll_timeout=int(_number("zalo.poll_timeout", pick("ISOBOT_ZALO_POLL_TIMEOUT", zalo_raw.get("poll_timeout"), 30))),
+            rate_per_second=_number(
+                "zalo.rate_per_second", pick("ISOBOT_ZALO_RATE", zalo_raw.get("rate_per_second"), 5)
+            ),
+            poll_timeout=int(
+                _number("zalo.poll_timeout", pick("ISOBOT_ZALO_POLL_TIMEOUT", zalo_raw.get("poll_timeout"), 30))
+            ),
             webhook_listen=str(pick("ISOBOT_ZALO_WEBHOOK_LISTEN", zalo_hook.get("listen"), "0.0.0.0")),
-            webhook_port=int(_number("zalo.webhook.port", pick("ISOBOT_ZALO_WEBHOOK_PORT", zalo_hook.get("port"), 8444))),
+            webhook_port=int(
+                _number("zalo.webhook.port", pick("ISOBOT_ZALO_WEBHOOK_PORT", zalo_hook.get("port"), 8444))
+            ),
             webhook_url=str(pick("ISOBOT_ZALO_WEBHOOK_URL", zalo_hook.get("url"), "") or ""),
         ),
         files=FilesConfig(

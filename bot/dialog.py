@@ -41,7 +41,7 @@ from bot.readiness import Readiness
 from bot.reminders import Reminders
 from bot.reply import Reply, Upload, User
 from bot.roles import Roles
-from bot.search import SearchResult, Searcher
+from bot.search import Searcher, SearchResult
 from bot.text import fold
 from bot.topics import Topics
 from bot.yearly import Calendar
@@ -51,23 +51,36 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-WEAK_ANSWER_POINTS = 10      # mid-checklist, an answer this close to the threshold also offers "save as note"
-SHORTCUT_MAX_CHARS = 40      # a menu item's name with a few polite words; anything longer is a question
-COMMAND = re.compile(r"^\s*/([A-Za-z][A-Za-z0-9_]{0,31})(?:@\w+)?(?:\s+(.*))?$", re.S)   # "/tiendo", "/lambai 1"
+WEAK_ANSWER_POINTS = 10  # mid-checklist, an answer this close to the threshold also offers "save as note"
+SHORTCUT_MAX_CHARS = 40  # a menu item's name with a few polite words; anything longer is a question
+COMMAND = re.compile(r"^\s*/([A-Za-z][A-Za-z0-9_]{0,31})(?:@\w+)?(?:\s+(.*))?$", re.S)  # "/tiendo", "/lambai 1"
 
 
 class Core:
     """The bot's behaviour: every front-end calls these methods."""
 
-    def __init__(self, kb: KnowledgeBase, searcher: Searcher, storage: "Storage | None" = None, *,
-                 timezone: str = "Asia/Ho_Chi_Minh", today=None, now=None, province: str = "",
-                 admin_ids=frozenset()):
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        searcher: Searcher,
+        storage: Storage | None = None,
+        *,
+        timezone: str = "Asia/Ho_Chi_Minh",
+        today=None,
+        now=None,
+        province: str = "",
+        admin_ids=frozenset(),
+    ):
         tz = ZoneInfo(timezone)
         self.ctx = ctx = Context(
-            kb, searcher, storage, tz,
+            kb,
+            searcher,
+            storage,
+            tz,
             today=today if callable(today) else (lambda: datetime.now(tz).date()),
             now=now if callable(now) else (lambda: datetime.now(tz)),
-            province_name=province)
+            province_name=province,
+        )
         ctx.roles = Roles(ctx, admin_ids)
         self.home = Home(ctx)
         self.answers = Answers(ctx)
@@ -75,14 +88,31 @@ class Core:
         self.quizzes = Quizzes(ctx)
         self.reminders = Reminders(ctx)
         members, guides, team = Members(ctx), Guides(ctx), TeamQuizzes(ctx, self.quizzes)
-        self.followups = Followups(ctx, sections=(team.my_work, self.checklists.my_work, guides.my_work,
-                                                  self.reminders.my_work))
+        self.followups = Followups(
+            ctx, sections=(team.my_work, self.checklists.my_work, guides.my_work, self.reminders.my_work)
+        )
         readiness, self.notices = Readiness(ctx), Notices(ctx)
         self.progress = Progress(ctx, self.checklists, readiness)
-        features: list[Feature] = [self.home, ctx.roles, Topics(ctx), self.answers, members,
-                                   Profile(ctx, self.answers, members), Clauses(ctx), guides, Forms(ctx),
-                                   Calendar(ctx), self.checklists, self.followups, readiness, self.quizzes, team,
-                                   self.reminders, self.notices, self.progress]
+        features: list[Feature] = [
+            self.home,
+            ctx.roles,
+            Topics(ctx),
+            self.answers,
+            members,
+            Profile(ctx, self.answers, members),
+            Clauses(ctx),
+            guides,
+            Forms(ctx),
+            Calendar(ctx),
+            self.checklists,
+            self.followups,
+            readiness,
+            self.quizzes,
+            team,
+            self.reminders,
+            self.notices,
+            self.progress,
+        ]
         self.registry = Registry(features)
         self.home.commands = self.registry.order
 
@@ -91,7 +121,10 @@ class Core:
         return self.ctx.kb
 
     @property
-    def storage(self) -> "Storage | None":
+    def storage(self) -> Storage:
+        """The database, for callers that run with one (every channel does). As in a Feature, code that
+        also runs without one (``isobot ask``) checks ``ctx.storage``, which is None there."""
+        assert self.ctx.storage is not None, "this needs the database"
         return self.ctx.storage
 
     @property
@@ -112,23 +145,27 @@ class Core:
     def atomic(self):
         """One write transaction for everything one update does (who wrote, the question's log, the
         answer shown, the screen): front-ends wrap each update in it."""
-        if self.storage is None:
+        if self.ctx.storage is None:
             yield
             return
-        with self.storage.transaction():
+        with self.ctx.storage.transaction():
             yield
 
     def identify(self, channel: str, account: str, first_name: str = "", username: str = "") -> User:
         """The user behind a channel account (created on first contact; their last activity is recorded)."""
         account = str(account)
-        person = self.storage.touch_account(channel, account, first_name, username) if self.storage else 0
+        storage = self.ctx.storage
+        person = storage.touch_account(channel, account, first_name, username) if storage else 0
         return User(person, first_name or "", username or "", channel, account)
 
     def user(self, user_id: int) -> User | None:
         """The person ``user_id`` as reached on their current channel (for messages the bot starts)."""
-        contact = self.storage.contact(user_id) if self.storage else None
-        row = self.storage.get_user(user_id) if contact else None
-        return User(user_id, row.get("first_name") or "", row.get("username") or "", *contact) if row else None
+        storage = self.ctx.storage
+        contact = storage.contact(user_id) if storage else None
+        row = storage.get_user(user_id) if storage and contact else None
+        return (
+            User(user_id, row.get("first_name") or "", row.get("username") or "", *contact) if row and contact else None
+        )
 
     # ------------------------------------------------------------------ the four entry points
 
@@ -138,20 +175,20 @@ class Core:
         if found is None:
             return self.home.unknown_command(user, "/" + name.lstrip("/"))
         spec, handler = found
-        if spec.needs_db and not self.storage:
+        if spec.needs_db and not self.ctx.storage:
             return self.home.menu(user)
         if spec.role:
             denied = self.ctx.roles.require(user, spec.role, "/" + spec.names[0])
             if denied:
                 return denied
-        if self.storage and not spec.keeps_prompt:
-            self.storage.clear_prompt(user.id)      # the user moved on: "/toi" is not a unit name
+        if self.ctx.storage and not spec.keeps_prompt:
+            self.ctx.storage.clear_prompt(user.id)  # the user moved on: "/toi" is not a unit name
         return handler(user, arg)
 
     def press(self, user: User, data: str | None) -> Reply:
         """A button. Unknown, stale or forged data gets the 'stale button' reply."""
         found = self.registry.resolve(data)
-        if found is None or (found[0].needs_db and not self.storage):
+        if found is None or (found[0].needs_db and not self.ctx.storage):
             log.info("stale or forged button from %s: %r", user.key, data)
             return self.home.stale(user)
         spec, handler, values = found
@@ -169,13 +206,14 @@ class Core:
         """Free text: the answer to a pending prompt (unit name, checklist note, reminder text) or else
         a question; a menu item's name opens it, small talk gets a friendly word."""
         command = COMMAND.match(text)
-        if command:                      # "/xyz" typed on a channel without commands of its own
+        if command:  # "/xyz" typed on a channel without commands of its own
             return self.command(user, command.group(1), (command.group(2) or "").strip())
         folded = fold(text)
-        pending = self.storage.get_prompt(user.id) if self.storage else None
+        storage = self.ctx.storage
+        pending = storage.get_prompt(user.id) if storage else None
         if pending and is_cancel(self.kb, folded):
             return self.home.cancel(user)
-        if pending:
+        if pending and storage:
             found = self.registry.prompts.get(pending[0])
             if found:
                 spec, handler = found
@@ -183,8 +221,8 @@ class Core:
                 reply = denied or handler(user, pending[1], text)
                 if reply is not None:
                     return reply
-            self.storage.clear_prompt(user.id)
-        if self.storage:
+            storage.clear_prompt(user.id)
+        if storage:
             for feature in (self.checklists, self.quizzes):
                 reply = feature.intercept(user, folded)
                 if reply is not None:
@@ -196,21 +234,24 @@ class Core:
         if shortcut:
             return self.command(user, shortcut)
         reply, result = self.answers.ask(user, text, channel or user.channel)
-        if result and self.storage and len(text.split()) >= 2 and self._unsure(result):
-            self.checklists.offer_note(user, text, reply)   # typed mid-checklist: it may be a note
+        if result and storage and len(text.split()) >= 2 and self._unsure(result):
+            self.checklists.offer_note(user, text, reply)  # typed mid-checklist: it may be a note
         return reply
 
     def poll_answer(self, user: User, poll_id: str, option_ids: list[int]) -> Reply | None:
         """A vote on a Telegram quiz poll; None for polls we do not know (nothing to say)."""
-        return self.quizzes.poll_answer(user, poll_id, option_ids) if self.storage else None
+        return self.quizzes.poll_answer(user, poll_id, option_ids) if self.ctx.storage else None
 
     def non_text(self, user: User, caption: str = "", upload: Upload | None = None) -> Reply:
         """A sticker, photo, voice or file. A photo or file the bot is waiting for (the evidence of a
         finished task) goes to that prompt; otherwise a caption is the question."""
-        pending = self.storage.get_prompt(user.id) if self.storage and upload else None
+        storage = self.ctx.storage
+        pending = storage.get_prompt(user.id) if storage and upload else None
         found = self.registry.prompts.get(pending[0]) if pending else None
-        if found and found[0].uploads:
-            return found[1](user, pending[1], caption, upload=upload)
+        if pending and found and found[0].uploads:
+            reply = found[1](user, pending[1], caption, upload=upload)
+            if reply is not None:
+                return reply
         if caption.strip():
             return self.text(user, caption).prepend(self.kb.text("caption_only"))
         return self.home.non_text(user)
@@ -219,7 +260,7 @@ class Core:
 
     def _unsure(self, result: SearchResult) -> bool:
         """Declined, suggestions only, or answered with a score close to the threshold."""
-        if result.outcome == "answer":
+        if result.outcome == "answer" and result.best is not None:
             return result.best.score < self.ctx.searcher.config.answer_threshold + WEAK_ANSWER_POINTS
         return result.outcome in ("suggest", "decline")
 
@@ -242,15 +283,28 @@ class Core:
         folded = fold(question or "")
         small = self.home.smalltalk(folded)
         shortcut = None if small else self.shortcut(question or "")
-        if small or shortcut:
-            answer = self.kb.text(small) if small else self.command(User(0, channel="cli"), shortcut).text
-            return {"matched": False, "entry_id": None, "title": None, "answer": answer, "score": 0.0,
-                    "sources": [], "suggestions": []}
+        if small:
+            return _unmatched_json(self.kb.text(small))
+        if shortcut:
+            return _unmatched_json(self.command(User(0, channel="cli"), shortcut).text)
         return self.answers.as_json(question)
 
     def ask(self, user: User, text: str, channel: str = "cli") -> Reply:
         """A question as ``isobot ask`` sends it: small talk and menu names included."""
         return self.text(user, text, channel)
+
+
+def _unmatched_json(answer: str) -> dict:
+    """``isobot ask --json`` for a message that is no question (small talk, a menu item's name)."""
+    return {
+        "matched": False,
+        "entry_id": None,
+        "title": None,
+        "answer": answer,
+        "score": 0.0,
+        "sources": [],
+        "suggestions": [],
+    }
 
 
 def build_core(config: Config, *, with_storage: bool = True) -> Core:
@@ -263,5 +317,4 @@ def build_core(config: Config, *, with_storage: bool = True) -> Core:
         from bot.storage import Storage  # sqlite-utils is only imported where a database is used
 
         storage = Storage(config.database)
-    return Core(kb, searcher, storage, timezone=config.timezone, province=config.province,
-                admin_ids=config.admin_ids)
+    return Core(kb, searcher, storage, timezone=config.timezone, province=config.province, admin_ids=config.admin_ids)

@@ -22,12 +22,12 @@ import yaml
 @dataclass
 class Report:
     name: str
-    labelled: int = 0                # in-scope questions with an expected entry
-    unanswerable: int = 0            # in-scope questions nothing answers yet
+    labelled: int = 0  # in-scope questions with an expected entry
+    unanswerable: int = 0  # in-scope questions nothing answers yet
     off_topic: int = 0
     top1: int = 0
     top3: int = 0
-    wrong: int = 0                   # confident wrong, all kinds
+    wrong: int = 0  # confident wrong, all kinds
     declined_off: int = 0
     misses: list[str] = field(default_factory=list)
 
@@ -39,9 +39,12 @@ class Report:
         return 100.0 * n / of if of else 0.0
 
     def line(self) -> str:
-        return (f"{self.name}: top-1 {self.pct(self.top1, self.labelled):.1f}% · top-3 {self.pct(self.top3, self.labelled):.1f}%"
-                f" of {self.labelled} · confident wrong {self.pct(self.wrong, self.total):.1f}% of {self.total}"
-                f" · off-topic declined {self.pct(self.declined_off, self.off_topic):.1f}% of {self.off_topic}")
+        return (
+            f"{self.name}: top-1 {self.pct(self.top1, self.labelled):.1f}%"
+            f" · top-3 {self.pct(self.top3, self.labelled):.1f}%"
+            f" of {self.labelled} · confident wrong {self.pct(self.wrong, self.total):.1f}% of {self.total}"
+            f" · off-topic declined {self.pct(self.declined_off, self.off_topic):.1f}% of {self.off_topic}"
+        )
 
 
 def load(path: Path) -> list[dict]:
@@ -77,7 +80,9 @@ def evaluate(searcher, rows: list[dict], name: str = "") -> Report:
             rep.wrong += 1
             rep.misses.append(f"WRONG {answered} (want {'/'.join(r['expect'])}): {r['q']}")
         else:
-            rep.misses.append(f"{res.outcome.upper()} {'/'.join(offered) or '-'} (want {'/'.join(r['expect'])}): {r['q']}")
+            rep.misses.append(
+                f"{res.outcome.upper()} {'/'.join(offered) or '-'} (want {'/'.join(r['expect'])}): {r['q']}"
+            )
         if expect & set(offered if res.best else []):
             rep.top3 += 1
     return rep

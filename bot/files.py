@@ -16,7 +16,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from bot.reply import Attachment
@@ -38,8 +38,15 @@ class Served:
 class FileLinks:
     """Publishes attachments as signed links and checks the links it made."""
 
-    def __init__(self, storage, public_url: str, *, secret: str = "", ttl_hours: float = 24.0,
-                 clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        storage,
+        public_url: str,
+        *,
+        secret: str = "",
+        ttl_hours: float = 24.0,
+        clock: Callable[[], float] = time.time,
+    ):
         self.storage = storage
         self.public_url = public_url.rstrip("/")
         self.ttl = int(ttl_hours * 3600)
@@ -60,14 +67,21 @@ class FileLinks:
             return None
         token = secrets.token_urlsafe(12)
         expires = int(self.clock()) + self.ttl
-        self.storage.save_file(token, attachment.file_name, attachment.mime, attachment.data,
-                               datetime.fromtimestamp(expires, timezone.utc).isoformat(timespec="seconds"))
-        return f"{self.public_url}{PATH_PREFIX}{token}/{expires}/{self.sign(token, expires)}/{quote(attachment.file_name)}"
+        self.storage.save_file(
+            token,
+            attachment.file_name,
+            attachment.mime,
+            attachment.data,
+            datetime.fromtimestamp(expires, UTC).isoformat(timespec="seconds"),
+        )
+        return (
+            f"{self.public_url}{PATH_PREFIX}{token}/{expires}/{self.sign(token, expires)}/{quote(attachment.file_name)}"
+        )
 
     def open(self, path: str) -> Served:
         """The file a request path names: 403 for a bad signature, 410 when expired, 404 when unknown."""
         at = path.find(PATH_PREFIX)
-        parts = path[at + len(PATH_PREFIX):].split("/") if at >= 0 else []
+        parts = path[at + len(PATH_PREFIX) :].split("/") if at >= 0 else []
         if len(parts) != 4 or not parts[1].isdigit():
             return Served(404)
         token, expires, signature = parts[0], int(parts[1]), parts[2]
@@ -82,5 +96,5 @@ class FileLinks:
 
     def purge(self) -> int:
         """Delete files whose links have expired; returns how many."""
-        now = datetime.fromtimestamp(self.clock(), timezone.utc).isoformat(timespec="seconds")
+        now = datetime.fromtimestamp(self.clock(), UTC).isoformat(timespec="seconds")
         return self.storage.purge_files(now)

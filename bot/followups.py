@@ -25,9 +25,9 @@ from bot.text import fold, vn_date
 from bot.when import WhenError, parse_date
 
 SOURCES = ("checklist", "inspection", "audit", "other")
-REMIND_DAYS_BEFORE = 3        # the owner's first reminder, this many days before the due date
-MAX_OWNERS = 8                # members offered as owners on one screen
-PAGE = 6                      # tasks per screen
+REMIND_DAYS_BEFORE = 3  # the owner's first reminder, this many days before the due date
+MAX_OWNERS = 8  # members offered as owners on one screen
+PAGE = 6  # tasks per screen
 MAX_EVIDENCE_BYTES = 5_000_000
 
 FINDING = Action("vn", Choice("source", *SOURCES[1:]), name="task.finding")
@@ -49,13 +49,13 @@ NEW = Action("va", name="task.new")
 
 
 class TaskPrompt(StrEnum):
-    FINDING = "task_finding"      # waiting for the finding's text (inspection / audit)
-    WHAT = "task_what"            # waiting for what to do
-    OWNER = "task_owner"          # waiting for an owner button
-    DUE = "task_due"              # waiting for the due date
-    CONFIRM = "task_confirm"      # waiting for «Lưu»
-    CLOSE = "task_close"          # waiting for the closing note or evidence of task {"task"}
-    NEW_DUE = "task_new_due"      # waiting for a new due date of task {"task"}
+    FINDING = "task_finding"  # waiting for the finding's text (inspection / audit)
+    WHAT = "task_what"  # waiting for what to do
+    OWNER = "task_owner"  # waiting for an owner button
+    DUE = "task_due"  # waiting for the due date
+    CONFIRM = "task_confirm"  # waiting for «Lưu»
+    CLOSE = "task_close"  # waiting for the closing note or evidence of task {"task"}
+    NEW_DUE = "task_new_due"  # waiting for a new due date of task {"task"}
 
 
 def parse_due(text: str, today: date) -> date | None:
@@ -111,9 +111,15 @@ class Followups(Feature):
 
     def _line(self, t: dict, today: date, owner: bool = False) -> str:
         due = date.fromisoformat(t["due"])
-        state = (self.text("task_done_on", day=vn_date(t["closed"][:10])) if t["status"] == "done"
-                 else self.text("task_overdue", n=(today - due).days) if due < today
-                 else self.text("task_due_today") if due == today else self.text("task_due_on", day=vn_date(due)))
+        state = (
+            self.text("task_done_on", day=vn_date(t["closed"][:10]))
+            if t["status"] == "done"
+            else self.text("task_overdue", n=(today - due).days)
+            if due < today
+            else self.text("task_due_today")
+            if due == today
+            else self.text("task_due_on", day=vn_date(due))
+        )
         who = f" · {t.get('owner_name') or '…'}" if owner else ""
         return f"#{t['id']} {short(t['what'], 70)}{who} — {state}"
 
@@ -130,7 +136,7 @@ class Followups(Feature):
         late = sum(1 for t in tasks if t["status"] == "open" and t["due"] < today.isoformat())
         r = Reply(mode="edit").add(self.text("unit_tasks_title", unit=unit["name"], open=open_n, late=late) + "\n", "b")
         rows = []
-        for t in tasks[page * PAGE:(page + 1) * PAGE]:
+        for t in tasks[page * PAGE : (page + 1) * PAGE]:
             r.add("\n• " + self._line(t, today, owner=True))
             rows.append([nav.TASK.button(short(f"#{t['id']} {t['what']}"), t["id"])])
         if not tasks:
@@ -147,8 +153,11 @@ class Followups(Feature):
 
     def _may_see(self, user: User, t: dict) -> bool:
         unit = self.storage.unit_of(user.id)
-        return (unit is not None and unit["id"] == t["unit_id"]) or t["owner_id"] == user.id \
+        return (
+            (unit is not None and unit["id"] == t["unit_id"])
+            or t["owner_id"] == user.id
             or self.ctx.roles.role_of(user) != "official"
+        )
 
     def _may_change(self, user: User, t: dict) -> bool:
         return user.id in (t["owner_id"], t["created_by"]) or self.ctx.roles.role_of(user) != "official"
@@ -170,12 +179,17 @@ class Followups(Feature):
         rows: list[list[Button]] = []
         if t["status"] == "open" and self._may_change(user, t):
             rows.append([DONE.button(self.text("task_btn_done"), t["id"])])
-            rows.append([NEW_DUE.button(self.text("task_btn_due"), t["id"]),
-                         REASSIGN.button(self.text("task_btn_owner"), t["id"])])
+            rows.append(
+                [
+                    NEW_DUE.button(self.text("task_btn_due"), t["id"]),
+                    REASSIGN.button(self.text("task_btn_owner"), t["id"]),
+                ]
+            )
             rows.append([DROP.button(self.text("task_btn_drop"), t["id"])])
         for n, ev in enumerate(self.storage.evidence_of(t["id"])[:4], 1):
-            rows.append([EVIDENCE.button(self.text("task_btn_evidence", n=n, kind=self.text(f"ev_{ev['kind']}")),
-                                         ev["id"])])
+            rows.append(
+                [EVIDENCE.button(self.text("task_btn_evidence", n=n, kind=self.text(f"ev_{ev['kind']}")), ev["id"])]
+            )
         rows.append([nav.MY_WORK.button(self.text("btn_my_work")), *home_row(self.ctx)])
         r.buttons = rows
         return r
@@ -184,14 +198,18 @@ class Followups(Feature):
         """A task as text: source, finding, what, owner, due, state, closing note, evidence."""
         owner = self.storage.get_user(t["owner_id"]) or {}
         unit = self.storage.get_unit(t["unit_id"]) or {}
-        lines = [self.text("task_card_title", id=t["id"], unit=unit.get("name", "")),
-                 self.text("task_card_source", source=self._source_label(t))]
+        lines = [
+            self.text("task_card_title", id=t["id"], unit=unit.get("name", "")),
+            self.text("task_card_source", source=self._source_label(t)),
+        ]
         if t["finding"]:
             lines.append(self.text("task_card_finding", text=t["finding"]))
-        lines += [self.text("task_card_what", text=t["what"]),
-                  self.text("task_card_owner", who=owner.get("first_name") or "…", due=vn_date(t["due"]))]
+        lines += [
+            self.text("task_card_what", text=t["what"]),
+            self.text("task_card_owner", who=owner.get("first_name") or "…", due=vn_date(t["due"])),
+        ]
         today = self.ctx.today().isoformat()
-        if t["status"] == "done" or t["due"] <= today:          # done, due today or late: say it
+        if t["status"] == "done" or t["due"] <= today:  # done, due today or late: say it
             state = self._line(t, self.ctx.today()).split(" — ", 1)[1]
             lines.append(("✅ " if t["status"] == "done" else "⚠️ ") + state[:1].upper() + state[1:])
         if t["status"] == "done":
@@ -214,9 +232,12 @@ class Followups(Feature):
         if t is None:
             return None
         self.storage.set_prompt(user.id, TaskPrompt.CLOSE, {"task": t["id"]})
-        return Reply(buttons=[[DONE_NO_NOTE.button(self.text("task_btn_no_note"), t["id"])],
-                              [nav.TASK.button(self.text("btn_back"), t["id"])]]).add(
-            self.say(user, "task_close_prompt", id=t["id"]))
+        return Reply(
+            buttons=[
+                [DONE_NO_NOTE.button(self.text("task_btn_no_note"), t["id"])],
+                [nav.TASK.button(self.text("btn_back"), t["id"])],
+            ]
+        ).add(self.say(user, "task_close_prompt", id=t["id"]))
 
     @prompt(TaskPrompt.CLOSE, uploads=True)
     def close_typed(self, user: User, data: dict, text: str, upload: Upload | None = None) -> Reply:
@@ -227,11 +248,13 @@ class Followups(Feature):
             return Reply(buttons=[[nav.MY_WORK.button(self.text("btn_my_work"))]]).add(self.text("task_gone"))
         if upload is not None:
             data_bytes = upload.data if upload.data and len(upload.data) <= MAX_EVIDENCE_BYTES else None
-            self.storage.add_evidence(t["id"], user.id, user.channel, upload.kind, upload.ref, upload.name[:120],
-                                      data_bytes)
-            if not text.strip():      # a photo alone: keep waiting for the note, or close without one
+            self.storage.add_evidence(
+                t["id"], user.id, user.channel, upload.kind, upload.ref, upload.name[:120], data_bytes
+            )
+            if not text.strip():  # a photo alone: keep waiting for the note, or close without one
                 return Reply(buttons=[[DONE_NO_NOTE.button(self.text("task_btn_close_now"), t["id"])]]).add(
-                    self.text("task_evidence_saved", id=t["id"]))
+                    self.text("task_evidence_saved", id=t["id"])
+                )
         return self._close(user, t, text.strip()[:500])
 
     @DONE_NO_NOTE
@@ -242,13 +265,16 @@ class Followups(Feature):
         return self._close(user, t, "")
 
     def _close(self, user: User, t: dict, note: str) -> Reply:
-        self.storage.update_task(t["id"], status="done", note=note, closed=self.ctx.now().isoformat(timespec="seconds"),
-                                 closed_by=user.id)
+        self.storage.update_task(
+            t["id"], status="done", note=note, closed=self.ctx.now().isoformat(timespec="seconds"), closed_by=user.id
+        )
         self.storage.clear_prompt(user.id)
         self.storage.audit(user.id, "task.done", str(t["id"]))
         if t["created_by"] and t["created_by"] != user.id:
-            self._tell(t["created_by"], self.text("task_closed_msg", id=t["id"], what=short(t["what"], 80),
-                                                  who=user.first_name or "…"))
+            self._tell(
+                t["created_by"],
+                self.text("task_closed_msg", id=t["id"], what=short(t["what"], 80), who=user.first_name or "…"),
+            )
         return self.show(user, t["id"], notice=self.text("task_closed", id=t["id"]))
 
     @NEW_DUE
@@ -261,13 +287,17 @@ class Followups(Feature):
 
     @prompt(TaskPrompt.NEW_DUE)
     def new_due_typed(self, user: User, data: dict, text: str) -> Reply | None:
-        t = self.storage.get_task(data.get("task")) if isinstance(data.get("task"), int) else None
+        task_id = data.get("task")
+        t = self.storage.get_task(task_id) if isinstance(task_id, int) else None
         due = parse_due(text, self.ctx.today())
         if t is None or t["status"] != "open":
             return None
         if due is None:
-            return None if not re.search(r"\d|cuoi|tuan|thu|ngay", fold(text)) else \
-                Reply(buttons=[[nav.TASK.button(self.text("btn_back"), t["id"])]]).add(self.text("task_bad_due"))
+            return (
+                None
+                if not re.search(r"\d|cuoi|tuan|thu|ngay", fold(text))
+                else Reply(buttons=[[nav.TASK.button(self.text("btn_back"), t["id"])]]).add(self.text("task_bad_due"))
+            )
         self.storage.update_task(t["id"], due=due.isoformat(), reminded="")
         self.storage.clear_prompt(user.id)
         self.storage.audit(user.id, "task.due", str(t["id"]), due.isoformat())
@@ -278,30 +308,42 @@ class Followups(Feature):
         t = self._open_task(user, task_id)
         if t is None:
             return None
-        rows = [[REASSIGN_TO.button(short(self._member_label(m, user)), t["id"], m["id"])]
-                for m in self.storage.members_of(t["unit_id"])[:MAX_OWNERS]]
-        return Reply(buttons=rows + [[nav.TASK.button(self.text("btn_back"), t["id"])]]).add(self.text("task_ask_owner"))
+        rows = [
+            [REASSIGN_TO.button(short(self._member_label(m, user)), t["id"], m["id"])]
+            for m in self.storage.members_of(t["unit_id"])[:MAX_OWNERS]
+        ]
+        return Reply(buttons=rows + [[nav.TASK.button(self.text("btn_back"), t["id"])]]).add(
+            self.text("task_ask_owner")
+        )
 
     @REASSIGN_TO
     def reassign_to(self, user: User, task_id: int, owner: int) -> Reply | None:
         t = self.storage.get_task(task_id)
         member = self.storage.get_user(owner)
-        if t is None or t["status"] != "open" or not self._may_change(user, t) or not member \
-                or member["unit_id"] != t["unit_id"]:
+        if (
+            t is None
+            or t["status"] != "open"
+            or not self._may_change(user, t)
+            or not member
+            or member["unit_id"] != t["unit_id"]
+        ):
             return None
         self.storage.update_task(t["id"], owner_id=owner, reminded="")
         self.storage.audit(user.id, "task.owner", str(t["id"]), str(owner))
         if owner != user.id:
-            self._tell_assigned(self.storage.get_task(t["id"]), user)
-        return self.show(user, t["id"], mode="edit", notice=self.text("task_owner_changed", who=member["first_name"] or "…"))
+            self._tell_assigned(t["id"], user)
+        return self.show(
+            user, t["id"], mode="edit", notice=self.text("task_owner_changed", who=member["first_name"] or "…")
+        )
 
     @DROP
     def drop(self, user: User, task_id: int) -> Reply | None:
         t = self._open_task(user, task_id)
         if t is None:
             return None
-        self.storage.update_task(t["id"], status="dropped", closed=self.ctx.now().isoformat(timespec="seconds"),
-                                 closed_by=user.id)
+        self.storage.update_task(
+            t["id"], status="dropped", closed=self.ctx.now().isoformat(timespec="seconds"), closed_by=user.id
+        )
         self.storage.audit(user.id, "task.drop", str(t["id"]))
         return self.mine(user, mode="edit")
 
@@ -339,8 +381,15 @@ class Followups(Feature):
         if existing and existing["status"] == "open":
             return self.show(user, existing["id"], notice=self.text("task_exists"))
         answer = (self.storage.run_answers(run["id"]).get(item.id) or {}).get("answer") or "bo-qua"
-        draft = {"source": "checklist", "run": run["id"], "checklist": cl.id, "item": item.id, "unit": run["unit_id"],
-                 "finding": f"{item.question} ({self.text('ck_ans_' + answer)})", "what": item.action}
+        draft = {
+            "source": "checklist",
+            "run": run["id"],
+            "checklist": cl.id,
+            "item": item.id,
+            "unit": run["unit_id"],
+            "finding": f"{item.question} ({self.text('ck_ans_' + answer)})",
+            "what": item.action,
+        }
         return self._ask_owner(user, draft)
 
     @NEW
@@ -367,15 +416,18 @@ class Followups(Feature):
             return Reply(buttons=[[CANCEL.button(self.text("btn_cancel"))]]).add(self.text("task_ask_finding"))
         draft = {**data, "finding": finding}
         self.storage.set_prompt(user.id, TaskPrompt.WHAT, draft)
-        return Reply(buttons=[[SAME_AS_FINDING.button(self.text("task_btn_same"))],
-                              [CANCEL.button(self.text("btn_cancel"))]]).add(self.text("task_ask_what"))
+        return Reply(
+            buttons=[[SAME_AS_FINDING.button(self.text("task_btn_same"))], [CANCEL.button(self.text("btn_cancel"))]]
+        ).add(self.text("task_ask_what"))
 
     @SAME_AS_FINDING
     def same_as_finding(self, user: User) -> Reply | None:
         draft = self._draft(user)
         if not draft.get("finding"):
             return None
-        return self._ask_owner(user, {**draft, "what": self.text("task_what_fix", finding=short(draft["finding"], 200))})
+        return self._ask_owner(
+            user, {**draft, "what": self.text("task_what_fix", finding=short(draft["finding"], 200))}
+        )
 
     @EDIT_WHAT
     def edit_what(self, user: User) -> Reply | None:
@@ -384,7 +436,8 @@ class Followups(Feature):
             return None
         self.storage.set_prompt(user.id, TaskPrompt.WHAT, draft)
         return Reply(buttons=[[CANCEL.button(self.text("btn_cancel"))]]).add(
-            self.text("task_ask_what_edit", what=draft.get("what", "")))
+            self.text("task_ask_what_edit", what=draft.get("what", ""))
+        )
 
     @prompt(TaskPrompt.WHAT)
     def what_typed(self, user: User, data: dict, text: str) -> Reply:
@@ -401,10 +454,12 @@ class Followups(Feature):
     def _ask_owner(self, user: User, draft: dict) -> Reply:
         self.storage.set_prompt(user.id, TaskPrompt.OWNER, draft)
         members = self.storage.members_of(draft["unit"])
-        members.sort(key=lambda m: m["id"] != user.id)       # "Tôi" first
+        members.sort(key=lambda m: m["id"] != user.id)  # "Tôi" first
         rows = [[OWNER.button(short(self._member_label(m, user)), m["id"])] for m in members[:MAX_OWNERS]]
         rows += [[EDIT_WHAT.button(self.text("task_btn_edit_what"))], [CANCEL.button(self.text("btn_cancel"))]]
-        return Reply(buttons=rows).add(self.text("task_draft", what=draft["what"]) + "\n\n" + self.text("task_ask_owner"))
+        return Reply(buttons=rows).add(
+            self.text("task_draft", what=draft["what"]) + "\n\n" + self.text("task_ask_owner")
+        )
 
     @prompt(TaskPrompt.OWNER)
     def owner_typed(self, user: User, data: dict, text: str) -> None:
@@ -421,33 +476,53 @@ class Followups(Feature):
         if draft.get("due"):
             return self._confirm(user, draft)
         self.storage.set_prompt(user.id, TaskPrompt.DUE, draft)
-        return Reply(buttons=[[QUICK_DUE.button(self.text(f"task_due_{w}"), w) for w in ("1w", "2w", "eom")],
-                              [CANCEL.button(self.text("btn_cancel"))]]).add(self.text("task_ask_due"))
+        return Reply(
+            buttons=[
+                [QUICK_DUE.button(self.text(f"task_due_{w}"), w) for w in ("1w", "2w", "eom")],
+                [CANCEL.button(self.text("btn_cancel"))],
+            ]
+        ).add(self.text("task_ask_due"))
 
     @QUICK_DUE
     def quick_due(self, user: User, when: str) -> Reply | None:
         draft = self._draft(user)
         if not draft.get("owner"):
             return None
-        text = {"1w": "1 tuan", "2w": "2 tuan", "eom": "cuoi thang"}[when]
-        return self._confirm(user, {**draft, "due": parse_due(text, self.ctx.today()).isoformat()})
+        due = parse_due({"1w": "1 tuan", "2w": "2 tuan", "eom": "cuoi thang"}[when], self.ctx.today())
+        if due is None:
+            return None
+        return self._confirm(user, {**draft, "due": due.isoformat()})
 
     @prompt(TaskPrompt.DUE)
     def due_typed(self, user: User, data: dict, text: str) -> Reply | None:
         due = parse_due(text, self.ctx.today())
         if due is None:
             if not re.search(r"\d|cuoi|tuan|thu|ngay", fold(text)):
-                return None            # not a date at all: a question; the draft is dropped
-            return Reply(buttons=[[QUICK_DUE.button(self.text(f"task_due_{w}"), w) for w in ("1w", "2w", "eom")],
-                                  [CANCEL.button(self.text("btn_cancel"))]]).add(self.text("task_bad_due"))
+                return None  # not a date at all: a question; the draft is dropped
+            return Reply(
+                buttons=[
+                    [QUICK_DUE.button(self.text(f"task_due_{w}"), w) for w in ("1w", "2w", "eom")],
+                    [CANCEL.button(self.text("btn_cancel"))],
+                ]
+            ).add(self.text("task_bad_due"))
         return self._confirm(user, {**data, "due": due.isoformat()})
 
     def _confirm(self, user: User, draft: dict) -> Reply:
         self.storage.set_prompt(user.id, TaskPrompt.CONFIRM, draft)
-        text = self.text("task_confirm", finding=draft.get("finding") or "—", what=draft["what"],
-                         who=draft.get("owner_name") or "…", due=vn_date(draft["due"]))
-        return Reply(buttons=[[SAVE.button(self.text("task_btn_save"))], [EDIT_WHAT.button(self.text("task_btn_edit_what"))],
-                              [CANCEL.button(self.text("btn_cancel"))]]).add(text)
+        text = self.text(
+            "task_confirm",
+            finding=draft.get("finding") or "—",
+            what=draft["what"],
+            who=draft.get("owner_name") or "…",
+            due=vn_date(draft["due"]),
+        )
+        return Reply(
+            buttons=[
+                [SAVE.button(self.text("task_btn_save"))],
+                [EDIT_WHAT.button(self.text("task_btn_edit_what"))],
+                [CANCEL.button(self.text("btn_cancel"))],
+            ]
+        ).add(text)
 
     @prompt(TaskPrompt.CONFIRM)
     def confirm_typed(self, user: User, data: dict, text: str) -> None:
@@ -459,21 +534,32 @@ class Followups(Feature):
         if not pending or pending[0] != TaskPrompt.CONFIRM:
             return None
         d = pending[1]
-        tid = self.storage.create_task({
-            "unit_id": d["unit"], "created_by": user.id, "owner_id": d["owner"], "source": d["source"],
-            "run_id": d.get("run"), "checklist_id": d.get("checklist"), "item_id": d.get("item"),
-            "finding": d.get("finding", ""), "what": d["what"], "due": d["due"]})
+        tid = self.storage.create_task(
+            {
+                "unit_id": d["unit"],
+                "created_by": user.id,
+                "owner_id": d["owner"],
+                "source": d["source"],
+                "run_id": d.get("run"),
+                "checklist_id": d.get("checklist"),
+                "item_id": d.get("item"),
+                "finding": d.get("finding", ""),
+                "what": d["what"],
+                "due": d["due"],
+            }
+        )
         self.storage.clear_prompt(user.id)
         self.storage.audit(user.id, "task.create", str(tid), d["source"])
         if d["owner"] != user.id:
-            self._tell_assigned(self.storage.get_task(tid), user)
+            self._tell_assigned(tid, user)
         return self.show(user, tid, notice=self.text("task_saved", id=tid, days=REMIND_DAYS_BEFORE))
 
     @CANCEL
     def cancel(self, user: User) -> Reply:
         self.storage.clear_prompt(user.id)
         return Reply(buttons=[[nav.MY_WORK.button(self.text("btn_my_work")), *home_row(self.ctx)]]).add(
-            self.text("task_cancelled"))
+            self.text("task_cancelled")
+        )
 
     # ------------------------------------------------------------------ telling people
 
@@ -483,10 +569,23 @@ class Followups(Feature):
         if bid is not None and self.ctx.scheduler:
             self.ctx.scheduler.broadcast(bid)
 
-    def _tell_assigned(self, t: dict, by: User) -> None:
+    def _tell_assigned(self, task_id: int, by: User) -> None:
+        """Tell a task's owner it is theirs now, as the task stands after the change."""
+        t = self.storage.get_task(task_id)
+        if t is None:
+            return
         unit = self.storage.get_unit(t["unit_id"]) or {}
-        self._tell(t["owner_id"], self.text("task_assigned_msg", id=t["id"], what=short(t["what"], 200),
-                                            due=vn_date(t["due"]), who=by.first_name or "…", unit=unit.get("name", "")))
+        self._tell(
+            t["owner_id"],
+            self.text(
+                "task_assigned_msg",
+                id=t["id"],
+                what=short(t["what"], 200),
+                due=vn_date(t["due"]),
+                who=by.first_name or "…",
+                unit=unit.get("name", ""),
+            ),
+        )
 
     def due_notices(self) -> list[int]:
         """The owners' reminders due today: REMIND_DAYS_BEFORE days before the due date and on it, each
@@ -501,11 +600,13 @@ class Followups(Feature):
                 if kind in sent or (kind == "before" and "due" in sent):
                     continue
                 key = "task_remind_due" if due == today else "task_remind_late" if due < today else "task_remind_before"
-                text = self.text(key, id=t["id"], what=short(t["what"], 200), due=vn_date(due),
-                                 n=abs((due - today).days))
+                text = self.text(
+                    key, id=t["id"], what=short(t["what"], 200), due=vn_date(due), n=abs((due - today).days)
+                )
                 self.storage.update_task(t["id"], reminded=",".join(sorted(sent | {kind})))
-                bid = self.storage.create_broadcast(None, f"task-{t['id']}-{kind}-{today.isoformat()}", 0, text,
-                                                    [t["owner_id"]])
+                bid = self.storage.create_broadcast(
+                    None, f"task-{t['id']}-{kind}-{today.isoformat()}", 0, text, [t["owner_id"]]
+                )
                 if bid is not None:
                     out.append(bid)
         return out

@@ -10,36 +10,16 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-from dataclasses import dataclass
 
 from bot import nav
 from bot.actions import Feature, command
 from bot.home import home_row
-from bot.knowledge import Checker, KnowledgeBase, Source, folder_documents, line_of, sources_of
+from bot.knowledge import Form, FormSection, KnowledgeBase, sources_of
 from bot.reply import Attachment, Reply, User, short
+from bot.yamlcheck import LINE_KEY, Checker, line_of, load_folder
 
 FONT = "Times New Roman"
 FONT_SIZE_PT = 13
-
-
-@dataclass(frozen=True)
-class Section:
-    heading: str
-    paragraphs: tuple[str, ...] = ()
-    columns: tuple[str, ...] = ()
-    rows: tuple[tuple[str, ...], ...] = ()
-
-
-@dataclass(frozen=True)
-class Form:
-    id: str
-    name: str
-    title: str
-    subtitle: str
-    sections: tuple[Section, ...]
-    signatures: tuple[str, ...]
-    sources: tuple[Source, ...]
-    entries: tuple[str, ...] = ()    # answers that offer this form as a download
 
 
 class FormError(Exception):
@@ -48,10 +28,7 @@ class FormError(Exception):
 
 def load_forms(ck: Checker, kb: KnowledgeBase) -> None:
     """Read knowledge/forms/*.yaml into kb.forms."""
-    for path, file, raw in folder_documents(ck, kb, "forms", "form"):
-        if not isinstance(raw, dict):
-            ck.add(file, 1, "tệp phải có khóa 'form:'")
-            continue
+    for path, file, raw in load_folder(ck, "forms", "form"):
         fid = ck.ident(raw, file, "biểu mẫu")
         w = f"biểu mẫu '{fid}': "
         sections = []
@@ -59,29 +36,46 @@ def load_forms(ck: Checker, kb: KnowledgeBase) -> None:
             if not isinstance(sec, dict):
                 ck.add(file, line_of(raw, "sections"), f"{w}mỗi phần phải là bảng khóa: giá trị")
                 continue
-            table = sec.get("table") if isinstance(sec.get("table"), dict) else {}
+            table = sec.get("table")
+            if not isinstance(table, dict):
+                table = {}
             columns = tuple(str(c) for c in table.get("columns") or ())
             rows_raw = table.get("rows", 0)
             if isinstance(rows_raw, int):
                 rows = tuple(("",) * len(columns) for _ in range(rows_raw))
             elif isinstance(rows_raw, list):
-                rows = tuple(tuple(str(c) for c in r) if isinstance(r, list) else (str(r),) + ("",) * (len(columns) - 1)
-                             for r in rows_raw)
+                rows = tuple(
+                    tuple(str(c) for c in r) if isinstance(r, list) else (str(r),) + ("",) * (len(columns) - 1)
+                    for r in rows_raw
+                )
             else:
                 rows = ()
             if any(len(r) != len(columns) for r in rows):
-                ck.add(file, sec["__line__"], f"{w}mỗi dòng của bảng phải có {len(columns)} ô")
-            sections.append(Section(ck.string(sec, "heading", file, where=w), ck.strings(sec, "paragraphs", file, where=w),
-                                    columns, rows))
+                ck.add(file, sec[LINE_KEY], f"{w}mỗi dòng của bảng phải có {len(columns)} ô")
+            sections.append(
+                FormSection(
+                    ck.string(sec, "heading", file, where=w),
+                    ck.strings(sec, "paragraphs", file, where=w),
+                    columns,
+                    rows,
+                )
+            )
         if fid and path.stem != fid:
-            ck.add(file, raw["__line__"], f"{w}tên tệp phải là {fid}.yaml")
+            ck.add(file, raw[LINE_KEY], f"{w}tên tệp phải là {fid}.yaml")
         entries = ck.strings(raw, "entries", file, where=w)
         for eid in entries:
             if eid not in kb.entries:
                 ck.add(file, line_of(raw, "entries"), f"{w}'entries' trỏ tới mục không tồn tại '{eid}'")
-        kb.forms[fid] = Form(fid, ck.string(raw, "name", file, where=w), ck.string(raw, "title", file, where=w),
-                             ck.string(raw, "subtitle", file, required=False), tuple(sections),
-                             ck.strings(raw, "signatures", file, where=w), sources_of(ck, kb, raw, file, w), entries)
+        kb.forms[fid] = Form(
+            fid,
+            ck.string(raw, "name", file, where=w),
+            ck.string(raw, "title", file, where=w),
+            ck.string(raw, "subtitle", file, required=False),
+            tuple(sections),
+            ck.strings(raw, "signatures", file, where=w),
+            sources_of(ck, kb, raw, file, w),
+            entries,
+        )
 
 
 def file_name(form: Form) -> str:
@@ -115,8 +109,13 @@ def render(kb: KnowledgeBase, form_id: str, *, unit: str = "", year: int) -> byt
             _table(doc, sec.columns, sec.rows)
     _signatures(doc, form.signatures, kb.text("form_sign_hint"))
     if form.sources:
-        _para(doc, kb.text("form_sources", sources="; ".join(str(s) for s in form.sources)), italic=True,
-              size=Pt(10), space_before=18)
+        _para(
+            doc,
+            kb.text("form_sources", sources="; ".join(str(s) for s in form.sources)),
+            italic=True,
+            size=Pt(10),
+            space_before=18,
+        )
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
@@ -167,8 +166,7 @@ def _setup(doc) -> None:
     style.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
 
 
-def _para(doc_or_cell, text: str, *, bold=False, italic=False, underline=False, size=None, align=None,
-          space_before=0):
+def _para(doc_or_cell, text: str, *, bold=False, italic=False, underline=False, size=None, align=None, space_before=0):
     from docx.shared import Pt
 
     p = doc_or_cell.add_paragraph()
@@ -242,7 +240,7 @@ def _signatures(doc, roles, hint: str) -> None:
         return
     doc.add_paragraph()
     table = doc.add_table(rows=1, cols=len(roles))
-    for cell, role in zip(table.rows[0].cells, roles):
+    for cell, role in zip(table.rows[0].cells, roles, strict=True):
         cell.text = ""
         _cell_para(cell, role, bold=True)
         _cell_para(cell, hint, italic=True)

@@ -7,51 +7,27 @@ still works, and the step a user reached is stored, so /huongdan resumes after a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from bot import nav
 from bot.actions import Action, Feature, Slug, command
 from bot.home import home_row
-from bot.knowledge import Checker, KnowledgeBase, Source, folder_documents, line_of, sources_of
+from bot.knowledge import Guide, KnowledgeBase, Step, sources_of
 from bot.reply import Reply, Section, User, short
+from bot.yamlcheck import LINE_KEY, Checker, line_of, load_folder
 
 MIN_STEPS, MAX_STEPS = 3, 15
-MAX_STEP_CHARS = 1200       # all fields of one step: must fit one phone screen and one message
+MAX_STEP_CHARS = 1200  # all fields of one step: must fit one phone screen and one message
 PROGRESS_CELLS = 10
-
-
-@dataclass(frozen=True)
-class Step:
-    title: str
-    do: str
-    who: str
-    record: str
-    tip: str
-    mistake: str
-    entries: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Guide:
-    id: str
-    title: str
-    summary: str
-    steps: tuple[Step, ...]
-    sources: tuple[Source, ...]
-    forms: tuple[str, ...]
-    entries: tuple[str, ...]
 
 
 def load_guides(ck: Checker, kb: KnowledgeBase) -> None:
     """Read knowledge/guides/*.yaml into kb.guides; check steps, entry ids and form ids."""
-    for path, file, raw in folder_documents(ck, kb, "guides", "guide"):
-        if not isinstance(raw, dict):
-            ck.add(file, 1, "tệp phải có khóa 'guide:'")
-            continue
+    for path, file, raw in load_folder(ck, "guides", "guide"):
         gid = ck.ident(raw, file, "hướng dẫn")
         w = f"hướng dẫn '{gid}': "
         steps = []
-        raw_steps = raw.get("steps") if isinstance(raw.get("steps"), list) else []
+        raw_steps = raw.get("steps")
+        if not isinstance(raw_steps, list):
+            raw_steps = []
         if not MIN_STEPS <= len(raw_steps) <= MAX_STEPS:
             ck.add(file, line_of(raw, "steps"), f"{w}cần {MIN_STEPS}–{MAX_STEPS} bước, đang có {len(raw_steps)}")
         for n, st in enumerate(raw_steps, 1):
@@ -59,12 +35,14 @@ def load_guides(ck: Checker, kb: KnowledgeBase) -> None:
                 ck.add(file, line_of(raw, "steps"), f"{w}bước {n} phải là bảng khóa: giá trị")
                 continue
             sw = f"{w}bước {n}: "
-            step = Step(*(ck.string(st, k, file, where=sw) for k in ("title", "do", "who", "record", "tip", "mistake")),
-                        entries=ck.strings(st, "entries", file, where=sw))
+            title, do, who, record, tip, mistake = (
+                ck.string(st, k, file, where=sw) for k in ("title", "do", "who", "record", "tip", "mistake")
+            )
+            step = Step(title, do, who, record, tip, mistake, entries=ck.strings(st, "entries", file, where=sw))
             size = sum(len(x) for x in (step.do, step.who, step.record, step.tip, step.mistake))
             if size > MAX_STEP_CHARS:
-                ck.add(file, st["__line__"], f"{sw}dài {size} ký tự (tối đa {MAX_STEP_CHARS})")
-            _check_entries(ck, kb, file, st["__line__"], sw, step.entries)
+                ck.add(file, st[LINE_KEY], f"{sw}dài {size} ký tự (tối đa {MAX_STEP_CHARS})")
+            _check_entries(ck, kb, file, st[LINE_KEY], sw, step.entries)
             steps.append(step)
         entries = ck.strings(raw, "entries", file, where=w)
         _check_entries(ck, kb, file, line_of(raw, "entries"), w, entries)
@@ -73,11 +51,18 @@ def load_guides(ck: Checker, kb: KnowledgeBase) -> None:
             if f not in kb.forms:
                 ck.add(file, line_of(raw, "forms"), f"{w}biểu mẫu '{f}' không có trong knowledge/forms/")
         if gid and path.stem != gid:
-            ck.add(file, raw["__line__"], f"{w}tên tệp phải là {gid}.yaml")
+            ck.add(file, raw[LINE_KEY], f"{w}tên tệp phải là {gid}.yaml")
         if gid in kb.guides:
-            ck.add(file, raw["__line__"], f"hướng dẫn trùng id '{gid}'")
-        kb.guides[gid] = Guide(gid, ck.string(raw, "title", file, where=w), ck.string(raw, "summary", file, where=w),
-                               tuple(steps), sources_of(ck, kb, raw, file, w), forms, entries)
+            ck.add(file, raw[LINE_KEY], f"hướng dẫn trùng id '{gid}'")
+        kb.guides[gid] = Guide(
+            gid,
+            ck.string(raw, "title", file, where=w),
+            ck.string(raw, "summary", file, where=w),
+            tuple(steps),
+            sources_of(ck, kb, raw, file, w),
+            forms,
+            entries,
+        )
 
 
 def _check_entries(ck: Checker, kb: KnowledgeBase, file: str, line: int, where: str, ids: tuple[str, ...]) -> None:
@@ -126,14 +111,22 @@ class Guides(Feature):
         if last and last["guide_id"] in self.kb.guides and not last["done"]:
             g = self.kb.guides[last["guide_id"]]
             step = min(last["step"], len(g.steps) - 1)
-            rows.append([nav.GUIDE_STEP.button(short(self.text("guide_continue", title=g.title, step=step + 1,
-                                                                 total=len(g.steps)), 60), g.id, step)])
+            rows.append(
+                [
+                    nav.GUIDE_STEP.button(
+                        short(self.text("guide_continue", title=g.title, step=step + 1, total=len(g.steps)), 60),
+                        g.id,
+                        step,
+                    )
+                ]
+            )
         for g in self.kb.guides.values():
             p = progress.get(g.id)
             label = g.title
             if p and not p["done"]:
-                label += " · " + self.text("guide_progress_note", step=min(p["step"], len(g.steps) - 1) + 1,
-                                           total=len(g.steps))
+                label += " · " + self.text(
+                    "guide_progress_note", step=min(p["step"], len(g.steps) - 1) + 1, total=len(g.steps)
+                )
             elif p and p["done"]:
                 label = "✅ " + label
             step = min(p["step"], len(g.steps) - 1) if p and not p["done"] else 0
@@ -147,16 +140,26 @@ class Guides(Feature):
 
     def my_work(self, user: User) -> Section | None:
         """Guides started and not finished, for "Việc của tôi"."""
-        started = [(p, self.kb.guides[gid]) for gid, p in self.storage.guide_progress(user.id).items()
-                   if not p["done"] and gid in self.kb.guides]
+        started = [
+            (p, self.kb.guides[gid])
+            for gid, p in self.storage.guide_progress(user.id).items()
+            if not p["done"] and gid in self.kb.guides
+        ]
         if not started:
             return None
         section = Section(self.text("mw_guides"))
         for p, g in started[:3]:
             step = min(p["step"], len(g.steps) - 1)
             section.lines.append(self.text("guide_progress_line", title=g.title, step=step + 1, total=len(g.steps)))
-            section.buttons.append([nav.GUIDE_STEP.button(short(self.text("guide_continue", title=g.title, step=step + 1,
-                                                                          total=len(g.steps)), 60), g.id, step)])
+            section.buttons.append(
+                [
+                    nav.GUIDE_STEP.button(
+                        short(self.text("guide_continue", title=g.title, step=step + 1, total=len(g.steps)), 60),
+                        g.id,
+                        step,
+                    )
+                ]
+            )
         return section
 
     @nav.GUIDE_STEP
@@ -180,11 +183,17 @@ class Guides(Feature):
         row = []
         if n > 0:
             row.append(nav.GUIDE_STEP.button(self.text("btn_prev"), g.id, n - 1))
-        row.append(nav.GUIDE_STEP.button(self.text("btn_next"), g.id, n + 1) if n + 1 < total
-                   else GUIDE_FORMS.button(self.text("btn_done"), g.id))
+        row.append(
+            nav.GUIDE_STEP.button(self.text("btn_next"), g.id, n + 1)
+            if n + 1 < total
+            else GUIDE_FORMS.button(self.text("btn_done"), g.id)
+        )
         rows = [row]
-        rows += [[nav.ENTRY.button("🔗 " + short(self.kb.entries[e].title), e)] for e in s.entries[:2]
-                 if e in self.kb.entries]
+        rows += [
+            [nav.ENTRY.button("🔗 " + short(self.kb.entries[e].title), e)]
+            for e in s.entries[:2]
+            if e in self.kb.entries
+        ]
         rows.append([STEPS.button(self.text("btn_steps"), g.id), GUIDE_FORMS.button(self.text("btn_forms"), g.id)])
         rows.append([nav.GUIDES.button(self.text("btn_guides")), *home_row(self.ctx)])
         r.buttons = rows

@@ -25,7 +25,7 @@ def main_menu(ctx: Context, user: User | None = None) -> list[list[Button]]:
             rows.append([nav.MY_WORK.button(t("btn_my_work")), nav.PROFILE.button(t("btn_profile"))])
         else:
             rows.append([nav.REGISTER_UNIT.button(t("btn_unit"))])
-        if ctx.roles and ctx.roles.role_of(user) != "official":     # the inspection team's own row
+        if ctx.roles and ctx.roles.role_of(user) != "official":  # the inspection team's own row
             rows.append([nav.PROGRESS.button(t("btn_progress")), nav.MEMBERS.button(t("btn_members"))])
     return rows
 
@@ -57,17 +57,22 @@ class Home(Feature):
         """The main menu without the welcome (typed "menu")."""
         return Reply(buttons=main_menu(self.ctx, user)).add(self.text("menu_intro"))
 
-    commands: list = []           # every Command, in feature order (set by the Core once it has them)
+    commands: list = []  # every Command, in feature order (set by the Core once it has them)
 
     @command("help", "trogiup", shortcut="help")
     def help(self, user: User, arg: str = "") -> Reply:
         """How to use the bot, and every command this user may use, grouped by role."""
         role = self.ctx.roles.role_of(user) if self.ctx.roles else "official"
         allowed = {"official": (None,), "inspector": (None, "inspector"), "admin": (None, "inspector", "admin")}[role]
-        r = Reply(buttons=[[nav.TOPICS.button(self.text("btn_topics")), *home_row(self.ctx)]]).add(self.say(user, "help"))
+        r = Reply(buttons=[[nav.TOPICS.button(self.text("btn_topics")), *home_row(self.ctx)]]).add(
+            self.say(user, "help")
+        )
         for needs, title in ((None, "help_commands"), ("inspector", "help_team"), ("admin", "help_admin")):
-            lines = [f"/{c.names[0]} — {self.text('cmd_' + c.names[0])}" for c in self.commands
-                     if c.role == needs and needs in allowed and f"cmd_{c.names[0]}" in self.kb.ui]
+            lines = [
+                f"/{c.names[0]} — {self.text('cmd_' + c.names[0])}"
+                for c in self.commands
+                if c.role == needs and needs in allowed and f"cmd_{c.names[0]}" in self.kb.ui
+            ]
             if lines:
                 r.add("\n\n" + self.text(title) + "\n", "b").add("\n".join(lines))
         return r
@@ -109,4 +114,3 @@ class Home(Feature):
 def is_cancel(kb, folded: str) -> bool:
     """'hủy', 'thôi', 'bỏ qua' typed while a prompt waits: the same as /huy."""
     return bool(re.match(kb.text("cancel_patterns_prompt"), folded))
-

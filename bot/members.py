@@ -30,8 +30,8 @@ from bot.reply import Attachment, Reply, User, short
 from bot.text import local_date, safe_cell, vn_date
 
 CODE_DIGITS = 8
-JOIN_MINUTES, JOIN_TRIES = 15, 5     # wrong join codes allowed per person in that many minutes
-PAGE = 5                             # pending members per screen
+JOIN_MINUTES, JOIN_TRIES = 15, 5  # wrong join codes allowed per person in that many minutes
+PAGE = 5  # pending members per screen
 
 SKIP = Action("jl", name="join.later")
 ENTER = Action("je", name="join.enter")
@@ -42,7 +42,7 @@ ROTATE = Action("mk", Id("ward"), role="inspector", name="join.rotate")
 
 
 class JoinPrompt(StrEnum):
-    CODE = "join_code"          # waiting for the unit's join code
+    CODE = "join_code"  # waiting for the unit's join code
 
 
 def unit_key(unit: dict) -> str:
@@ -58,7 +58,7 @@ def join_code(storage, key: str) -> str:
         storage.set_setting("join_secret", secret)
     generation = storage.setting(f"join_gen:{key}") or "0"
     digest = hmac.new(bytes.fromhex(secret), f"{key}:{generation}".encode(), hashlib.sha256).digest()
-    return f"{int.from_bytes(digest[:8], 'big') % 10 ** CODE_DIGITS:0{CODE_DIGITS}d}"
+    return f"{int.from_bytes(digest[:8], 'big') % 10**CODE_DIGITS:0{CODE_DIGITS}d}"
 
 
 def shown(code: str) -> str:
@@ -76,6 +76,8 @@ class Members(Feature):
         trusted = self.ctx.roles.role_of(user) != "official"
         self.storage.set_user_unit(user.id, unit_id, confirmed=trusted, by=user.id if trusted else None)
         unit = self.storage.get_unit(unit_id)
+        if unit is None:  # /donvi picked it from the units a moment ago
+            raise LookupError(f"no unit {unit_id}")
         label = f"{unit['name']} ({unit['province_name']})"
         if trusted:
             self.storage.clear_prompt(user.id)
@@ -88,7 +90,7 @@ class Members(Feature):
 
     @ENTER
     def enter(self, user: User) -> Reply:
-        """"Nhập mã tham gia" on /toi, for a pending member."""
+        """ "Nhập mã tham gia" on /toi, for a pending member."""
         if self.storage.membership(user.id) != "pending":
             return Reply(buttons=main_menu(self.ctx, user)).add(self.text("join_not_pending"))
         return self.ask_code(user)
@@ -110,12 +112,13 @@ class Members(Feature):
             self.storage.clear_prompt(user.id)
             return Reply(buttons=main_menu(self.ctx, user)).add(self.text("join_not_pending"))
         if not re.fullmatch(rf"\d{{{CODE_DIGITS}}}", digits):
-            if self.ctx.searcher.search(text).matched:   # "khoản 9.2 là gì": a question, not a code
+            if self.ctx.searcher.search(text).matched:  # "khoản 9.2 là gì": a question, not a code
                 return None
             return Reply(buttons=[[SKIP.button(self.text("join_later_btn"))]]).add(self.text("join_format"))
         if self.storage.failures(user.id, "join", JOIN_MINUTES) >= JOIN_TRIES:
             return Reply(buttons=[[SKIP.button(self.text("join_later_btn"))]]).add(
-                self.text("join_locked", minutes=JOIN_MINUTES))
+                self.text("join_locked", minutes=JOIN_MINUTES)
+            )
         if not hmac.compare_digest(digits, join_code(self.storage, unit_key(unit))):
             self.storage.record_failure(user.id, "join")
             return Reply(buttons=[[SKIP.button(self.text("join_later_btn"))]]).add(self.text("join_bad"))
@@ -144,16 +147,29 @@ class Members(Feature):
             return r.add(self.text("members_none"))
         r.add(self.text("members_title", n=len(waiting)) + "\n", "b")
         rows = []
-        for m in waiting[page * PAGE:(page + 1) * PAGE]:
+        for m in waiting[page * PAGE : (page + 1) * PAGE]:
             name = m["first_name"] or "…"
             who = f"{name} (@{m['username']})" if m["username"] else name
-            r.add("\n• " + self.text("members_row", who=who, unit=m["unit_name"],
-                                     channel=self.text(f"channel_{m['channel'] or 'telegram'}"),
-                                     since=vn_date(local_date(m["unit_since"], self.ctx.tz))))
-            rows.append([CONFIRM.button(short(f"✅ {name} – {m['unit_name']}"), m["id"], m["unit_id"], page),
-                         REJECT.button(short(self.text("members_reject_btn", who=name)), m["id"], m["unit_id"], page)])
+            r.add(
+                "\n• "
+                + self.text(
+                    "members_row",
+                    who=who,
+                    unit=m["unit_name"],
+                    channel=self.text(f"channel_{m['channel'] or 'telegram'}"),
+                    since=vn_date(local_date(m["unit_since"], self.ctx.tz)),
+                )
+            )
+            rows.append(
+                [
+                    CONFIRM.button(short(f"✅ {name} – {m['unit_name']}"), m["id"], m["unit_id"], page),
+                    REJECT.button(short(self.text("members_reject_btn", who=name)), m["id"], m["unit_id"], page),
+                ]
+            )
         if pages > 1:
-            rows.append([PENDING.button(self.text("members_page", page=p + 1), p) for p in range(pages) if p != page][:6])
+            rows.append(
+                [PENDING.button(self.text("members_page", page=p + 1), p) for p in range(pages) if p != page][:6]
+            )
         rows.append(home_row(self.ctx))
         r.buttons = rows
         return r
@@ -172,10 +188,16 @@ class Members(Feature):
         if not row or row["unit_id"] != unit_id or self.storage.membership(member) != "pending":
             return None
         unit = self.storage.confirm_member(member, user.id)
+        if unit is None:  # decided meanwhile (another inspector, or the person left)
+            return None
         self.storage.audit(user.id, "member.confirm", str(member), str(unit_id))
         self._tell(member, user, self.text("member_confirmed_msg", unit=unit["name"]))
-        return self.pending(user, page=page, mode="edit",
-                            notice=self.text("members_confirmed", who=row["first_name"] or "…", unit=unit["name"]))
+        return self.pending(
+            user,
+            page=page,
+            mode="edit",
+            notice=self.text("members_confirmed", who=row["first_name"] or "…", unit=unit["name"]),
+        )
 
     @REJECT
     def reject(self, user: User, member: int, unit_id: int, page: int) -> Reply | None:
@@ -184,8 +206,12 @@ class Members(Feature):
             return None
         self.storage.audit(user.id, "member.reject", str(member), str(unit_id))
         self._tell(member, user, self.text("member_rejected_msg", unit=unit["name"]))
-        return self.pending(user, page=page, mode="edit",
-                            notice=self.text("members_rejected", who=row["first_name"] or "…", unit=unit["name"]))
+        return self.pending(
+            user,
+            page=page,
+            mode="edit",
+            notice=self.text("members_rejected", who=row["first_name"] or "…", unit=unit["name"]),
+        )
 
     def _tell(self, member: int, inspector: User, text: str) -> None:
         """Let the person know, on their channel: a one-recipient broadcast, so it survives a restart."""
@@ -207,29 +233,41 @@ class Members(Feature):
             r = Reply().add(self.text("codes_title_one") + "\n", "b")
             rows = []
             for p in places:
-                r.add("\n" + self.text("codes_row", unit=p.label,
-                                       code=shown(join_code(self.storage, f"ward:{p.code}"))))
+                r.add(
+                    "\n" + self.text("codes_row", unit=p.label, code=shown(join_code(self.storage, f"ward:{p.code}")))
+                )
                 rows.append([ROTATE.button(short(self.text("codes_rotate_btn", unit=p.name)), p.code)])
             r.buttons = rows + [home_row(self.ctx)]
             return r
-        places = sorted((p for p in units.wards().values() if province is None or p.province_code == province),
-                        key=lambda p: (p.province_name, p.name))
+        places = sorted(
+            (p for p in units.wards().values() if province is None or p.province_code == province),
+            key=lambda p: (p.province_name, p.name),
+        )
         caption = self.text("codes_caption", n=len(places))
         return Reply(attachment=Attachment("ma-tham-gia.xlsx", self._workbook(places), caption)).add(caption)
 
     def _workbook(self, places) -> bytes:
         from openpyxl import Workbook
         from openpyxl.styles import Font
+        from openpyxl.worksheet.worksheet import Worksheet
 
         wb = Workbook()
         ws = wb.active
+        assert isinstance(ws, Worksheet), "a new workbook has one worksheet"
         ws.title = self.text("codes_sheet")
         ws.append([self.text(k) for k in ("codes_col_code", "codes_col_unit", "codes_col_province", "codes_col_join")])
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for p in places:
-            ws.append([p.code, safe_cell(p.name), safe_cell(p.province_name), shown(join_code(self.storage, f"ward:{p.code}"))])
-        for col, width in zip("ABCD", (12, 34, 24, 14)):
+            ws.append(
+                [
+                    p.code,
+                    safe_cell(p.name),
+                    safe_cell(p.province_name),
+                    shown(join_code(self.storage, f"ward:{p.code}")),
+                ]
+            )
+        for col, width in zip("ABCD", (12, 34, 24, 14), strict=True):
             ws.column_dimensions[col].width = width
         ws.freeze_panes = "A2"
         buf = io.BytesIO()
@@ -247,4 +285,3 @@ class Members(Feature):
         self.storage.set_setting(f"join_gen:{key}", str(int(self.storage.setting(f"join_gen:{key}") or 0) + 1))
         self.storage.audit(user.id, "join.rotate", key)
         return Reply().add(self.text("codes_rotated", unit=place.label, code=shown(join_code(self.storage, key))))
-

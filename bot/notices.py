@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 ACK = Action("ra", Id("broadcast"), name="broadcast.ack")
 
 
-def signature(kb: "KnowledgeBase", storage: "Storage", sender_id: int) -> str:
+def signature(kb: KnowledgeBase, storage: Storage, sender_id: int) -> str:
     """'— Thanh tra, Sở KH&CN Lạng Sơn': the sender's name and registered unit, else the team's name."""
     person = storage.get_user(sender_id) or {}
     unit = storage.unit_of(sender_id)
@@ -36,6 +36,8 @@ class Notices(Feature):
         """The broadcast as a reply: its text, «Đã nhận» and its links. A notice nobody sent (a member told
         they were confirmed) has no sender to acknowledge to, so no «Đã nhận»."""
         b = self.storage.get_broadcast(broadcast_id)
+        if b is None:
+            raise ValueError(f"no broadcast {broadcast_id}")
         rows = [[ACK.button(self.text("bc_btn_ack"), broadcast_id)]] if b["created_by"] else []
         return Reply(buttons=rows + self._links(broadcast_id)).add(b["text"])
 

@@ -74,6 +74,12 @@ def _symmetric_order(found: dict[tuple[str, str], Confusion]) -> list[Confusion]
     pair_total: dict[frozenset[str], int] = defaultdict(int)
     for (a, b), c in found.items():
         pair_total[frozenset((a, b))] += len(c.phrasings)
-    return sorted(found.values(),
-                  key=lambda c: (-pair_total[frozenset((c.owner, c.winner))], sorted((c.owner, c.winner)),
-                                 -len(c.phrasings), c.owner))
+    return sorted(
+        found.values(),
+        key=lambda c: (
+            -pair_total[frozenset((c.owner, c.winner))],
+            sorted((c.owner, c.winner)),
+            -len(c.phrasings),
+            c.owner,
+        ),
+    )

@@ -11,7 +11,8 @@ from bot import nav
 from bot.actions import Action, Context, Feature, Id, command, prompt
 from bot.answers import Answers
 from bot.home import home_row, main_menu
-from bot.members import ENTER as ENTER_CODE, Members
+from bot.members import ENTER as ENTER_CODE
+from bot.members import Members
 from bot.reply import Button, Reply, User, short
 from bot.roles import shown_id
 from bot.text import fold
@@ -20,12 +21,12 @@ PICK = Action("us", Id("ward"), name="unit.pick")
 AGENCY = Action("ua", name="unit.agency")
 CANCEL = Action("ux", name="unit.cancel")
 LINK_MINUTES = 15
-LINK_TRIES = 5          # wrong codes allowed per LINK_MINUTES before /lienket refuses
+LINK_TRIES = 5  # wrong codes allowed per LINK_MINUTES before /lienket refuses
 
 
 class UnitPrompt(StrEnum):
-    NAME = "unit_name"        # waiting for the commune/ward name
-    AGENCY = "agency_name"    # waiting for an agency name
+    NAME = "unit_name"  # waiting for the commune/ward name
+    AGENCY = "agency_name"  # waiting for an agency name
 
 
 class Profile(Feature):
@@ -65,7 +66,7 @@ class Profile(Feature):
                 break
         places = units.match_wards(text[:100], province, limit=4)
         if not places and self.ctx.searcher.search(text).matched:
-            self.storage.clear_prompt(user.id)   # it was a question, not a unit name: answer it
+            self.storage.clear_prompt(user.id)  # it was a question, not a unit name: answer it
             return self.answers.ask(user, text)[0]
         if not places:
             return Reply(buttons=self._cancel_rows()).add(self.say(user, "unit_not_found", text=text.strip()[:60]))
@@ -80,8 +81,9 @@ class Profile(Feature):
         place = units.wards().get(code)
         if place is None:
             return None
-        unit_id = self.storage.get_or_create_unit(place.kind, place.name, place.province_code, place.province_name,
-                                                  ward_code=place.code)
+        unit_id = self.storage.get_or_create_unit(
+            place.kind, place.name, place.province_code, place.province_name, ward_code=place.code
+        )
         return self._done(user, unit_id)
 
     @AGENCY
@@ -115,16 +117,27 @@ class Profile(Feature):
         accounts = self.storage.accounts_of(user.id)
         linked = ", ".join(self.text(f"channel_{a['channel']}") for a in accounts)
         status = self.storage.membership(user.id)
-        text = self.text("profile_id", id=shown_id(user)) + "\n" + self.text(
-            "profile", name=user.first_name or "anh/chị",
-            unit=f"{unit['name']} ({unit['province_name']}) — {self.text('member_' + status)}" if unit
-            else self.text("no_unit"),
-            role=self.text(f"role_{role}"), runs=self.storage.count_done_runs(user.id))
+        text = (
+            self.text("profile_id", id=shown_id(user))
+            + "\n"
+            + self.text(
+                "profile",
+                name=user.first_name or "anh/chị",
+                unit=f"{unit['name']} ({unit['province_name']}) — {self.text(f'member_{status}')}"
+                if unit
+                else self.text("no_unit"),
+                role=self.text(f"role_{role}"),
+                runs=self.storage.count_done_runs(user.id),
+            )
+        )
         if len(accounts) > 1:
             text += "\n" + self.text("profile_linked", channels=linked)
         rows = [[ENTER_CODE.button(self.text("join_enter_btn"))]] if status == "pending" else []
-        rows += [[nav.MY_WORK.button(self.text("btn_my_work")), nav.CHECKLISTS.button(self.text("btn_results"))],
-                 [nav.REGISTER_UNIT.button(self.text("btn_change_unit" if unit else "btn_unit"))], home_row(self.ctx)]
+        rows += [
+            [nav.MY_WORK.button(self.text("btn_my_work")), nav.CHECKLISTS.button(self.text("btn_results"))],
+            [nav.REGISTER_UNIT.button(self.text("btn_change_unit" if unit else "btn_unit"))],
+            home_row(self.ctx),
+        ]
         return Reply(buttons=rows).add(text)
 
     @nav.PROFILE
@@ -150,5 +163,6 @@ class Profile(Feature):
             return Reply().add(self.text("link_same", code=code))
         self.storage.merge_people(user.id, owner)
         self.storage.audit(owner, "account.link", user.key)
-        return Reply(buttons=main_menu(self.ctx, User(owner, user.first_name, user.username, user.channel,
-                                                      user.account))).add(self.text("link_done"))
+        return Reply(
+            buttons=main_menu(self.ctx, User(owner, user.first_name, user.username, user.channel, user.account))
+        ).add(self.text("link_done"))

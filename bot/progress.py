@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from bot import nav
 from bot.actions import Action, Choice, Feature, Id, Index, command
@@ -20,15 +21,26 @@ from bot.knowledge import KnowledgeBase
 from bot.reply import Attachment, Reply, User, short
 from bot.text import local_date, safe_cell, vn_date
 
+if TYPE_CHECKING:
+    from bot.units import Place
+
 FILTERS = ("all", "unregistered", "not-started", "below", "overdue", "agencies")
 LOW_SCORE = 50
-PAGE = 8                  # units per screen
-SILENT_DAYS = 30          # a unit nobody used for this long is "im lặng" in the weekly digest
+PAGE = 8  # units per screen
+SILENT_DAYS = 30  # a unit nobody used for this long is "im lặng" in the weekly digest
 RANK = {"unregistered": 0, "no-run": 1, "done": 2}
 
 
-def rows(storage, kb: KnowledgeBase, flt: str = "all", province_code: int | None = None, *, tz=None,
-         today=None, team: frozenset[int] = frozenset()) -> list[dict]:
+def rows(
+    storage,
+    kb: KnowledgeBase,
+    flt: str = "all",
+    province_code: int | None = None,
+    *,
+    tz=None,
+    today=None,
+    team: frozenset[int] = frozenset(),
+) -> list[dict]:
     """One row per commune/ward of the province (or per registered one without a province), laggards
     first, then the agencies that registered, less the inspection team's own office (the units of
     the people in ``team``)."""
@@ -38,15 +50,27 @@ def rows(storage, kb: KnowledgeBase, flt: str = "all", province_code: int | None
     registered = storage.unit_progress(today_iso)
     offices = {storage.get_user(p)["unit_id"] for p in team if storage.get_user(p)}
     by_ward = {u["ward_code"]: u for u in registered if u["ward_code"]}
+    pairs: list[tuple[units.Place | None, dict | None]]
     if province_code is not None:
         pairs = [(p, by_ward.get(p.code)) for p in units.wards().values() if p.province_code == province_code]
     else:
         pairs = [(None, u) for u in registered if u["ward_code"]]
-    agencies = [u for u in registered if not u["ward_code"] and u["id"] not in offices
-                and (province_code is None or u["province_code"] == province_code)]
+    agencies = [
+        u
+        for u in registered
+        if not u["ward_code"]
+        and u["id"] not in offices
+        and (province_code is None or u["province_code"] == province_code)
+    ]
     out = [_row(storage, kb, place, u, tz) for place, u in pairs]
-    out.sort(key=lambda r: (RANK[r["status"]], -r["overdue_tasks"], r["latest_score"] if r["latest_score"] is not None
-                            else -1, r["unit"]))
+    out.sort(
+        key=lambda r: (
+            RANK[r["status"]],
+            -r["overdue_tasks"],
+            r["latest_score"] if r["latest_score"] is not None else -1,
+            r["unit"],
+        )
+    )
     out += sorted((_row(storage, kb, None, u, tz) for u in agencies), key=lambda r: (RANK[r["status"]], r["unit"]))
     return [r for r in out if kept(r, flt)]
 
@@ -66,7 +90,7 @@ def kept(row: dict, flt: str) -> bool:
     return True
 
 
-def _row(storage, kb: KnowledgeBase, place, u: dict | None, tz) -> dict:
+def _row(storage, kb: KnowledgeBase, place: Place | None, u: dict | None, tz) -> dict:
     latest = (u or {}).get("checklists") or {}
     scores = [s for _, s in latest.values() if s is not None]
     gaps = 0
@@ -77,16 +101,28 @@ def _row(storage, kb: KnowledgeBase, place, u: dict | None, tz) -> dict:
             gaps += sum(1 for i in cl.items if (answers.get(i.id) or {}).get("answer") in ("chua-dat", "mot-phan"))
     registered = u is not None and (u["members"] or u["pending"])
     status = "done" if latest else "no-run" if registered else "unregistered"
+    if place is not None:
+        unit, province = place.name, place.province_name
+    else:
+        assert u is not None, "a row without a place is a registered unit"
+        unit, province = u["name"], u["province_name"]
     return {
-        "code": place.code if place else (u or {}).get("ward_code"), "unit_id": (u or {}).get("id"),
+        "code": place.code if place else (u or {}).get("ward_code"),
+        "unit_id": (u or {}).get("id"),
         "agency": place is None and not (u or {}).get("ward_code"),
-        "unit": place.name if place else u["name"], "province": place.province_name if place else u["province_name"],
-        "status": status, "members": (u or {}).get("members") or 0, "pending": (u or {}).get("pending") or 0,
+        "unit": unit,
+        "province": province,
+        "status": status,
+        "members": (u or {}).get("members") or 0,
+        "pending": (u or {}).get("pending") or 0,
         "seen": (u or {}).get("last_activity"),
         "last_activity": vn_date(local_date((u or {}).get("last_activity"), tz)) if u and u["last_activity"] else "",
         "last_run": vn_date(local_date(u["last_run"], tz)) if u and u.get("last_run") else "",
-        "checklists_done": len(latest), "latest_score": round(min(scores), 1) if scores else None, "open_gaps": gaps,
-        "open_tasks": (u or {}).get("open_tasks") or 0, "overdue_tasks": (u or {}).get("overdue_tasks") or 0,
+        "checklists_done": len(latest),
+        "latest_score": round(min(scores), 1) if scores else None,
+        "open_gaps": gaps,
+        "open_tasks": (u or {}).get("open_tasks") or 0,
+        "overdue_tasks": (u or {}).get("overdue_tasks") or 0,
         "unconfirmed_runs": (u or {}).get("unconfirmed_runs") or 0,
         "quiz_takers": (u or {}).get("quiz_takers") or 0,
         "quiz_avg": round(u["quiz_avg"], 1) if u and u.get("quiz_avg") is not None else None,
@@ -96,12 +132,23 @@ def _row(storage, kb: KnowledgeBase, place, u: dict | None, tz) -> dict:
 
 def columns(kb: KnowledgeBase) -> list[tuple[str, str]]:
     """(key, Vietnamese header) of the export columns."""
-    base = [("unit", "pg_col_unit"), ("province", "pg_col_province"), ("status", "pg_col_status"),
-            ("members", "pg_col_members"), ("pending", "pg_col_pending"), ("last_activity", "pg_col_last"),
-            ("last_run", "pg_col_last_run"), ("checklists_done", "pg_col_done"), ("latest_score", "pg_col_score"),
-            ("open_gaps", "pg_col_gaps"), ("open_tasks", "pg_col_tasks"), ("overdue_tasks", "pg_col_overdue"),
-            ("unconfirmed_runs", "pg_col_unconfirmed"), ("quiz_takers", "pg_col_quiz_takers"),
-            ("quiz_avg", "pg_col_quiz_avg")]
+    base = [
+        ("unit", "pg_col_unit"),
+        ("province", "pg_col_province"),
+        ("status", "pg_col_status"),
+        ("members", "pg_col_members"),
+        ("pending", "pg_col_pending"),
+        ("last_activity", "pg_col_last"),
+        ("last_run", "pg_col_last_run"),
+        ("checklists_done", "pg_col_done"),
+        ("latest_score", "pg_col_score"),
+        ("open_gaps", "pg_col_gaps"),
+        ("open_tasks", "pg_col_tasks"),
+        ("overdue_tasks", "pg_col_overdue"),
+        ("unconfirmed_runs", "pg_col_unconfirmed"),
+        ("quiz_takers", "pg_col_quiz_takers"),
+        ("quiz_avg", "pg_col_quiz_avg"),
+    ]
     return [(k, kb.text(t)) for k, t in base] + [(f"score:{cid}", cl.title) for cid, cl in kb.checklists.items()]
 
 
@@ -115,16 +162,19 @@ def to_csv(kb: KnowledgeBase, data: list[dict]) -> bytes:
     w.writerow([h for _, h in columns(kb)])
     for r in data:
         w.writerow(["" if v is None else safe_cell(v) for v in _cells(kb, r)])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")   # BOM: Excel opens Vietnamese CSV correctly
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: Excel opens Vietnamese CSV correctly
 
 
 def to_xlsx(kb: KnowledgeBase, data: list[dict]) -> bytes:
     """The table as an Excel workbook (openpyxl) with a header row, frozen panes and column widths."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
 
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet), "a new workbook has one worksheet"
     ws.title = kb.text("pg_sheet")
     cols = columns(kb)
     ws.append([h for _, h in cols])
@@ -134,7 +184,7 @@ def to_xlsx(kb: KnowledgeBase, data: list[dict]) -> bytes:
         ws.append([safe_cell(v) for v in _cells(kb, r)])
     ws.freeze_panes = "B2"
     for i, (_, h) in enumerate(cols, 1):
-        ws.column_dimensions[ws.cell(1, i).column_letter].width = max(12, min(40, len(h) + 2))
+        ws.column_dimensions[get_column_letter(i)].width = max(12, min(40, len(h) + 2))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -157,7 +207,7 @@ def chart_png(kb: KnowledgeBase, data: list[dict]) -> bytes:
     values = [sum(r["status"] == "unregistered" for r in data), sum(r["status"] == "no-run" for r in data)] + counts
     fig, ax = plt.subplots(figsize=(7, 3.6), dpi=110)
     bars = ax.bar(labels, values, color=["#616161", "#9e9e9e", "#c62828", "#f9a825", "#7cb342", "#2e7d32"])
-    for bar, v in zip(bars, values):
+    for bar, v in zip(bars, values, strict=True):
         ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height() + 0.05, str(v), ha="center", fontsize=9)
     ax.set_ylabel(kb.text("pg_chart_y"))
     ax.set_title(kb.text("pg_chart_title", n=len(data)), fontsize=10)
@@ -187,47 +237,78 @@ class Progress(Feature):
 
     def __init__(self, ctx, checklists=None, readiness=None):
         super().__init__(ctx)
-        self.checklists = checklists      # bot.checklists.Checklists: a run's .docx report
-        self.readiness = readiness        # bot.readiness.Readiness: the pack before a visit
+        self.checklists = checklists  # bot.checklists.Checklists: a run's .docx report
+        self.readiness = readiness  # bot.readiness.Readiness: the pack before a visit
 
     def province_of(self, user: User | None) -> int | None:
         unit = self.storage.unit_of(user.id) if user else None
         return unit["province_code"] if unit else (self.ctx.province.code if self.ctx.province else None)
 
     def _rows(self, user: User, flt: str) -> list[dict]:
-        return rows(self.storage, self.kb, flt, self.province_of(user), tz=self.ctx.tz, today=self.ctx.today(),
-                    team=frozenset(self.ctx.roles.inspectors()))
+        return rows(
+            self.storage,
+            self.kb,
+            flt,
+            self.province_of(user),
+            tz=self.ctx.tz,
+            today=self.ctx.today(),
+            team=frozenset(self.ctx.roles.inspectors()),
+        )
 
     @command("tiendo", role="inspector", needs_db=True, advertised=False, shortcut="progress")
     def home(self, user: User, arg: str = "", flt: str = "all", mode: str = "send", page: int = 0) -> Reply:
         rows_all = self._rows(user, "all")
         data = [r for r in rows_all if kept(r, flt)]
-        everyone = [r for r in rows_all if not r["agency"]]          # the counts are of communes and wards
+        everyone = [r for r in rows_all if not r["agency"]]  # the counts are of communes and wards
         pages = max(1, -(-len(data) // PAGE))
         page = min(page, pages - 1)
         from bot import units
 
         province = units.provinces().get(self.province_of(user) or 0)
-        r = Reply(mode=mode).add(self.text("pg_title", where=province.name if province else self.text("pg_everywhere"),
-                                           n=len(everyone), agencies=len(rows_all) - len(everyone),
-                                           filter=self.text(f"pg_f_{flt}")) + "\n", "b")
-        r.add(self.text("pg_summary", unregistered=sum(x["status"] == "unregistered" for x in everyone),
-                        no_run=sum(x["status"] == "no-run" for x in everyone),
-                        below=sum(x["latest_score"] is not None and x["latest_score"] < LOW_SCORE for x in everyone),
-                        overdue=sum(x["overdue_tasks"] > 0 for x in everyone)) + "\n")
+        r = Reply(mode=mode).add(
+            self.text(
+                "pg_title",
+                where=province.name if province else self.text("pg_everywhere"),
+                n=len(everyone),
+                agencies=len(rows_all) - len(everyone),
+                filter=self.text(f"pg_f_{flt}"),
+            )
+            + "\n",
+            "b",
+        )
+        r.add(
+            self.text(
+                "pg_summary",
+                unregistered=sum(x["status"] == "unregistered" for x in everyone),
+                no_run=sum(x["status"] == "no-run" for x in everyone),
+                below=sum(x["latest_score"] is not None and x["latest_score"] < LOW_SCORE for x in everyone),
+                overdue=sum(x["overdue_tasks"] > 0 for x in everyone),
+            )
+            + "\n"
+        )
         rows_ = []
-        for row in data[page * PAGE:(page + 1) * PAGE]:
+        for row in data[page * PAGE : (page + 1) * PAGE]:
             r.add("\n• " + self._line(row))
             rows_.append([self._open_button(row)])
         if not data:
             r.add("\n" + self.text("pg_none"))
-        nav_row = [PAGE_TO.button(self.text("pg_page", n=p + 1), flt, p) for p in (page - 1, page + 1) if 0 <= p < pages]
-        r.buttons = rows_ + ([nav_row] if nav_row else []) + [
-            [SHOW.button(self.text(f"pg_f_{f}"), f) for f in FILTERS[:3] if f != flt],
-            [SHOW.button(self.text(f"pg_f_{f}"), f) for f in FILTERS[3:] if f != flt],
-            [CHART.button(self.text("pg_btn_chart"), flt), XLSX.button(self.text("pg_btn_xlsx"), flt),
-             CSV.button(self.text("pg_btn_csv"), flt)],
-            home_row(self.ctx)]
+        nav_row = [
+            PAGE_TO.button(self.text("pg_page", n=p + 1), flt, p) for p in (page - 1, page + 1) if 0 <= p < pages
+        ]
+        r.buttons = (
+            rows_
+            + ([nav_row] if nav_row else [])
+            + [
+                [SHOW.button(self.text(f"pg_f_{f}"), f) for f in FILTERS[:3] if f != flt],
+                [SHOW.button(self.text(f"pg_f_{f}"), f) for f in FILTERS[3:] if f != flt],
+                [
+                    CHART.button(self.text("pg_btn_chart"), flt),
+                    XLSX.button(self.text("pg_btn_xlsx"), flt),
+                    CSV.button(self.text("pg_btn_csv"), flt),
+                ],
+                home_row(self.ctx),
+            ]
+        )
         r.buttons = [row for row in r.buttons if row]
         return r
 
@@ -238,11 +319,23 @@ class Progress(Feature):
         people = self.text("pg_people", n=row["members"]) + pending
         unconfirmed = " · " + self.text("pg_unconfirmed", n=row["unconfirmed_runs"]) if row["unconfirmed_runs"] else ""
         if row["status"] == "no-run":
-            return self.text("pg_line_no_run", unit=row["unit"], people=people,
-                             last=row["last_activity"] or "—") + unconfirmed
+            return (
+                self.text("pg_line_no_run", unit=row["unit"], people=people, last=row["last_activity"] or "—")
+                + unconfirmed
+            )
         tasks = self.text("pg_tasks", open=row["open_tasks"], late=row["overdue_tasks"]) if row["open_tasks"] else ""
-        return self.text("pg_line_done", unit=row["unit"], people=people, score=f"{row['latest_score']:.0f}",
-                         day=row["last_run"], gaps=row["open_gaps"]) + tasks + unconfirmed
+        return (
+            self.text(
+                "pg_line_done",
+                unit=row["unit"],
+                people=people,
+                score=f"{row['latest_score']:.0f}",
+                day=row["last_run"],
+                gaps=row["open_gaps"],
+            )
+            + tasks
+            + unconfirmed
+        )
 
     def _open_button(self, row: dict):
         label = short(f"🔎 {row['unit']}")
@@ -297,9 +390,11 @@ class Progress(Feature):
         if unit is None:
             from bot.members import join_code, shown
 
-            return Reply(buttons=[[SHOW.button(self.text("pg_back"), "all"), *home_row(self.ctx)]]).add(
-                self.text("pg_unit_title", unit=place.label) + "\n\n", "b").add(
-                self.text("pg_unit_unregistered", code=shown(join_code(self.storage, f"ward:{code}"))))
+            return (
+                Reply(buttons=[[SHOW.button(self.text("pg_back"), "all"), *home_row(self.ctx)]])
+                .add(self.text("pg_unit_title", unit=place.label) + "\n\n", "b")
+                .add(self.text("pg_unit_unregistered", code=shown(join_code(self.storage, f"ward:{code}"))))
+            )
         return self.unit(user, unit["id"])
 
     @UNIT
@@ -311,8 +406,14 @@ class Progress(Feature):
         tz, today = self.ctx.tz, self.ctx.today().isoformat()
         members = self.storage.members_of(unit_id)
         r = Reply().add(self.text("pg_unit_title", unit=f"{unit['name']} ({unit['province_name']})") + "\n", "b")
-        r.add("\n" + self.text("pg_unit_members", n=sum(m["status"] == "confirmed" for m in members),
-                               pending=sum(m["status"] != "confirmed" for m in members)))
+        r.add(
+            "\n"
+            + self.text(
+                "pg_unit_members",
+                n=sum(m["status"] == "confirmed" for m in members),
+                pending=sum(m["status"] != "confirmed" for m in members),
+            )
+        )
         rows_ = []
         runs = self.storage.unit_runs(unit_id)
         r.add("\n\n" + self.text("pg_unit_runs"), "b")
@@ -320,11 +421,15 @@ class Progress(Feature):
             history = [x for x in runs if x["checklist_id"] == cid]
             if not history:
                 continue
-            shown_runs = ", ".join(f"{x['score']:.0f} ({vn_date(local_date(x['finished'], tz))}"
-                                   f"{'' if x['confirmed'] else ', ' + self.text('pg_unconfirmed_short')})"
-                                   for x in history[:3])
-            r.add("\n• " + self.text("pg_unit_run_line", title=cl.title, runs=shown_runs,
-                                     who=history[0]["first_name"] or "…"))
+            shown_runs = ", ".join(
+                f"{x['score']:.0f} ({vn_date(local_date(x['finished'], tz))}"
+                f"{'' if x['confirmed'] else ', ' + self.text('pg_unconfirmed_short')})"
+                for x in history[:3]
+            )
+            r.add(
+                "\n• "
+                + self.text("pg_unit_run_line", title=cl.title, runs=shown_runs, who=history[0]["first_name"] or "…")
+            )
             rows_.append([RUN_REPORT.button(short(self.text("pg_btn_answers", title=cl.title)), history[0]["id"])])
         if not runs:
             r.add("\n" + self.text("pg_unit_no_runs"))
@@ -347,7 +452,12 @@ class Progress(Feature):
     def run_report(self, user: User, run_id: int) -> Reply | None:
         """The .docx of a unit's run (every answer and note), for the inspector."""
         run = self.storage.get_run(run_id)
-        if run is None or run["status"] != "done" or run["checklist_id"] not in self.kb.checklists or not self.checklists:
+        if (
+            run is None
+            or run["status"] != "done"
+            or run["checklist_id"] not in self.kb.checklists
+            or not self.checklists
+        ):
             return None
         owner = self.storage.get_user(run["user_id"]) or {}
         data, name = self.checklists.report_bytes(run, owner.get("first_name") or "")
@@ -366,15 +476,22 @@ class Progress(Feature):
         silent = [r for r in data if r["status"] != "unregistered" and (r["seen"] or "") < quiet_since]
         never = [r for r in data if r["status"] == "unregistered"]
         overdue = [r for r in data if r["overdue_tasks"]]
-        text = self.text("digest", day=vn_date(today), n=len(data), never=len(never), silent=len(silent),
-                         days=SILENT_DAYS, overdue=len(overdue),
-                         names=", ".join(r["unit"] for r in (overdue + silent)[:6]) or "—")
+        text = self.text(
+            "digest",
+            day=vn_date(today),
+            n=len(data),
+            never=len(never),
+            silent=len(silent),
+            days=SILENT_DAYS,
+            overdue=len(overdue),
+            names=", ".join(r["unit"] for r in (overdue + silent)[:6]) or "—",
+        )
         people = self.ctx.roles.inspectors()
         year, week, _ = today.isocalendar()
         key = f"digest:{year}-W{week:02d}"
         with self.storage.transaction():
             if not people or self.storage.setting(key):
                 return []
-            self.storage.set_setting(key, today.isoformat())          # once a week, even after a restart
+            self.storage.set_setting(key, today.isoformat())  # once a week, even after a restart
             bid = self.storage.create_broadcast(None, key, 0, text, people)
         return [bid] if bid is not None else []

@@ -14,88 +14,63 @@ from __future__ import annotations
 import io
 import random
 import re
-from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
 from bot import nav
 from bot.actions import Action, Choice, Feature, Field, Id, Index, Slug, command, prompt
 from bot.home import home_row
-from bot.knowledge import Checker, KnowledgeBase, folder_documents, line_of
+from bot.knowledge import KnowledgeBase, Question
 from bot.notices import signature
-from bot.reply import Attachment, QuizFeedback, Reply, Section, User, short
+from bot.reply import Attachment, Button, Poll, QuizFeedback, Reply, Section, User, short
 from bot.text import safe_cell
 from bot.when import WhenError, parse_date, vi_date
+from bot.yamlcheck import LINE_KEY, Checker, line_of, load_folder
 
-MAX_QUESTION = 250      # Telegram allows 300 for a poll question; we prefix "Câu 3/10 · "
+MAX_QUESTION = 250  # Telegram allows 300 for a poll question; we prefix "Câu 3/10 · "
 MAX_OPTION = 100
-MAX_EXPLANATION = 200   # Telegram's limit for a quiz explanation
+MAX_EXPLANATION = 200  # Telegram's limit for a quiz explanation
 LENGTHS = (5, 10, 20)
-INTERVALS = {1: 1, 2: 3, 3: 7, 4: 14, 5: 30}   # Leitner box → days until the next review
-RETIRED_BOX = 6                                  # reached after 5 right answers in a row
-MAX_MISSED_SHOWN = 8                             # the summary must fit one message
-
-
-@dataclass(frozen=True)
-class Question:
-    id: str
-    topic: str
-    question: str
-    options: tuple[str, ...]
-    answer: int
-    difficulty: int
-    explanation: str
-    entry: str
-
-
-@dataclass(frozen=True)
-class Poll:
-    """A question to show: Telegram sends a quiz poll, Zalo and the terminal options A–D."""
-
-    session_id: int
-    index: int
-    question: str
-    options: tuple[str, ...]
-    correct: int
-    explanation: str
+INTERVALS = {1: 1, 2: 3, 3: 7, 4: 14, 5: 30}  # Leitner box → days until the next review
+RETIRED_BOX = 6  # reached after 5 right answers in a row
+MAX_MISSED_SHOWN = 8  # the summary must fit one message
 
 
 def load_quizzes(ck: Checker, kb: KnowledgeBase) -> None:
     """Read knowledge/quizzes/*.yaml into kb.quizzes; check options, answer, lengths and the backing entry."""
-    for _, file, items in folder_documents(ck, kb, "quizzes", "quizzes"):
-        for raw in ck.items({"quizzes": items}, "quizzes", file):
-            qid = ck.ident(raw, file, "câu hỏi trắc nghiệm")
-            w = f"câu '{qid}': "
-            options = ck.strings(raw, "options", file, where=w)
-            answer = raw.get("answer")
-            line = raw["__line__"]
-            if not 3 <= len(options) <= 4:
-                ck.add(file, line_of(raw, "options"), f"{w}cần 3–4 phương án")
-            if len({o.lower() for o in options}) != len(options):
-                ck.add(file, line_of(raw, "options"), f"{w}các phương án phải khác nhau")
-            if any(len(o) > MAX_OPTION for o in options):
-                ck.add(file, line_of(raw, "options"), f"{w}phương án dài quá {MAX_OPTION} ký tự")
-            if not isinstance(answer, int) or not 0 <= answer < len(options):
-                ck.add(file, line_of(raw, "answer"), f"{w}'answer' phải là số thứ tự (từ 0) của một phương án")
-                answer = 0
-            question = ck.string(raw, "question", file, where=w)
-            if len(question) > MAX_QUESTION:
-                ck.add(file, line_of(raw, "question"), f"{w}câu hỏi dài quá {MAX_QUESTION} ký tự")
-            explanation = ck.string(raw, "explanation", file, where=w)
-            if len(explanation) > MAX_EXPLANATION:
-                ck.add(file, line_of(raw, "explanation"), f"{w}giải thích dài quá {MAX_EXPLANATION} ký tự")
-            topic = ck.string(raw, "topic", file, where=w)
-            if topic and topic not in kb.topics:
-                ck.add(file, line_of(raw, "topic"), f"{w}chủ đề '{topic}' không có trong topics.yaml")
-            entry = ck.string(raw, "entry", file, where=w)
-            if entry and entry not in kb.entries:
-                ck.add(file, line_of(raw, "entry"), f"{w}mục '{entry}' không có trong kho hỏi–đáp")
-            difficulty = raw.get("difficulty", 1)
-            if difficulty not in (1, 2, 3):
-                ck.add(file, line_of(raw, "difficulty"), f"{w}difficulty phải là 1, 2 hoặc 3")
-            if qid in kb.quizzes:
-                ck.add(file, line, f"câu hỏi trắc nghiệm trùng id '{qid}'")
-            kb.quizzes[qid] = Question(qid, topic, question, options, answer, difficulty, explanation, entry)
+    for _, file, raw in load_folder(ck, "quizzes", "quizzes", many=True):
+        qid = ck.ident(raw, file, "câu hỏi trắc nghiệm")
+        w = f"câu '{qid}': "
+        options = ck.strings(raw, "options", file, where=w)
+        answer = raw.get("answer")
+        line = raw[LINE_KEY]
+        if not 3 <= len(options) <= 4:
+            ck.add(file, line_of(raw, "options"), f"{w}cần 3–4 phương án")
+        if len({o.lower() for o in options}) != len(options):
+            ck.add(file, line_of(raw, "options"), f"{w}các phương án phải khác nhau")
+        if any(len(o) > MAX_OPTION for o in options):
+            ck.add(file, line_of(raw, "options"), f"{w}phương án dài quá {MAX_OPTION} ký tự")
+        if not isinstance(answer, int) or not 0 <= answer < len(options):
+            ck.add(file, line_of(raw, "answer"), f"{w}'answer' phải là số thứ tự (từ 0) của một phương án")
+            answer = 0
+        question = ck.string(raw, "question", file, where=w)
+        if len(question) > MAX_QUESTION:
+            ck.add(file, line_of(raw, "question"), f"{w}câu hỏi dài quá {MAX_QUESTION} ký tự")
+        explanation = ck.string(raw, "explanation", file, where=w)
+        if len(explanation) > MAX_EXPLANATION:
+            ck.add(file, line_of(raw, "explanation"), f"{w}giải thích dài quá {MAX_EXPLANATION} ký tự")
+        topic = ck.string(raw, "topic", file, where=w)
+        if topic and topic not in kb.topics:
+            ck.add(file, line_of(raw, "topic"), f"{w}chủ đề '{topic}' không có trong topics.yaml")
+        entry = ck.string(raw, "entry", file, where=w)
+        if entry and entry not in kb.entries:
+            ck.add(file, line_of(raw, "entry"), f"{w}mục '{entry}' không có trong kho hỏi–đáp")
+        difficulty = raw.get("difficulty", 1)
+        if difficulty not in (1, 2, 3):
+            ck.add(file, line_of(raw, "difficulty"), f"{w}difficulty phải là 1, 2 hoặc 3")
+        if qid in kb.quizzes:
+            ck.add(file, line, f"câu hỏi trắc nghiệm trùng id '{qid}'")
+        kb.quizzes[qid] = Question(qid, topic, question, options, answer, difficulty, explanation, entry)
 
 
 # ---------------------------------------------------------------------- spaced repetition
@@ -109,8 +84,9 @@ def next_review(box: int, correct: bool, today: date) -> tuple[int, date | None]
     return box, (None if box >= RETIRED_BOX else today + timedelta(days=INTERVALS[box]))
 
 
-def pick_questions(kb: KnowledgeBase, topic: str | None, length: int, due: list[str], seen: set[str],
-                   rnd: random.Random) -> list[str]:
+def pick_questions(
+    kb: KnowledgeBase, topic: str | None, length: int, due: list[str], seen: set[str], rnd: random.Random
+) -> list[str]:
     """Due reviews first (at most half the quiz), then questions never seen, then the rest."""
     pool = [q.id for q in kb.quizzes.values() if topic in (None, "", "mix") or q.topic == topic]
     pool_set = set(pool)
@@ -165,20 +141,28 @@ class Quizzes(Feature):
             return None
         row = [START.button(self.text("quiz_len", n=n), topic, str(n)) for n in LENGTHS]
         return Reply(buttons=[row, [nav.QUIZ.button(self.text("btn_back"))]], mode="edit").add(
-            self.text("quiz_len_prompt"))
+            self.text("quiz_len_prompt")
+        )
 
     @START
     def start_pressed(self, user: User, topic: str, length: str) -> Reply | None:
         return self.start(user, topic, int(length))
 
-    def start(self, user: User, topic: str, length: int, assignment_id: int | None = None,
-              single: bool = False) -> Reply | None:
+    def start(
+        self, user: User, topic: str, length: int, assignment_id: int | None = None, single: bool = False
+    ) -> Reply | None:
         """A new session of ``length`` questions (or one question for the daily job)."""
         if (topic != "mix" and topic not in self.kb.topics) or length not in LENGTHS:
             return None
         today = self.ctx.today().isoformat()
-        ids = pick_questions(self.kb, None if topic == "mix" else topic, 1 if single else length,
-                             self.storage.due_reviews(user.id, today), self.storage.seen_questions(user.id), self.rnd)
+        ids = pick_questions(
+            self.kb,
+            None if topic == "mix" else topic,
+            1 if single else length,
+            self.storage.due_reviews(user.id, today),
+            self.storage.seen_questions(user.id),
+            self.rnd,
+        )
         if not ids:
             return None
         unit = self.storage.unit_of(user.id)
@@ -211,6 +195,8 @@ class Quizzes(Feature):
         new_box, due = next_review(self.storage.srs_box(user.id, q.id), correct, self.ctx.today())
         self.storage.save_srs(user.id, q.id, new_box, due.isoformat() if due else None)
         session = self.storage.get_quiz(session_id)
+        if session is None:
+            return None
         feedback = QuizFeedback(correct, q.options[q.answer], LETTERS[q.answer], q.explanation)
         if session["position"] >= len(session["questions"]):
             reply = self.summary(user, session)
@@ -228,7 +214,7 @@ class Quizzes(Feature):
         return self.answer(user, target["session_id"], target["idx"], option_ids[0])
 
     def intercept(self, user: User, folded: str) -> Reply | None:
-        """"b", "đáp án c" typed during a quiz on Telegram: the answer is a tap on the poll."""
+        """ "b", "đáp án c" typed during a quiz on Telegram: the answer is a tap on the poll."""
         if user.texts_only or not re.match(self.text("quiz_patterns_option"), folded):
             return None
         if not self.storage.open_quiz(user.id):
@@ -239,10 +225,13 @@ class Quizzes(Feature):
         total = len(session["questions"])
         self.storage.finish_quiz(session["id"], round(100 * session["correct"] / total, 1))
         r = Reply()
-        r.add(self.text("quiz_done", correct=session["correct"], total=total,
-                        pct=round(100 * session["correct"] / total)) + "\n", "b")
+        r.add(
+            self.text("quiz_done", correct=session["correct"], total=total, pct=round(100 * session["correct"] / total))
+            + "\n",
+            "b",
+        )
         missed = self.storage.missed_questions(session["id"])
-        rows = []
+        rows: list[list[Button]] = []
         if missed:
             r.add("\n" + self.text("quiz_missed") + "\n")
             for n, qid in enumerate(missed[:MAX_MISSED_SHOWN], 1):
@@ -275,13 +264,26 @@ class Quizzes(Feature):
         if not rows:
             r.add(self.text("lb_empty") + "\n")
         for n, x in enumerate(rows[:10], 1):
-            r.add(self.text("lb_unit_row", n=n, unit=x["name"], avg=round(x["avg_score"]), takers=x["takers"],
-                            members=x["members"]) + "\n")
+            r.add(
+                self.text(
+                    "lb_unit_row",
+                    n=n,
+                    unit=x["name"],
+                    avg=round(x["avg_score"]),
+                    takers=x["takers"],
+                    members=x["members"],
+                )
+                + "\n"
+            )
         if unit:
             r.add("\n" + self.text("lb_users_title", unit=unit["name"]) + "\n", "b")
             for n, x in enumerate(self.storage.user_leaderboard(unit["id"])[:10], 1):
-                r.add(self.text("lb_user_row", n=n, name=x["first_name"] or "…", avg=round(x["avg_score"]),
-                                quizzes=x["quizzes"]) + "\n")
+                r.add(
+                    self.text(
+                        "lb_user_row", n=n, name=x["first_name"] or "…", avg=round(x["avg_score"]), quizzes=x["quizzes"]
+                    )
+                    + "\n"
+                )
         else:
             r.add("\n" + self.text("lb_no_unit"), "i")
         return r
@@ -293,7 +295,10 @@ class Quizzes(Feature):
     @command("hangngay", needs_db=True, shortcut="daily")
     def daily_menu(self, user: User, arg: str = "") -> Reply:
         """/hangngay: pick the time of the daily question, or switch it off."""
-        rows = [[DAILY.button(t, t.replace(":", "")) for t in DAILY_TIMES], [DAILY.button(self.text("daily_btn_off"), "off")]]
+        rows = [
+            [DAILY.button(t, t.replace(":", "")) for t in DAILY_TIMES],
+            [DAILY.button(self.text("daily_btn_off"), "off")],
+        ]
         return Reply(buttons=rows).add(self.text("daily_prompt"))
 
     @DAILY
@@ -323,10 +328,10 @@ TQ_CANCEL = Action("qc", role="inspector", name="teamquiz.cancel")
 
 
 class TeamQuizPrompt(StrEnum):
-    LENGTH = "tq_len"            # topic chosen, waiting for the length button
-    DEADLINE = "tq_deadline"     # waiting for a date ("20/12", "thứ Sáu tuần sau")
-    UNITS = "tq_units"           # waiting for unit names (or "all units of the province")
-    CONFIRM = "tq_confirm"       # the assignment shown in full, waiting for «Gửi» or «Huỷ»
+    LENGTH = "tq_len"  # topic chosen, waiting for the length button
+    DEADLINE = "tq_deadline"  # waiting for a date ("20/12", "thứ Sáu tuần sau")
+    UNITS = "tq_units"  # waiting for unit names (or "all units of the province")
+    CONFIRM = "tq_confirm"  # the assignment shown in full, waiting for «Gửi» or «Huỷ»
 
 
 class TeamQuizzes(Feature):
@@ -349,8 +354,11 @@ class TeamQuizzes(Feature):
     @TQ_NEW
     def new(self, user: User) -> Reply:
         rows = [[TQ_TOPIC.button(self.text("quiz_mixed_plain"), "mix")]]
-        rows += [[TQ_TOPIC.button(short(t.title, 60), tid)] for tid, t in self.kb.topics.items()
-                 if any(q.topic == tid for q in self.kb.quizzes.values())]
+        rows += [
+            [TQ_TOPIC.button(short(t.title, 60), tid)]
+            for tid, t in self.kb.topics.items()
+            if any(q.topic == tid for q in self.kb.quizzes.values())
+        ]
         return Reply(buttons=rows + self._cancel_row(), mode="edit").add(self.text("tq_ask_topic"))
 
     def _cancel_row(self) -> list:
@@ -392,11 +400,13 @@ class TeamQuizzes(Feature):
         try:
             deadline = parse_date(text, self.ctx.today())
         except WhenError as exc:
-            return Reply(buttons=self._cancel_row()).add(self.text(exc.key, **exc.values) + "\n"
-                                                         + self.text("tq_ask_deadline"))
+            return Reply(buttons=self._cancel_row()).add(
+                self.text(exc.key, **exc.values) + "\n" + self.text("tq_ask_deadline")
+            )
         self.storage.set_prompt(user.id, TeamQuizPrompt.UNITS, {**data, "deadline": deadline.isoformat()})
         return Reply(buttons=[[TQ_ALL.button(self.text("tq_all_province"))], *self._cancel_row()]).add(
-            self.text("tq_ask_units"))
+            self.text("tq_ask_units")
+        )
 
     @prompt(TeamQuizPrompt.UNITS, role="inspector")
     def units_typed(self, user: User, data: dict, text: str) -> Reply:
@@ -405,7 +415,8 @@ class TeamQuizzes(Feature):
         units, missed = match_registered_names(self.storage.all_units(), text)
         if not units:
             return Reply(buttons=[[TQ_ALL.button(self.text("tq_all_province"))], *self._cancel_row()]).add(
-                self.text("rem_units_none"))
+                self.text("rem_units_none")
+            )
         return self._confirm(user, data, [u["id"] for u in units], missed)
 
     @TQ_ALL
@@ -430,11 +441,20 @@ class TeamQuizzes(Feature):
         names = [u["name"] for u in self.storage.all_units() if u["id"] in set(unit_ids)]
         shown = ", ".join(names[:10]) + (self.text("tq_and_more", n=len(names) - 10) if len(names) > 10 else "")
         members = self.storage.recipients("units", ",".join(str(u) for u in unit_ids))
-        text = self.text("tq_confirm", title=title, n=data.get("length") or LENGTHS[0],
-                         deadline=vn_date(str(data.get("deadline"))), units=shown, count=len(names), members=len(members))
+        text = self.text(
+            "tq_confirm",
+            title=title,
+            n=data.get("length") or LENGTHS[0],
+            deadline=vn_date(str(data.get("deadline"))),
+            units=shown,
+            count=len(names),
+            members=len(members),
+        )
         if missed:
             text += "\n\n" + self.text("tq_missed", names=", ".join(f"«{m}»" for m in missed))
-        return Reply(buttons=[[TQ_SEND.button(self.text("tq_send")), TQ_CANCEL.button(self.text("btn_cancel"))]]).add(text)
+        return Reply(buttons=[[TQ_SEND.button(self.text("tq_send")), TQ_CANCEL.button(self.text("btn_cancel"))]]).add(
+            text
+        )
 
     @prompt(TeamQuizPrompt.CONFIRM, role="inspector")
     def confirm_typed(self, user: User, data: dict, text: str) -> Reply:
@@ -446,7 +466,8 @@ class TeamQuizzes(Feature):
             ids = list(dict.fromkeys([*data.get("units", []), *(u["id"] for u in units)]))
             return self._confirm(user, data, ids, missed)
         return Reply(buttons=[[TQ_SEND.button(self.text("tq_send")), TQ_CANCEL.button(self.text("btn_cancel"))]]).add(
-            self.text("tq_confirm_waiting"))
+            self.text("tq_confirm_waiting")
+        )
 
     @TQ_SEND
     def send(self, user: User) -> Reply | None:
@@ -462,14 +483,18 @@ class TeamQuizzes(Feature):
         self.storage.audit(user.id, "teamquiz.create", str(aid), f"{topic} {n} {deadline} units={unit_ids}")
         members = self.storage.recipients("units", ",".join(str(u) for u in unit_ids))
         title = self.text("quiz_mixed_plain") if topic == "mix" else self.kb.topics[topic].title
-        text = self.text("tq_message", title=title, n=n, deadline=vn_date(deadline)) + "\n\n" + signature(
-            self.kb, self.storage, user.id)
+        text = (
+            self.text("tq_message", title=title, n=n, deadline=vn_date(deadline))
+            + "\n\n"
+            + signature(self.kb, self.storage, user.id)
+        )
         take = [(self.text("tq_btn_take", id=aid), TQ_TAKE.data(aid))]
         bid = self.storage.create_broadcast(None, f"teamquiz-{aid}", user.id, text, members, links=take)
         if bid is not None and self.ctx.scheduler:
-            self.ctx.scheduler.broadcast(bid)   # sent now, paced, on each member's channel
+            self.ctx.scheduler.broadcast(bid)  # sent now, paced, on each member's channel
         return Reply(buttons=[[TQ_RESULTS.button(self.text("tq_results"), aid)]]).add(
-            self.text("tq_created", id=aid, units=len(unit_ids), members=len(members)))
+            self.text("tq_created", id=aid, units=len(unit_ids), members=len(members))
+        )
 
     @command("lambai", needs_db=True, advertised=False)
     def take(self, user: User, arg: str = "") -> Reply:
@@ -500,16 +525,24 @@ class TeamQuizzes(Feature):
         if unit is None:
             return None
         today = self.ctx.today().isoformat()
-        todo = [a for a in self.storage.assignments() if unit["id"] in a["unit_ids"] and a["deadline"] >= today
-                and not self.storage.took_assignment(user.id, a["id"])]
+        todo = [
+            a
+            for a in self.storage.assignments()
+            if unit["id"] in a["unit_ids"]
+            and a["deadline"] >= today
+            and not self.storage.took_assignment(user.id, a["id"])
+        ]
         if not todo:
             return None
         section = Section(self.text("mw_quizzes"))
         for a in todo[:3]:
             title = self.text("quiz_mixed_plain") if a["topic"] == "mix" else self.kb.topics[a["topic"]].title
-            section.lines.append(self.text("mw_quiz_line", id=a["id"], title=title, n=a["length"],
-                                           deadline=vn_date(a["deadline"])))
-            section.buttons.append([TQ_TAKE.button(short(self.text("mw_quiz_btn", id=a["id"], title=title), 60), a["id"])])
+            section.lines.append(
+                self.text("mw_quiz_line", id=a["id"], title=title, n=a["length"], deadline=vn_date(a["deadline"]))
+            )
+            section.buttons.append(
+                [TQ_TAKE.button(short(self.text("mw_quiz_btn", id=a["id"], title=title), 60), a["id"])]
+            )
         return section
 
     @TQ_RESULTS
@@ -520,8 +553,12 @@ class TeamQuizzes(Feature):
         r = Reply(mode=mode).add(self.text("tq_results_title", id=a["id"], deadline=vn_date(a["deadline"])) + "\n", "b")
         for row in self.storage.assignment_results(a["id"]):
             avg = "—" if row["avg_score"] is None else f"{row['avg_score']:.0f}"
-            r.add("\n" + self.text("tq_results_row", unit=row["unit"], done=row["participants"],
-                                   members=row["members"], avg=avg))
+            r.add(
+                "\n"
+                + self.text(
+                    "tq_results_row", unit=row["unit"], done=row["participants"], members=row["members"], avg=avg
+                )
+            )
             if row["unconfirmed"]:
                 r.add(" " + self.text("tq_results_unconfirmed", n=row["unconfirmed"]), "i")
         r.buttons = [[TQ_EXPORT.button(self.text("pg_btn_xlsx"), a["id"])], home_row(self.ctx)]
@@ -530,16 +567,27 @@ class TeamQuizzes(Feature):
     @TQ_EXPORT
     def export(self, user: User, aid: int) -> Reply | None:
         from openpyxl import Workbook
+        from openpyxl.worksheet.worksheet import Worksheet
 
         a = self.storage.get_assignment(aid)
         if a is None:
             return None
         wb = Workbook()
         ws = wb.active
-        ws.append([self.text("pg_col_unit"), self.text("tq_col_members"), self.text("tq_col_done"),
-                   self.text("tq_col_avg"), self.text("pg_col_unconfirmed")])
+        assert isinstance(ws, Worksheet), "a new workbook has one worksheet"
+        ws.append(
+            [
+                self.text("pg_col_unit"),
+                self.text("tq_col_members"),
+                self.text("tq_col_done"),
+                self.text("tq_col_avg"),
+                self.text("pg_col_unconfirmed"),
+            ]
+        )
         for row in self.storage.assignment_results(a["id"]):
-            ws.append([safe_cell(row["unit"]), row["members"], row["participants"], row["avg_score"], row["unconfirmed"]])
+            ws.append(
+                [safe_cell(row["unit"]), row["members"], row["participants"], row["avg_score"], row["unconfirmed"]]
+            )
         buf = io.BytesIO()
         wb.save(buf)
         caption = self.text("tq_results_title", id=a["id"], deadline=vn_date(a["deadline"]))

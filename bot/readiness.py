@@ -8,36 +8,23 @@ unit from /tiendo; a unit's members for their own unit from "Việc của đơn 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 
 from bot import nav
 from bot.actions import Feature
-from bot.knowledge import Checker, KnowledgeBase, Source, line_of, read_yaml, sources_of
+from bot.knowledge import KnowledgeBase, Point, sources_of
 from bot.reply import Attachment, Button, Reply, User
 from bot.text import local_date, vn_date
+from bot.yamlcheck import LINE_KEY, Checker, line_of, load_file
 
 MARK = {"dat": "✅", "mot-phan": "⚠️", "chua-dat": "❌", "khong-ap-dung": "—", "bo-qua": "?"}
 
 
-@dataclass(frozen=True)
-class Point:
-    id: str
-    title: str
-    checks: str
-    sources: tuple[Source, ...]
-    items: tuple[str, ...]          # "checklist/item"
-
-
 def load_readiness(ck: Checker, kb: KnowledgeBase) -> None:
     """Read knowledge/readiness.yaml into kb.readiness; every item must exist in a checklist."""
-    path = kb.root / "readiness.yaml"
-    if not path.is_file():
+    if not (kb.root / "readiness.yaml").is_file():
         return
-    file = "knowledge/readiness.yaml"
-    data, problems = read_yaml(path, kb.root)
-    ck.problems += problems
     points = []
-    for raw in ck.items(data, "points", file) if not problems else []:
+    for _, file, raw in load_file(ck, "readiness.yaml", "points", many=True):
         pid = ck.ident(raw, file, "điểm kiểm tra")
         w = f"điểm '{pid}': "
         items = ck.strings(raw, "items", file, where=w)
@@ -48,9 +35,10 @@ def load_readiness(ck: Checker, kb: KnowledgeBase) -> None:
                 ck.add(file, line_of(raw, "items"), f"{w}câu bảng kiểm '{item}' không có (dạng bang-kiem/cau)")
         sources = sources_of(ck, kb, raw, file, w)
         if not sources:
-            ck.add(file, raw["__line__"], f"{w}thiếu nguồn ('sources')")
-        points.append(Point(pid, ck.string(raw, "title", file, where=w), ck.string(raw, "checks", file, where=w),
-                            sources, items))
+            ck.add(file, raw[LINE_KEY], f"{w}thiếu nguồn ('sources')")
+        points.append(
+            Point(pid, ck.string(raw, "title", file, where=w), ck.string(raw, "checks", file, where=w), sources, items)
+        )
     kb.readiness = points
 
 
@@ -73,7 +61,7 @@ class Readiness(Feature):
     def latest_runs(self, unit_id: int) -> dict[str, dict]:
         """checklist id → the unit's latest finished run, a confirmed one when there is one."""
         out: dict[str, dict] = {}
-        for run in self.storage.unit_runs(unit_id):            # newest first
+        for run in self.storage.unit_runs(unit_id):  # newest first
             current = out.get(run["checklist_id"])
             if current is None or (run["confirmed"] and not current["confirmed"]):
                 out[run["checklist_id"]] = run
@@ -96,10 +84,12 @@ class Readiness(Feature):
         for n, point in enumerate(kb.readiness, 1):
             doc.add_heading(f"{n}. {point.title}", level=2)
             doc.add_paragraph(kb.text("rp_checks", checks=point.checks))
-            doc.add_paragraph(kb.text("rp_basis", basis="; ".join(str(s) for s in point.sources))).italic = True
+            doc.add_paragraph().add_run(
+                kb.text("rp_basis", basis="; ".join(str(s) for s in point.sources))
+            ).italic = True
             table = doc.add_table(rows=1, cols=3)
             table.style = "Table Grid"
-            for cell, key in zip(table.rows[0].cells, ("rp_col_item", "rp_col_answer", "rp_col_task")):
+            for cell, key in zip(table.rows[0].cells, ("rp_col_item", "rp_col_answer", "rp_col_task"), strict=True):
                 cell.text = kb.text(key)
             for ref in point.items:
                 cid, _, iid = ref.partition("/")
@@ -110,8 +100,11 @@ class Readiness(Feature):
                 if cid in runs:
                     run = runs[cid]
                     label = kb.text("ck_ans_" + (a.get("answer") or "bo-qua"))
-                    row[1].text = f"{MARK.get(a.get('answer') or 'bo-qua', '')} {label} " \
-                                  f"({vn_date(local_date(run['finished'], tz))}{'' if run['confirmed'] else ', ' + kb.text('pg_unconfirmed_short')})"
+                    unconfirmed = "" if run["confirmed"] else ", " + kb.text("pg_unconfirmed_short")
+                    row[1].text = (
+                        f"{MARK.get(a.get('answer') or 'bo-qua', '')} {label} "
+                        f"({vn_date(local_date(run['finished'], tz))}{unconfirmed})"
+                    )
                     if a.get("note"):
                         row[1].text += "\n" + kb.text("rp_note", note=a["note"])
                 else:
@@ -131,7 +124,7 @@ class Readiness(Feature):
             doc.add_paragraph(self._task_text(t), style="List Bullet")
             for ev in self.storage.evidence_of(t["id"]):
                 full = self.storage.get_evidence(ev["id"])
-                if ev["kind"] == "photo" and full["data"]:
+                if ev["kind"] == "photo" and full and full["data"]:
                     try:
                         doc.add_picture(io.BytesIO(full["data"]), width=Cm(8))
                     except Exception:  # noqa: BLE001 - a photo python-docx cannot read is listed, not fatal
@@ -142,8 +135,15 @@ class Readiness(Feature):
         for cid, run in runs.items():
             cl = kb.checklists.get(cid)
             if cl:
-                doc.add_paragraph(kb.text("rp_score_line", title=cl.title, score=round(run["score"] or 0),
-                                          day=vn_date(local_date(run["finished"], tz))), style="List Bullet")
+                doc.add_paragraph(
+                    kb.text(
+                        "rp_score_line",
+                        title=cl.title,
+                        score=round(run["score"] or 0),
+                        day=vn_date(local_date(run["finished"], tz)),
+                    ),
+                    style="List Bullet",
+                )
         if not runs:
             doc.add_paragraph(kb.text("rp_no_run"))
         buf = io.BytesIO()
@@ -151,10 +151,14 @@ class Readiness(Feature):
         return buf.getvalue()
 
     def _task_text(self, t: dict) -> str:
-        state = {"open": self.text("rp_task_open"), "done": self.text("rp_task_done"),
-                 "dropped": self.text("rp_task_dropped")}.get(t["status"], t["status"])
-        text = self.text("rp_task", id=t["id"], what=t["what"], who=t.get("owner_name") or "…", due=vn_date(t["due"]),
-                         state=state)
+        state = {
+            "open": self.text("rp_task_open"),
+            "done": self.text("rp_task_done"),
+            "dropped": self.text("rp_task_dropped"),
+        }.get(t["status"], t["status"])
+        text = self.text(
+            "rp_task", id=t["id"], what=t["what"], who=t.get("owner_name") or "…", due=vn_date(t["due"]), state=state
+        )
         if t["status"] == "done" and t["note"]:
             text += " — " + t["note"]
         return text

@@ -23,14 +23,22 @@ from bot.knowledge import KnowledgeBase
 from bot.notices import signature
 from bot.progress import SILENT_DAYS
 from bot.reply import Button, Reply, Section, User, short
-from bot.text import fold
-from bot.when import (EIGHT, WhenError, parse_monthly, parse_offset, parse_weekly, parse_when, vi_date, vi_datetime,
-                      vi_weekday)
+from bot.when import (
+    EIGHT,
+    WhenError,
+    parse_monthly,
+    parse_offset,
+    parse_weekly,
+    parse_when,
+    vi_date,
+    vi_datetime,
+    vi_weekday,
+)
 
 KINDS = ("once", "weekly", "monthly", "event")
 LATE_AFTER = timedelta(minutes=5)
-LAST_DAY = 31                # "cuối tháng": a shorter month sends on its last day
-RECENT_DAYS = 14             # a reminder sent for the last time stays listed this long, for its report
+LAST_DAY = 31  # "cuối tháng": a shorter month sends on its last day
+RECENT_DAYS = 14  # a reminder sent for the last time stays listed this long, for its report
 STATES = {"paused": "rem_paused", "done": "rem_done"}
 
 
@@ -72,7 +80,7 @@ def event_send(rem: dict, after: datetime, kb: KnowledgeBase, tz) -> tuple[datet
     from bot.yearly import occurrences
 
     event = _event(kb, rem["event"])
-    for year in range(after.year, after.year + 3) if event else ():   # up to 365 days before a January deadline
+    for year in range(after.year, after.year + 3) if event else ():  # up to 365 days before a January deadline
         for _, deadline in occurrences(event, year):
             candidate = _at(deadline - timedelta(days=rem["days_before"]), rem["time"], tz)
             if candidate > after:
@@ -105,8 +113,12 @@ def describe(rem: dict, kb: KnowledgeBase, tz) -> str:
 
 LIST = Action("rl", role="inspector", name="reminder.list")
 NEW = Action("rn", role="inspector", name="reminder.new")
-TARGET = Action("rt", Choice("target", "all", "province", "not-done", "units", "silent", "overdue"), role="inspector",
-                name="reminder.target")
+TARGET = Action(
+    "rt",
+    Choice("target", "all", "province", "not-done", "units", "silent", "overdue"),
+    role="inspector",
+    name="reminder.target",
+)
 CHECKLIST = Action("rc", Slug("checklist"), role="inspector", name="reminder.checklist")
 KIND = Action("rs", Choice("kind", *KINDS), role="inspector", name="reminder.kind")
 EVENT = Action("ri", Slug("event"), role="inspector", name="reminder.event")
@@ -124,13 +136,13 @@ RESEND = Action("rw", Id("broadcast"), role="inspector", name="broadcast.resend-
 class ReminderPrompt(StrEnum):
     """The steps of the /nhacviec wizard; the draft reminder is the prompt's data."""
 
-    TEXT = "rem_text"            # waiting for the message
-    TARGET = "rem_target"        # waiting for a target button
-    UNITS = "rem_units"          # waiting for unit names
-    KIND = "rem_kind"            # waiting for a schedule button
-    WHEN = "rem_when"            # waiting for a date/time
-    CONFIRM = "rem_confirm"      # waiting for «Lưu»
-    EDIT = "rem_edit"            # waiting for the new text of reminder {"id"}
+    TEXT = "rem_text"  # waiting for the message
+    TARGET = "rem_target"  # waiting for a target button
+    UNITS = "rem_units"  # waiting for unit names
+    KIND = "rem_kind"  # waiting for a schedule button
+    WHEN = "rem_when"  # waiting for a date/time
+    CONFIRM = "rem_confirm"  # waiting for «Lưu»
+    EDIT = "rem_edit"  # waiting for the new text of reminder {"id"}
 
 
 class Reminders(Feature):
@@ -161,8 +173,11 @@ class Reminders(Feature):
         """Active and paused reminders, and those sent for the last time in the past RECENT_DAYS: their
         report still counts who presses «Đã nhận»."""
         since = self.ctx.now() - timedelta(days=RECENT_DAYS)
-        return [rem for rem in self.storage.reminders(("active", "paused", "done"))
-                if rem["status"] != "done" or (rem["last_run"] and datetime.fromisoformat(rem["last_run"]) >= since)]
+        return [
+            rem
+            for rem in self.storage.reminders(("active", "paused", "done"))
+            if rem["status"] != "done" or (rem["last_run"] and datetime.fromisoformat(rem["last_run"]) >= since)
+        ]
 
     def _item_rows(self, rem: dict) -> list[list[Button]]:
         """Two rows of worded buttons per reminder ("⏸ Tạm dừng #3"): icons alone said too little. A
@@ -170,10 +185,18 @@ class Reminders(Feature):
         rid = rem["id"]
         if rem["status"] == "done":
             return [[REPORT.button(self.text("rem_btn_report", id=rid), rid)]]
-        toggle = (RESUME.button(self.text("rem_btn_resume", id=rid), rid) if rem["status"] == "paused"
-                  else PAUSE.button(self.text("rem_btn_pause", id=rid), rid))
-        return [[REPORT.button(self.text("rem_btn_report", id=rid), rid), toggle],
-                [EDIT.button(self.text("rem_btn_edit", id=rid), rid), DELETE.button(self.text("rem_btn_delete", id=rid), rid)]]
+        toggle = (
+            RESUME.button(self.text("rem_btn_resume", id=rid), rid)
+            if rem["status"] == "paused"
+            else PAUSE.button(self.text("rem_btn_pause", id=rid), rid)
+        )
+        return [
+            [REPORT.button(self.text("rem_btn_report", id=rid), rid), toggle],
+            [
+                EDIT.button(self.text("rem_btn_edit", id=rid), rid),
+                DELETE.button(self.text("rem_btn_delete", id=rid), rid),
+            ],
+        ]
 
     @LIST
     def listed(self, user: User) -> Reply:
@@ -181,8 +204,7 @@ class Reminders(Feature):
 
     def my_work(self, user: User) -> Section | None:
         """The reminders of the inspection team that will reach this person next, for "Việc của tôi"."""
-        coming = [r for r in self.storage.reminders(("active",)) if r["next_run"]
-                  and user.id in self._recipients(r)]
+        coming = [r for r in self.storage.reminders(("active",)) if r["next_run"] and user.id in self._recipients(r)]
         if not coming:
             return None
         coming.sort(key=lambda r: r["next_run"])
@@ -247,8 +269,12 @@ class Reminders(Feature):
         found, missed = match_registered_names(self.storage.all_units(), text)
         if not found:
             return Reply(buttons=self._cancel_row()).add(self.text("rem_units_none"))
-        draft = {**draft, "target": "units", "target_arg": ",".join(str(u["id"]) for u in found),
-                 "unit_names": [u["name"] for u in found]}
+        draft = {
+            **draft,
+            "target": "units",
+            "target_arg": ",".join(str(u["id"]) for u in found),
+            "unit_names": [u["name"] for u in found],
+        }
         self._save_draft(user, ReminderPrompt.KIND, draft)
         note = "\n" + self.text("tq_missed", names=", ".join(f"«{m}»" for m in missed)) if missed else ""
         return self._ask_kind(self.text("rem_units_found", units=", ".join(draft["unit_names"])) + note)
@@ -284,11 +310,15 @@ class Reminders(Feature):
         return self.home(user)
 
     def _ask_target(self) -> Reply:
-        rows = [[TARGET.button(self.text("rem_t_all"), "all")], [TARGET.button(self.text("rem_t_province"), "province")],
-                [TARGET.button(self.text("rem_t_not_done"), "not-done")],
-                [TARGET.button(self.text("rem_t_units"), "units")],
-                [TARGET.button(self.text("rem_t_silent", days=SILENT_DAYS), "silent")],
-                [TARGET.button(self.text("rem_t_overdue"), "overdue")], *self._cancel_row()]
+        rows = [
+            [TARGET.button(self.text("rem_t_all"), "all")],
+            [TARGET.button(self.text("rem_t_province"), "province")],
+            [TARGET.button(self.text("rem_t_not_done"), "not-done")],
+            [TARGET.button(self.text("rem_t_units"), "units")],
+            [TARGET.button(self.text("rem_t_silent", days=SILENT_DAYS), "silent")],
+            [TARGET.button(self.text("rem_t_overdue"), "overdue")],
+            *self._cancel_row(),
+        ]
         return Reply(buttons=rows).add(self.text("rem_ask_target"))
 
     @TARGET
@@ -325,10 +355,13 @@ class Reminders(Feature):
         return self._ask_kind()
 
     def _ask_kind(self, prefix: str = "") -> Reply:
-        rows = [[QUICK.button(self.text("rem_k_now"), "now"), QUICK.button(self.text("rem_k_tomorrow"), "tomorrow")],
-                [KIND.button(self.text("rem_k_once"), "once")],
-                [KIND.button(self.text("rem_k_weekly"), "weekly"), KIND.button(self.text("rem_k_monthly"), "monthly")],
-                [KIND.button(self.text("rem_k_event"), "event")], *self._cancel_row()]
+        rows = [
+            [QUICK.button(self.text("rem_k_now"), "now"), QUICK.button(self.text("rem_k_tomorrow"), "tomorrow")],
+            [KIND.button(self.text("rem_k_once"), "once")],
+            [KIND.button(self.text("rem_k_weekly"), "weekly"), KIND.button(self.text("rem_k_monthly"), "monthly")],
+            [KIND.button(self.text("rem_k_event"), "event")],
+            *self._cancel_row(),
+        ]
         return Reply(buttons=rows).add((prefix + "\n\n" if prefix else "") + self.text("rem_ask_kind"))
 
     @KIND
@@ -362,18 +395,23 @@ class Reminders(Feature):
         if when == "now":
             draft.update(kind="once", at=None, now=True)
         else:
-            draft.update(kind="once", at=_at(self.ctx.today() + timedelta(days=1), "08:00", self.ctx.tz)
-                         .isoformat(timespec="minutes"), now=False)
+            draft.update(
+                kind="once",
+                at=_at(self.ctx.today() + timedelta(days=1), "08:00", self.ctx.tz).isoformat(timespec="minutes"),
+                now=False,
+            )
         return self._confirm(user, draft)
 
     def _when_typed(self, user: User, draft: dict, text: str) -> Reply:
         """One free-text answer for the schedule; what cannot be read one way gets the reason and the
         question again, with its examples."""
-        kind = draft.get("kind")
+        kind = str(draft.get("kind"))
         try:
             draft = {**draft, **self._schedule(kind, text)}
         except WhenError as exc:
-            return Reply(buttons=self._cancel_row()).add(self.text(exc.key, **exc.values) + "\n" + self.text(_ask(kind)))
+            return Reply(buttons=self._cancel_row()).add(
+                self.text(exc.key, **exc.values) + "\n" + self.text(_ask(kind))
+            )
         return self._confirm(user, draft)
 
     def _schedule(self, kind: str, text: str) -> dict:
@@ -400,9 +438,15 @@ class Reminders(Feature):
         self._save_draft(user, ReminderPrompt.CONFIRM, draft)
         n = len(self._recipients(rem))
         schedule = self.text("rem_k_now") if draft.get("now") else describe(rem, self.kb, self.ctx.tz)
-        when = self.say(user, "rem_next_now") if draft.get("now") else vi_datetime(nxt, self.ctx.tz)
-        text = self.text("rem_confirm", text=draft["text"], schedule=schedule, next=self.text("rem_next", when=when),
-                         target=self._target_label(rem), n=n)
+        when = self.say(user, "rem_next_now") if draft.get("now") or nxt is None else vi_datetime(nxt, self.ctx.tz)
+        text = self.text(
+            "rem_confirm",
+            text=draft["text"],
+            schedule=schedule,
+            next=self.text("rem_next", when=when),
+            target=self._target_label(rem),
+            n=n,
+        )
         rows = [[SAVE.button(self.text("rem_save")), CANCEL.button(self.text("btn_cancel"))]]
         note = self._passed_note(rem, now) if rem["kind"] == "event" else ""
         if note:
@@ -437,7 +481,9 @@ class Reminders(Feature):
         nxt = now if draft.get("now") else next_run(row, now, self.kb, self.ctx.tz)
         if nxt is None:
             return None
-        rid = self.storage.save_reminder({**row, "created_by": user.id, "status": "active", "next_run": nxt.isoformat()})
+        rid = self.storage.save_reminder(
+            {**row, "created_by": user.id, "status": "active", "next_run": nxt.isoformat()}
+        )
         self.storage.clear_prompt(user.id)
         self.storage.audit(user.id, "reminder.create", str(rid), str(draft.get("text", ""))[:200])
         if self.ctx.scheduler:
@@ -456,8 +502,11 @@ class Reminders(Feature):
         if rem is None or rem["status"] not in ("active", "paused"):
             return None
         nxt = next_run(rem, self.ctx.now(), self.kb, self.ctx.tz) if status == "active" else None
-        self.storage.update_reminder(rem["id"], status=status if (status != "active" or nxt) else "done",
-                                     next_run=nxt.isoformat() if nxt else rem["next_run"])
+        self.storage.update_reminder(
+            rem["id"],
+            status=status if (status != "active" or nxt) else "done",
+            next_run=nxt.isoformat() if nxt else rem["next_run"],
+        )
         self.storage.audit(user.id, f"reminder.{status}", str(rid))
         if self.ctx.scheduler:
             self.ctx.scheduler.reminder(rem["id"], nxt if status == "active" else None)
@@ -511,16 +560,32 @@ class Reminders(Feature):
 
     def broadcast_report(self, broadcast_id: int) -> str:
         b = self.storage.get_broadcast(broadcast_id)
-        return self.text("bc_report", title=short(b["text"].split("\n")[0], 50), total=b["total"], sent=b["sent"],
-                         failed=b["failed"], blocked=b["blocked"], unknown=b["unknown"],
-                         acked=self.storage.acknowledged(broadcast_id), late=self.text("bc_late") if b["late"] else "")
+        if b is None:
+            raise ValueError(f"no broadcast {broadcast_id}")
+        return self.text(
+            "bc_report",
+            title=short(b["text"].split("\n")[0], 50),
+            total=b["total"],
+            sent=b["sent"],
+            failed=b["failed"],
+            blocked=b["blocked"],
+            unknown=b["unknown"],
+            acked=self.storage.acknowledged(broadcast_id),
+            late=self.text("bc_late") if b["late"] else "",
+        )
 
     def broadcast_progress(self, broadcast_id: int, done: int, total: int) -> str:
         from babel.numbers import format_decimal
 
         b = self.storage.get_broadcast(broadcast_id)
-        return self.text("bc_progress", title=short(b["text"].split("\n")[0], 50),
-                         done=format_decimal(done, locale="vi"), total=format_decimal(total, locale="vi"))
+        if b is None:
+            raise ValueError(f"no broadcast {broadcast_id}")
+        return self.text(
+            "bc_progress",
+            title=short(b["text"].split("\n")[0], 50),
+            done=format_decimal(done, locale="vi"),
+            total=format_decimal(total, locale="vi"),
+        )
 
     # -------------------------------------------------------------- firing
 
@@ -536,14 +601,23 @@ class Reminders(Feature):
         if due > now:
             return None, False
         late = now - due > LATE_AFTER
-        text = (rem["text"] + ("\n\n" + self.text("rem_late_note") if late else "")
-                + "\n\n" + signature(self.kb, self.storage, rem["created_by"]))
+        text = (
+            rem["text"]
+            + ("\n\n" + self.text("rem_late_note") if late else "")
+            + "\n\n"
+            + signature(self.kb, self.storage, rem["created_by"])
+        )
         users = self._recipients(rem)
-        bid = self.storage.create_broadcast(rem["id"], rem["next_run"], rem["created_by"], text, users, late=late,
-                                            links=self._links(rem))
+        bid = self.storage.create_broadcast(
+            rem["id"], rem["next_run"], rem["created_by"], text, users, late=late, links=self._links(rem)
+        )
         nxt = next_run(rem, now, self.kb, self.ctx.tz)
-        self.storage.update_reminder(rem["id"], last_run=rem["next_run"], next_run=nxt.isoformat() if nxt else None,
-                                     status="active" if nxt else "done")
+        self.storage.update_reminder(
+            rem["id"],
+            last_run=rem["next_run"],
+            next_run=nxt.isoformat() if nxt else None,
+            status="active" if nxt else "done",
+        )
         if self.ctx.scheduler and nxt:
             self.ctx.scheduler.reminder(rem["id"], nxt)
         return bid, late
@@ -558,8 +632,9 @@ class Reminders(Feature):
             links.append((self.text("bc_link_my_work"), nav.MY_WORK.data()))
         checklist = self.kb.checklists.get(rem["target_arg"] or "") if rem["target"] == "not-done" else None
         if checklist:
-            links.append((short(self.text("bc_link_checklist", checklist=checklist.title)),
-                          OPEN_CHECKLIST.data(checklist.id)))
+            links.append(
+                (short(self.text("bc_link_checklist", checklist=checklist.title)), OPEN_CHECKLIST.data(checklist.id))
+            )
         return links
 
 
@@ -573,7 +648,15 @@ def _hhmm(at: time) -> str:
 
 
 def _as_row(draft: dict) -> dict:
-    return {"kind": draft.get("kind"), "at": draft.get("at"), "weekday": draft.get("weekday"),
-            "monthday": draft.get("monthday"), "time": draft.get("time"), "event": draft.get("event"),
-            "days_before": draft.get("days_before"), "text": draft.get("text", ""),
-            "target": draft.get("target", "all"), "target_arg": draft.get("target_arg", "")}
+    return {
+        "kind": draft.get("kind"),
+        "at": draft.get("at"),
+        "weekday": draft.get("weekday"),
+        "monthday": draft.get("monthday"),
+        "time": draft.get("time"),
+        "event": draft.get("event"),
+        "days_before": draft.get("days_before"),
+        "text": draft.get("text", ""),
+        "target": draft.get("target", "all"),
+        "target_arg": draft.get("target_arg", ""),
+    }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-MAX_LABEL_CHARS = 48         # longer button labels are cut with "…"
+MAX_LABEL_CHARS = 48  # longer button labels are cut with "…"
 CHANNELS = ("telegram", "zalo", "cli")
 
 
@@ -46,7 +46,7 @@ class Upload:
     """A photo or file the user sent: the channel's reference (a Telegram file_id, a Zalo photo URL),
     and its bytes when the front-end could fetch them."""
 
-    kind: str                    # "photo" | "document"
+    kind: str  # "photo" | "document"
     ref: str
     name: str = ""
     data: bytes | None = None
@@ -72,6 +72,19 @@ class QuizFeedback:
     explanation: str
 
 
+@dataclass(frozen=True)
+class Poll:
+    """A question to show: Telegram sends a quiz poll, Zalo and the terminal options A–D
+    (made by bot.quizzes)."""
+
+    session_id: int
+    index: int
+    question: str
+    options: tuple[str, ...]
+    correct: int
+    explanation: str
+
+
 @dataclass
 class Reply:
     """What the bot says back.
@@ -88,20 +101,20 @@ class Reply:
     mode: str = "send"
     toast: str | None = None
     alert: bool = False
-    attachment: "Attachment | None" = None
-    poll: object = None          # bot.quizzes.Poll: a quiz question to show after the text
-    answered: QuizFeedback | None = None   # the verdict on the previous quiz question
+    attachment: Attachment | None = None
+    poll: Poll | None = None  # a quiz question to show after the text
+    answered: QuizFeedback | None = None  # the verdict on the previous quiz question
     stale: bool = False
 
     @property
     def text(self) -> str:
         return "".join(t for _, t in self.parts)
 
-    def add(self, text: str, style: str = "") -> "Reply":
+    def add(self, text: str, style: str = "") -> Reply:
         self.parts.append((style, text))
         return self
 
-    def prepend(self, text: str, style: str = "i") -> "Reply":
+    def prepend(self, text: str, style: str = "i") -> Reply:
         """Put a short notice before the rest ("Đã lưu ghi chú.")."""
         self.parts.insert(0, (style, text + "\n\n"))
         return self
@@ -119,13 +132,20 @@ class Attachment:
     file_name: str
     data: bytes
     caption: str = ""
-    kind: str = "document"   # "document" or "photo"
-    ref: str = ""            # a channel's own reference instead of data (a Telegram file_id)
+    kind: str = "document"  # "document" or "photo"
+    ref: str = ""  # a channel's own reference instead of data (a Telegram file_id)
 
     @property
     def mime(self) -> str:
         """The content type the file endpoint serves it with."""
         ext = self.file_name.rsplit(".", 1)[-1].lower()
-        return {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp", "gif": "image/gif", "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "csv": "text/csv; charset=utf-8"}.get(ext, "application/octet-stream")
+        return {
+            "png": "image/png",
+            "jpg": "image/jpeg",
+            "jpeg": "image/jpeg",
+            "webp": "image/webp",
+            "gif": "image/gif",
+            "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "csv": "text/csv; charset=utf-8",
+        }.get(ext, "application/octet-stream")

@@ -29,6 +29,12 @@ def account_key(value: object) -> str | None:
     return f"{channel}:{m.group(2)}"
 
 
+def split_key(key: str) -> tuple[str, str]:
+    """(channel, account) of an account key made by :func:`account_key`."""
+    channel, account = key.split(":", 1)
+    return channel, account
+
+
 class Roles(Feature):
     """Who may do what, and the admin commands that grant and revoke the inspector role."""
 
@@ -43,16 +49,17 @@ class Roles(Feature):
         storage = self.ctx.storage
         if storage is None:
             return "official"
-        if self.admin_keys and any(f"{a['channel']}:{a['account']}" in self.admin_keys for a in storage.accounts_of(user.id)):
+        if self.admin_keys and any(
+            f"{a['channel']}:{a['account']}" in self.admin_keys for a in storage.accounts_of(user.id)
+        ):
             return "admin"
         return (storage.get_user(user.id) or {}).get("role") or "official"
 
     def inspectors(self) -> list[int]:
         """Every person with the inspector role, and the admins of config.yaml who have written to the bot."""
-        storage = self.ctx.storage
-        people = [u["id"] for u in storage.users_with_role("inspector")]
+        people = [u["id"] for u in self.storage.users_with_role("inspector")]
         for key in sorted(self.admin_keys):
-            person = storage.person_of(*key.split(":", 1))
+            person = self.storage.person_of(*split_key(key))
             if person is not None and person not in people:
                 people.append(person)
         return people
@@ -76,8 +83,11 @@ class Roles(Feature):
             accounts = self.storage.accounts_of(u["id"])
             key = _shown_key(accounts[0]) if accounts else str(u["id"])
             names.append(f"{u['first_name'] or '…'} ({key})")
-        return Reply().add(self.text("admin_help") + "\n" + self.text("admin_inspectors",
-                                                                      list=", ".join(names) or self.text("admin_none")))
+        return Reply().add(
+            self.text("admin_help")
+            + "\n"
+            + self.text("admin_inspectors", list=", ".join(names) or self.text("admin_none"))
+        )
 
     @command("capquyen", role="admin", needs_db=True, advertised=False)
     def grant(self, user: User, arg: str = "") -> Reply:
@@ -86,7 +96,7 @@ class Roles(Feature):
         if key is None:
             return Reply().add(self.text("admin_usage"))
         channel, account = key.split(":", 1)
-        person = self.storage.person_of(channel, account, create=True)
+        person = self.storage.person_for(channel, account)
         self.storage.set_role(person, "inspector")
         self.storage.audit(user.id, "role.grant", _shown(key), "inspector")
         return Reply().add(self.text("admin_granted", id=_shown(key)))

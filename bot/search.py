@@ -18,7 +18,6 @@ from array import array
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
@@ -32,42 +31,48 @@ MAX_QUERY_CHARS = 300
 _ONE = re.compile(r"1(?<!\w1) (lan|nam|thang|tuan|ngay|dot|quy|ky|nguoi|cai|buoi)(?!\w)")
 # "cho em hỏi", "ad ơi cho mình hỏi chút": how a message opens, not what it asks ("hỏi" folds like
 # the "hội" of "cơ hội")
-COURTESY = re.compile(r"(?:^|(?<= ))(?:(?:ad|admin|anh|chi|ban|a) (?:oi )?)?(?:cho (?:em|minh|toi|tui|chau|e) (?:duoc )?hoi|xin (?:duoc )?hoi|(?:em|e|minh|toi) (?:muon )?hoi)(?: (?:chut|ti|xiu|voi|ve|la))?(?= |$)")
+COURTESY = re.compile(
+    r"(?:^|(?<= ))(?:(?:ad|admin|anh|chi|ban|a) (?:oi )?)?"
+    r"(?:cho (?:em|minh|toi|tui|chau|e) (?:duoc )?hoi|xin (?:duoc )?hoi|(?:em|e|minh|toi) (?:muon )?hoi)"
+    r"(?: (?:chut|ti|xiu|voi|ve|la))?(?= |$)"
+)
 # what any courtesy opening contains, cheap to look for: most text "hỏi"/"hội" is about "cơ hội"
 _COURTESY_HINT = re.compile(r"(?:em|e|minh|toi|tui|chau|duoc|xin|muon) hoi")
-OOS_PREFIX = "oos:"        # id prefix of out-of-scope pseudo-entries
-SHORT_QUERY_WORDS = 4      # questions with this few informative words and no glossary term…
+OOS_PREFIX = "oos:"  # id prefix of out-of-scope pseudo-entries
+SHORT_QUERY_WORDS = 4  # questions with this few informative words and no glossary term…
 SHORT_QUERY_EXTRA = 25.0
-DOMAIN_MARKERS = re.compile(r"(?:^| )(?:iso|tcvn|9001|khoan \d+|dieu \d+|\d+ \d+)(?: |$)")  # "khoản 8.4", "9.2"   # …need this many more points to be answered
-CANDIDATES = 15            # entries re-ranked with fuzzy matching
-W_COVERAGE = 0.35          # idf-weighted share of the question's words that the entry covers
-W_PHRASING = 0.35          # idf-weighted F1 overlap with the entry's closest phrasing
-W_FUZZY = 0.30             # rapidfuzz similarity to the closest phrasing (typos, word order)
+DOMAIN_MARKERS = re.compile(
+    r"(?:^| )(?:iso|tcvn|9001|khoan \d+|dieu \d+|\d+ \d+)(?: |$)"
+)  # "khoản 8.4", "9.2"   # …need this many more points to be answered
+CANDIDATES = 15  # entries re-ranked with fuzzy matching
+W_COVERAGE = 0.35  # idf-weighted share of the question's words that the entry covers
+W_PHRASING = 0.35  # idf-weighted F1 overlap with the entry's closest phrasing
+W_FUZZY = 0.30  # rapidfuzz similarity to the closest phrasing (typos, word order)
 ANSWER_FIELD_CREDIT = 0.3  # a word found only in the answer counts this much
-REPAIRED_CREDIT = 0.7      # a word we had to repair (typo) counts this much
-ANSWER_BM25 = 0.3          # weight of the answer field in the BM25 candidate score
-Q_FIELD_B = 0.4            # BM25 length normalisation of the phrasing field
-RANK_BM25 = 8.0            # ranking only: points for phrasing-field BM25 relative to the best candidate
-RANK_ENTRY_BM25 = 6.0      # ranking only: the same for BM25 over the whole entry, answer at full weight
-BM25_POINTS = 2.0          # at most this many points for BM25 relative to the best candidate
-BIGRAM_SHARE = 0.25        # share of syllable-bigram coverage (compounds) in the coverage feature
-F_BETA2 = 1.0              # β² of the phrasing F-score (>1 favours recall of the question's words)
-DEFINITION_TOPIC = "thuat-ngu"   # "X là gì / viết tắt của gì" about a glossary term: the term's own entry
+REPAIRED_CREDIT = 0.7  # a word we had to repair (typo) counts this much
+ANSWER_BM25 = 0.3  # weight of the answer field in the BM25 candidate score
+Q_FIELD_B = 0.4  # BM25 length normalisation of the phrasing field
+RANK_BM25 = 8.0  # ranking only: points for phrasing-field BM25 relative to the best candidate
+RANK_ENTRY_BM25 = 6.0  # ranking only: the same for BM25 over the whole entry, answer at full weight
+BM25_POINTS = 2.0  # at most this many points for BM25 relative to the best candidate
+BIGRAM_SHARE = 0.25  # share of syllable-bigram coverage (compounds) in the coverage feature
+F_BETA2 = 1.0  # β² of the phrasing F-score (>1 favours recall of the question's words)
+DEFINITION_TOPIC = "thuat-ngu"  # "X là gì / viết tắt của gì" about a glossary term: the term's own entry
 DEFINITION_POINTS = 4.0
-DEFINED_MAX_WORDS = 8       # the longest term name looked up ("hệ thống quản lý chất lượng" is 6 words)
-DEFINED_POINTS = 15.0       # ranking only: a definition question names this vocabulary term ("rủi ro là gì theo ISO 9000")
+DEFINED_MAX_WORDS = 8  # the longest term name looked up ("hệ thống quản lý chất lượng" is 6 words)
+DEFINED_POINTS = 15.0  # ranking only: a definition question names this vocabulary term ("rủi ro là gì theo ISO 9000")
 DEFINITION_CUES = re.compile(r"(?:^| )(?:la gi|nghia la gi|nghia la|viet tat|doc la|doc ra|hieu la|ten day du)(?: |$)")
 CLAUSE_MARK = "§"
-CLAUSE_CANDIDATES = 5      # entries citing an asked clause added to the candidates, at most
-CLAUSE_POINTS = 6.0        # ranking only: an entry whose sources cite the clause the question names
-TAG_BOOST = 2.0            # glossary terms (#kph, #dgnb) name the topic: they outweigh generic words
-COMPOUND_MARK = "+"        # "nang luc+": a syllable that folds like a function word but belongs to a compound
-SPLIT_CREDIT = 0.25        # a syllable of a two-syllable word of the question found outside that word
-WORD_MIN, WORD_SHARE = 3, 0.1   # a pair of syllables is a word when it occurs this often and makes up
-                                # this share of the rarer syllable's occurrences ("van phong", not "xa ap")
-COMPOUND_MIN = 3           # …seen spelt that way in the knowledge base at least this many times
-FACET_POINTS = 4.0         # ranking only: the entry answers the kind of question asked (frequency, who…)
-OVERVIEW_PENALTY = 4.0     # ranking only: a broad entry, when the question asks one precise thing
+CLAUSE_CANDIDATES = 5  # entries citing an asked clause added to the candidates, at most
+CLAUSE_POINTS = 6.0  # ranking only: an entry whose sources cite the clause the question names
+TAG_BOOST = 2.0  # glossary terms (#kph, #dgnb) name the topic: they outweigh generic words
+COMPOUND_MARK = "+"  # "nang luc+": a syllable that folds like a function word but belongs to a compound
+SPLIT_CREDIT = 0.25  # a syllable of a two-syllable word of the question found outside that word
+WORD_MIN, WORD_SHARE = 3, 0.1  # a pair of syllables is a word when it occurs this often and makes up
+# this share of the rarer syllable's occurrences ("van phong", not "xa ap")
+COMPOUND_MIN = 3  # …seen spelt that way in the knowledge base at least this many times
+FACET_POINTS = 4.0  # ranking only: the entry answers the kind of question asked (frequency, who…)
+OVERVIEW_PENALTY = 4.0  # ranking only: a broad entry, when the question asks one precise thing
 
 
 @dataclass
@@ -85,7 +90,7 @@ class SearchResult:
 
     query: str
     normalized: str
-    outcome: str                 # "answer" | "suggest" | "decline" | "empty"
+    outcome: str  # "answer" | "suggest" | "decline" | "empty"
     best: Hit | None = None
     alternatives: list[Hit] = field(default_factory=list)
 
@@ -159,7 +164,7 @@ class Normalizer:
         if not self.compounds or STOPWORDS.isdisjoint(words):
             return text
         out = list(words)
-        for i, (a, b) in enumerate(zip(words, words[1:])):
+        for i, (a, b) in enumerate(zip(words, words[1:], strict=False)):
             if (a, b, True) in self.compounds:
                 out[i + 1] = b + COMPOUND_MARK
             if (a, b, False) in self.compounds:
@@ -170,15 +175,15 @@ class Normalizer:
         """:meth:`words` of many texts at once, as ids (``ids`` gives new words new ids): the words of
         every text end to end, and each text's number of words. For indexing a large knowledge base:
         the compound marks of :meth:`protect` are set on the ids of all texts together, with numpy."""
-        flat, lengths = array("i"), array("i")
+        flat, counts = array("i"), array("i")
         for text in texts:
             before = len(flat)
             flat.extend(map(ids.__getitem__, self._rewritten(fold(text)).split()))
-            if "." in text:   # a clause number has one
+            if "." in text:  # a clause number has one
                 flat.extend(ids[CLAUSE_MARK + c] for c in CLAUSE.findall(text))
-            lengths.append(len(flat) - before)
+            counts.append(len(flat) - before)
         words = np.frombuffer(flat, dtype=np.int32).copy()
-        lengths = np.frombuffer(lengths, dtype=np.int32)
+        lengths = np.frombuffer(counts, dtype=np.int32)
         self._protect_ids(words, lengths, ids)
         return words, lengths
 
@@ -189,12 +194,14 @@ class Normalizer:
         vocab = list(ids)
         n = len(vocab)
         starts = np.zeros(len(words) + 1, dtype=bool)
-        starts[np.cumsum(lengths) - lengths] = True                  # a text begins at this word
+        starts[np.cumsum(lengths) - lengths] = True  # a text begins at this word
         at = np.flatnonzero(np.array([w in STOPWORDS for w in vocab], dtype=bool)[words])
         marked = np.zeros(len(words), dtype=bool)
-        for right in (True, False):                                  # the marked syllable is the right one
-            pairs = np.array(sorted(ids[a] * n + ids[b] for a, b, side in self.compounds
-                                    if side == right and a in ids and b in ids), dtype=np.int64)
+        for right in (True, False):  # the marked syllable is the right one
+            pairs = np.array(
+                sorted(ids[a] * n + ids[b] for a, b, side in self.compounds if side == right and a in ids and b in ids),
+                dtype=np.int64,
+            )
             k = at[at > 0] if right else at[at < len(words) - 1]
             a, b = (k - 1, k) if right else (k, k + 1)
             inside = ~starts[b]
@@ -210,7 +217,13 @@ class Normalizer:
 
     def repair(self, word: str) -> tuple[list[str], bool]:
         """Map an unknown word to known ones: Telex residue, glued words, one or two typos."""
-        if word in self.vocab or word in STOPWORDS or word.isdigit() or len(word) < 3 or word.startswith(("#", CLAUSE_MARK)):
+        if (
+            word in self.vocab
+            or word in STOPWORDS
+            or word.isdigit()
+            or len(word) < 3
+            or word.startswith(("#", CLAUSE_MARK))
+        ):
             return [word], False
         if word in self._repair_cache:
             return self._repair_cache[word]
@@ -223,7 +236,7 @@ class Normalizer:
             if split:
                 result = (split, True)
             elif len(word) == 3:  # short syllables: only a swap of two letters ("lna" → "lan")
-                swaps = {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(2)}
+                swaps = {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(2)}
                 known = sorted(swaps & self.vocab)
                 if known:
                     result = ([known[0]], True)
@@ -274,7 +287,7 @@ def _trie_pattern(keys) -> str:
         node = trie
         for ch in key:
             node = node.setdefault(ch, {})
-        node[""] = {}                      # a key ends here
+        node[""] = {}  # a key ends here
 
     def pattern(node: dict) -> str:
         branches = [re.escape(ch) + pattern(child) for ch, child in sorted(node.items()) if ch]
@@ -318,15 +331,16 @@ class TermIndex:
     its code, and its id is the position of that code in ``vocabulary`` (sorted codes).
     """
 
-    def __init__(self, terms: np.ndarray, docs: np.ndarray, n_docs: int, vocabulary: np.ndarray,
-                 k1: float = 1.2, b: float = 0.4):
+    def __init__(
+        self, terms: np.ndarray, docs: np.ndarray, n_docs: int, vocabulary: np.ndarray, k1: float = 1.2, b: float = 0.4
+    ):
         n, width = n_docs, max(n_docs, 1)
         lengths = np.bincount(docs, minlength=n).astype(np.float32)
         avgdl = float(lengths.mean()) if n else 1.0
         keys = terms.astype(np.int64)
         keys *= width
         keys += docs
-        keys.sort()                                               # by term, then document
+        keys.sort()  # by term, then document
         first = np.ones(len(keys), dtype=bool)
         np.not_equal(keys[1:], keys[:-1], out=first[1:])
         starts = np.flatnonzero(first).astype(np.int32)
@@ -335,10 +349,10 @@ class TermIndex:
         keys = keys[starts]
         del starts
         self.docs = (keys % width).astype(np.int32)
-        term = np.searchsorted(vocabulary, keys // width)        # ascending: a fast binary search
+        term = np.searchsorted(vocabulary, keys // width)  # ascending: a fast binary search
         del keys
         counts = np.bincount(term, minlength=len(vocabulary))
-        self.frequency = np.bincount(term, weights=tf, minlength=len(vocabulary))   # occurrences of each term
+        self.frequency = np.bincount(term, weights=tf, minlength=len(vocabulary))  # occurrences of each term
         del term
         self.offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
         df = counts.astype(np.float64)
@@ -387,7 +401,7 @@ class _Words:
     def __init__(self, ids: Ids):
         self.vocab = list(ids)
         self.n = len(self.vocab)
-        self.dtype = np.int32 if self.n * (self.n + 1) < 2**31 else np.int64   # half the memory when it fits
+        self.dtype = np.int32 if self.n * (self.n + 1) < 2**31 else np.int64  # half the memory when it fits
         self.stop = np.array([w in STOPWORDS for w in self.vocab], dtype=bool)
         self.clause = np.array([w.startswith(CLAUSE_MARK) for w in self.vocab], dtype=bool)
 
@@ -434,8 +448,12 @@ class Searcher:
         self.citing = {c: np.array(ids, dtype=np.int64) for c, ids in citing.items()}
         # numbers that name a source document ("3003" of Công văn 3003/BKHCN-TĐC): a domain term;
         # years and one- or two-digit numbers are everyday numbers
-        self.document_numbers = {n for d in kb.documents.values() for n in re.findall(r"\d+", d.cite)
-                                 if len(n) >= 3 and not 1900 <= int(n) <= 2100}
+        self.document_numbers = {
+            n
+            for d in kb.documents.values()
+            for n in re.findall(r"\d+", d.cite)
+            if len(n) >= 3 and not 1900 <= int(n) <= 2100
+        }
         self.norm.set_vocab({t for t in self.term_ids if "_" not in t})
         # what each entry answers: the facets it declares and those its title (a question) names
         self.entry_facets = [frozenset(e.facets) | facets_of(self.kb, fold(e.title)) for e in self.entries]
@@ -458,7 +476,7 @@ class Searcher:
         texts, entry_of, phrasing = [], [], []
         for i, e in enumerate(self.entries):
             for k, text in enumerate((e.title, *e.questions, *e.keywords)):  # keywords widen the vocabulary
-                texts.append(text)                                          # but are not phrasings
+                texts.append(text)  # but are not phrasings
                 entry_of.append(i)
                 phrasing.append(k <= len(e.questions))
         ids = Ids()
@@ -472,7 +490,7 @@ class Searcher:
         del a_words
         codes = _distinct(np.concatenate([q_terms, a_terms]))
         names = [words.name(c) for c in codes.tolist()]
-        self.term_ids = dict(zip(names, range(len(names))))
+        self.term_ids = dict(zip(names, range(len(names)), strict=False))
         self.q_index = TermIndex(q_terms, q_docs, n, codes, b=Q_FIELD_B)
         self.a_index = TermIndex(a_terms, a_docs, n, codes)
         del q_terms, q_docs, a_terms, a_docs
@@ -480,53 +498,70 @@ class Searcher:
         # document frequency over question and answer fields together (a term counts once per entry)
         qk, ak = self.q_index.keys(), self.a_index.keys()
         both = ak[qk[np.searchsorted(qk, ak).clip(max=max(len(qk) - 1, 0))] == ak] if len(qk) else ak[:0]
-        df = (np.diff(self.q_index.offsets) + np.diff(self.a_index.offsets)
-              - np.bincount(both // max(n, 1), minlength=len(names))).astype(np.float64)
+        df = (
+            np.diff(self.q_index.offsets)
+            + np.diff(self.a_index.offsets)
+            - np.bincount(both // max(n, 1), minlength=len(names))
+        ).astype(np.float64)
         self.idf_by_id = np.log(1 + (n - df + 0.5) / (df + 0.5))
         # two-syllable words of the knowledge base: "van phong" and "van ban" share a syllable, not a meaning
         count = (self.q_index.frequency + self.a_index.frequency).astype(np.int64).tolist()
-        self.words2 = {t for t, c in zip(names, count) if c >= WORD_MIN and "_" in t and "#" not in t
-                       and c >= WORD_SHARE * min(count[self.term_ids[p]] for p in t.split("_"))}
-        phrasing = np.array(phrasing, dtype=bool)
-        per_entry = np.bincount(np.array(entry_of, dtype=np.int64)[phrasing], minlength=n)
+        self.words2 = {
+            t
+            for t, c in zip(names, count, strict=False)
+            if c >= WORD_MIN
+            and "_" in t
+            and "#" not in t
+            and c >= WORD_SHARE * min(count[self.term_ids[p]] for p in t.split("_"))
+        }
+        is_phrasing = np.array(phrasing, dtype=bool)
+        per_entry = np.bincount(np.array(entry_of, dtype=np.int64)[is_phrasing], minlength=n)
         self.entry_start = np.concatenate(([0], np.cumsum(per_entry)))  # entry i: phrasings entry_start[i]…[i + 1]
-        self._index_phrasings(words, q_words, text_of, phrasing, codes, names)
+        self._index_phrasings(words, q_words, text_of, is_phrasing, codes, names)
 
-    def _index_phrasings(self, words: _Words, q_words: np.ndarray, text_of: np.ndarray, phrasing: np.ndarray,
-                         codes: np.ndarray, names: list[str]) -> None:
+    def _index_phrasings(
+        self,
+        words: _Words,
+        q_words: np.ndarray,
+        text_of: np.ndarray,
+        phrasing: np.ndarray,
+        codes: np.ndarray,
+        names: list[str],
+    ) -> None:
         """Each phrasing's content words as a string (for rapidfuzz) and its distinct terms in
         compressed-row form (``phrasing_terms[phrasing_start[p]:phrasing_start[p + 1]]``). Clause tokens
         count in coverage and BM25 only: a phrasing that names a clause is not a worse match for a
         question that does not."""
         n_phr = int(phrasing.sum())
-        number = (np.cumsum(phrasing) - 1).astype(np.int32)      # text → phrasing number
+        number = (np.cumsum(phrasing) - 1).astype(np.int32)  # text → phrasing number
         at = phrasing[text_of]
         p_words, p_of = q_words[at], number[text_of[at]]
         keep = ~words.stop[p_words] & ~words.clause[p_words]
         bounds = np.searchsorted(p_of[keep], np.arange(n_phr + 1)).tolist()
-        spelt = np.array(words.vocab, dtype=object)[p_words[keep]]          # the words themselves, not copies
-        self.phrasings = [" ".join(spelt[a:b]) for a, b in zip(bounds, bounds[1:])]
+        spelt = np.array(words.vocab, dtype=object)[p_words[keep]]  # the words themselves, not copies
+        self.phrasings = [" ".join(spelt[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
         del spelt
         terms, p_of = words.terms(p_words, p_of, clauses=False)
         width, n_terms = max(n_phr, 1), max(len(names), 1)
-        pairs = terms.astype(np.int64)                           # in place from here: millions of pairs
+        pairs = terms.astype(np.int64)  # in place from here: millions of pairs
         pairs *= width
         pairs += p_of
         del terms, p_of
-        pairs = _distinct(pairs)                                 # (term, phrasing), by term: a fast binary search
+        pairs = _distinct(pairs)  # (term, phrasing), by term: a fast binary search
         term = np.searchsorted(codes, pairs // width)
         pairs %= width
         pairs *= n_terms
         pairs += term
         del term
-        pairs.sort()                                             # (phrasing, term id), by phrasing
+        pairs.sort()  # (phrasing, term id), by phrasing
         p_of = (pairs // n_terms).astype(np.int32)
         self.phrasing_terms = (pairs % n_terms).astype(np.int32)
         del pairs
         self.phrasing_start = np.searchsorted(p_of, np.arange(n_phr + 1))
         boost = np.where([t.startswith("#") for t in names], TAG_BOOST, 1.0)
-        self.phrasing_total = np.bincount(p_of, weights=(self.idf_by_id * boost)[self.phrasing_terms],
-                                          minlength=len(self.phrasings))
+        self.phrasing_total = np.bincount(
+            p_of, weights=(self.idf_by_id * boost)[self.phrasing_terms], minlength=len(self.phrasings)
+        )
 
     # ------------------------------------------------------------------ scoring
 
@@ -543,7 +578,7 @@ class Searcher:
         for index in (self.q_index, self.a_index):
             inside = np.zeros((len(term_ids), len(candidates)), dtype=bool)
             for j, t in enumerate(term_ids):
-                docs = index.docs[index.offsets[t]:index.offsets[t + 1]]
+                docs = index.docs[index.offsets[t] : index.offsets[t + 1]]
                 if len(docs):
                     inside[j] = docs[np.searchsorted(docs, candidates).clip(max=len(docs) - 1)] == candidates
             found.append(inside)
@@ -590,7 +625,7 @@ class Searcher:
         word runs, longest first."""
         words = folded.split()
         for n in range(min(DEFINED_MAX_WORDS, len(words)), 0, -1):
-            found = {i for k in range(len(words) - n + 1) for i in self.defines.get(" ".join(words[k:k + n]), ())}
+            found = {i for k in range(len(words) - n + 1) for i in self.defines.get(" ".join(words[k : k + n]), ())}
             if found:
                 return found
         return set()
@@ -634,7 +669,7 @@ class Searcher:
         if not content:
             return normalized, [], repaired
         all_terms = list(dict.fromkeys(_terms(words)))
-        terms = [t for t in all_terms if t in self.term_ids]   # known terms only
+        terms = [t for t in all_terms if t in self.term_ids]  # known terms only
         term_ids = [self.term_ids[t] for t in terms]
         bm_q, bm_a = self.q_index.scores(term_ids), self.a_index.scores(term_ids)
         bm = bm_q + np.float32(ANSWER_BM25) * bm_a
@@ -657,7 +692,7 @@ class Searcher:
         cov = _coverage(uni_w, terms, credit)
         if bi_w:
             cov = (1 - BIGRAM_SHARE) * cov + BIGRAM_SHARE * _coverage(bi_w, terms, credit)
-        plain = [t for t in content if not t.startswith(CLAUSE_MARK)]   # clause tokens: coverage only
+        plain = [t for t in content if not t.startswith(CLAUSE_MARK)]  # clause tokens: coverage only
         q_terms = {**{t: uni_w[t] for t in plain}, **bi_w}
         q_total = sum(q_terms.values())
         folded_q = " ".join(words)
@@ -668,12 +703,14 @@ class Searcher:
         whole = bm_q + bm_a
         top_whole = float(whole[candidates].max()) or 1.0
         cand = candidates.tolist()
-        phr = _spans(self.entry_start[candidates], self.entry_start[candidates + 1])   # their phrasings
+        phr = _spans(self.entry_start[candidates], self.entry_start[candidates + 1])  # their phrasings
         choices = [self.phrasings[p] for p in phr.tolist()]
-        fuzzy = (0.3 * process.cdist([query_str], choices, scorer=fuzz.token_set_ratio)[0]
-                 + 0.7 * process.cdist([query_str], choices, scorer=fuzz.token_sort_ratio)[0])
+        fuzzy = (
+            0.3 * process.cdist([query_str], choices, scorer=fuzz.token_set_ratio)[0]
+            + 0.7 * process.cdist([query_str], choices, scorer=fuzz.token_sort_ratio)[0]
+        )
         per_candidate = self.entry_start[candidates + 1] - self.entry_start[candidates]
-        first = np.cumsum(per_candidate) - per_candidate                                  # of each in phr
+        first = np.cumsum(per_candidate) - per_candidate  # of each in phr
         best_f1 = np.maximum.reduceat(self._phrasing_f1(phr, q_terms, q_total), first).tolist()
         best_fz = np.maximum.reduceat(fuzzy, first).tolist()
         hits = []
@@ -716,8 +753,11 @@ class Searcher:
         cfg = self.config
         best, rest = hits[0], hits[1:]
         plain = [w for w in content if not w.startswith("#") and w not in self.norm.generic_words]
-        domain_term = (any(w.startswith("#") and w not in self.norm.generic_tags for w in content)
-                       or bool(DOMAIN_MARKERS.search(normalized)) or any(w in self.document_numbers for w in content))
+        domain_term = (
+            any(w.startswith("#") and w not in self.norm.generic_tags for w in content)
+            or bool(DOMAIN_MARKERS.search(normalized))
+            or any(w in self.document_numbers for w in content)
+        )
         if len(set(plain)) <= SHORT_QUERY_WORDS and not domain_term:
             # a few everyday words and no domain term ("hom nay thu may" folds like "hòm thư"): be stricter
             threshold = cfg.answer_threshold + SHORT_QUERY_EXTRA

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from array import array
 from functools import lru_cache
+from itertools import pairwise
 
 import numpy as np
 
@@ -121,7 +122,7 @@ def telex_decode(token: str) -> str:
 
 def bigrams(words: list[str]) -> list[str]:
     """Adjacent word pairs joined with '_' ('danh gia' → 'danh_gia'): Vietnamese compounds."""
-    return [f"{a}_{b}" for a, b in zip(words, words[1:])]
+    return [f"{a}_{b}" for a, b in pairwise(words)]
 
 
 def compound_pairs(texts: list[str], min_count: int = 3) -> set[tuple[str, str, bool]]:
@@ -143,17 +144,20 @@ def compound_pairs(texts: list[str], min_count: int = 3) -> set[tuple[str, str, 
     content = np.array([bool(f) and f not in STOPWORDS and not f.isdigit() for f in folded])
     function = np.array([w in FUNCTION_FORMS for w in spelt])
     left, right, n = key[words[:-1]], key[words[1:]], len(keys)
-    codes, spelt_as_function = [], []
+    code_parts, function_parts = [], []
     for side, stop_at, other_at in ((True, words[1:], words[:-1]), (False, words[:-1], words[1:])):
         pick = same_text & stop[stop_at] & content[other_at]
-        codes.append((left[pick] * n + right[pick]) * 2 + side)
-        spelt_as_function.append(function[stop_at[pick]])
-    codes, spelt_as_function = np.concatenate(codes), np.concatenate(spelt_as_function)
-    own = dict(zip(*np.unique(codes[~spelt_as_function], return_counts=True)))
-    other = dict(zip(*np.unique(codes[spelt_as_function], return_counts=True)))
+        code_parts.append((left[pick] * n + right[pick]) * 2 + side)
+        function_parts.append(function[stop_at[pick]])
+    codes, spelt_as_function = np.concatenate(code_parts), np.concatenate(function_parts)
+    own: dict[int, int] = dict(zip(*np.unique(codes[~spelt_as_function], return_counts=True), strict=False))
+    other: dict[int, int] = dict(zip(*np.unique(codes[spelt_as_function], return_counts=True), strict=False))
     names = list(keys)
-    return {(names[c // 2 // n], names[c // 2 % n], bool(c % 2)) for c, k in own.items()
-            if k >= min_count and k > 2 * other.get(c, 0)}
+    return {
+        (names[c // 2 // n], names[c // 2 % n], bool(c % 2))
+        for c, k in own.items()
+        if k >= min_count and k > 2 * other.get(c, 0)
+    }
 
 
 def _spelt_words(texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -173,11 +177,11 @@ def _spelt_words(texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
     size = np.array([len(ws) for ws in words_of], dtype=np.int32)
     start = np.cumsum(size) - size
     token = np.frombuffer(flat, dtype=np.int32)
-    count = size[token]                                      # words of each token of the texts
+    count = size[token]  # words of each token of the texts
     at = np.arange(int(count.sum()), dtype=np.int64) - np.repeat(np.cumsum(count) - count - start[token], count)
     words = np.array([i for ws in words_of for i in ws], dtype=np.int32)[at]
-    text = np.repeat(np.repeat(np.arange(len(lengths), dtype=np.int32), lengths), count)
-    return list(ids), words, text[1:] == text[:-1]
+    text_of = np.repeat(np.repeat(np.arange(len(lengths), dtype=np.int32), lengths), count)
+    return list(ids), words, text_of[1:] == text_of[:-1]
 
 
 class Ids(dict):

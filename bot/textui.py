@@ -29,13 +29,17 @@ from bot.text import fold
 if TYPE_CHECKING:
     from bot.dialog import Core
 
-ZALO_LIMIT = 2000                 # characters (code points) per Zalo message
+ZALO_LIMIT = 2000  # characters (code points) per Zalo message
 LETTERS = "ABCD"
 NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 # A line of the text that a phone (or a test driver) would read as an option: "1. …" becomes "(1) …"
 LISTED = re.compile(r"^(\s*)(\d{1,3})[.)](?=\s)", re.M)
-SYNONYMS = ({"quay lai", "tro lai", "truoc", "lui", "back"}, {"tiep", "tiep theo", "xem tiep", "next", "sau"},
-            {"huy", "huy bo", "cancel"}, {"xem them", "them", "trang sau"})
+SYNONYMS = (
+    {"quay lai", "tro lai", "truoc", "lui", "back"},
+    {"tiep", "tiep theo", "xem tiep", "next", "sau"},
+    {"huy", "huy bo", "cancel"},
+    {"xem them", "them", "trang sau"},
+)
 
 
 @dataclass(frozen=True)
@@ -52,8 +56,17 @@ Publish = Callable[[Attachment], "str | None"]
 class TextUI:
     """Turns typed text into core calls and replies into messages for one channel without buttons."""
 
-    def __init__(self, core: "Core", channel: str, *, publish: Publish, limit: int = ZALO_LIMIT,
-                 photos: bool = True, link_key: str = "file_link", link_hours: float = 24):
+    def __init__(
+        self,
+        core: Core,
+        channel: str,
+        *,
+        publish: Publish,
+        limit: int = ZALO_LIMIT,
+        photos: bool = True,
+        link_key: str = "file_link",
+        link_hours: float = 24,
+    ):
         self.core = core
         self.channel = channel
         self.publish = publish
@@ -83,7 +96,7 @@ class TextUI:
         elif kind == "menu":
             reply = self.core.press(user, nav.HOME.data())
         elif kind == "stale" and screen.get("block") and not screen.get("pages"):
-            return [Out(self.kb.text("option_stale_here") + screen["block"])]   # the same menu, shown again
+            return [Out(self.kb.text("option_stale_here") + screen["block"])]  # the same menu, shown again
         elif kind == "stale":
             reply = Reply(buttons=main_menu(self.core.ctx, user), stale=True).add(self.kb.text("option_stale"))
         else:
@@ -104,7 +117,7 @@ class TextUI:
                 return ("page", None) if n == 1 else ("stale", None)
             if str(n) in options:
                 return "press", options[str(n)]
-            if letters and not options and 1 <= n <= len(letters):   # "2" on a quiz question means B
+            if letters and not options and 1 <= n <= len(letters):  # "2" on a quiz question means B
                 return "press", letters[LETTERS[n - 1]]
             return "stale", None
         folded = fold(typed)
@@ -135,15 +148,24 @@ class TextUI:
             if where and reply.attachment.kind == "photo" and self.photos:
                 photo = where
             elif where:
-                body += "\n\n" + self.kb.text(self.link_key, name=reply.attachment.file_name, url=where,
-                                                hours=f"{self.link_hours:g}")
+                body += "\n\n" + self.kb.text(
+                    self.link_key, name=reply.attachment.file_name, url=where, hours=f"{self.link_hours:g}"
+                )
             else:
                 body += "\n\n" + self.kb.text("file_no_link", name=reply.attachment.file_name)
         pages = self._paginate(body, block)
         if remember and (options or letters):
-            self._save(user, {"options": options, "labels": labels, "letters": letters, "pages": pages[1:],
-                              "block": block if options and not letters else ""})
-        elif remember and len(pages) > 1:     # a long text without options: the menu above stays the menu
+            self._save(
+                user,
+                {
+                    "options": options,
+                    "labels": labels,
+                    "letters": letters,
+                    "pages": pages[1:],
+                    "block": block if options and not letters else "",
+                },
+            )
+        elif remember and len(pages) > 1:  # a long text without options: the menu above stays the menu
             self._save(user, {**self._screen(user), "pages": pages[1:]})
         return [Out(pages[0], photo)]
 
@@ -181,8 +203,11 @@ class TextUI:
             text = reply.toast + ("\n\n" + text if text and reply.toast not in text else "")
         if reply.answered is not None:
             a = reply.answered
-            verdict = (self.kb.text("quiz_right") if a.correct
-                       else self.kb.text("quiz_wrong", letter=a.letter, option=a.right_option))
+            verdict = (
+                self.kb.text("quiz_right")
+                if a.correct
+                else self.kb.text("quiz_wrong", letter=a.letter, option=a.right_option)
+            )
             text = f"{verdict}\n💡 {a.explanation}" + ("\n\n" + text if text else "")
         if reply.poll is not None:
             p = reply.poll
@@ -198,8 +223,13 @@ class TextUI:
         chunks = split_text(body, room)
         pages = []
         for i, chunk in enumerate(chunks[:-1]):
-            pages.append(chunk + "\n\n1. " + self.kb.text("page_more", page=i + 2, pages=len(chunks)) + "\n"
-                         + self.kb.text("options_footer"))
+            pages.append(
+                chunk
+                + "\n\n1. "
+                + self.kb.text("page_more", page=i + 2, pages=len(chunks))
+                + "\n"
+                + self.kb.text("options_footer")
+            )
         return pages + [chunks[-1] + block]
 
     def _next_page(self, user: User, screen: dict) -> list[Out]:
@@ -218,7 +248,7 @@ class TextUI:
 
 
 def _same(folded: str, label: str) -> bool:
-    """"quay lại" and «⬅️ Trước», "tiếp" and «Tiếp ➡️»: the same choice in other words."""
+    """ "quay lại" and «⬅️ Trước», "tiếp" and «Tiếp ➡️»: the same choice in other words."""
     return any(folded in group and label in group for group in SYNONYMS)
 
 

@@ -37,8 +37,10 @@ class Topics(Feature):
         group = self.kb.groups.get(group_id)
         if not group:
             return None
-        rows = [[TOPIC.button(short(f"{self.kb.topics[tid].title} ({len(self.kb.entries_in_topic(tid))})"), tid, 0)]
-                for tid in group.topics]
+        rows = [
+            [TOPIC.button(short(f"{self.kb.topics[tid].title} ({len(self.kb.entries_in_topic(tid))})"), tid, 0)]
+            for tid in group.topics
+        ]
         rows.append([nav.TOPICS.button(self.text("btn_back")), *home_row(self.ctx)])
         return Reply(buttons=rows, mode="edit").add(self.text("group_intro", group=group.title))
 
@@ -51,7 +53,7 @@ class Topics(Feature):
         pages = max(1, -(-len(entries) // PAGE_SIZE))
         if page >= pages:
             return None
-        chunk = entries[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+        chunk = entries[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
         rows = [[nav.ENTRY.button(short(e.title), e.id)] for e in chunk]
         nav_row = []
         if page > 0:

@@ -25,8 +25,8 @@ class Place:
     """A commune-level unit or a province from the official list."""
 
     code: int
-    name: str               # "Xã Lộc Bình"
-    kind: str               # "xã" | "phường" | "đặc khu" | "tỉnh" | "thành phố trung ương"
+    name: str  # "Xã Lộc Bình"
+    kind: str  # "xã" | "phường" | "đặc khu" | "tỉnh" | "thành phố trung ương"
     province_code: int
     province_name: str
 
@@ -53,8 +53,12 @@ def wards() -> dict[int, Place]:
     from vietnam_provinces import Ward
 
     provs = provinces()
-    return {int(w.code): Place(int(w.code), w.name, w.division_type.value, int(w.province_code),
-                               provs[int(w.province_code)].name) for w in Ward.iter_all()}
+    return {
+        int(w.code): Place(
+            int(w.code), w.name, w.division_type.value, int(w.province_code), provs[int(w.province_code)].name
+        )
+        for w in Ward.iter_all()
+    }
 
 
 @lru_cache(maxsize=1)
@@ -72,7 +76,7 @@ def _ward_keys() -> tuple[list[str], list[str], list[int]]:
 def _strip_kind(folded: str) -> str:
     for k in _KIND_WORDS:
         if folded.startswith(k + " "):
-            return folded[len(k) + 1:]
+            return folded[len(k) + 1 :]
     return folded
 
 
@@ -87,7 +91,7 @@ def find_province(text: str) -> Place | None:
     return provinces()[best[2]] if best else None
 
 
-HOME_MATCH = 90     # a name of the configured province this close (0–100) hides other provinces' matches
+HOME_MATCH = 90  # a name of the configured province this close (0–100) hides other provinces' matches
 
 
 def match_wards(text: str, province_code: int | None = None, limit: int = 5) -> list[Place]:

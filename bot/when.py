@@ -38,12 +38,37 @@ from datetime import date, datetime, time, timedelta
 
 from bot.text import unmark
 
-EIGHT = time(8, 0)           # the default hour the reminder prompts promise
+EIGHT = time(8, 0)  # the default hour the reminder prompts promise
 MAX_OFFSET_DAYS = 365
-WEEKDAYS = {"hai": 0, "ba": 1, "tu": 2, "nam": 3, "sau": 4, "bay": 5, "2": 0, "3": 1, "4": 2, "5": 3, "6": 4,
-            "7": 5, "chu nhat": 6, "cn": 6}
-NUMBERS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "sau": 6, "bay": 7, "tam": 8, "chin": 9,
-           "muoi": 10}
+WEEKDAYS = {
+    "hai": 0,
+    "ba": 1,
+    "tu": 2,
+    "nam": 3,
+    "sau": 4,
+    "bay": 5,
+    "2": 0,
+    "3": 1,
+    "4": 2,
+    "5": 3,
+    "6": 4,
+    "7": 5,
+    "chu nhat": 6,
+    "cn": 6,
+}
+NUMBERS = {
+    "mot": 1,
+    "hai": 2,
+    "ba": 3,
+    "bon": 4,
+    "tu": 4,
+    "nam": 5,
+    "sau": 6,
+    "bay": 7,
+    "tam": 8,
+    "chin": 9,
+    "muoi": 10,
+}
 # Words that carry nothing here: "gửi vào lúc 8h", "nhắc ngày 15/12 nhé"
 FILLERS = frozenset("luc vao gui nhac nhe nha a khoang buoi ngay cho".split())
 # Marked words whose unmarked forms collide, told apart while the marks are still there
@@ -65,14 +90,14 @@ class WhenError(ValueError):
 class _Parts:
     """What the scanner found: at most one day, one clock time, one offset."""
 
-    day: tuple | None = None            # ("date", d, m, y), ("rel", days), ("weekday", wd, week), …
-    before: int | None = None           # days before a deadline
-    clock: tuple[int, int, str] | None = None    # hour, minute, the text typed
-    period: str | None = None           # sang, trua, chieu, toi, dem
-    toi: bool = False                   # an unmarked "toi" after a weekday: "tối" or "tới"?
+    day: tuple | None = None  # ("date", d, m, y), ("rel", days), ("weekday", wd, week), …
+    before: int | None = None  # days before a deadline
+    clock: tuple[int, int, str] | None = None  # hour, minute, the text typed
+    period: str | None = None  # sang, trua, chieu, toi, dem
+    toi: bool = False  # an unmarked "toi" after a weekday: "tối" or "tới"?
     numbers: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
-    typed: dict[str, str] = field(default_factory=dict)   # what was typed for each component
+    typed: dict[str, str] = field(default_factory=dict)  # what was typed for each component
 
     def set_day(self, value: tuple, typed: str) -> None:
         if self.day is not None:
@@ -160,7 +185,7 @@ def _hours(m: re.Match, p: _Parts) -> None:
     hour, minute = int(m.group("h")), int(m.group("m") or 0)
     if m.group("half"):
         minute = 30
-    if m.group("less"):                         # "8 giờ kém 15" is 7:45
+    if m.group("less"):  # "8 giờ kém 15" is 7:45
         hour, minute = hour - 1, 60 - int(m.group("less"))
     p.set_clock(hour, minute, m.group(0))
     _time_of_day(m.group("per"), p)
@@ -184,29 +209,42 @@ def _bare(m: re.Match, p: _Parts) -> None:
     p.numbers.append(m.group(0))
 
 
-_PERIOD = r"(?: (?P<per>sang|trua|chieu|toi_e|toi|dem))?"       # "8h tối", "2 giờ chiều"
-_TOI = r"(?: (?P<toi>toi_n|toi))?"                                 # "15/12 tới" (or "tối"?)
-_WEEKDAY = (r"(?:(?P<pre>tuan sau|tuan toi_n|tuan toi|sang tuan|tuan nay) )?"
-            r"(?:thu ?(?P<day>hai|ba|tu|nam|sau|bay|[2-7])|t(?P<t>[2-7])|(?P<sun>chu nhat|cn))"
-            r"(?: (?P<post>tuan nay|tuan sau|tuan toi_n|tuan toi|sang tuan|nay|toi_n|toi))?")
-_RULES: list[tuple[re.Pattern, Callable[[re.Match, _Parts], None]]] = [(re.compile(_B + rx + _E), fn) for rx, fn in (
-    (_WEEKDAY, _weekday),                # first: "thứ hai tuần tới" is not "hai tuần tới" (two weeks)
-    (rf"truoc (?:han |moc )?{_N} (ngay|tuan)|{_N} (ngay|tuan) truoc(?: han| moc)?|dung han|ngay het han|ngay han",
-     _offset),
-    (rf"{_N} (ngay|tuan) (?:nua|toi_n|toi)|sau {_N} (ngay|tuan)(?: nua)?|(?:trong (?:vong )?)?{_N} (ngay|tuan)",
-     _relative),                         # "2 tuần nữa", "sau 10 ngày", "trong 2 tuần" / "2 tuần" (a due date)
-    (r"(\d{4})-(\d{1,2})-(\d{1,2})", _iso),
-    (r"(?:ngay )?(\d{1,2})[/-](\d{1,2})(?:[/-](\d{4}|\d{2}))?" + _TOI, _dmy),
-    (r"(?:ngay )?(\d{1,2}) thang (\d{1,2})(?: nam (\d{4}))?" + _TOI, _dmy),
-    (r"hom nay|bua nay|ngay mai|mai|ngay kia|ngay mot_2|mot_2|ngay mot|mot", _named),
-    (r"(cuoi|dau) (thang|nam)( nay| sau| toi_n| toi)?", _month_edge),
-    (r"(?:ngay|mung) (\d{1,2})" + _TOI, _monthday),
-    (r"(\d{1,2}):(\d{2})" + _PERIOD, _colon),
-    (r"(?P<h>\d{1,2}) ?(?:h|g|gio)(?: ?(?P<m>\d{1,2})(?: ?(?:p|phut))?| (?P<half>ruoi)"
-     r"| kem (?P<less>\d{1,2})(?: ?(?:p|phut))?)?" + _PERIOD, _hours),
-    (r"sang|trua|chieu|toi_e|toi|dem", _period),       # a "toi" left here is "tối": "mai toi 8h"
-    (r"\d+", _bare),
-)]
+_PERIOD = r"(?: (?P<per>sang|trua|chieu|toi_e|toi|dem))?"  # "8h tối", "2 giờ chiều"
+_TOI = r"(?: (?P<toi>toi_n|toi))?"  # "15/12 tới" (or "tối"?)
+_WEEKDAY = (
+    r"(?:(?P<pre>tuan sau|tuan toi_n|tuan toi|sang tuan|tuan nay) )?"
+    r"(?:thu ?(?P<day>hai|ba|tu|nam|sau|bay|[2-7])|t(?P<t>[2-7])|(?P<sun>chu nhat|cn))"
+    r"(?: (?P<post>tuan nay|tuan sau|tuan toi_n|tuan toi|sang tuan|nay|toi_n|toi))?"
+)
+_RULES: list[tuple[re.Pattern, Callable[[re.Match, _Parts], None]]] = [
+    (re.compile(_B + rx + _E), fn)
+    for rx, fn in (
+        (_WEEKDAY, _weekday),  # first: "thứ hai tuần tới" is not "hai tuần tới" (two weeks)
+        (
+            rf"truoc (?:han |moc )?{_N} (ngay|tuan)|{_N} (ngay|tuan) truoc(?: han| moc)?"
+            r"|dung han|ngay het han|ngay han",
+            _offset,
+        ),
+        (
+            rf"{_N} (ngay|tuan) (?:nua|toi_n|toi)|sau {_N} (ngay|tuan)(?: nua)?|(?:trong (?:vong )?)?{_N} (ngay|tuan)",
+            _relative,
+        ),  # "2 tuần nữa", "sau 10 ngày", "trong 2 tuần" / "2 tuần" (a due date)
+        (r"(\d{4})-(\d{1,2})-(\d{1,2})", _iso),
+        (r"(?:ngay )?(\d{1,2})[/-](\d{1,2})(?:[/-](\d{4}|\d{2}))?" + _TOI, _dmy),
+        (r"(?:ngay )?(\d{1,2}) thang (\d{1,2})(?: nam (\d{4}))?" + _TOI, _dmy),
+        (r"hom nay|bua nay|ngay mai|mai|ngay kia|ngay mot_2|mot_2|ngay mot|mot", _named),
+        (r"(cuoi|dau) (thang|nam)( nay| sau| toi_n| toi)?", _month_edge),
+        (r"(?:ngay|mung) (\d{1,2})" + _TOI, _monthday),
+        (r"(\d{1,2}):(\d{2})" + _PERIOD, _colon),
+        (
+            r"(?P<h>\d{1,2}) ?(?:h|g|gio)(?: ?(?P<m>\d{1,2})(?: ?(?:p|phut))?| (?P<half>ruoi)"
+            r"| kem (?P<less>\d{1,2})(?: ?(?:p|phut))?)?" + _PERIOD,
+            _hours,
+        ),
+        (r"sang|trua|chieu|toi_e|toi|dem", _period),  # a "toi" left here is "tối": "mai toi 8h"
+        (r"\d+", _bare),
+    )
+]
 _SHOWN = {"toi_e": "tối", "toi_n": "tới", "mot_2": "mốt"}
 
 
@@ -214,7 +252,7 @@ def _normalise(text: str) -> str:
     """Unmarked text with only what the rules read: letters, digits, "/", ":", "-" between digits."""
     text = unicodedata.normalize("NFC", text).lower()
     s = unmark(re.sub(r"\b(" + "|".join(_MARKED) + r")\b", lambda m: _MARKED[m.group(1)], text))
-    s = re.sub(r"(\d{1,2})\.(\d{1,2})\.(\d{2,4})", r"\1/\2/\3", s)       # 15.12.2026
+    s = re.sub(r"(\d{1,2})\.(\d{1,2})\.(\d{2,4})", r"\1/\2/\3", s)  # 15.12.2026
     s = re.sub(r"(?<!\d)[.-]|[.-](?!\d)|[^\w/:.\-\s]", " ", s)
     return re.sub(r"\s+", " ", s).strip()
 
@@ -226,7 +264,7 @@ def _scan(text: str) -> _Parts:
     for rx, fn in _RULES:
         for m in list(rx.finditer(s)):
             fn(m, p)
-            s = s[:m.start()] + " " * (m.end() - m.start()) + s[m.end():]
+            s = s[: m.start()] + " " * (m.end() - m.start()) + s[m.end() :]
     p.unknown = [w for w in s.split() if w not in FILLERS]
     return p
 
@@ -243,7 +281,7 @@ def _only(p: _Parts, allowed: set[str]) -> None:
     """Components the context has no use for ("trước 7 ngày" in a date) are words it did not understand."""
     extra = [p.typed[k] for k in ("day", "before") if k not in allowed and k in p.typed]
     if "clock" not in allowed and (p.clock or p.period):
-        extra.append(p.clock[2] if p.clock else p.period)
+        extra.append(p.clock[2] if p.clock else p.period or "")
     if extra:
         raise WhenError("when_err_unknown", words=" ".join(extra))
 
@@ -276,12 +314,13 @@ def _clock(p: _Parts, default: time | None) -> time:
         if meant is None:
             raise WhenError("when_err_period", text=typed, period=_PERIOD_NAMES[p.period])
         hour = meant
-    if p.toi and hour < 12:                     # "tối" would make it evening, "tới" would not
+    if p.toi and hour < 12:  # "tối" would make it evening, "tới" would not
         raise WhenError("when_err_toi")
     return time(hour, minute)
 
 
 # ---------------------------------------------------------------------- days
+
 
 def _make(year: int, month: int, day: int, typed: str) -> date:
     try:
@@ -297,6 +336,7 @@ def _add_months(d: date, months: int) -> date:
 
 def _day(p: _Parts, today: date) -> date:
     """The day of ``p`` seen from ``today``; an explicit day in the past is refused."""
+    assert p.day is not None, "called only when a day was typed"
     kind, *args = p.day
     typed = p.typed["day"]
     if kind == "date":
@@ -319,7 +359,7 @@ def _day(p: _Parts, today: date) -> date:
         found = _add_months(today, args[0])
     elif kind == "nam_end":
         found = date(today.year + args[0], 12, 31)
-    else:                                       # nam_start
+    else:  # nam_start
         found = date(today.year + args[0], 1, 1)
     if found < today:
         raise WhenError("when_err_past", date=vi_date(found))
@@ -344,10 +384,11 @@ def _monthday_date(day: int, today: date, typed: str) -> date:
         month = _add_months(first, i)
         if day <= calendar.monthrange(month.year, month.month)[1] and month.replace(day=day) >= today:
             return month.replace(day=day)
-    raise WhenError("when_err_no_day", date=typed)      # unreachable: every year has a 31st
+    raise WhenError("when_err_no_day", date=typed)  # unreachable: every year has a 31st
 
 
 # ---------------------------------------------------------------------- public
+
 
 def parse_date(text: str, today: date) -> date:
     """A day, for a deadline or a due date: "15/12", "thứ Hai tuần sau", "cuối tháng", "3 ngày nữa"."""
@@ -433,6 +474,7 @@ def parse_offset(text: str, default: time | None = None) -> tuple[int, time]:
 
 
 # ---------------------------------------------------------------------- showing dates
+
 
 def vi_weekday(d: date) -> str:
     """'thứ Năm', 'Chủ nhật' (as written inside a sentence)."""

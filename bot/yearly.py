@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from bot import nav
 from bot.actions import Feature, command
 from bot.home import home_row
-from bot.knowledge import Checker, KnowledgeBase, Source, line_of, read_yaml, sources_of
+from bot.knowledge import Event, KnowledgeBase, sources_of
 from bot.reply import Reply, User, short
+from bot.yamlcheck import LINE_KEY, Checker, line_of, load_file
 
 KINDS = ("recommended", "province", "on-change", "legal")
 LOCALE = "vi"
-
-
-@dataclass(frozen=True)
-class Event:
-    id: str
-    title: str
-    kind: str
-    start: tuple[int, int] | None      # (month, day)
-    end: tuple[int, int] | None
-    note: str
-    guide: str
-    sources: tuple[Source, ...]
-    quarterly: bool = False
 
 
 def _month_day(ck: Checker, raw: dict, key: str, file: str, where: str) -> tuple[int, int] | None:
@@ -42,13 +29,10 @@ def _month_day(ck: Checker, raw: dict, key: str, file: str, where: str) -> tuple
 
 
 def load_calendar(ck: Checker, kb: KnowledgeBase) -> None:
-    path = kb.root / "calendar.yaml"
-    if not path.exists():
+    """Read knowledge/calendar.yaml into kb.calendar; check the dates, the legal basis, the guide."""
+    if not (kb.root / "calendar.yaml").exists():
         return
-    file = str(path.relative_to(kb.root.parent))
-    data, problems = read_yaml(path, kb.root)
-    ck.problems += problems
-    for raw in ck.items(data, "events", file) if not problems else []:
+    for _, file, raw in load_file(ck, "calendar.yaml", "events", many=True):
         eid = ck.ident(raw, file, "mốc lịch")
         w = f"mốc '{eid}': "
         kind = ck.string(raw, "kind", file, where=w)
@@ -56,27 +40,39 @@ def load_calendar(ck: Checker, kb: KnowledgeBase) -> None:
             ck.add(file, line_of(raw, "kind"), f"{w}kind phải là một trong {', '.join(KINDS)}")
         start, end = _month_day(ck, raw, "start", file, w), _month_day(ck, raw, "end", file, w)
         if kind != "on-change" and not (start and end):
-            ck.add(file, raw["__line__"], f"{w}cần 'start' và 'end' (MM-DD)")
+            ck.add(file, raw[LINE_KEY], f"{w}cần 'start' và 'end' (MM-DD)")
         sources = sources_of(ck, kb, raw, file, w)
         if kind == "legal" and not any(s.doc.kind == "law" and s.ref for s in sources):
-            ck.add(file, raw["__line__"], f"{w}thời hạn pháp định phải dẫn điều khoản của văn bản pháp luật")
+            ck.add(file, raw[LINE_KEY], f"{w}thời hạn pháp định phải dẫn điều khoản của văn bản pháp luật")
         guide = ck.string(raw, "guide", file, required=False)
         if guide and guide not in kb.guides:
             ck.add(file, line_of(raw, "guide"), f"{w}hướng dẫn '{guide}' không tồn tại")
-        kb.calendar.append(Event(eid, ck.string(raw, "title", file, where=w), kind, start, end,
-                                 ck.string(raw, "note", file, required=False), guide, sources,
-                                 bool(raw.get("repeat_quarterly"))))
+        kb.calendar.append(
+            Event(
+                eid,
+                ck.string(raw, "title", file, where=w),
+                kind,
+                start,
+                end,
+                ck.string(raw, "note", file, required=False),
+                guide,
+                sources,
+                bool(raw.get("repeat_quarterly")),
+            )
+        )
 
 
 def vi_date(d: date) -> str:
     """'Thứ Ba, 15 tháng 12, 2026'."""
     from babel.dates import format_date
+
     return format_date(d, format="full", locale=LOCALE)
 
 
 def vi_days(days: int) -> str:
     """'21 ngày' (never rounded to weeks or months)."""
     from babel.dates import format_timedelta
+
     return format_timedelta(timedelta(days=days), threshold=10_000, granularity="day", locale=LOCALE)
 
 
@@ -96,6 +92,7 @@ def calendar_reply(kb: KnowledgeBase, today: date) -> Reply:
     """This year's calendar: what to do when, with how long is left, in Vietnamese; a legal obligation is
     labelled as such (its note names the article)."""
     from babel.dates import format_date
+
     r = Reply()
     r.add(kb.text("calendar_title", year=today.year) + "\n", "b")
     r.add(kb.text("calendar_today", today=vi_date(today)) + "\n")
@@ -114,9 +111,13 @@ def calendar_reply(kb: KnowledgeBase, today: date) -> Reply:
             status = kb.text("calendar_now", left=vi_days((end - today).days))
         else:
             status = kb.text("calendar_left", left=vi_days((start - today).days)) + f" ({vi_date(start)})"
-        kind = kb.text({"province": "calendar_province", "legal": "calendar_legal"}.get(ev.kind, "calendar_recommended"))
+        kind = kb.text(
+            {"province": "calendar_province", "legal": "calendar_legal"}.get(ev.kind, "calendar_recommended")
+        )
         r.add(f"\n• {ev.title}\n", "b")
-        r.add(f"{format_date(start, 'd/M', locale=LOCALE)}–{format_date(end, 'd/M', locale=LOCALE)} ({kind}) — {status}\n")
+        r.add(
+            f"{format_date(start, 'd/M', locale=LOCALE)}–{format_date(end, 'd/M', locale=LOCALE)} ({kind}) — {status}\n"
+        )
         if ev.note:
             r.add(ev.note + "\n", "i")
     for ev in kb.calendar:

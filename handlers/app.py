@@ -36,7 +36,7 @@ from handlers.render import to_html
 from handlers.runner import CoreRunner
 
 log = logging.getLogger(__name__)
-RATE_PER_SECOND = 30.0    # Telegram: about 30 messages per second overall
+RATE_PER_SECOND = 30.0  # Telegram: about 30 messages per second overall
 CONCURRENT_UPDATES = 64
 
 
@@ -47,7 +47,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int = CONCURRENT_UPDATES):
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
-        self._holders: dict[int, int] = {}     # updates of the chat running or waiting for its lock
+        self._holders: dict[int, int] = {}  # updates of the chat running or waiting for its lock
 
     async def do_process_update(self, update: object, coroutine) -> None:
         key = _chat_key(update)
@@ -95,9 +95,16 @@ def application_builder(token: str, base_url: str | None = None) -> ApplicationB
     return builder
 
 
-def build_application(config: Config, core: Core, *, token: str | None = None, request: BaseRequest | None = None,
-                      updates_request: BaseRequest | None = None, runner: CoreRunner | None = None,
-                      hub: Hub | None = None) -> Application:
+def build_application(
+    config: Config,
+    core: Core,
+    *,
+    token: str | None = None,
+    request: BaseRequest | None = None,
+    updates_request: BaseRequest | None = None,
+    runner: CoreRunner | None = None,
+    hub: Hub | None = None,
+) -> Application:
     """The Application with every handler wired; ``request`` lets tests run it offline. Without a
     ``hub`` (tests, a Telegram-only process) it gets its own, with this channel only."""
     builder = application_builder(token or config.token, config.api_base_url).post_init(_post_init)

@@ -86,7 +86,7 @@ class Hub:
                 await self.send(ticket, reply)
                 return True
             except broadcast.RetryLater:
-                continue                        # send() paused the channel's pacer; the next slot waits
+                continue  # send() paused the channel's pacer; the next slot waits
             except (broadcast.Blocked, broadcast.SendFailed) as exc:
                 log.info("could not send to user %s: %s", user_id, exc)
                 return False
@@ -107,18 +107,22 @@ class Hub:
         the delivery report."""
         core, runner = self.core, self.runner
         b = await runner(core.storage.get_broadcast, broadcast_id)
+        if b is None:
+            raise ValueError(f"no broadcast {broadcast_id}")
         owner = b["created_by"]
         reach = await self._reach(owner) if owner else None
         handle: object = None
 
         async def progress(done: int, total: int) -> None:
             nonlocal handle
+            assert reach is not None, "progress is only passed on when the sender can be reached"
             text = await runner(core.reminders.broadcast_progress, broadcast_id, done, total)
             handle = await reach[0].progress(reach[1].account, text, handle)
 
         message = await runner(core.notices.message, broadcast_id)
-        report = await broadcast.run(core.storage, broadcast_id, self, progress=progress if reach else None,
-                                     call=runner, message=message)
+        report = await broadcast.run(
+            core.storage, broadcast_id, self, progress=progress if reach else None, call=runner, message=message
+        )
         if owner:
             done = await runner(core.reminders.report_reply, broadcast_id)
             if not await self.deliver(owner, done):

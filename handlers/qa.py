@@ -83,19 +83,28 @@ async def deliver(bot, chat_id: int, reply: Reply, core: Core, runner) -> None:
     if reply.poll is not None:
         p = reply.poll
         message = await bot.send_poll(
-            chat_id, p.question[:300], list(p.options), type=Poll.QUIZ, correct_option_ids=[p.correct],
-            explanation=p.explanation[:200], is_anonymous=False,
+            chat_id,
+            p.question[:300],
+            list(p.options),
+            type=Poll.QUIZ,
+            correct_option_ids=[p.correct],
+            explanation=p.explanation[:200],
+            is_anonymous=False,
         )
-        if core.storage and message.poll:   # the vote comes back as a PollAnswer with only the poll id
+        if core.ctx.storage and message.poll:  # the vote comes back as a PollAnswer with only the poll id
             await runner(core.storage.register_poll, message.poll.id, p.session_id, p.index)
 
 
 async def send_poll(context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply) -> None:
-    await deliver(context.bot, chat_id, Reply(poll=reply.poll), core_of(context), context.application.bot_data["runner"])
+    await deliver(
+        context.bot, chat_id, Reply(poll=reply.poll), core_of(context), context.application.bot_data["runner"]
+    )
 
 
 async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any /command (with its argument); in a group, one addressed to another bot is not ours."""
+    if update.effective_message is None:  # the filters only pass updates that have one
+        return
     text = update.effective_message.text or "/"
     head, _, arg = text.partition(" ")
     name, _, bot_name = head[1:].partition("@")
@@ -108,6 +117,8 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Free text: the answer to a pending prompt (unit name, note), otherwise a question.
 
     In a group the bot is addressed as "@botname …": the mention is not part of the question."""
+    if update.effective_message is None:
+        return
     text = update.effective_message.text or ""
     if context.bot.username:
         text = re.sub(rf"@{re.escape(context.bot.username)}\b", " ", text, flags=re.IGNORECASE).strip()
@@ -118,10 +129,14 @@ async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, voice…: a photo or file the bot waits for (a task's evidence) is kept by its
     file_id; otherwise ask for text, or answer the caption."""
     message = update.effective_message
+    if message is None:
+        return
     caption = message.caption or ""
     upload = None
     if message.photo:
-        upload = Upload("photo", message.photo[-1].file_id, f"anh-{message.photo[-1].file_unique_id}.jpg", caption=caption)
+        upload = Upload(
+            "photo", message.photo[-1].file_id, f"anh-{message.photo[-1].file_unique_id}.jpg", caption=caption
+        )
     elif message.document:
         upload = Upload("document", message.document.file_id, message.document.file_name or "", caption=caption)
     await send(update, context, await ask(context, update, lambda core, user: core.non_text(user, caption, upload)))
@@ -130,14 +145,17 @@ async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def poll_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A vote on one of our quiz polls: record it, send the next question or the summary."""
     answer = update.poll_answer
-    if answer.user is None:
+    if answer is None or answer.user is None:
         return
-    reply = await ask(context, update, lambda core, user: core.poll_answer(user, answer.poll_id, list(answer.option_ids)))
+    poll_id, options, chat_id = answer.poll_id, list(answer.option_ids), answer.user.id
+    reply = await ask(context, update, lambda core, user: core.poll_answer(user, poll_id, options))
     if reply is not None and (reply.parts or reply.poll is not None):
-        await deliver(context.bot, answer.user.id, reply, core_of(context), context.application.bot_data["runner"])
+        await deliver(context.bot, chat_id, reply, core_of(context), context.application.bot_data["runner"])
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any inline button: the core validates the data; stale or forged data gets a polite reply."""
+    if update.callback_query is None:
+        return
     data = update.callback_query.data
     await send(update, context, await ask(context, update, lambda core, user: core.press(user, data)))

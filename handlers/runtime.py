@@ -63,8 +63,11 @@ def run(config: Config, telegram_webhook: tuple[str, int, str, str] | None = Non
     try:
         lock = lock_database(config.database)
     except AlreadyRunning:
-        print(f"Lỗi: một tiến trình isobot khác đang chạy với cơ sở dữ liệu {config.database}. "
-              "Dừng tiến trình đó trước (mỗi cơ sở dữ liệu chỉ một tiến trình).", file=sys.stderr)
+        print(
+            f"Lỗi: một tiến trình isobot khác đang chạy với cơ sở dữ liệu {config.database}. "
+            "Dừng tiến trình đó trước (mỗi cơ sở dữ liệu chỉ một tiến trình).",
+            file=sys.stderr,
+        )
         return 1
     try:
         core = build_core(config)
@@ -88,8 +91,9 @@ async def _serve(config: Config, core: Core, telegram_webhook) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    files = await runner(FileLinks, core.storage, config.files.public_url, secret=config.files.secret,
-                         ttl_hours=config.files.ttl_hours)
+    files = await runner(
+        FileLinks, core.storage, config.files.public_url, secret=config.files.secret, ttl_hours=config.files.ttl_hours
+    )
     web = WebServer()
     cleanups = []
     try:
@@ -138,8 +142,9 @@ async def _serve(config: Config, core: Core, telegram_webhook) -> int:
                 counts = await runner(core.storage.purge_before, config.keep_questions_days)
                 log.info("privacy: forgot what is older than %g days: %s", config.keep_questions_days, counts)
 
-            scheduler.aps.add_job(forget_old, "interval", hours=24, id="privacy:purge",
-                                  next_run_time=datetime.now(core.ctx.tz))
+            scheduler.aps.add_job(
+                forget_old, "interval", hours=24, id="privacy:purge", next_run_time=datetime.now(core.ctx.tz)
+            )
         log.info("restored %d timed jobs", await scheduler.restore())
         log.info("running: %s", ", ".join(hub.channels) or "no channel")
         await stop.wait()
@@ -167,8 +172,10 @@ async def _serve_files(web: WebServer, files: FileLinks, runner: CoreRunner, con
 
 def _zalo_error(exc) -> str:
     if exc.code == 401:
-        return ("Lỗi: ZALO_BOT_TOKEN không hợp lệ (Zalo từ chối token). Lấy lại token trong Zalo Bot Manager "
-                "(tin nhắn «Bot … đã được tạo» chứa token).")
+        return (
+            "Lỗi: ZALO_BOT_TOKEN không hợp lệ (Zalo từ chối token). Lấy lại token trong Zalo Bot Manager "
+            "(tin nhắn «Bot … đã được tạo» chứa token)."
+        )
     return f"Lỗi: Zalo Bot API trả lỗi khi khởi động: {exc}."
 
 
@@ -182,21 +189,31 @@ async def _start_telegram(config: Config, core: Core, runner: CoreRunner, hub: H
     try:
         await app.initialize()
     except InvalidToken:
-        print("Lỗi: TELEGRAM_BOT_TOKEN không hợp lệ (Telegram từ chối token). Kiểm tra lại token từ @BotFather.",
-              file=sys.stderr)
+        print(
+            "Lỗi: TELEGRAM_BOT_TOKEN không hợp lệ (Telegram từ chối token). Kiểm tra lại token từ @BotFather.",
+            file=sys.stderr,
+        )
         return None
     except (NetworkError, TelegramError) as exc:
         print(f"Lỗi: không kết nối được tới Telegram Bot API ({exc}).", file=sys.stderr)
         return None
-    await app.post_init(app)
+    if app.post_init:
+        await app.post_init(app)
     await app.start()
+    updater = app.updater
+    assert updater is not None, "build_application makes an Application with an Updater"
     if webhook:
         listen, port, url, secret = webhook
-        await app.updater.start_webhook(listen=listen, port=port, url_path=urlsplit(url).path.lstrip("/"),
-                                        webhook_url=url, secret_token=secret or None,
-                                        allowed_updates=Update.ALL_TYPES)
+        await updater.start_webhook(
+            listen=listen,
+            port=port,
+            url_path=urlsplit(url).path.lstrip("/"),
+            webhook_url=url,
+            secret_token=secret or None,
+            allowed_updates=Update.ALL_TYPES,
+        )
     else:
-        await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+        await updater.start_polling(allowed_updates=Update.ALL_TYPES)
     return app
 
 

@@ -17,7 +17,7 @@ from handlers.hub import Hub
 from handlers.runner import CoreRunner
 
 log = logging.getLogger(__name__)
-FOLLOWUP_TIME = (8, 0)        # owners' task reminders go out at 08:00 local time
+FOLLOWUP_TIME = (8, 0)  # owners' task reminders go out at 08:00 local time
 
 
 class Scheduler:
@@ -30,12 +30,16 @@ class Scheduler:
         self.hub = hub
         self.aps = AsyncIOScheduler(timezone=core.ctx.tz, job_defaults={"misfire_grace_time": None, "coalesce": True})
         self.tasks: set[asyncio.Task] = set()
-        self.loop = asyncio.get_running_loop()     # made inside the loop; other threads hand work to it
+        self.loop = asyncio.get_running_loop()  # made inside the loop; other threads hand work to it
 
     def start(self) -> None:
         h, m = FOLLOWUP_TIME
-        self.aps.add_job(self._followups_job, CronTrigger(hour=h, minute=m, timezone=self.core.ctx.tz),
-                         id="followups", replace_existing=True)
+        self.aps.add_job(
+            self._followups_job,
+            CronTrigger(hour=h, minute=m, timezone=self.core.ctx.tz),
+            id="followups",
+            replace_existing=True,
+        )
         self.aps.start()
 
     def shutdown(self) -> None:
@@ -48,16 +52,22 @@ class Scheduler:
         self._remove(name)
         if hhmm:
             h, m = (int(x) for x in hhmm.split(":"))
-            self.aps.add_job(self._daily_job, CronTrigger(hour=h, minute=m, timezone=self.core.ctx.tz), id=name,
-                             args=[user_id], replace_existing=True)
+            self.aps.add_job(
+                self._daily_job,
+                CronTrigger(hour=h, minute=m, timezone=self.core.ctx.tz),
+                id=name,
+                args=[user_id],
+                replace_existing=True,
+            )
 
     def reminder(self, reminder_id: int, when: datetime | None) -> None:
         """(Re)schedule one reminder at ``when`` (an aware datetime), or remove it with None."""
         name = f"reminder:{reminder_id}"
         self._remove(name)
         if when is not None:
-            self.aps.add_job(self._reminder_job, DateTrigger(run_date=when), id=name, args=[reminder_id],
-                             replace_existing=True)
+            self.aps.add_job(
+                self._reminder_job, DateTrigger(run_date=when), id=name, args=[reminder_id], replace_existing=True
+            )
 
     def broadcast(self, broadcast_id: int) -> None:
         """Send a broadcast the core just created (a team quiz assigned), from any thread."""
@@ -84,7 +94,7 @@ class Scheduler:
             self.reminder(rem["id"], now if when <= now else when)
         for b in await self.runner(storage.unfinished_broadcasts):
             self.spawn(self.hub.run_broadcast(b["id"]))
-        if now.hour >= FOLLOWUP_TIME[0] and now.hour < 20:    # down at 08:00: today's task reminders now
+        if now.hour >= FOLLOWUP_TIME[0] and now.hour < 20:  # down at 08:00: today's task reminders now
             self.spawn(self._followups_job())
         return len(subs) + len(reminders)
 

@@ -14,8 +14,11 @@ from bot.files import FileLinks
 from handlers.runner import CoreRunner
 
 log = logging.getLogger(__name__)
-REFUSED = {403: "Liên kết không hợp lệ.", 404: "Không có tệp này.",
-           410: "Liên kết đã hết hạn. Anh/chị yêu cầu lại tệp trong Trợ lý ISO."}
+REFUSED = {
+    403: "Liên kết không hợp lệ.",
+    404: "Không có tệp này.",
+    410: "Liên kết đã hết hạn. Anh/chị yêu cầu lại tệp trong Trợ lý ISO.",
+}
 
 
 def file_route(files: FileLinks, runner: CoreRunner):
@@ -79,7 +82,7 @@ class WebServer:
         await self.runner.setup()
         site = web.TCPSite(self.runner, listen, port)
         await site.start()
-        return site._server.sockets[0].getsockname()[1]   # type: ignore[union-attr]
+        return site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
         if self.runner:

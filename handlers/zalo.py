@@ -49,7 +49,7 @@ class ZaloError(Exception):
 NetworkError = (aiohttp.ClientError, asyncio.TimeoutError)
 MAX_PHOTO_BYTES = 5_000_000
 PHOTO_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
-OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))   # the API base may be on this machine
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # the API base may be on this machine
 
 
 class ZaloApi:
@@ -63,8 +63,9 @@ class ZaloApi:
         self.session = session
 
     async def call(self, method: str, *, http_timeout: float = 15.0, **params: Any) -> Any:
-        async with self.session.post(f"{self.base}/bot{self.token}/{method}", json=params,
-                                     timeout=aiohttp.ClientTimeout(total=http_timeout)) as r:
+        async with self.session.post(
+            f"{self.base}/bot{self.token}/{method}", json=params, timeout=aiohttp.ClientTimeout(total=http_timeout)
+        ) as r:
             return result_of(r.status, await r.read())
 
 
@@ -81,6 +82,11 @@ def result_of(status: int, raw: bytes) -> Any:
     return body.get("result")
 
 
+def _string(value: object) -> str:
+    """A field of an update that should be text; anything else (absent, a number, a list) is empty."""
+    return value if isinstance(value, str) else ""
+
+
 def session_for(base_url: str) -> aiohttp.ClientSession:
     """Keep connections alive to the platform (HTTPS over the internet: a TLS handshake per call would
     cost more than the call), not to a peer on this machine (a local proxy or the emulator), where a
@@ -94,18 +100,20 @@ class ZaloChannel:
     """Receives Zalo updates, answers them through the core, and sends what the hub asks."""
 
     name = CHANNEL
-    send_timeout = 15.0      # seconds for one send (a reply, a broadcast message, a photo)
+    send_timeout = 15.0  # seconds for one send (a reply, a broadcast message, a photo)
 
-    def __init__(self, config: ZaloConfig, core: Core, runner: CoreRunner, files: FileLinks | None, *,
-                 token: str | None = None):
+    def __init__(
+        self, config: ZaloConfig, core: Core, runner: CoreRunner, files: FileLinks | None, *, token: str | None = None
+    ):
         self.config = config
         self.core = core
         self.runner = runner
         self.files = files
         self.token = token or config.token
         self.pacer = Pacer(max(config.rate_per_second, 0.1))
-        self.ui = TextUI(core, CHANNEL, publish=self._publish, limit=ZALO_LIMIT,
-                         link_hours=files.ttl / 3600 if files else 24)
+        self.ui = TextUI(
+            core, CHANNEL, publish=self._publish, limit=ZALO_LIMIT, link_hours=files.ttl / 3600 if files else 24
+        )
         self.session: aiohttp.ClientSession | None = None
         self.api: ZaloApi | None = None
         self.queues: dict[str, asyncio.Queue] = {}
@@ -114,6 +122,12 @@ class ZaloChannel:
         self.stopped = asyncio.Event()
         self.halt = threading.Event()
         self.me: dict = {}
+
+    @property
+    def client(self) -> ZaloApi:
+        """The API client :meth:`start` makes: whatever fetches or sends runs after it."""
+        assert self.api is not None, "the Zalo channel is not started"
+        return self.api
 
     # ------------------------------------------------------------------ life cycle
 
@@ -131,8 +145,9 @@ class ZaloChannel:
                 await self.api.call("deleteWebhook")
             except (ZaloError, *NetworkError) as exc:
                 log.warning("Zalo deleteWebhook: %s", exc)
-            self.poller = threading.Thread(target=self._poll_forever, args=(asyncio.get_running_loop(),),
-                                           name="zalo-poller", daemon=True)
+            self.poller = threading.Thread(
+                target=self._poll_forever, args=(asyncio.get_running_loop(),), name="zalo-poller", daemon=True
+            )
             self.poller.start()
 
     async def stop(self, webhook: bool = False) -> None:
@@ -163,11 +178,17 @@ class ZaloChannel:
                     continue
                 if exc.code == 409:
                     conflicts += 1
-                    log.error("Zalo getUpdates: 409 %s — another process is polling this bot (or a webhook is "
-                              "set). Only one process may receive its messages.", exc.description)
+                    log.error(
+                        "Zalo getUpdates: 409 %s — another process is polling this bot (or a webhook is "
+                        "set). Only one process may receive its messages.",
+                        exc.description,
+                    )
                     if conflicts >= CONFLICTS_BEFORE_STOP:
-                        log.critical("Zalo polling stopped after %d conflicts in a row: stop the other process "
-                                     "and restart this one.", conflicts)
+                        log.critical(
+                            "Zalo polling stopped after %d conflicts in a row: stop the other process "
+                            "and restart this one.",
+                            conflicts,
+                        )
                         return
                 elif exc.code == 401:
                     log.critical("Zalo rejected the bot token (401): polling stopped. Check ZALO_BOT_TOKEN.")
@@ -182,7 +203,7 @@ class ZaloChannel:
                     if isinstance(update, dict) and update.get("event_name"):
                         try:
                             loop.call_soon_threadsafe(self.dispatch, update)
-                        except RuntimeError:    # the loop has closed: the process is stopping
+                        except RuntimeError:  # the loop has closed: the process is stopping
                             return
                 continue
             self.halt.wait(backoff * (0.75 + random.random() / 2))
@@ -196,21 +217,23 @@ class ZaloChannel:
         try:
             with OPENER.open(request, timeout=self.config.poll_timeout + 10) as r:
                 status, raw = r.status, r.read()
-        except urllib.error.HTTPError as exc:     # a 4xx/5xx still carries the JSON answer
+        except urllib.error.HTTPError as exc:  # a 4xx/5xx still carries the JSON answer
             status, raw = exc.code, exc.read()
         return result_of(status, raw)
 
     async def _sleep(self, seconds: float) -> None:
         try:
             await asyncio.wait_for(self.stopped.wait(), timeout=seconds * (0.75 + random.random() / 2))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     # ------------------------------------------------------------------ incoming
 
     def dispatch(self, update: dict) -> None:
         """Queue an update on its chat: one chat's messages are answered in order, chats in parallel."""
-        message = update.get("message") if isinstance(update.get("message"), dict) else {}
+        message = update.get("message")
+        if not isinstance(message, dict):
+            message = {}
         chat = str((message.get("chat") or {}).get("id") or (message.get("from") or {}).get("id") or "")
         if not chat:
             log.info("Zalo update without a chat: %r", update.get("event_name"))
@@ -244,8 +267,7 @@ class ZaloChannel:
         sender = message.get("from") or {}
         name = str(sender.get("display_name") or sender.get("name") or "")
         event = update.get("event_name")
-        text = message.get("text") if isinstance(message.get("text"), str) else ""
-        caption = message.get("caption") if isinstance(message.get("caption"), str) else ""
+        text, caption = _string(message.get("text")), _string(message.get("caption"))
 
         photo = message.get("photo") if event == "message.image.received" else None
         upload = None
@@ -267,7 +289,7 @@ class ZaloChannel:
         """A photo a user sent (the platform gives its URL; it may not last): its bytes, at most 5 MB,
         and its file extension; (None, "jpg") when it cannot be had (the URL is kept either way)."""
         try:
-            async with self.session.get(url, timeout=aiohttp.ClientTimeout(total=10)) as r:
+            async with self.client.session.get(url, timeout=aiohttp.ClientTimeout(total=10)) as r:
                 kind = r.headers.get("Content-Type", "").split(";")[0].strip()
                 if r.status != 200 or kind not in PHOTO_TYPES:
                     return None, "jpg"
@@ -285,14 +307,19 @@ class ZaloChannel:
     async def _send_out(self, chat: str, out: Out) -> None:
         if out.photo:
             try:
-                await self.api.call("sendChatAction", chat_id=chat, action="upload_photo")
+                await self.client.call("sendChatAction", chat_id=chat, action="upload_photo")
             except (ZaloError, *NetworkError):
                 pass
-            await self.api.call("sendPhoto", http_timeout=self.send_timeout, chat_id=chat, photo=out.photo,
-                                caption=out.text[:ZALO_LIMIT])
+            await self.client.call(
+                "sendPhoto",
+                http_timeout=self.send_timeout,
+                chat_id=chat,
+                photo=out.photo,
+                caption=out.text[:ZALO_LIMIT],
+            )
         else:
-            for part in split_text(out.text, ZALO_LIMIT):   # TextUI keeps to the limit; this never lets more through
-                await self.api.call("sendMessage", http_timeout=self.send_timeout, chat_id=chat, text=part)
+            for part in split_text(out.text, ZALO_LIMIT):  # TextUI keeps to the limit; this never lets more through
+                await self.client.call("sendMessage", http_timeout=self.send_timeout, chat_id=chat, text=part)
 
     async def _send_safe(self, chat: str, out: Out) -> None:
         """A reply: retried on 429, 5xx and network errors with back-off; given up (logged) otherwise."""
@@ -335,7 +362,7 @@ class ZaloChannel:
             if exc.code == 403:
                 raise broadcast.Blocked(str(exc), CHANNEL) from exc
             raise broadcast.SendFailed(str(exc)) from exc
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise broadcast.SendFailed("timed out", ambiguous=True) from exc
         except aiohttp.ClientError as exc:
             raise broadcast.SendFailed(repr(exc)) from exc

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot import config as config_mod
-from bot import knowledge
+from bot import loader
 from bot.dialog import Core
 from bot.search import Searcher
 from bot.storage import Storage
@@ -29,15 +29,14 @@ def tg_emulator() -> Path:
     if not (copy / "node_modules" / "telegram-test-api").is_dir():
         shutil.rmtree(copy, ignore_errors=True)
         shutil.copytree(SHARED_TG_EMULATOR, copy, ignore=shutil.ignore_patterns("node_modules"))
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=copy, check=True,
-                       timeout=300)
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=copy, check=True, timeout=300)
     return copy
 
 
 @pytest.fixture(scope="session")
 def kb():
     """The real knowledge base, loaded strictly (any content problem fails the tests)."""
-    return knowledge.load(KNOWLEDGE)
+    return loader.load(KNOWLEDGE)
 
 
 @pytest.fixture(scope="session")
@@ -93,7 +92,7 @@ async def offline_app(config, kb, searcher):
         runner = CoreRunner()
         hub = Hub(core, runner)
         app = build_application(config, core, token="1:A", request=api, runner=runner, hub=hub)
-        core.scheduler = app.bot_data["scheduler"] = Scheduler(core, runner, hub)   # as `isobot run` does
+        core.scheduler = app.bot_data["scheduler"] = Scheduler(core, runner, hub)  # as `isobot run` does
         await app.initialize()
         apps.append(app)
         return app, api, core

@@ -16,8 +16,23 @@ from telegram import Update
 from telegram.request import BaseRequest
 
 BOT = {"id": 999000111, "is_bot": True, "first_name": "Trợ lý ISO", "username": "troly_iso_test_bot"}
-ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "tg-spoiler",
-                "span", "blockquote"}
+ALLOWED_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "tg-spoiler",
+    "span",
+    "blockquote",
+}
 
 
 class _HTMLCheck(HTMLParser):
@@ -29,12 +44,12 @@ class _HTMLCheck(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         if tag not in ALLOWED_TAGS:
-            self.error = f"Unsupported start tag \"{tag}\""
+            self.error = f'Unsupported start tag "{tag}"'
         self.stack.append(tag)
 
     def handle_endtag(self, tag):
         if not self.stack or self.stack.pop() != tag:
-            self.error = f"Unmatched end tag \"{tag}\""
+            self.error = f'Unmatched end tag "{tag}"'
 
     def handle_data(self, data):
         self.visible.append(data)
@@ -46,7 +61,7 @@ def visible_text(html_text: str) -> tuple[str, str | None]:
     p.feed(html_text)
     p.close()
     if p.stack and not p.error:
-        p.error = f"Can't find end tag corresponding to start tag \"{p.stack[-1]}\""
+        p.error = f'Can\'t find end tag corresponding to start tag "{p.stack[-1]}"'
     return "".join(p.visible), p.error
 
 
@@ -69,8 +84,16 @@ class OfflineBotAPI(BaseRequest):
     def read_timeout(self):
         return 5.0
 
-    async def do_request(self, url, method, request_data=None, read_timeout=None, write_timeout=None,
-                         connect_timeout=None, pool_timeout=None):
+    async def do_request(
+        self,
+        url,
+        method,
+        request_data=None,
+        read_timeout=None,
+        write_timeout=None,
+        connect_timeout=None,
+        pool_timeout=None,
+    ):
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         for k, v in list(params.items()):
@@ -107,8 +130,13 @@ class OfflineBotAPI(BaseRequest):
         return shown
 
     def _message(self, chat_id, message_id, text, markup):
-        msg = {"message_id": message_id, "date": int(time.time()), "chat": {"id": chat_id, "type": "private"},
-               "from": BOT, "text": text}
+        msg = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": BOT,
+            "text": text,
+        }
         if markup:
             msg["reply_markup"] = markup
         self.messages[(chat_id, message_id)] = msg
@@ -146,23 +174,47 @@ class OfflineBotAPI(BaseRequest):
         if len(params.get("question", "")) > 300 or len(params.get("explanation") or "") > 200:
             raise _ApiError("Bad Request: poll question or explanation too long")
         poll_id = f"poll-{next(self._ids)}"
-        poll = {"id": poll_id, "question": params["question"], "options": [{"text": t, "voter_count": 0, "persistent_id": str(i)} for i, t in enumerate(texts)],
-                "total_voter_count": 0, "is_closed": False, "is_anonymous": params.get("is_anonymous", True),
-                "type": params.get("type", "regular"), "allows_multiple_answers": False, "allows_revoting": False,
-                "members_only": False,
-                "correct_option_ids": [int(c) for c in correct], "explanation": params.get("explanation")}
+        poll = {
+            "id": poll_id,
+            "question": params["question"],
+            "options": [{"text": t, "voter_count": 0, "persistent_id": str(i)} for i, t in enumerate(texts)],
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": params.get("is_anonymous", True),
+            "type": params.get("type", "regular"),
+            "allows_multiple_answers": False,
+            "allows_revoting": False,
+            "members_only": False,
+            "correct_option_ids": [int(c) for c in correct],
+            "explanation": params.get("explanation"),
+        }
         self.polls.append(poll)
-        msg = {"message_id": next(self._ids), "date": int(time.time()),
-               "chat": {"id": int(params["chat_id"]), "type": "private"}, "from": BOT, "poll": poll}
+        msg = {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": {"id": int(params["chat_id"]), "type": "private"},
+            "from": BOT,
+            "poll": poll,
+        }
         return msg
 
     def _sendDocument(self, params):
-        return {"message_id": next(self._ids), "date": int(time.time()), "chat": {"id": int(params["chat_id"]), "type": "private"},
-                "from": BOT, "document": {"file_id": "f", "file_unique_id": "u", "file_name": "x.docx"}}
+        return {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": {"id": int(params["chat_id"]), "type": "private"},
+            "from": BOT,
+            "document": {"file_id": "f", "file_unique_id": "u", "file_name": "x.docx"},
+        }
 
     def _sendPhoto(self, params):
-        return {"message_id": next(self._ids), "date": int(time.time()), "chat": {"id": int(params["chat_id"]), "type": "private"},
-                "from": BOT, "photo": [{"file_id": "p", "file_unique_id": "u", "width": 1, "height": 1}]}
+        return {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": {"id": int(params["chat_id"]), "type": "private"},
+            "from": BOT,
+            "photo": [{"file_id": "p", "file_unique_id": "u", "width": 1, "height": 1}],
+        }
 
     # -------------------------------------------------------------- helpers for tests
 
@@ -196,45 +248,89 @@ class UpdateFactory:
 
     def __init__(self, bot, user_id: int = 4242, first_name: str = "Lan"):
         self.bot = bot
-        self.user = {"id": user_id, "is_bot": False, "first_name": first_name, "username": "lan_xa", "language_code": "vi"}
+        self.user = {
+            "id": user_id,
+            "is_bot": False,
+            "first_name": first_name,
+            "username": "lan_xa",
+            "language_code": "vi",
+        }
         self.chat = {"id": user_id, "type": "private", "first_name": first_name}
         self._ids = itertools.count(1)
 
     def text(self, text: str) -> Update:
-        msg = {"message_id": next(self._ids), "date": int(time.time()), "chat": self.chat, "from": self.user, "text": text}
+        msg = {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": self.chat,
+            "from": self.user,
+            "text": text,
+        }
         if text.startswith("/"):
             msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         return Update.de_json({"update_id": next(self._ids), "message": msg}, self.bot)
 
     def sticker(self) -> Update:
-        msg = {"message_id": next(self._ids), "date": int(time.time()), "chat": self.chat, "from": self.user,
-               "sticker": {"file_id": "s1", "file_unique_id": "u1", "type": "regular", "width": 512, "height": 512,
-                           "is_animated": False, "is_video": False}}
+        msg = {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": self.chat,
+            "from": self.user,
+            "sticker": {
+                "file_id": "s1",
+                "file_unique_id": "u1",
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+            },
+        }
         return Update.de_json({"update_id": next(self._ids), "message": msg}, self.bot)
 
     def edited(self, message_id: int, text: str) -> Update:
-        msg = {"message_id": message_id, "date": int(time.time()), "edit_date": int(time.time()), "chat": self.chat,
-               "from": self.user, "text": text}
+        msg = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "edit_date": int(time.time()),
+            "chat": self.chat,
+            "from": self.user,
+            "text": text,
+        }
         return Update.de_json({"update_id": next(self._ids), "edited_message": msg}, self.bot)
 
     def photo(self, caption: str = "") -> Update:
-        msg = {"message_id": next(self._ids), "date": int(time.time()), "chat": self.chat, "from": self.user,
-               "photo": [{"file_id": "p1", "file_unique_id": "pu1", "width": 800, "height": 600}]}
+        msg = {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": self.chat,
+            "from": self.user,
+            "photo": [{"file_id": "p1", "file_unique_id": "pu1", "width": 800, "height": 600}],
+        }
         if caption:
             msg["caption"] = caption
         return Update.de_json({"update_id": next(self._ids), "message": msg}, self.bot)
 
     def document(self, name: str, caption: str = "") -> Update:
-        msg = {"message_id": next(self._ids), "date": int(time.time()), "chat": self.chat, "from": self.user,
-               "document": {"file_id": "d1", "file_unique_id": "du1", "file_name": name}}
+        msg = {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": self.chat,
+            "from": self.user,
+            "document": {"file_id": "d1", "file_unique_id": "du1", "file_name": name},
+        }
         if caption:
             msg["caption"] = caption
         return Update.de_json({"update_id": next(self._ids), "message": msg}, self.bot)
 
     def in_group(self, text: str = "", joined: dict | None = None) -> Update:
         """A message in a group the bot is in: text, or the service message of a member joining."""
-        msg = {"message_id": next(self._ids), "date": int(time.time()), "from": self.user,
-               "chat": {"id": -100123, "type": "supergroup", "title": "Tổ ISO tỉnh"}}
+        msg = {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "from": self.user,
+            "chat": {"id": -100123, "type": "supergroup", "title": "Tổ ISO tỉnh"},
+        }
         if joined:
             msg["new_chat_members"] = [joined]
         else:
@@ -245,9 +341,18 @@ class UpdateFactory:
 
     def vote(self, poll_id: str, option: int) -> Update:
         """The user's answer to a non-anonymous poll (a PollAnswer update, which has no chat)."""
-        return Update.de_json({"update_id": next(self._ids), "poll_answer": {
-            "poll_id": poll_id, "user": self.user, "option_ids": [option], "option_persistent_ids": [str(option)]}},
-            self.bot)
+        return Update.de_json(
+            {
+                "update_id": next(self._ids),
+                "poll_answer": {
+                    "poll_id": poll_id,
+                    "user": self.user,
+                    "option_ids": [option],
+                    "option_persistent_ids": [str(option)],
+                },
+            },
+            self.bot,
+        )
 
     def press(self, data: str, message: dict) -> Update:
         cq = {"id": str(next(self._ids)), "from": self.user, "chat_instance": "ci-1", "data": data, "message": message}

@@ -14,8 +14,21 @@ def test_every_shared_screen_has_exactly_one_handler(core):
         spec = getattr(nav, name)
         if isinstance(spec, Action):
             assert spec.code in core.registry.actions, f"nav.{name} ({spec.code}) has no handler"
-    assert set(core.registry.advertised()) >= {"start", "chude", "huongdan", "tudanhgia", "quiz", "bieumau", "lich",
-                                                 "toi", "donvi", "huy", "help", "lienket", "dieukhoan"}
+    assert set(core.registry.advertised()) >= {
+        "start",
+        "chude",
+        "huongdan",
+        "tudanhgia",
+        "quiz",
+        "bieumau",
+        "lich",
+        "toi",
+        "donvi",
+        "huy",
+        "help",
+        "lienket",
+        "dieukhoan",
+    }
 
 
 def test_two_handlers_for_one_code_are_refused(core):
@@ -45,8 +58,21 @@ def test_buttons_are_built_from_typed_fields():
     assert spec.parse(["²", "3", "ab"]) is None and spec.parse(["012", "3", "ab"]) is None
 
 
-@pytest.mark.parametrize("data", ["ca:²:0:d", "ca:99999999999999999999:0:d", "rp:99999999999999999999", "qa:1:²:0",
-                                  "e:" + "x" * 60, "ca:1:0:z", "m:extra", ":", "", "tg:"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        "ca:²:0:d",
+        "ca:99999999999999999999:0:d",
+        "rp:99999999999999999999",
+        "qa:1:²:0",
+        "e:" + "x" * 60,
+        "ca:1:0:z",
+        "m:extra",
+        ":",
+        "",
+        "tg:",
+    ],
+)
 def test_forged_or_overflowing_buttons_are_stale_never_an_error(core, data):
     reply = core.press(User(4242, "Lan"), data)
     assert reply.stale and "không còn dùng được" in reply.text
@@ -65,6 +91,7 @@ def test_a_command_declared_by_a_feature_is_found_with_its_aliases(core):
         @command("chao", "xinchao", advertised=False)
         def hi(self, user, arg=""):
             from bot.reply import Reply
+
             return Reply().add(f"chào {arg}")
 
     registry = Registry([Hello(core.ctx)])

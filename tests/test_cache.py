@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import cache, knowledge
+from bot import cache, loader
 from bot import config as config_mod
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,13 +23,13 @@ def cfg(tmp_path):
 
 def _count_loads(monkeypatch) -> list[int]:
     calls = []
-    real = knowledge.load
+    real = loader.load
 
     def counting(root, **kw):
         calls.append(1)
         return real(root, **kw)
 
-    monkeypatch.setattr(knowledge, "load", counting)
+    monkeypatch.setattr(loader, "load", counting)
     return calls
 
 
@@ -49,8 +49,12 @@ def test_an_edited_file_rebuilds_and_replaces_the_old_cache(cfg, monkeypatch):
     cache.load_indexed(cfg)
     old = next(cfg.cache_dir.glob("index-*.pickle"))
     entries = cfg.knowledge_dir / "entries" / "tong-quan.yaml"
-    entries.write_text(entries.read_text(encoding="utf-8").replace(
-        '"ISO 9001 trong cơ quan nhà nước là gì?"', '"ISO 9001 ở cơ quan nhà nước là gì?"'), encoding="utf-8")
+    entries.write_text(
+        entries.read_text(encoding="utf-8").replace(
+            '"ISO 9001 trong cơ quan nhà nước là gì?"', '"ISO 9001 ở cơ quan nhà nước là gì?"'
+        ),
+        encoding="utf-8",
+    )
     calls = _count_loads(monkeypatch)
     kb, _ = cache.load_indexed(cfg)
     assert calls == [1] and kb.entries["tq-iso-co-quan-nha-nuoc"].title == "ISO 9001 ở cơ quan nhà nước là gì?"

@@ -14,8 +14,15 @@ from bot.dialog import User
 from tests.telegram_offline import UpdateFactory
 
 
-@pytest.mark.parametrize("typed, expected", [("xa Loc Binh", "Xã Lộc Bình"), ("p. Tam Thanh", "Phường Tam Thanh"),
-                                             ("Xã Lộc Bìnhh", "Xã Lộc Bình"), ("phuong hoan kiem", "Phường Hoàn Kiếm")])
+@pytest.mark.parametrize(
+    "typed, expected",
+    [
+        ("xa Loc Binh", "Xã Lộc Bình"),
+        ("p. Tam Thanh", "Phường Tam Thanh"),
+        ("Xã Lộc Bìnhh", "Xã Lộc Bình"),
+        ("phuong hoan kiem", "Phường Hoàn Kiếm"),
+    ],
+)
 def test_unit_names_typed_loosely_are_found(typed, expected):
     lang_son = units.find_province("lang son")
     assert units.match_wards(typed, lang_son.code)[0].name == expected
@@ -108,12 +115,14 @@ async def test_wizard_resumes_after_restart_and_finishes_with_scores(bot, kb):
     run_id = core.storage.open_run(600, cl.id)["id"]
     msg = _last_message(api)
     for i, code in enumerate("dpc"):
-        await app.process_update(make.press(f"ca:{run_id}:{i}:{code}", api.messages[(msg["chat"]["id"], msg["message_id"])]))
+        await app.process_update(
+            make.press(f"ca:{run_id}:{i}:{code}", api.messages[(msg["chat"]["id"], msg["message_id"])])
+        )
     assert f"Câu 4/{len(cl.items)}" in api.last_text()
     old_message = api.messages[(msg["chat"]["id"], msg["message_id"])]
     await app.shutdown()
 
-    app2, api2, core2 = await bot()          # a new Application on the same SQLite file
+    app2, api2, core2 = await bot()  # a new Application on the same SQLite file
     make2 = UpdateFactory(app2.bot, user_id=600)
     await app2.process_update(make2.text("/tudanhgia"))
     label, data = api2.last_buttons()[0]
@@ -148,7 +157,9 @@ async def test_text_instead_of_button_and_note(bot, kb):
     assert core.storage.run_answers(run_id)[cl.items[0].id]["note"].startswith("đã có quyết định số 12")
 
 
-@pytest.mark.parametrize("data", ["ca:999999:0:d", "ca:abc:0:d", "ca:{run}:0:z", "ca:{run}:999:d", "cg:{run}:x", "cd:{run}"])
+@pytest.mark.parametrize(
+    "data", ["ca:999999:0:d", "ca:abc:0:d", "ca:{run}:0:z", "ca:{run}:999:d", "cg:{run}:x", "cd:{run}"]
+)
 async def test_forged_checklist_buttons_are_refused(bot, kb, data):
     app, api, core = await bot()
     make = UpdateFactory(app.bot, user_id=602)
@@ -168,8 +179,9 @@ async def test_another_users_run_is_refused(bot):
 
 
 def _finish(core, user_id, checklist_id, codes):
-    run = core.storage.start_run(user_id, core.storage.unit_of(user_id)["id"] if core.storage.unit_of(user_id) else None,
-                                 checklist_id)
+    run = core.storage.start_run(
+        user_id, core.storage.unit_of(user_id)["id"] if core.storage.unit_of(user_id) else None, checklist_id
+    )
     reply = None
     for i, code in enumerate(codes):
         reply = core.press(User(user_id, "Lan"), f"ca:{run['id']}:{i}:{code}")

@@ -8,12 +8,13 @@ import os
 import subprocess
 import sys
 import threading
+from datetime import UTC
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
 
-from bot.cli import cmd_chat, build_parser, main
+from bot.cli import build_parser, cmd_chat, main
 
 ISOBOT = Path(sys.executable).parent / "isobot"
 JSON_KEYS = {"matched", "entry_id", "title", "answer", "score", "sources", "suggestions"}
@@ -55,8 +56,12 @@ def test_ask_handles_menu_items_typed_as_questions(config_file):
 
 
 def test_ask_json_flushes_each_line_before_reading_the_next(config_file):
-    proc = subprocess.Popen([str(ISOBOT), "--config", str(config_file), "ask", "--json", "-"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [str(ISOBOT), "--config", str(config_file), "ask", "--json", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         proc.stdin.write("HTQLCL là gì\n")
         proc.stdin.flush()
@@ -101,8 +106,11 @@ class _Unauthorized(BaseHTTPRequestHandler):
 def test_run_with_invalid_token_is_a_one_line_error(config_file):
     server = HTTPServer(("127.0.0.1", 0), _Unauthorized)  # answers like Telegram does to a revoked token
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    env = {"PATH": "/usr/bin:/bin", "TELEGRAM_BOT_TOKEN": "123:revoked",
-           "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{server.server_port}/bot"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "TELEGRAM_BOT_TOKEN": "123:revoked",
+        "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{server.server_port}/bot",
+    }
     try:
         out = run("run", "--config", str(config_file), env=env)
     finally:
@@ -119,7 +127,10 @@ def test_missing_config_file_is_reported():
 def test_chat_uses_the_same_conversation(config_file):
     args = build_parser().parse_args(["chat", "--config", str(config_file)])
     stdout = io.StringIO()
-    assert cmd_chat(args, stdin=io.StringIO("hop xem xet lanh dao can chuan bi gi\n1\n/chude\n/thoat\n"), stdout=stdout) == 0
+    assert (
+        cmd_chat(args, stdin=io.StringIO("hop xem xet lanh dao can chuan bi gi\n1\n/chude\n/thoat\n"), stdout=stdout)
+        == 0
+    )
     text = stdout.getvalue()
     assert "Xin chào" in text and "Nguồn:" in text and "\n1. " in text and "chọn một nhóm chủ đề" in text
     assert "Gõ số để chọn; 0 = menu." in text
@@ -148,7 +159,7 @@ def test_unanswered_export_is_csv_most_frequent_first(config, core, capsys, conf
 def test_unanswered_export_shows_plain_folded_text(config, core, capsys, config_file):
     from bot.dialog import User
 
-    core.ask(User(1), "đăng ký xe máy ở đâu")   # "đăng ký" is a compound inside search, not a marker for curators
+    core.ask(User(1), "đăng ký xe máy ở đâu")  # "đăng ký" is a compound inside search, not a marker for curators
     assert main(["kb", "unanswered", "--config", str(config_file)]) == 0
     row = capsys.readouterr().out.splitlines()[1]
     assert "dang ky xe may" in row and "dang+" not in row
@@ -157,14 +168,21 @@ def test_unanswered_export_shows_plain_folded_text(config, core, capsys, config_
 def test_core_never_imports_a_chat_network():
     """bot/ is the network-free core: the terminal chat and the CLI run it without python-telegram-bot,
     the Zalo client (aiohttp) or the adapters in handlers/."""
-    code = ("import sys, pkgutil, importlib, bot\n"
-            "for m in pkgutil.iter_modules(bot.__path__): importlib.import_module('bot.' + m.name)\n"
-            "from bot import config; from bot.dialog import build_core, User\n"
-            "core = build_core(config.load('config.yaml'), with_storage=False)\n"
-            "core.ask(User(1), 'HTQLCL là gì')\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('telegram', 'aiohttp', 'handlers', 'tornado')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                         cwd=Path(__file__).resolve().parent.parent)
+    code = (
+        "import sys, pkgutil, importlib, bot\n"
+        "for m in pkgutil.iter_modules(bot.__path__): importlib.import_module('bot.' + m.name)\n"
+        "from bot import config; from bot.dialog import build_core, User\n"
+        "core = build_core(config.load('config.yaml'), with_storage=False)\n"
+        "core.ask(User(1), 'HTQLCL là gì')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('telegram', 'aiohttp', 'handlers', 'tornado')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
 
@@ -174,12 +192,24 @@ def test_ask_loads_neither_the_units_list_nor_the_database_library(config_file, 
     """`isobot ask` answers without a database or a unit: the official list of units (vietnam_provinces)
     and sqlite-utils are a good part of a cold start, so it must not import them, cache or no cache."""
     ask = f"main(['--config', {str(config_file)!r}, 'ask', '--json', 'danh gia noi bo bao lau 1 lan'])\n"
-    code = ("import sys; from bot.cli import main\n" + ask + ask +    # the second from the cache, if any
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('vietnam_provinces', 'sqlite_utils')"
-            " or m in ('bot.units', 'bot.storage')), file=sys.stderr)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                         env={**os.environ, "ISOBOT_CACHE_DIR": cache or str(config_file.parent / "cache"),
-                              "ISOBOT_PROVINCE": "Lạng Sơn"})
+    code = (
+        "import sys; from bot.cli import main\n"
+        + ask
+        + ask  # the second from the cache, if any
+        + "print(sorted(m for m in sys.modules if m.split('.')[0] in ('vietnam_provinces', 'sqlite_utils')"
+        " or m in ('bot.units', 'bot.storage')), file=sys.stderr)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            **os.environ,
+            "ISOBOT_CACHE_DIR": cache or str(config_file.parent / "cache"),
+            "ISOBOT_PROVINCE": "Lạng Sơn",
+        },
+    )
     assert out.returncode == 0, out.stderr
     assert [json.loads(line)["entry_id"] for line in out.stdout.splitlines()] == ["dgnb-tan-suat"] * 2
     assert out.stderr.strip().splitlines()[-1] == "[]"
@@ -187,8 +217,10 @@ def test_ask_loads_neither_the_units_list_nor_the_database_library(config_file, 
 
 def _broken_config(tmp_path, database: Path) -> Path:
     cfg = tmp_path / "broken.yaml"
-    cfg.write_text(f"database: {database}\nknowledge_dir: {Path(__file__).resolve().parent.parent / 'knowledge'}\n",
-                   encoding="utf-8")
+    cfg.write_text(
+        f"database: {database}\nknowledge_dir: {Path(__file__).resolve().parent.parent / 'knowledge'}\n",
+        encoding="utf-8",
+    )
     return cfg
 
 
@@ -214,7 +246,7 @@ def test_a_database_that_cannot_be_used_is_one_line_not_a_traceback(tmp_path, da
         s.close()
         if damage == "truncated":
             db.write_bytes(db.read_bytes()[: db.stat().st_size // 2])
-        else:                                   # another program holds the database (5 s busy timeout)
+        else:  # another program holds the database (5 s busy timeout)
             holder = sqlite3.connect(db, isolation_level=None)
             holder.execute("PRAGMA locking_mode=EXCLUSIVE")
             holder.execute("BEGIN EXCLUSIVE")
@@ -223,17 +255,24 @@ def test_a_database_that_cannot_be_used_is_one_line_not_a_traceback(tmp_path, da
     env.pop("TELEGRAM_BOT_TOKEN", None)
     try:
         for args in commands:
-            out = subprocess.run([str(Path(sys.executable).parent / "isobot"), *args, "--config",
-                                  str(_broken_config(tmp_path, db))], capture_output=True, text=True, timeout=60, env=env)
+            out = subprocess.run(
+                [str(Path(sys.executable).parent / "isobot"), *args, "--config", str(_broken_config(tmp_path, db))],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                env=env,
+            )
             assert out.returncode == 1, (args, out.stderr)
-            assert "Traceback" not in out.stderr and out.stderr.startswith("Lỗi: Không dùng được cơ sở dữ liệu"), out.stderr
+            assert "Traceback" not in out.stderr and out.stderr.startswith("Lỗi: Không dùng được cơ sở dữ liệu"), (
+                out.stderr
+            )
     finally:
         if holder:
             holder.close()
 
 
 def test_questions_are_kept_without_names_or_verbatim_text_and_purged(config, core, capsys, config_file):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from bot.dialog import User
 
@@ -242,7 +281,7 @@ def test_questions_are_kept_without_names_or_verbatim_text_and_purged(config, co
     (row,) = list(core.storage.db.query("SELECT * FROM asked"))
     assert row["text"] is None and row["user_id"] is None and row["asker"]
     assert "0912345678" in row["normalized"], "the folded question is what curators read"
-    old = (datetime.now(timezone.utc) - timedelta(days=400)).isoformat(timespec="seconds")
+    old = (datetime.now(UTC) - timedelta(days=400)).isoformat(timespec="seconds")
     core.storage.db.execute("UPDATE asked SET ts = ?", [old])
     assert main(["kb", "purge", "--older-than", "365", "--config", str(config_file)]) == 0
     assert "1 câu hỏi" in capsys.readouterr().out
@@ -257,8 +296,10 @@ def test_questions_logged_before_the_privacy_rule_are_pseudonymised(tmp_path):
     db = tmp_path / "old.sqlite3"
     Storage(db).close()
     conn = sqlite3.connect(db)
-    conn.execute("INSERT INTO asked (ts, user_id, channel, text, normalized, outcome) VALUES "
-                 "('2026-01-01T00:00:00+00:00', 4242, 'telegram', 'Câu hỏi nguyên văn của Lan', 'cau hoi', 'decline')")
+    conn.execute(
+        "INSERT INTO asked (ts, user_id, channel, text, normalized, outcome) VALUES "
+        "('2026-01-01T00:00:00+00:00', 4242, 'telegram', 'Câu hỏi nguyên văn của Lan', 'cau hoi', 'decline')"
+    )
     conn.commit()
     conn.close()
     (row,) = list(Storage(db).db.query("SELECT user_id, text, asker FROM asked"))

@@ -19,9 +19,17 @@ def test_defaults_and_relative_paths(tmp_path):
 def test_environment_overrides_every_key(tmp_path):
     cfg_file = tmp_path / "config.yaml"
     cfg_file.write_text("admin_ids: [1]\n", encoding="utf-8")
-    env = {"ISOBOT_DATABASE": "/tmp/other.sqlite3", "ISOBOT_KNOWLEDGE_DIR": "/srv/kb", "ISOBOT_ADMIN_IDS": "5, 6",
-           "ISOBOT_TIMEZONE": "UTC", "ISOBOT_ANSWER_THRESHOLD": "70", "ISOBOT_SUGGEST_THRESHOLD": "30",
-           "ISOBOT_MARGIN": "3", "ISOBOT_OUT_OF_SCOPE_MARGIN": "2.5", "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot"}
+    env = {
+        "ISOBOT_DATABASE": "/tmp/other.sqlite3",
+        "ISOBOT_KNOWLEDGE_DIR": "/srv/kb",
+        "ISOBOT_ADMIN_IDS": "5, 6",
+        "ISOBOT_TIMEZONE": "UTC",
+        "ISOBOT_ANSWER_THRESHOLD": "70",
+        "ISOBOT_SUGGEST_THRESHOLD": "30",
+        "ISOBOT_MARGIN": "3",
+        "ISOBOT_OUT_OF_SCOPE_MARGIN": "2.5",
+        "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot",
+    }
     cfg = config_mod.load(cfg_file, env=env)
     assert str(cfg.database) == "/tmp/other.sqlite3" and str(cfg.knowledge_dir) == "/srv/kb"
     assert cfg.admin_ids == {"telegram:5", "telegram:6"} and cfg.timezone == "UTC"
@@ -53,10 +61,19 @@ def test_bad_files_are_clear_errors(tmp_path):
 
 def test_zalo_and_file_endpoint_keys_and_admins_by_channel(tmp_path, monkeypatch):
     cfg_file = tmp_path / "config.yaml"
-    cfg_file.write_text("admin_ids: [123, 'zalo:5dc57f856315ad7309b4']\nzalo:\n  rate_per_second: 2\n"
-                        "files:\n  public_url: https://bot.example.vn/files/\n", encoding="utf-8")
-    cfg = config_mod.load(cfg_file, env={"ZALO_API_BASE_URL": "http://127.0.0.1:9", "ISOBOT_FILES_PORT": "9100",
-                                         "ISOBOT_ZALO_WEBHOOK_URL": "https://bot.example.vn/zalo/hook"})
+    cfg_file.write_text(
+        "admin_ids: [123, 'zalo:5dc57f856315ad7309b4']\nzalo:\n  rate_per_second: 2\n"
+        "files:\n  public_url: https://bot.example.vn/files/\n",
+        encoding="utf-8",
+    )
+    cfg = config_mod.load(
+        cfg_file,
+        env={
+            "ZALO_API_BASE_URL": "http://127.0.0.1:9",
+            "ISOBOT_FILES_PORT": "9100",
+            "ISOBOT_ZALO_WEBHOOK_URL": "https://bot.example.vn/zalo/hook",
+        },
+    )
     assert cfg.admin_ids == {"telegram:123", "zalo:5dc57f856315ad7309b4"}
     assert cfg.zalo.api_base_url == "http://127.0.0.1:9" and cfg.zalo.rate_per_second == 2
     assert cfg.zalo.webhook_url == "https://bot.example.vn/zalo/hook"

@@ -7,8 +7,8 @@ from collections import deque
 
 import pytest
 
-from bot.dialog import Core, User
 from bot.actions import MAX_CALLBACK_BYTES
+from bot.dialog import Core, User
 
 LIMIT = 600
 
@@ -17,10 +17,23 @@ LIMIT = 600
 def test_every_reachable_button_answers(kb, searcher, storage, user_id, admin):
     core = Core(kb, searcher, storage, province="Lạng Sơn", admin_ids={777} if admin else set())
     user = User(user_id, "Lan")
-    replies = [core.command(user, "start"), core.command(user, "help"), core.command(user, "chude"), core.command(user, "huongdan"), core.command(user, "bieumau"),
-               core.command(user, "lich"), core.command(user, "tudanhgia"), core.command(user, "quiz"), core.command(user, "bangxephang"),
-               core.command(user, "toi"), core.command(user, "hangngay"), core.command(user, "nhacviec"), core.command(user, "tiendo"),
-               core.command(user, "quiznhom"), core.ask(user, "đánh giá nội bộ là gì")]
+    replies = [
+        core.command(user, "start"),
+        core.command(user, "help"),
+        core.command(user, "chude"),
+        core.command(user, "huongdan"),
+        core.command(user, "bieumau"),
+        core.command(user, "lich"),
+        core.command(user, "tudanhgia"),
+        core.command(user, "quiz"),
+        core.command(user, "bangxephang"),
+        core.command(user, "toi"),
+        core.command(user, "hangngay"),
+        core.command(user, "nhacviec"),
+        core.command(user, "tiendo"),
+        core.command(user, "quiznhom"),
+        core.ask(user, "đánh giá nội bộ là gì"),
+    ]
     queue = deque(b.data for r in replies for row in r.buttons for b in row)
     seen: set[str] = set()
     pressed = 0

@@ -27,14 +27,28 @@ def emulator(tg_emulator) -> Path:
     return tg_emulator
 
 
-def run_scenario(emulator: Path, config_file: Path, scenario: str, *extra: str, timeout_s: int = 120,
-                 bot_command: str | None = None):
+def run_scenario(
+    emulator: Path, config_file: Path, scenario: str, *extra: str, timeout_s: int = 120, bot_command: str | None = None
+):
     bot = bot_command or f"{ISOBOT} run --config {config_file}"
     env = dict(os.environ, TG_EMULATOR_LOG_DIR=str(config_file.parent / "emulator-logs"))
     return subprocess.run(
-        ["bash", str(emulator / "run.sh"), bot, str(SCENARIOS / scenario), "--port", "0",
-         "--timeout-s", str(timeout_s), "--strict", *extra],
-        capture_output=True, text=True, timeout=timeout_s + 30, env=env,
+        [
+            "bash",
+            str(emulator / "run.sh"),
+            bot,
+            str(SCENARIOS / scenario),
+            "--port",
+            "0",
+            "--timeout-s",
+            str(timeout_s),
+            "--strict",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout_s + 30,
+        env=env,
     )
 
 
@@ -65,26 +79,49 @@ def test_checklist_wizard_through_emulator_with_several_users(emulator, config_f
     cl = kb.checklists["san-sang-dgnb"]
     n = len(cl.items)
     steps = [
-        {"command": "/start"}, {"expect": "chưa đăng ký đơn vị"},
-        {"press": "🏢 Đăng ký đơn vị"}, {"expect": "xã/phường nào"},
-        {"send": "xa Loc Binh"}, {"expect_buttons": "Xã Lộc Bình \\(Lạng Sơn\\)"},
-        {"press": "Xã Lộc Bình (Lạng Sơn)"}, {"expect": "Đã ghi nhận: anh/chị thuộc Xã Lộc Bình"},
-        {"command": "/tudanhgia"}, {"press": f"^{cl.title}"}, {"expect": f"Câu 1/{n} ▰"},
-        {"press": "✅ Đạt"}, {"expect": f"Câu 2/{n}"},
-        {"press": "❌ Chưa đạt"}, {"expect": f"Câu 3/{n}"},
-        {"press": "⏸ Tạm dừng"}, {"expect": f"Đã tạm dừng ở câu 3/{n}"},
-        {"press": "▶️ Làm tiếp"}, {"expect": f"Câu 3/{n}"},
-        {"send": "đạt"}, {"expect": "bấm một nút"},
-        {"press_data": "ca:999999:0:d"}, {"expect_toast": "không còn"},
-        {"command": "/tudanhgia"}, {"press": "^▶️ Làm tiếp"}, {"expect": f"Câu 3/{n}"},
+        {"command": "/start"},
+        {"expect": "chưa đăng ký đơn vị"},
+        {"press": "🏢 Đăng ký đơn vị"},
+        {"expect": "xã/phường nào"},
+        {"send": "xa Loc Binh"},
+        {"expect_buttons": "Xã Lộc Bình \\(Lạng Sơn\\)"},
+        {"press": "Xã Lộc Bình (Lạng Sơn)"},
+        {"expect": "Đã ghi nhận: anh/chị thuộc Xã Lộc Bình"},
+        {"command": "/tudanhgia"},
+        {"press": f"^{cl.title}"},
+        {"expect": f"Câu 1/{n} ▰"},
+        {"press": "✅ Đạt"},
+        {"expect": f"Câu 2/{n}"},
+        {"press": "❌ Chưa đạt"},
+        {"expect": f"Câu 3/{n}"},
+        {"press": "⏸ Tạm dừng"},
+        {"expect": f"Đã tạm dừng ở câu 3/{n}"},
+        {"press": "▶️ Làm tiếp"},
+        {"expect": f"Câu 3/{n}"},
+        {"send": "đạt"},
+        {"expect": "bấm một nút"},
+        {"press_data": "ca:999999:0:d"},
+        {"expect_toast": "không còn"},
+        {"command": "/tudanhgia"},
+        {"press": "^▶️ Làm tiếp"},
+        {"expect": f"Câu 3/{n}"},
     ]
     for i in range(3, n + 1):
-        steps += [{"press": "🟡 Đạt một phần" if i == 3 else "✅ Đạt"},
-                  {"expect": f"Câu {i + 1}/{n}" if i < n else "Hoàn thành"}]
-    steps += [{"expect_buttons": "📊 Biểu đồ"}, {"press": "📊 Biểu đồ"}, {"expect": "^\\[photo\\]"},
-              {"press": "📄 Báo cáo \\(\\.docx\\)"}, {"expect": "^\\[document: tu-danh-gia-san-sang-dgnb-\\d+\\.docx"}]
+        steps += [
+            {"press": "🟡 Đạt một phần" if i == 3 else "✅ Đạt"},
+            {"expect": f"Câu {i + 1}/{n}" if i < n else "Hoàn thành"},
+        ]
+    steps += [
+        {"expect_buttons": "📊 Biểu đồ"},
+        {"press": "📊 Biểu đồ"},
+        {"expect": "^\\[photo\\]"},
+        {"press": "📄 Báo cáo \\(\\.docx\\)"},
+        {"expect": "^\\[document: tu-danh-gia-san-sang-dgnb-\\d+\\.docx"},
+    ]
     scenario = tmp_path / "checklist.json"
-    scenario.write_text(json.dumps({"user": {"first_name": "Mai"}, "steps": steps}, ensure_ascii=False), encoding="utf-8")
+    scenario.write_text(
+        json.dumps({"user": {"first_name": "Mai"}, "steps": steps}, ensure_ascii=False), encoding="utf-8"
+    )
     result = run_scenario(emulator, config_file, str(scenario), "--users", "3", timeout_s=180)
     print(result.stdout[-5000:], result.stderr[-2000:])
     assert result.returncode == 0
@@ -117,8 +154,10 @@ def test_webhook_mode_through_emulator(emulator, config_file, monkeypatch):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     monkeypatch.setenv("ISOBOT_WEBHOOK_SECRET", "s3cret-token")
-    bot = (f"{ISOBOT} run --config {config_file} --webhook --listen 127.0.0.1 --port {port} "
-           f"--url http://127.0.0.1:{port}/tg-hook")
+    bot = (
+        f"{ISOBOT} run --config {config_file} --webhook --listen 127.0.0.1 --port {port} "
+        f"--url http://127.0.0.1:{port}/tg-hook"
+    )
     result = run_scenario(emulator, config_file, "qa.json", bot_command=bot)
     print(result.stdout[-4000:], result.stderr[-2000:])
     assert result.returncode == 0

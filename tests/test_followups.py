@@ -14,7 +14,7 @@ from bot.storage import Storage
 
 ADMIN = 777
 LAN, HUNG, MAI = User(31, "Lan"), User(32, "Hùng"), User(41, "Mai")
-TODAY = date(2026, 12, 2)         # a Wednesday
+TODAY = date(2026, 12, 2)  # a Wednesday
 
 
 @pytest.fixture
@@ -25,9 +25,16 @@ def clock():
 @pytest.fixture
 def make_core(kb, searcher, config, clock):
     def make():
-        return Core(kb, searcher, Storage(config.database), province="Lạng Sơn", admin_ids={ADMIN},
-                    today=lambda: clock["today"],
-                    now=lambda: datetime.combine(clock["today"], datetime.min.time()).replace(hour=9))
+        return Core(
+            kb,
+            searcher,
+            Storage(config.database),
+            province="Lạng Sơn",
+            admin_ids={ADMIN},
+            today=lambda: clock["today"],
+            now=lambda: datetime.combine(clock["today"], datetime.min.time()).replace(hour=9),
+        )
+
     return make
 
 
@@ -61,12 +68,25 @@ def new_task_from_first_gap(core, kb, owner=HUNG, due="15/12"):
     return run_id, core.press(LAN, "vk")
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("15/12", date(2026, 12, 15)), ("15/12/2026", date(2026, 12, 15)), ("15-12", date(2026, 12, 15)),
-    ("1/2", date(2027, 2, 1)), ("cuối tháng", date(2026, 12, 31)), ("cuoi thang", date(2026, 12, 31)),
-    ("2 tuần", date(2026, 12, 16)), ("10 ngày nữa", date(2026, 12, 12)), ("thứ Hai tuần sau", date(2026, 12, 7)),
-    ("thu 6", date(2026, 12, 4)), ("31/2", None), ("1/12/2026", None), ("hôm qua", None), ("ok", None),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("15/12", date(2026, 12, 15)),
+        ("15/12/2026", date(2026, 12, 15)),
+        ("15-12", date(2026, 12, 15)),
+        ("1/2", date(2027, 2, 1)),
+        ("cuối tháng", date(2026, 12, 31)),
+        ("cuoi thang", date(2026, 12, 31)),
+        ("2 tuần", date(2026, 12, 16)),
+        ("10 ngày nữa", date(2026, 12, 12)),
+        ("thứ Hai tuần sau", date(2026, 12, 7)),
+        ("thu 6", date(2026, 12, 4)),
+        ("31/2", None),
+        ("1/12/2026", None),
+        ("hôm qua", None),
+        ("ok", None),
+    ],
+)
 def test_due_dates_typed_naturally(text, expected):
     assert parse_due(text, TODAY) == expected
 
@@ -79,7 +99,7 @@ def test_a_gap_becomes_a_task_the_owner_is_told_and_sees_it(make_core, kb):
     owners = core.press(LAN, data_of(result, "vg:"))
     assert "Ai phụ trách việc này?" in owners.text
     labels = [b.label for row in owners.buttons for b in row]
-    assert labels[:2] == ["👤 Tôi", "👤 Hùng"] and "👤 Mai" not in labels     # only the unit's people
+    assert labels[:2] == ["👤 Tôi", "👤 Hùng"] and "👤 Mai" not in labels  # only the unit's people
     assert "Hạn hoàn thành" in core.press(LAN, "vo:32").text
     assert "chưa hiểu ngày" in core.text(LAN, "31/2").text
     confirm = core.text(LAN, "15/12")
@@ -102,11 +122,11 @@ def test_the_owner_is_reminded_before_and_on_the_due_date_once_each(make_core, k
     seed(core)
     new_task_from_first_gap(core, kb, due="15/12")
     assigned = len(core.storage.unfinished_broadcasts())
-    assert core.followups.due_notices() == []                 # 2/12: too early
+    assert core.followups.due_notices() == []  # 2/12: too early
     clock["today"] = date(2026, 12, 12)
     (before,) = core.followups.due_notices()
     assert "Còn 3 ngày đến hạn việc #1" in core.storage.get_broadcast(before)["text"]
-    assert core.followups.due_notices() == []                 # once
+    assert core.followups.due_notices() == []  # once
     clock["today"] = date(2026, 12, 15)
     (due,) = core.followups.due_notices()
     assert "Hôm nay đến hạn việc #1" in core.storage.get_broadcast(due)["text"]
@@ -120,7 +140,7 @@ def test_a_late_task_found_at_start_up_gets_one_late_reminder(make_core, kb, clo
     core = make_core()
     seed(core)
     new_task_from_first_gap(core, kb, due="5/12")
-    clock["today"] = date(2026, 12, 9)                        # the bot was down on the 2nd and the 5th
+    clock["today"] = date(2026, 12, 9)  # the bot was down on the 2nd and the 5th
     (late,) = core.followups.due_notices()
     assert "đã quá hạn 4 ngày" in core.storage.get_broadcast(late)["text"]
     assert core.followups.due_notices() == []
@@ -137,13 +157,13 @@ def test_closing_with_a_photo_and_a_note_and_the_creator_is_told(make_core, kb):
     closed = core.text(HUNG, "Đã trình Chủ tịch phê duyệt chương trình năm 2027")
     assert "Đã đóng việc #1" in closed.text and "Kết quả: Đã trình Chủ tịch" in closed.text
     assert "Bằng chứng: 1 tệp/ảnh" in closed.text
-    shown = core.press(LAN, data_of(closed, "ve:"))            # a colleague of the unit opens it
+    shown = core.press(LAN, data_of(closed, "ve:"))  # a colleague of the unit opens it
     assert shown.attachment.kind == "photo" and shown.attachment.data == photo.data
-    assert core.press(MAI, data_of(closed, "ve:")).stale       # another commune may not
+    assert core.press(MAI, data_of(closed, "ve:")).stale  # another commune may not
     assert core.press(MAI, "vt:1").stale
     texts = [b["text"] for b in core.storage.unfinished_broadcasts()]
     assert any("Việc #1" in t and "được Hùng báo hoàn thành" in t for t in texts)
-    assert core.press(HUNG, "vd:1").stale                      # already closed
+    assert core.press(HUNG, "vd:1").stale  # already closed
 
 
 def test_a_photo_without_a_waiting_task_is_not_evidence(make_core):
@@ -159,13 +179,13 @@ def test_a_finding_of_the_inspection_team_becomes_a_task(make_core):
     assert "từ đâu" in core.press(LAN, "va").text
     core.press(LAN, "vn:inspection")
     core.text(LAN, "Quy trình cấp bản sao chưa cập nhật theo danh mục TTHC mới")
-    core.press(LAN, "vs")                                       # "khắc phục đúng nội dung trên"
+    core.press(LAN, "vs")  # "khắc phục đúng nội dung trên"
     core.press(LAN, "vo:31")
     confirm = core.press(LAN, "vq:eom")
     assert "Hạn: 31/12/2026" in confirm.text and "Phụ trách: Lan" in confirm.text
     saved = core.press(LAN, "vk")
     assert "Nguồn: 🏛 Đoàn kiểm tra của tỉnh" in saved.text
-    assert core.storage.unfinished_broadcasts() == []           # my own task: nobody to tell
+    assert core.storage.unfinished_broadcasts() == []  # my own task: nobody to tell
     unit_list = core.press(HUNG, "vu:0")
     assert "1 đang mở, 0 quá hạn" in unit_list.text and "· Lan — hạn 31/12/2026" in unit_list.text
 
@@ -188,7 +208,7 @@ def test_changing_due_date_and_owner_and_who_may(make_core, kb):
     assert core.press(MAI, "vr:1").stale and core.press(MAI, "vy:1:41").stale
     core.press(LAN, "vr:1")
     assert "Đã đổi hạn thành 21/12/2026" in core.text(LAN, "21/12").text
-    assert core.press(LAN, "vy:1:41").stale                     # Mai is not of this unit
+    assert core.press(LAN, "vy:1:41").stale  # Mai is not of this unit
     assert "Đã giao việc cho Lan" in core.press(LAN, "vy:1:31").text
     assert core.storage.get_task(1)["owner_id"] == 31
     for data in ("vt:²", "vt:99999999999999999999", "vd:0", "ve:5", "vg:1:999", "vo:x"):
@@ -201,7 +221,7 @@ def test_the_next_self_assessment_shows_which_tasks_closed_which_gaps(make_core,
     new_task_from_first_gap(core, kb)
     core.press(HUNG, "vd:1")
     core.text(HUNG, "Đã phê duyệt chương trình")
-    _, result = finish(core, kb, LAN, answer=lambda i: "d")      # everything fixed the second time
+    _, result = finish(core, kb, LAN, answer=lambda i: "d")  # everything fixed the second time
     assert "Đã khắc phục so với lần 02/12/2026" in result.text
     assert "việc #1 của Hùng, xong 02/12/2026" in result.text
 
@@ -232,9 +252,18 @@ def test_my_work_gathers_checklists_guides_team_quizzes_and_reminders(make_core,
     guide = next(iter(kb.guides.values()))
     core.storage.save_guide_step(LAN.id, guide.id, 1)
     aid = core.storage.create_assignment(ADMIN, "mix", 5, "2026-12-20", [unit])
-    core.storage.save_reminder({"created_by": ADMIN, "text": "Nộp báo cáo ISO năm", "target": "units",
-                                "target_arg": str(unit), "kind": "once", "at": "2026-12-10T08:00:00+07:00",
-                                "status": "active", "next_run": "2026-12-10T08:00:00+07:00"})
+    core.storage.save_reminder(
+        {
+            "created_by": ADMIN,
+            "text": "Nộp báo cáo ISO năm",
+            "target": "units",
+            "target_arg": str(unit),
+            "kind": "once",
+            "at": "2026-12-10T08:00:00+07:00",
+            "status": "active",
+            "next_run": "2026-12-10T08:00:00+07:00",
+        }
+    )
     mine = core.command(LAN, "viec")
     assert "Tự đánh giá đang làm dở" in mine.text and cl.title in mine.text
     assert "Hướng dẫn đang xem dở" in mine.text and f"{guide.title}: bước 2/" in mine.text
@@ -255,7 +284,7 @@ def test_results_can_be_reopened_from_the_checklist_menu(make_core, kb):
     home = core.command(LAN, "tudanhgia")
     assert data_of(home, "cr:") == f"cr:{run_id}"
     assert "Hoàn thành: Sẵn sàng đánh giá nội bộ" in core.press(LAN, f"cr:{run_id}").text
-    assert core.press(HUNG, f"cr:{run_id}").stale               # someone else's run
+    assert core.press(HUNG, f"cr:{run_id}").stale  # someone else's run
 
 
 async def test_evidence_photo_and_document_on_telegram_through_the_application(offline_app):
@@ -269,11 +298,19 @@ async def test_evidence_photo_and_document_on_telegram_through_the_application(o
     await app.process_update(make.text("/start"))
     unit = core.storage.get_or_create_unit("xã", "Xã Lộc Bình", 20, "Lạng Sơn", 6529)
     core.storage.set_user_unit(31, unit, confirmed=True)
-    tid = core.storage.create_task({"unit_id": unit, "created_by": 31, "owner_id": 31, "source": "audit",
-                                    "finding": "Chưa có chương trình đánh giá năm", "what": "Lập chương trình",
-                                    "due": "2026-12-20"})
+    tid = core.storage.create_task(
+        {
+            "unit_id": unit,
+            "created_by": 31,
+            "owner_id": 31,
+            "source": "audit",
+            "finding": "Chưa có chương trình đánh giá năm",
+            "what": "Lập chương trình",
+            "due": "2026-12-20",
+        }
+    )
     await app.process_update(make.text("/viec"))
-    assert ("📌 #%d Lập chương trình" % tid, f"vt:{tid}") in api.last_buttons()
+    assert (f"📌 #{tid} Lập chương trình", f"vt:{tid}") in api.last_buttons()
     await app.process_update(make.press(f"vd:{tid}", api.messages[max(api.messages)]))
     assert "Có ảnh hoặc tệp làm bằng chứng thì gửi kèm" in api.last_text()
     await app.process_update(make.photo())
@@ -282,6 +319,8 @@ async def test_evidence_photo_and_document_on_telegram_through_the_application(o
     assert "Đã đóng việc" in api.last_text() and "Bằng chứng: 2 tệp/ảnh" in api.last_text()
     kinds = [(e["kind"], e["ref"], e["name"]) for e in core.storage.evidence_of(tid)]
     assert kinds == [("photo", "p1", "anh-pu1.jpg"), ("document", "d1", "ct-dgnb-2027.pdf")]
-    await app.process_update(make.press(f"ve:{core.storage.evidence_of(tid)[0]['id']}", api.messages[max(api.messages)]))
+    await app.process_update(
+        make.press(f"ve:{core.storage.evidence_of(tid)[0]['id']}", api.messages[max(api.messages)])
+    )
     assert api.sent("sendPhoto")[-1]["photo"] == "p1"
     await app.shutdown()

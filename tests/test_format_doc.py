@@ -62,8 +62,10 @@ def undocumented(rel: str, data: object, text: str = FORMAT) -> list[str]:
 
 
 def knowledge_files() -> list[tuple[str, object]]:
-    return [(p.relative_to(ROOT).as_posix(), yaml.safe_load(p.read_text(encoding="utf-8")))
-            for p in sorted([*ROOT.rglob("*.yaml"), *ROOT.rglob("*.yml")])]
+    return [
+        (p.relative_to(ROOT).as_posix(), yaml.safe_load(p.read_text(encoding="utf-8")))
+        for p in sorted([*ROOT.rglob("*.yaml"), *ROOT.rglob("*.yml")])
+    ]
 
 
 def test_every_knowledge_file_has_a_section():

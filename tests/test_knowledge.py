@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import knowledge
+from bot import knowledge, loader
 from bot.cli import main
+from bot.yamlcheck import KnowledgeError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "kb"
 
@@ -21,7 +22,7 @@ def kb_copy(tmp_path) -> Path:
 
 
 def problems(root: Path) -> list[str]:
-    return [str(p) for p in knowledge.load_with_problems(root)[1]]
+    return [str(p) for p in loader.load_with_problems(root)[1]]
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -31,13 +32,17 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 def test_fixture_is_valid(kb_copy):
-    kb = knowledge.load(kb_copy)
+    kb = loader.load(kb_copy)
     assert set(kb.entries) == {"dgnb-tan-suat", "pl-qd19"}
     assert str(kb.entries["dgnb-tan-suat"].sources[0]) == "Khoản 9.2, TCVN ISO 9001:2015"
 
 
 def test_malformed_yaml_names_file_and_line(kb_copy):
-    edit(kb_copy / "entries" / "main.yaml", '    title: "Quyết định 19/2014 quy định gì?"', '    title: "mở ngoặc\n  - : [')
+    edit(
+        kb_copy / "entries" / "main.yaml",
+        '    title: "Quyết định 19/2014 quy định gì?"',
+        '    title: "mở ngoặc\n  - : [',
+    )
     (msg,) = problems(kb_copy)
     assert msg.startswith("kb/entries/main.yaml:") and "YAML không hợp lệ" in msg
     assert int(msg.split(":")[1]) in range(15, 20)
@@ -57,7 +62,11 @@ def test_malformed_yaml_names_file_and_line(kb_copy):
         # a clause the standard does not have, in a source or in the answer text: the worst content bug
         ('ref: "khoản 9.2"', 'ref: "khoản 9.4"', "TCVN ISO 9001:2015 không có khoản/điều 9.4"),
         ('ref: "khoản 9.2"', 'ref: "Điều 11"', "TCVN ISO 9001:2015 không có khoản/điều 11"),
-        ("Theo những khoảng thời gian đã hoạch định.", "Theo khoản 9.2.3.", "nhắc khoản 9.2.3, TCVN ISO 9001:2015 không có"),
+        (
+            "Theo những khoảng thời gian đã hoạch định.",
+            "Theo khoản 9.2.3.",
+            "nhắc khoản 9.2.3, TCVN ISO 9001:2015 không có",
+        ),
     ],
 )
 def test_content_problems_are_reported_with_line(kb_copy, old, new, expected):
@@ -68,21 +77,28 @@ def test_content_problems_are_reported_with_line(kb_copy, old, new, expected):
 
 
 def test_a_valid_clause_or_a_19011_clause_is_not_reported(kb_copy):
-    edit(kb_copy / "entries" / "main.yaml", "Theo những khoảng thời gian đã hoạch định.",
-         "Theo khoản 9.2.2; chi tiết ở khoản 6.4.7 TCVN ISO 19011.")
+    edit(
+        kb_copy / "entries" / "main.yaml",
+        "Theo những khoảng thời gian đã hoạch định.",
+        "Theo khoản 9.2.2; chi tiết ở khoản 6.4.7 TCVN ISO 19011.",
+    )
     assert problems(kb_copy) == []
 
 
 def test_over_long_answer_is_reported(kb_copy):
-    edit(kb_copy / "entries" / "main.yaml", '"Việc áp dụng HTQLCL trong cơ quan hành chính nhà nước."', '"' + "dài " * 300 + '"')
+    edit(
+        kb_copy / "entries" / "main.yaml",
+        '"Việc áp dụng HTQLCL trong cơ quan hành chính nhà nước."',
+        '"' + "dài " * 300 + '"',
+    )
     (msg,) = problems(kb_copy)
     assert "kb/entries/main.yaml:18:" in msg and "tối đa 900" in msg
 
 
 def test_strict_load_raises_with_all_problems(kb_copy):
     edit(kb_copy / "entries" / "main.yaml", "related: [pl-qd19]", "related: [khong-co]")
-    with pytest.raises(knowledge.KnowledgeError) as info:
-        knowledge.load(kb_copy)
+    with pytest.raises(KnowledgeError) as info:
+        loader.load(kb_copy)
     assert "khong-co" in str(info.value)
 
 
@@ -98,7 +114,7 @@ def test_kb_check_command_exit_codes(kb_copy, tmp_path, capsys):
 
 def test_real_knowledge_base_is_valid_and_large_enough(kb):
     assert len(kb.entries) >= 150
-    counts = dict((t, n) for t, _, n in knowledge.stats(kb))
+    counts = dict((t, n) for t, _, n in loader.stats(kb))
     assert all(n > 0 for n in counts.values()), counts
 
 
@@ -115,3 +131,14 @@ def test_no_answer_sends_users_to_the_abolished_district_level(kb):
         text = e.answer.lower()
         for phrase in ("gửi ubnd huyện", "gửi ubnd cấp huyện", "nộp về huyện", "trình ubnd huyện"):
             assert phrase not in text, e.id
+
+
+def test_a_relative_knowledge_folder_loads_like_an_absolute_one(monkeypatch):
+    """`knowledge_dir: knowledge` in a config read from the project folder: files are not looked for
+    under knowledge/knowledge/."""
+    from bot import loader
+    from tests.conftest import KNOWLEDGE
+
+    monkeypatch.chdir(KNOWLEDGE.parent)
+    kb = loader.load("knowledge")
+    assert len(kb.entries) == len(loader.load(KNOWLEDGE).entries) > 300

@@ -20,7 +20,7 @@ def test_linking_merges_progress_unit_and_role(kb, searcher, config):
     assert tg.id != zl.id
     unit = core.storage.get_or_create_unit("xã", "Xã Lộc Bình", 20, "Lạng Sơn", 6529)
     core.storage.set_user_unit(tg.id, unit)
-    core.storage.save_guide_step(zl.id, "danh-gia-noi-bo", 3)      # done on Zalo before linking
+    core.storage.save_guide_step(zl.id, "danh-gia-noi-bo", 3)  # done on Zalo before linking
     assert core.ctx.roles.role_of(zl) == "official"
     code = code_of(core.command(tg, "lienket").text)
     assert "Đã liên kết" in core.command(zl, "lienket", code).text
@@ -42,4 +42,6 @@ def test_wrong_codes_are_limited_and_a_code_cannot_link_its_own_account(core):
     for _ in range(5):
         assert "không đúng" in core.command(b, "lienket", "000000" if code != "000000" else "111111").text
     assert "sai mã nhiều lần" in core.command(b, "lienket", code).text, "after 5 wrong codes, even a right one waits"
-    assert "không đúng" in core.command(b, "lienket", "12ab").text or "sai mã" in core.command(b, "lienket", "12ab").text
+    assert (
+        "không đúng" in core.command(b, "lienket", "12ab").text or "sai mã" in core.command(b, "lienket", "12ab").text
+    )

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import io
 
-from openpyxl import load_workbook
-
 import pytest
+from openpyxl import load_workbook
 
 from bot import units
 from bot.dialog import Core
@@ -72,7 +71,7 @@ def test_the_join_code_confirms_and_earlier_runs_then_count(make_core, kb):
     register(core, official)
     finish_checklist(core, kb, official)
     right = ward_code(core)
-    wrong = f"{(int(right) + 1) % 10 ** 8:08d}"
+    wrong = f"{(int(right) + 1) % 10**8:08d}"
     assert "Mã chưa đúng" in core.text(official, wrong).text
     assert "gồm 8 chữ số" in core.text(official, "1234").text
     reply = core.text(official, f"{right[:4]} {right[4:]}")
@@ -90,7 +89,7 @@ def test_wrong_codes_are_limited_even_before_the_right_one(make_core):
     register(core, official)
     right = ward_code(core)
     for n in range(5):
-        assert "Mã chưa đúng" in core.text(official, f"{(int(right) + 1 + n) % 10 ** 8:08d}").text
+        assert "Mã chưa đúng" in core.text(official, f"{(int(right) + 1 + n) % 10**8:08d}").text
     assert "nhập sai mã nhiều lần" in core.text(official, right).text
     assert core.storage.membership(31) == "pending"
 
@@ -102,9 +101,9 @@ def test_code_prompt_lets_commands_questions_and_checklist_words_through(make_co
     register(core, official)
     reply = core.text(official, "danh gia noi bo bao lau 1 lan")
     assert "Nguồn:" in reply.text and core.storage.get_prompt(31) is None
-    core.press(official, "je")                       # "Nhập mã tham gia" from /toi
+    core.press(official, "je")  # "Nhập mã tham gia" from /toi
     assert core.storage.get_prompt(31) is not None
-    core.command(official, "bieumau")                # another command closes the prompt
+    core.command(official, "bieumau")  # another command closes the prompt
     assert core.storage.get_prompt(31) is None
     core.press(official, "je")
     assert "Chờ Sở" not in core.press(official, "jl").text and core.storage.get_prompt(31) is None
@@ -118,14 +117,18 @@ def test_inspector_confirms_and_rejects_pending_members_and_they_are_told(make_c
     finish_checklist(core, kb, User(32, "Hùng"))
     boss = User(ADMIN, "Thanh tra")
     screen = core.command(boss, "thanhvien")
-    assert "Chờ xác nhận thành viên (2)" in screen.text and "• Lan · Telegram · Xã Lộc Bình" in screen.text and "• Hùng" in screen.text
+    assert (
+        "Chờ xác nhận thành viên (2)" in screen.text
+        and "• Lan · Telegram · Xã Lộc Bình" in screen.text
+        and "• Hùng" in screen.text
+    )
     labels = {b.label: b.data for row in screen.buttons for b in row}
     assert "denied" not in core.press(User(31), labels["✅ Lan – Xã Lộc Bình"]).text
     assert core.storage.membership(31) == "pending"  # an official's press was refused
     confirmed = core.press(boss, labels["✅ Lan – Xã Lộc Bình"])
     assert "Đã xác nhận Lan là thành viên của Xã Lộc Bình" in confirmed.text and confirmed.mode == "edit"
     assert "Chờ xác nhận thành viên (1)" in confirmed.text
-    assert core.press(boss, labels["✅ Lan – Xã Lộc Bình"]).stale      # already decided
+    assert core.press(boss, labels["✅ Lan – Xã Lộc Bình"]).stale  # already decided
     rejected = core.press(boss, labels["❌ Hùng: không phải"])
     assert "Đã gỡ Hùng khỏi Xã Lộc Bình" in rejected.text and "Không có ai đang chờ" in rejected.text
     assert core.storage.membership(31) == "confirmed" and core.storage.unit_of(32) is None
@@ -133,7 +136,9 @@ def test_inspector_confirms_and_rejects_pending_members_and_they_are_told(make_c
     assert any("đã xác nhận anh/chị là thành viên của Xã Lộc Bình" in t for t in told)
     assert any("chưa xác nhận anh/chị là thành viên của Xã Lộc Bình" in t for t in told)
     progress = core.press(boss, "pg:not-started").text
-    assert "Xã Lộc Bình: 1 người, chưa tự đánh giá" in progress and "1 lượt chưa xác nhận" in progress  # Hùng's stays out
+    assert (
+        "Xã Lộc Bình: 1 người, chưa tự đánh giá" in progress and "1 lượt chưa xác nhận" in progress
+    )  # Hùng's stays out
 
 
 def test_forged_member_buttons_are_stale(make_core):
@@ -162,7 +167,7 @@ def test_codes_for_every_ward_of_the_province_and_one_replaced(make_core):
     codes = {r[0]: r[3] for r in rows}
     loc_binh = next(p for p in units.match_wards("xa loc binh", province, limit=1))
     assert codes[loc_binh.code].replace(" ", "") == join_code(core.storage, f"ward:{loc_binh.code}")
-    assert len(set(codes.values())) == len(codes)            # no two communes share a code
+    assert len(set(codes.values())) == len(codes)  # no two communes share a code
     one = core.command(boss, "maxa", "loc binh")
     old = join_code(core.storage, f"ward:{loc_binh.code}")
     assert f"{old[:4]} {old[4:]}" in one.text
@@ -205,7 +210,7 @@ def test_a_command_closes_the_unit_name_prompt(make_core):
 
 
 def test_unit_names_of_the_configured_province_hide_look_alikes_elsewhere(make_core):
-    """"xa loc binh" in Lạng Sơn is Xã Lộc Bình, not Lộc Ninh (Đồng Nai); a name only found elsewhere
+    """ "xa loc binh" in Lạng Sơn is Xã Lộc Bình, not Lộc Ninh (Đồng Nai); a name only found elsewhere
     still offers the other provinces."""
     core = make_core()
     core.command(User(31), "donvi")

@@ -56,8 +56,10 @@ def test_missed_question_comes_back_after_growing_intervals(kb, searcher, config
         idx = session["questions"].index(missed)
         q = kb.quizzes[missed]
         core.quizzes.storage.db.execute("UPDATE quiz_sessions SET position = ? WHERE id = ?", [idx, session["id"]])
-        core.press(user, f"qa:{session['id']}:{idx}:{q.answer}")   # right this time
-        assert missed not in core.storage.due_reviews(11, (clock["today"] + timedelta(days=expected_gap - 1)).isoformat())
+        core.press(user, f"qa:{session['id']}:{idx}:{q.answer}")  # right this time
+        assert missed not in core.storage.due_reviews(
+            11, (clock["today"] + timedelta(days=expected_gap - 1)).isoformat()
+        )
         assert missed in core.storage.due_reviews(11, (clock["today"] + timedelta(days=expected_gap)).isoformat())
 
 
@@ -76,11 +78,11 @@ async def test_quiz_with_native_polls_survives_a_restart(tg):
     await app.process_update(make.vote(poll["id"], poll["correct_option_ids"][0]))
     assert api.polls[-1]["question"].startswith("Câu 2/5 · đúng 1")
     second = api.polls[-1]
-    await app.process_update(make.vote(poll["id"], 0))   # a repeated vote on the first poll changes nothing
+    await app.process_update(make.vote(poll["id"], 0))  # a repeated vote on the first poll changes nothing
     assert len(api.polls) == 2
     await app.shutdown()
 
-    app2, api2, core2 = await tg()                         # restart: the poll sent before still counts
+    app2, api2, core2 = await tg()  # restart: the poll sent before still counts
     make2 = UpdateFactory(app2.bot, user_id=321)
     await app2.process_update(make2.vote(second["id"], (second["correct_option_ids"][0] + 1) % len(second["options"])))
     assert api2.polls[-1]["question"].startswith("Câu 3/5 · đúng 1")
@@ -112,7 +114,9 @@ def test_leaderboards_by_unit_and_colleague(core, kb):
         s = core.storage.get_quiz(r.poll.session_id)
         for i, qid in enumerate(s["questions"]):
             q = kb.quizzes[qid]
-            core.press(User(uid, name), f"qa:{s['id']}:{i}:{q.answer if i < right else (q.answer + 1) % len(q.options)}")
+            core.press(
+                User(uid, name), f"qa:{s['id']}:{i}:{q.answer if i < right else (q.answer + 1) % len(q.options)}"
+            )
     text = core.command(User(1, "Lan"), "bangxephang").text
     assert text.index("Xã Lộc Bình: 80 điểm · 2/2 người") < text.index("Phường Tam Thanh: 20 điểm · 1/1 người")
     assert text.index("1. Lan: 100 điểm") < text.index("2. Hùng: 60 điểm")
@@ -130,7 +134,7 @@ async def test_daily_question_job_is_scheduled_and_restored(offline_app):
     app2, api2, _ = await offline_app()
     scheduler = app2.bot_data["scheduler"]
     assert "daily:77" not in scheduler.jobs()
-    await scheduler.restore()                         # start-up restores jobs from SQLite
+    await scheduler.restore()  # start-up restores jobs from SQLite
     assert "daily:77" in scheduler.jobs()
     await scheduler._daily_job(77)
     assert api2.polls and api2.polls[-1]["question"].startswith("Câu 1/1")
@@ -141,8 +145,9 @@ def test_team_quiz_assigned_taken_and_reported(kb, searcher, config):
 
     from openpyxl import load_workbook
 
-    core = Core(kb, searcher, Storage(config.database), province="Lạng Sơn", admin_ids={777},
-                today=lambda: date(2026, 11, 25))
+    core = Core(
+        kb, searcher, Storage(config.database), province="Lạng Sơn", admin_ids={777}, today=lambda: date(2026, 11, 25)
+    )
     unit = core.storage.get_or_create_unit("xã", "Xã Lộc Bình", 20, "Lạng Sơn", 6529)
     other = core.storage.get_or_create_unit("phường", "Phường Tam Thanh", 20, "Lạng Sơn", 6000)
     for uid, u in ((31, unit), (32, unit), (33, other)):
@@ -156,14 +161,14 @@ def test_team_quiz_assigned_taken_and_reported(kb, searcher, config):
     refused = core.text(boss, "01/01/2020").text
     assert "Ngày 01/01/2020 đã qua" in refused and "«thứ Sáu tuần sau»" in refused
     assert "Không có ngày 31/11" in core.text(boss, "31/11").text
-    core.text(boss, "15/12")                            # this year's, the next 15/12 not in the past
+    core.text(boss, "15/12")  # this year's, the next 15/12 not in the past
     confirm = core.text(boss, "Lộc Bình, xa khong co that")
     assert "Cho 1 đơn vị (2 người): Xã Lộc Bình" in confirm.text and "hạn 15/12/2026" in confirm.text
     assert "Không tìm thấy đơn vị đã đăng ký nào tên «xa khong co that»" in confirm.text
     assert core.storage.unfinished_broadcasts() == [], "nothing is sent before «Gửi»"
-    assert "Cho 2 đơn vị (3 người)" in core.text(boss, "Tam Thanh").text          # a name added
+    assert "Cho 2 đơn vị (3 người)" in core.text(boss, "Tam Thanh").text  # a name added
     assert "Bài chưa được gửi" in core.text(boss, "ok").text
-    assert "Cho 2 đơn vị" in core.text(boss, "Tam Thanh").text                   # added once
+    assert "Cho 2 đơn vị" in core.text(boss, "Tam Thanh").text  # added once
     core.press(boss, "qc")
     assert core.storage.get_prompt(777) is None and core.storage.unfinished_broadcasts() == []
     assert core.press(boss, "qs").stale, "«Gửi» after «Huỷ» sends nothing"
@@ -174,7 +179,7 @@ def test_team_quiz_assigned_taken_and_reported(kb, searcher, config):
     core.text(boss, "Lộc Bình")
     created = core.press(boss, "qs")
     assert "cho 1 đơn vị (2 người)" in created.text
-    (b,) = core.storage.unfinished_broadcasts()          # made at once, sent by the scheduler of the process
+    (b,) = core.storage.unfinished_broadcasts()  # made at once, sent by the scheduler of the process
     assert "hạn 15/12/2026" in b["text"] and b["text"].endswith("\n\n— đoàn kiểm tra") and b["total"] == 2
     assert core.storage.broadcast_links(b["id"]) == [("▶️ Làm bài #1", "qk:1")], "a button, not «gõ /lambai 1»"
     assert "không giao cho đơn vị" in core.command(User(33), "lambai", "1").text
@@ -182,7 +187,8 @@ def test_team_quiz_assigned_taken_and_reported(kb, searcher, config):
     s = core.storage.get_quiz(r.poll.session_id)
     assert s["assignment_id"] == 1 and all(kb.quizzes[q].topic == "danh-gia-noi-bo" for q in s["questions"])
     for i, qid in enumerate(s["questions"]):
-        core.press(User(31), f"qa:{s['id']}:{i}:{kb.quizzes[qid].answer if i < 4 else (kb.quizzes[qid].answer + 1) % len(kb.quizzes[qid].options)}")
+        q = kb.quizzes[qid]
+        core.press(User(31), f"qa:{s['id']}:{i}:{q.answer if i < 4 else (q.answer + 1) % len(q.options)}")
     results = core.press(boss, "qr:1").text
     assert "Xã Lộc Bình: 1/2 người đã làm · điểm TB 80" in results
     ws = load_workbook(BytesIO(core.press(boss, "qx:1").attachment.data)).active
@@ -199,8 +205,9 @@ async def test_answering_with_a_button_through_the_application(tg):
     await app.process_update(make.press("ql:cai-tien:5", api.messages[max(api.messages)]))
     session = core.storage.open_quiz(323)
     first = api.polls[-1]
-    await app.process_update(make.press(f"qa:{session['id']}:0:{first['correct_option_ids'][0]}",
-                                        api.messages[max(api.messages)]))
+    await app.process_update(
+        make.press(f"qa:{session['id']}:0:{first['correct_option_ids'][0]}", api.messages[max(api.messages)])
+    )
     assert api.sent("answerCallbackQuery") and api.polls[-1]["question"].startswith("Câu 2/5 · đúng 1")
     await app.process_update(make.press(f"qa:{session['id']}:0:0", api.messages[max(api.messages)]))
     assert "đã được ghi nhận" in api.sent("answerCallbackQuery")[-1]["text"]

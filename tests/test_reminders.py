@@ -15,20 +15,28 @@ from tests.telegram_offline import UpdateFactory, visible_text
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ADMIN, LAN, HUNG = 777, 31, 32
+INSPECTOR = User(ADMIN, "Thanh tra")
 
 
 @pytest.fixture
 def clock():
-    return {"now": datetime(2026, 12, 2, 10, 0, tzinfo=TZ)}     # a Wednesday
+    return {"now": datetime(2026, 12, 2, 10, 0, tzinfo=TZ)}  # a Wednesday
 
 
 @pytest.fixture
 def core(kb, searcher, config, clock):
-    return Core(kb, searcher, Storage(config.database), province="Lạng Sơn", admin_ids={ADMIN},
-                now=lambda: clock["now"], today=lambda: clock["now"].date())
+    return Core(
+        kb,
+        searcher,
+        Storage(config.database),
+        province="Lạng Sơn",
+        admin_ids={ADMIN},
+        now=lambda: clock["now"],
+        today=lambda: clock["now"].date(),
+    )
 
 
-def wizard(core: Core, *steps: str, user: User = User(ADMIN, "Thanh tra")):
+def wizard(core: Core, *steps: str, user: User = INSPECTOR):
     """Start /nhacviec's wizard for everyone and play ``steps``: button data, else typed text."""
     core.press(user, "rn")
     core.text(user, "Nộp báo cáo HTQLCL năm")
@@ -51,8 +59,10 @@ def test_an_event_reminder_counts_from_the_deadline(core):
 
 def test_an_event_reminder_whose_day_has_passed_says_so_before_saving(core):
     confirm = wizard(core, "rs:event", "ri:bao-cao-nam", "truoc 14 ngay")
-    assert ("Ngày nhắc cho hạn 15/12/2026 là 01/12/2026, đã qua, nên lần gửi tới là 08:00, thứ Tư, 01/12/2027, "
-            "cho hạn 15/12/2027") in confirm.text
+    assert (
+        "Ngày nhắc cho hạn 15/12/2026 là 01/12/2026, đã qua, nên lần gửi tới là 08:00, thứ Tư, 01/12/2027, "
+        "cho hạn 15/12/2027"
+    ) in confirm.text
     assert ["rk", "rx", "rq:now"] == [b.data for row in confirm.buttons for b in row], "«Gửi ngay» is offered"
     assert core.storage.reminders() == [], "nothing saved yet"
 
@@ -70,24 +80,27 @@ def test_a_quarterly_item_rolls_to_the_next_quarter_and_says_so(core):
 def test_send_now_is_confirmed_as_send_now_and_goes_when_saved(core, clock):
     confirm = wizard(core, "rq:now").text
     assert "Lịch: Gửi ngay\nLần gửi tới: ngay khi anh/chị bấm «Lưu»" in confirm and "Một lần" not in confirm
-    clock["now"] = datetime(2026, 12, 2, 10, 7, tzinfo=TZ)     # the confirmation waited seven minutes
+    clock["now"] = datetime(2026, 12, 2, 10, 7, tzinfo=TZ)  # the confirmation waited seven minutes
     assert not core.press(User(ADMIN), "rk").stale
     (rem,) = core.storage.reminders()
     assert rem["next_run"] == "2026-12-02T10:07:00+07:00" and rem["status"] == "active"
     core.storage.touch_user(ADMIN, "Thanh tra")
-    core.storage.set_role(ADMIN, "inspector")                  # the same person, on Zalo
+    core.storage.set_role(ADMIN, "inspector")  # the same person, on Zalo
     zalo = User(ADMIN, "Thanh tra", channel="zalo", account="z1")
     assert "ngay khi anh/chị chọn «Lưu»" in wizard(core, "rq:now", user=zalo).text
 
 
-@pytest.mark.parametrize("kind, typed, schedule, first", [
-    ("rs:once", "15/12 8h", "Một lần: 08:00, thứ Ba, 15/12/2026", "08:00, thứ Ba, 15/12/2026"),
-    ("rs:once", "thu hai tuan sau", "Một lần: 08:00, thứ Hai, 07/12/2026", "08:00, thứ Hai, 07/12/2026"),
-    ("rs:weekly", "thu hai 8h", "Hằng tuần: thứ Hai, 08:00", "08:00, thứ Hai, 07/12/2026"),
-    ("rs:weekly", "CN 7 giờ tối", "Hằng tuần: Chủ nhật, 19:00", "19:00, Chủ nhật, 06/12/2026"),
-    ("rs:monthly", "cuối tháng 14h", "Hằng tháng: ngày cuối tháng, 14:00", "14:00, thứ Năm, 31/12/2026"),
-    ("rs:monthly", "mùng 1", "Hằng tháng: ngày 1, 08:00", "08:00, thứ Sáu, 01/01/2027"),
-])
+@pytest.mark.parametrize(
+    "kind, typed, schedule, first",
+    [
+        ("rs:once", "15/12 8h", "Một lần: 08:00, thứ Ba, 15/12/2026", "08:00, thứ Ba, 15/12/2026"),
+        ("rs:once", "thu hai tuan sau", "Một lần: 08:00, thứ Hai, 07/12/2026", "08:00, thứ Hai, 07/12/2026"),
+        ("rs:weekly", "thu hai 8h", "Hằng tuần: thứ Hai, 08:00", "08:00, thứ Hai, 07/12/2026"),
+        ("rs:weekly", "CN 7 giờ tối", "Hằng tuần: Chủ nhật, 19:00", "19:00, Chủ nhật, 06/12/2026"),
+        ("rs:monthly", "cuối tháng 14h", "Hằng tháng: ngày cuối tháng, 14:00", "14:00, thứ Năm, 31/12/2026"),
+        ("rs:monthly", "mùng 1", "Hằng tháng: ngày 1, 08:00", "08:00, thứ Sáu, 01/01/2027"),
+    ],
+)
 def test_one_free_text_answer_per_schedule(core, kind, typed, schedule, first):
     confirm = wizard(core, kind, typed).text
     assert f"Lịch: {schedule}\nLần gửi tới: {first}" in confirm
@@ -202,8 +215,9 @@ def test_reminders_to_silent_units_and_overdue_tasks_are_counted_at_each_send(co
         storage.touch_user(uid, f"u{uid}")
         storage.set_user_unit(uid, unit, confirmed=True)
     storage.db.execute("UPDATE users SET last_seen = '2026-10-01T00:00:00+00:00' WHERE id = ?", [LAN])
-    storage.create_task({"unit_id": late, "what": "Cập nhật quy trình", "owner_id": 41, "created_by": ADMIN,
-                         "due": "2026-11-30"})
+    storage.create_task(
+        {"unit_id": late, "what": "Cập nhật quy trình", "owner_id": 41, "created_by": ADMIN, "due": "2026-11-30"}
+    )
     boss = User(ADMIN, "Thanh tra")
     core.press(boss, "rn")
     targets = core.text(boss, "Anh/chị vào trợ lý làm bảng kiểm nhé")
@@ -215,12 +229,13 @@ def test_reminders_to_silent_units_and_overdue_tasks_are_counted_at_each_send(co
     core.press(boss, "rk")
     (rem,) = storage.reminders()
     bid, _ = core.reminders.fire(rem["id"])
-    assert [d["user_id"] for d in storage.db.query("SELECT user_id FROM deliveries WHERE broadcast_id = ?",
-                                                   [bid])] == [LAN]
+    assert [d["user_id"] for d in storage.db.query("SELECT user_id FROM deliveries WHERE broadcast_id = ?", [bid])] == [
+        LAN
+    ]
     assert core.reminders._recipients({"target": "overdue", "target_arg": ""}) == [41]
-    storage.touch_user(LAN, "Lan")                                   # Lan comes back: no longer silent
+    storage.touch_user(LAN, "Lan")  # Lan comes back: no longer silent
     assert core.reminders._recipients({"target": "silent", "target_arg": "30"}) == []
-    clock["now"] = datetime(2026, 11, 29, 9, 0, tzinfo=TZ)          # before the due date nothing is overdue
+    clock["now"] = datetime(2026, 11, 29, 9, 0, tzinfo=TZ)  # before the due date nothing is overdue
     assert core.reminders._recipients({"target": "overdue", "target_arg": ""}) == []
 
 

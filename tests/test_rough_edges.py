@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 
-from bot import knowledge
+from bot import loader
 from bot.answers import FIRST_SCREEN_CHARS, SLACK_CHARS, split_answer
 from bot.dialog import Core
 from bot.reply import User
 from bot.storage import Storage
+from bot.yamlcheck import KnowledgeError
 
 ADMIN = 777
 LAN = User(31, "Lan")
@@ -24,8 +25,15 @@ BOSS = User(ADMIN, "Thanh tra")
 @pytest.fixture
 def make_core(kb, searcher, config):
     def make():
-        return Core(kb, searcher, Storage(config.database), province="Lạng Sơn", admin_ids={ADMIN},
-                    today=lambda: date(2026, 12, 2))
+        return Core(
+            kb,
+            searcher,
+            Storage(config.database),
+            province="Lạng Sơn",
+            admin_ids={ADMIN},
+            today=lambda: date(2026, 12, 2),
+        )
+
     return make
 
 
@@ -51,7 +59,7 @@ def test_help_lists_every_command_a_user_may_use_grouped_by_role(make_core, kb):
     assert {"tiendo", "nhacviec", "quiznhom", "thanhvien"} <= commands_listed(inspector.text)
     admin = core.command(BOSS, "help")
     assert "Dành cho quản trị:" in admin.text and {"capquyen", "thuquyen"} <= commands_listed(admin.text)
-    for name in commands_listed(admin.text):         # every command listed really answers
+    for name in commands_listed(admin.text):  # every command listed really answers
         assert "Em không có lệnh" not in core.command(BOSS, name).text, name
 
 
@@ -62,7 +70,7 @@ def test_a_command_typed_as_text_is_a_command_and_an_unknown_one_says_so(make_co
     assert "Lịch ISO" in core.text(LAN, "/lich").text or core.text(LAN, "/lich").buttons
     assert core.text(LAN, "/lich").text == core.command(LAN, "lich").text
     assert "Em không có lệnh" not in core.text(LAN, "/help@TroLyIsoBot").text
-    assert "Nguồn:" in core.text(LAN, "danh gia noi bo / xem xet lanh dao bao lau 1 lan").text   # a slash inside
+    assert "Nguồn:" in core.text(LAN, "danh gia noi bo / xem xet lanh dao bao lau 1 lan").text  # a slash inside
 
 
 def test_inspectors_get_their_own_row_in_the_main_menu(make_core):
@@ -73,9 +81,11 @@ def test_inspectors_get_their_own_row_in_the_main_menu(make_core):
     data = {b.label: b.data for row in menu.buttons for b in row}
     progress = core.press(BOSS, data["📈 Tiến độ các xã"])
     assert progress.text == core.command(BOSS, "tiendo").text
-    assert "Chờ xác nhận thành viên" in core.press(BOSS, data["👥 Xác nhận thành viên"]).text \
+    assert (
+        "Chờ xác nhận thành viên" in core.press(BOSS, data["👥 Xác nhận thành viên"]).text
         or "Không có ai đang chờ" in core.press(BOSS, data["👥 Xác nhận thành viên"]).text
-    assert "📈" not in core.press(LAN, data["📈 Tiến độ các xã"]).text           # an official's forged press
+    )
+    assert "📈" not in core.press(LAN, data["📈 Tiến độ các xã"]).text  # an official's forged press
     assert "Tiến độ" not in core.press(LAN, data["📈 Tiến độ các xã"]).text
 
 
@@ -141,8 +151,8 @@ def test_a_duplicate_key_names_the_file_and_both_lines(tmp_path):
     first = next(i for i, line in enumerate(lines) if line.startswith("  help_commands:"))
     lines.insert(first + 1, '  help_commands: "Lệnh:"')
     ui.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(knowledge.KnowledgeError) as err:
-        knowledge.load(copy)
+    with pytest.raises(KnowledgeError) as err:
+        loader.load(copy)
     message = str(err.value)
     assert "ui.yaml" in message and f":{first + 2}" in message and "help_commands" in message
     assert f"dòng {first + 1}" in message

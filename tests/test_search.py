@@ -20,9 +20,20 @@ def best_id(searcher, q):
 @pytest.mark.parametrize(
     "variants",
     [
-        ["đánh giá nội bộ là gì", "danh gia noi bo la gi", "ĐGNB là gì", "DGNB la gi?", "ddgnb la gi", "ddanhs gias noi booj laf gi"],
+        [
+            "đánh giá nội bộ là gì",
+            "danh gia noi bo la gi",
+            "ĐGNB là gì",
+            "DGNB la gi?",
+            "ddgnb la gi",
+            "ddanhs gias noi booj laf gi",
+        ],
         ["hệ thống quản lý chất lượng là gì", "HTQLCL là gì", "htqlcl la gi vay ad", "HTQLCL LÀ GÌ ???"],
-        ["họp xem xét của lãnh đạo cần chuẩn bị gì", "hop xem xet lanh dao can chuan bi gi vay ad", "XXLĐ cần chuẩn bị gì"],
+        [
+            "họp xem xét của lãnh đạo cần chuẩn bị gì",
+            "hop xem xet lanh dao can chuan bi gi vay ad",
+            "XXLĐ cần chuẩn bị gì",
+        ],
         ["cơ hội cải tiến là gì", "CHCT là gì", "OFI la gi", "cho em hỏi cơ hội cải tiến là gì"],
         # "cho em hỏi" opens a message; its "hỏi" folds like the "hội" of "cơ hội"
         ["ISO là gì", "iso la gi", "cho em hoi iso la gi", "ad ơi cho mình hỏi chút ISO là gì"],
@@ -44,7 +55,9 @@ def test_typos_are_repaired(searcher):
     assert best_id(searcher, "danh gia noi bo bao lau 1 lan") == best_id(searcher, "dnah gia noi bo bao lau 1 lna")
 
 
-@pytest.mark.parametrize("q", ["thời tiết Lạng Sơn mai thế nào", "cách tính thuế thu nhập cá nhân", "kết quả bóng đá hôm qua"])
+@pytest.mark.parametrize(
+    "q", ["thời tiết Lạng Sơn mai thế nào", "cách tính thuế thu nhập cá nhân", "kết quả bóng đá hôm qua"]
+)
 def test_off_topic_is_declined(searcher, q):
     r = searcher.search(q)
     assert not r.matched and r.outcome == "decline"
@@ -87,7 +100,7 @@ def test_very_long_input_is_cut_not_rejected(searcher):
 )
 def test_issue_examples_land_on_the_right_entry(searcher, question, entry_id):
     result = searcher.search(question)
-    assert result.matched and result.best.entry.id == entry_id, (result.best.entry.id if result.best else None)
+    assert result.matched and result.best.entry.id == entry_id, result.best.entry.id if result.best else None
 
 
 def test_one_written_as_a_digit_means_mot(searcher):
@@ -109,8 +122,9 @@ def test_greetings_and_thanks_get_a_friendly_reply(core, text):
     assert core.storage.unanswered() == [], "small talk is not a curator's unanswered question"
 
 
-@pytest.mark.parametrize("q", ["hôm nay thứ mấy", "làm thế nào để giảm cân", "bot ơi", "mẫu đơn xin nghỉ phép",
-                               "số điện thoại ubnd xã"])
+@pytest.mark.parametrize(
+    "q", ["hôm nay thứ mấy", "làm thế nào để giảm cân", "bot ơi", "mẫu đơn xin nghỉ phép", "số điện thoại ubnd xã"]
+)
 def test_short_everyday_questions_are_not_answered(searcher, q):
     # few informative words and no domain term: they fold like domain words ("hom thu" = hòm thư) but are not
     assert not searcher.search(q).matched
@@ -134,7 +148,9 @@ def test_an_off_topic_example_close_to_the_best_entry_means_not_sure(kb, searche
     _, ranked = searcher.rank(q, 6)
     best = next(h for h in ranked if not h.entry.id.startswith("oos:"))
     off_topic = max(h.score for h in ranked if h.entry.id.startswith("oos:"))
-    assert best.score >= searcher.config.answer_threshold and best.score - off_topic < searcher.config.out_of_scope_margin
+    assert (
+        best.score >= searcher.config.answer_threshold and best.score - off_topic < searcher.config.out_of_scope_margin
+    )
     assert not searcher.search(q).matched
     without_rule = Searcher(kb, SearchConfig(out_of_scope_margin=0))
     assert without_rule.search(q).matched, "the margin rule, not the threshold, is what holds this answer back"
@@ -160,8 +176,9 @@ def test_clause_questions_reach_an_entry_citing_that_clause(searcher, clause):
 
 
 def test_most_clauses_the_sources_cite_are_found_by_number(kb, searcher):
-    clauses = sorted({c for e in kb.entries.values() for s in e.sources if s.doc.id == "tcvn-9001"
-                      for c in CLAUSE.findall(s.ref)})
+    clauses = sorted(
+        {c for e in kb.entries.values() for s in e.sources if s.doc.id == "tcvn-9001" for c in CLAUSE.findall(s.ref)}
+    )
     found = [c for c in clauses if _cites(searcher.rank(f"khoản {c} yêu cầu gì", 1)[1][0].entry, c)]
     assert len(clauses) >= 40 and len(found) >= 0.85 * len(clauses), sorted(set(clauses) - set(found))
 
@@ -178,8 +195,17 @@ def test_entries_citing_an_asked_clause_join_the_candidates_in_bounded_number(se
     assert all("9.2" in searcher.clauses_of[i] for i in picked)
 
 
-@pytest.mark.parametrize("q, kept", [("năng lực của công chức", "luc"), ("nang luc cong chuc", "luc"),
-                                     ("hiệu lực của khắc phục", "luc"), ("đăng ký hộ tịch", "dang"), ("tai lieu iso", "tai"), ("bảo vệ giấy tờ của dân", "ve")])
+@pytest.mark.parametrize(
+    "q, kept",
+    [
+        ("năng lực của công chức", "luc"),
+        ("nang luc cong chuc", "luc"),
+        ("hiệu lực của khắc phục", "luc"),
+        ("đăng ký hộ tịch", "dang"),
+        ("tai lieu iso", "tai"),
+        ("bảo vệ giấy tờ của dân", "ve"),
+    ],
+)
 def test_syllables_of_compounds_are_not_dropped_as_function_words(searcher, q, kept):
     # "lực" folds like "lúc", "đăng" like "đang", "vệ" like "về": in these words they carry meaning
     assert kept + "+" in searcher.search(q).normalized.split()
@@ -201,8 +227,15 @@ def test_a_syllable_shared_by_two_words_counts_less_outside_its_word(searcher):
     assert out[0, 0] < 1.0 and out[0, 1] == 1.0
 
 
-@pytest.mark.parametrize("typed, clauses", [("khoản 9.2. yêu cầu gì", ["9.2"]), ("7.5.3.2 và 8.5.1", ["7.5.3.2", "8.5.1"]),
-                                            ("ngày 31.12.2015", []), ("Khoản 10.2.1.", ["10.2.1"])])
+@pytest.mark.parametrize(
+    "typed, clauses",
+    [
+        ("khoản 9.2. yêu cầu gì", ["9.2"]),
+        ("7.5.3.2 và 8.5.1", ["7.5.3.2", "8.5.1"]),
+        ("ngày 31.12.2015", []),
+        ("Khoản 10.2.1.", ["10.2.1"]),
+    ],
+)
 def test_clause_numbers_are_read_as_typed(typed, clauses):
     # a full stop after the number ends the sentence, it does not hide the clause
     assert CLAUSE.findall(typed) == clauses

@@ -24,7 +24,9 @@ def evaluate(searcher, kb, name):
         res = searcher.search(r["q"])
         got = res.best.entry.id if res.matched else None
         if got != r["expect"]:
-            misses.append(f"  {r['q']!r}: expected {r['expect']}, got {got} ({res.outcome}, {res.best.score if res.best else 0})")
+            misses.append(
+                f"  {r['q']!r}: expected {r['expect']}, got {got} ({res.outcome}, {res.best.score if res.best else 0})"
+            )
     for r in off:
         res = searcher.search(r["q"])
         if res.matched:

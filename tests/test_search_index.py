@@ -54,9 +54,9 @@ def test_term_index_scores_are_bm25(codes, query):
 
 def test_term_index_postings_are_sorted_by_document_with_their_counts():
     index = index_of(DOCS, {"a": 0, "b": 1, "c": 2, "d": 3})
-    postings = {t: index.docs[index.offsets[t]:index.offsets[t + 1]].tolist() for t in range(4)}
+    postings = {t: index.docs[index.offsets[t] : index.offsets[t + 1]].tolist() for t in range(4)}
     assert postings == {0: [0, 3], 1: [0, 1], 2: [1, 4], 3: [3]}
-    assert index.frequency.tolist() == [3, 2, 2, 3]              # occurrences, not documents
+    assert index.frequency.tolist() == [3, 2, 2, 3]  # occurrences, not documents
     assert index.keys().tolist() == [t * 5 + d for t in range(4) for d in postings[t]]
 
 
@@ -71,7 +71,7 @@ def test_the_bigram_codes_of_words_are_the_terms_of_each_group():
     for clauses in (True, False):
         codes, of = words.terms(flat, group, clauses)
         got = [Counter() for _ in groups]
-        for c, i in zip(codes.tolist(), of.tolist()):
+        for c, i in zip(codes.tolist(), of.tolist(), strict=False):
             got[i][words.name(c)] += 1
         want = [Counter(_terms(g if clauses else [w for w in g if not w.startswith(CLAUSE_MARK)])) for g in groups]
         assert got == want
@@ -81,13 +81,16 @@ def test_bulk_word_ids_are_the_words_of_each_text(searcher, kb):
     """Normalizer.word_ids (the index) reads every text as Normalizer.words (a question) does,
     compound marks and clause tokens included."""
     texts = [t for e in kb.entries.values() for t in (e.title, *e.questions, *e.keywords, e.answer)]
-    texts += [r["q"] for name in ("eval_dev.yaml", "eval_domain_dev.yaml")
-              for r in yaml.safe_load((DATA / name).read_text(encoding="utf-8"))["questions"]]
+    texts += [
+        r["q"]
+        for name in ("eval_dev.yaml", "eval_domain_dev.yaml")
+        for r in yaml.safe_load((DATA / name).read_text(encoding="utf-8"))["questions"]
+    ]
     ids = Ids()
     flat, lengths = searcher.norm.word_ids(texts, ids)
     vocab = list(ids)
     ends = np.cumsum(lengths).tolist()
-    got = [[vocab[i] for i in flat[end - n:end].tolist()] for end, n in zip(ends, lengths.tolist())]
+    got = [[vocab[i] for i in flat[end - n : end].tolist()] for end, n in zip(ends, lengths.tolist(), strict=False)]
     assert got == [searcher.norm.words(t) for t in texts]
     assert any(w.endswith("+") for ws in got for w in ws) and any(w.startswith(CLAUSE_MARK) for ws in got for w in ws)
 
@@ -122,17 +125,26 @@ def test_the_index_holds_what_a_per_entry_build_computes(searcher):
     names = list(s.term_ids)
     assert set(names) == {t for d in q_docs + a_docs for t in d}
     for index, docs in ((s.q_index, q_docs), (s.a_index, a_docs)):
-        postings = {(names[t], d) for t in range(len(names)) for d in index.docs[index.offsets[t]:index.offsets[t + 1]].tolist()}
+        postings = {
+            (names[t], d)
+            for t in range(len(names))
+            for d in index.docs[index.offsets[t] : index.offsets[t + 1]].tolist()
+        }
         assert postings == {(t, i) for i, d in enumerate(docs) for t in d}
     n = len(s.entries)
-    df = Counter(t for q, a in zip(q_docs, a_docs) for t in set(q) | set(a))
+    df = Counter(t for q, a in zip(q_docs, a_docs, strict=False) for t in set(q) | set(a))
     assert np.array_equal(s.idf_by_id, [math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in names])
     count = sum(q_docs + a_docs, Counter())
-    assert s.words2 == {t for t, c in count.items() if c >= 3 and "_" in t and "#" not in t
-                        and c >= 0.1 * min(count[p] for p in t.split("_"))}
+    assert s.words2 == {
+        t
+        for t, c in count.items()
+        if c >= 3 and "_" in t and "#" not in t and c >= 0.1 * min(count[p] for p in t.split("_"))
+    }
     assert s.phrasings == phrasings
-    got = [frozenset(names[t] for t in s.phrasing_terms[s.phrasing_start[p]:s.phrasing_start[p + 1]].tolist())
-           for p in range(len(phrasings))]
+    got = [
+        frozenset(names[t] for t in s.phrasing_terms[s.phrasing_start[p] : s.phrasing_start[p + 1]].tolist())
+        for p in range(len(phrasings))
+    ]
     assert got == phrasing_terms
     total = [sum(s._idf(t) for t in terms) for terms in phrasing_terms]
     assert np.allclose(s.phrasing_total, total, rtol=1e-12, atol=0)

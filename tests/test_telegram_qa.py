@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 
 from handlers.app import build_application
@@ -77,7 +79,9 @@ async def test_related_button_sends_that_entry(tg, kb):
     assert api.last_text().startswith(kb.entries[data[2:]].title)
 
 
-@pytest.mark.parametrize("data", ["e:khong-ton-tai", "x:1", "t:boi-canh:99", "f:999999:u", "g:../../etc", "e:" + "a" * 70])
+@pytest.mark.parametrize(
+    "data", ["e:khong-ton-tai", "x:1", "t:boi-canh:99", "f:999999:u", "g:../../etc", "e:" + "a" * 70]
+)
 async def test_forged_or_stale_callback_gets_polite_reply(tg, data):
     app, api, make = tg
     await app.process_update(make.text("/start"))
@@ -186,11 +190,22 @@ async def test_a_member_joining_the_group_gets_no_reply(tg):
     assert api.sent("sendMessage") == []
 
 
-@pytest.mark.parametrize("typed, same_as", [
-    ("tự đánh giá", "/tudanhgia"), ("trac nghiem", "/quiz"), ("cho em xem lịch ISO", "/lich"),
-    ("biểu mẫu", "/bieumau"), ("huong dan", "/huongdan"), ("chủ đề", "/chude"), ("help", "/help"),
-    ("tudanhgia", "/tudanhgia"), ("bảng xếp hạng", "/bangxephang"), ("tiến độ", "/tiendo"), ("nhắc việc", "/nhacviec"),
-])
+@pytest.mark.parametrize(
+    "typed, same_as",
+    [
+        ("tự đánh giá", "/tudanhgia"),
+        ("trac nghiem", "/quiz"),
+        ("cho em xem lịch ISO", "/lich"),
+        ("biểu mẫu", "/bieumau"),
+        ("huong dan", "/huongdan"),
+        ("chủ đề", "/chude"),
+        ("help", "/help"),
+        ("tudanhgia", "/tudanhgia"),
+        ("bảng xếp hạng", "/bangxephang"),
+        ("tiến độ", "/tiendo"),
+        ("nhắc việc", "/nhacviec"),
+    ],
+)
 async def test_typing_a_menu_item_opens_it_like_its_command(tg, typed, same_as):
     app, api, make = tg
     await app.process_update(make.text(same_as))
@@ -227,18 +242,25 @@ async def test_updates_of_different_chats_run_at_once_and_one_chats_in_order():
     gate = asyncio.Event()
 
     def update(chat: int) -> Update:
-        return Update.de_json({"update_id": chat, "message": {"message_id": 1, "date": 0, "text": "x",
-                               "chat": {"id": chat, "type": "private"}}}, None)
+        return Update.de_json(
+            {
+                "update_id": chat,
+                "message": {"message_id": 1, "date": 0, "text": "x", "chat": {"id": chat, "type": "private"}},
+            },
+            None,
+        )
 
     async def work(name: str, wait: bool) -> None:
         log.append(f"start {name}")
         if wait:
-            await gate.wait()          # chat 1's first update waits on the network
+            await gate.wait()  # chat 1's first update waits on the network
         log.append(f"end {name}")
 
-    tasks = [asyncio.create_task(processor.process_update(update(1), work("1a", True))),
-             asyncio.create_task(processor.process_update(update(1), work("1b", False))),
-             asyncio.create_task(processor.process_update(update(2), work("2a", False)))]
+    tasks = [
+        asyncio.create_task(processor.process_update(update(1), work("1a", True))),
+        asyncio.create_task(processor.process_update(update(1), work("1b", False))),
+        asyncio.create_task(processor.process_update(update(2), work("2a", False))),
+    ]
     await asyncio.sleep(0.05)
     assert log == ["start 1a", "start 2a", "end 2a"], "chat 2 did not wait for chat 1; 1b waits for 1a"
     gate.set()
@@ -250,14 +272,14 @@ async def test_one_chats_updates_stay_in_order_when_a_third_comes_as_the_first_e
     """A runs, B waits for A, C arrives the moment A ends (B woken, not yet running): C must wait
     for B. (The lock of a chat used to be dropped in that gap, and C ran beside B.)"""
     import asyncio
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from telegram import Chat, Message, Update
 
     from handlers.app import PerChatUpdateProcessor
 
     def update(i: int) -> Update:
-        return Update(i, message=Message(i, datetime.now(timezone.utc), Chat(42, "private")))
+        return Update(i, message=Message(i, datetime.now(UTC), Chat(42, "private")))
 
     processor = PerChatUpdateProcessor(8)
     log: list[str] = []
@@ -273,8 +295,9 @@ async def test_one_chats_updates_stay_in_order_when_a_third_comes_as_the_first_e
     while "A end" not in log:
         await asyncio.sleep(0)
     c = asyncio.create_task(processor.process_update(update(3), work("C", 0.01)))
-    other = asyncio.create_task(processor.process_update(
-        Update(9, message=Message(9, datetime.now(timezone.utc), Chat(7, "private"))), work("X", 0.001)))
+    other = asyncio.create_task(
+        processor.process_update(Update(9, message=Message(9, datetime.now(UTC), Chat(7, "private"))), work("X", 0.001))
+    )
     await asyncio.gather(a, b, c, other)
     ours = [x for x in log if not x.startswith("X")]
     assert ours == ["A start", "A end", "B start", "B end", "C start", "C end"]

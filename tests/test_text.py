@@ -23,7 +23,9 @@ def test_fold(raw, folded):
     assert fold(raw) == folded
 
 
-@pytest.mark.parametrize("raw, decoded", [("ddanhs", "danh"), ("gias", "gia"), ("nooij", "noi"), ("booj", "bo"), ("truwowngf", "truong")])
+@pytest.mark.parametrize(
+    "raw, decoded", [("ddanhs", "danh"), ("gias", "gia"), ("nooij", "noi"), ("booj", "bo"), ("truwowngf", "truong")]
+)
 def test_telex_decode(raw, decoded):
     assert telex_decode(raw) == decoded
 
@@ -35,13 +37,21 @@ def test_content_words_keep_domain_words_that_look_like_function_words():
 
 
 def test_compound_pairs_are_learnt_from_the_spelling_of_the_knowledge_text():
-    texts = ["Năng lực của công chức.", "Đánh giá năng lực hằng năm.", "năng lực và hiệu lực", "Lúc nào thì đánh giá?",
-             "Phân biệt hồ sơ, tài liệu", "phân biệt rõ", "cần phân biệt", "Cho em biết phân công"]
+    texts = [
+        "Năng lực của công chức.",
+        "Đánh giá năng lực hằng năm.",
+        "năng lực và hiệu lực",
+        "Lúc nào thì đánh giá?",
+        "Phân biệt hồ sơ, tài liệu",
+        "phân biệt rõ",
+        "cần phân biệt",
+        "Cho em biết phân công",
+    ]
     pairs = compound_pairs(texts, min_count=3)
-    assert ("nang", "luc", True) in pairs          # "lực", spelt three times: not the function word "lúc"
-    assert ("phan", "biet", True) in pairs         # "biệt", not "biết"
-    assert not any("nao" in p for p in pairs)      # "lúc nào": the function word itself
-    assert ("hieu", "luc", True) not in pairs      # seen once only
+    assert ("nang", "luc", True) in pairs  # "lực", spelt three times: not the function word "lúc"
+    assert ("phan", "biet", True) in pairs  # "biệt", not "biết"
+    assert not any("nao" in p for p in pairs)  # "lúc nào": the function word itself
+    assert ("hieu", "luc", True) not in pairs  # seen once only
 
 
 def test_compound_pairs_ignore_text_typed_without_marks():
@@ -66,8 +76,25 @@ def test_fold_word_by_word_is_folding_the_whole_text():
     import random
 
     rnd = random.Random(8)
-    alphabet = [chr(c) for c in [*range(0x20, 0x7f), *range(0xC0, 0x250), *range(0x300, 0x370), *range(0x1EA0, 0x1F00),
-                                 0xA0, 0x2000, 0x2028, 0x3000, 0x1C, 0x85, 0x200B, 0x3A3, 0x130, 0x1F600]] + ["\t", "\n"]
+    alphabet = [
+        chr(c)
+        for c in [
+            *range(0x20, 0x7F),
+            *range(0xC0, 0x250),
+            *range(0x300, 0x370),
+            *range(0x1EA0, 0x1F00),
+            0xA0,
+            0x2000,
+            0x2028,
+            0x3000,
+            0x1C,
+            0x85,
+            0x200B,
+            0x3A3,
+            0x130,
+            0x1F600,
+        ]
+    ] + ["\t", "\n"]
     texts = ["a\u0301 \u0301b", "ΟΔΟΣ Σa", "x_y", "iso9001abc", unicodedata.normalize("NFD", "Đánh giá nội bộ")]
     texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randrange(20))) for _ in range(20_000)]
     assert [fold(t) for t in texts] == [_fold_whole(t) for t in texts]

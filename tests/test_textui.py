@@ -50,9 +50,9 @@ def test_a_number_means_the_option_of_the_last_screen_even_after_a_restart(chat,
 @pytest.mark.parametrize("typed", ["99", "17", "3"])
 def test_a_number_that_means_nothing_gets_the_menu_has_changed(chat, typed):
     core, ui, user, _ = chat
-    (out,) = ui.handle(user, typed)                 # no menu shown yet: the main menu
+    (out,) = ui.handle(user, typed)  # no menu shown yet: the main menu
     assert out.text.startswith("Menu đã thay đổi") and "📚 Chủ đề" in out.text and "Đăng ký đơn vị" in out.text
-    ui.handle(user, "/help")           # one option, Chủ đề (Menu is 0)
+    ui.handle(user, "/help")  # one option, Chủ đề (Menu is 0)
     (out,) = ui.handle(user, typed)
     assert out.text.startswith("Menu đã thay đổi") and out.text.count("\n1. ") == 1 and "\n2. " not in out.text
     assert "chọn một nhóm chủ đề" in ui.handle(user, "1")[0].text, "the menu is the same as before"
@@ -63,7 +63,7 @@ def test_zero_is_the_menu_and_words_choose_options(chat, kb):
     assert ui.handle(user, "0")[0].text.startswith("Xin chào Lan")
     guide = next(iter(kb.guides.values()))
     ui.handle(user, "/huongdan")
-    (out,) = ui.handle(user, guide.title)           # the label itself
+    (out,) = ui.handle(user, guide.title)  # the label itself
     assert "Bước 1/" in out.text
     assert "Bước 2/" in ui.handle(user, "tiep")[0].text
     assert "Bước 1/" in ui.handle(user, "quay lại")[0].text, "'quay lại' means «⬅️ Trước»"
@@ -100,12 +100,15 @@ def test_long_text_is_paged_with_see_more_and_no_message_is_over_the_limit(chat)
 def test_quiz_questions_are_answered_by_letter(chat, kb):
     core, ui, user, _ = chat
     ui.handle(user, "/quiz")
-    ui.handle(user, "1")                                        # mixed topics
-    (out,) = ui.handle(user, "1")                               # 5 questions
+    ui.handle(user, "1")  # mixed topics
+    (out,) = ui.handle(user, "1")  # 5 questions
     assert "Gõ chữ A, B, C" in out.text and "\nA. " in out.text and "\nB. " in out.text
     (out,) = ui.handle(user, "đáp án b")
     assert re.match(r"^(✅ Đúng rồi!|❌ Chưa đúng\. Đáp án đúng: [A-D]\. )", out.text) and "Câu 2/5" in out.text
-    (out,) = ui.handle(user, "2", )                             # a digit on a question without numbered options = B
+    (out,) = ui.handle(
+        user,
+        "2",
+    )  # a digit on a question without numbered options = B
     assert "Câu 3/5" in out.text
 
 

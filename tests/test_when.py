@@ -8,8 +8,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.when import (EIGHT, WhenError, parse_date, parse_monthly, parse_offset, parse_time, parse_weekly,
-                      parse_when, vi_date, vi_datetime, vi_weekday)
+from bot.when import (
+    EIGHT,
+    WhenError,
+    parse_date,
+    parse_monthly,
+    parse_offset,
+    parse_time,
+    parse_weekly,
+    parse_when,
+    vi_date,
+    vi_datetime,
+    vi_weekday,
+)
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=TZ)
@@ -55,8 +66,12 @@ PHRASES = [
     ("event", "trước 1 tuần 8h", (7, time(8))),
     ("event", "7 08:00", (7, time(8))),
 ]
-STEP = {"once": lambda t: parse_when(t, NOW, EIGHT), "weekly": lambda t: parse_weekly(t, EIGHT),
-        "monthly": lambda t: parse_monthly(t, EIGHT), "event": lambda t: parse_offset(t, EIGHT)}
+STEP = {
+    "once": lambda t: parse_when(t, NOW, EIGHT),
+    "weekly": lambda t: parse_weekly(t, EIGHT),
+    "monthly": lambda t: parse_monthly(t, EIGHT),
+    "event": lambda t: parse_offset(t, EIGHT),
+}
 
 
 @pytest.mark.parametrize("step, typed, meant", PHRASES)
@@ -64,27 +79,30 @@ def test_typical_phrases_of_each_wizard_step_mean_what_officials_mean(step, type
     assert STEP[step](typed) == meant
 
 
-@pytest.mark.parametrize("typed, key", [
-    ("31/2", "when_err_no_day"),                  # no such day, with or without a year
-    ("29/2/2027", "when_err_no_day"),
-    ("13/13 8h", "when_err_no_day"),
-    ("8", "when_err_bare"),                       # a day or an hour?
-    ("mai 25h", "when_err_time"),
-    ("mai 8h70", "when_err_time"),
-    ("14h sáng mai", "when_err_period"),
-    ("thu hai toi 8h", "when_err_toi"),           # "tối" (20:00) or "tới" (08:00)?
-    ("thu hai toi", "when_err_toi"),              # the default 08:00 would be a guess too
-    ("01/01/2026 8h", "when_err_past"),
-    ("hôm nay 7h", "when_err_past_time"),
-    ("chiều mai", "when_err_need_time"),          # the default 08:00 is not an afternoon
-    ("15/12 họp giao ban", "when_err_unknown"),
-    ("tuần sau", "when_err_unknown"),             # which day of it?
-    ("8.30 mai", "when_err_unknown"),
-    ("thứ Hai 15/12 8h", "when_err_two"),
-    ("mai 8h 9h", "when_err_two_times"),
-    ("trước 7 ngày", "when_err_unknown"),         # an offset is not a moment
-    ("", "when_err_need_date"),
-])
+@pytest.mark.parametrize(
+    "typed, key",
+    [
+        ("31/2", "when_err_no_day"),  # no such day, with or without a year
+        ("29/2/2027", "when_err_no_day"),
+        ("13/13 8h", "when_err_no_day"),
+        ("8", "when_err_bare"),  # a day or an hour?
+        ("mai 25h", "when_err_time"),
+        ("mai 8h70", "when_err_time"),
+        ("14h sáng mai", "when_err_period"),
+        ("thu hai toi 8h", "when_err_toi"),  # "tối" (20:00) or "tới" (08:00)?
+        ("thu hai toi", "when_err_toi"),  # the default 08:00 would be a guess too
+        ("01/01/2026 8h", "when_err_past"),
+        ("hôm nay 7h", "when_err_past_time"),
+        ("chiều mai", "when_err_need_time"),  # the default 08:00 is not an afternoon
+        ("15/12 họp giao ban", "when_err_unknown"),
+        ("tuần sau", "when_err_unknown"),  # which day of it?
+        ("8.30 mai", "when_err_unknown"),
+        ("thứ Hai 15/12 8h", "when_err_two"),
+        ("mai 8h 9h", "when_err_two_times"),
+        ("trước 7 ngày", "when_err_unknown"),  # an offset is not a moment
+        ("", "when_err_need_date"),
+    ],
+)
 def test_what_can_be_read_two_ways_or_not_at_all_is_refused(typed, key):
     with pytest.raises(WhenError) as err:
         parse_when(typed, NOW, EIGHT)
@@ -96,45 +114,69 @@ def test_dateparser_s_mistake_is_not_ours():
     assert parse_when("15/12 lúc 8 giờ", NOW) == at(12, 15, 8)
 
 
-@pytest.mark.parametrize("typed, meant", [
-    ("15/12", date(2026, 12, 15)),
-    ("thứ Hai tuần sau", date(2026, 12, 7)),
-    ("thứ 4", TODAY),                             # a due date today is not in the past
-    ("thứ tư tuần này", TODAY),
-    ("cuối tháng", date(2026, 12, 31)),
-    ("cuối tháng sau", date(2027, 1, 31)),
-    ("15/1", date(2027, 1, 15)),                  # no year: the next such date not in the past
-    ("2/12", TODAY),
-    ("1/12", date(2027, 12, 1)),
-    ("hôm nay", TODAY),
-    ("mai", date(2026, 12, 3)),
-    ("ngày kia", date(2026, 12, 4)),
-    ("mốt", date(2026, 12, 4)),
-    ("2 tuần nữa", date(2026, 12, 16)),
-    ("sau 10 ngày", date(2026, 12, 12)),
-    ("ngày 5", date(2026, 12, 5)),
-    ("mùng 1", date(2027, 1, 1)),
-    ("ngày 31", date(2026, 12, 31)),
-    (unicodedata.normalize("NFD", "thứ Sáu tuần tới"), date(2026, 12, 11)),
-])
+@pytest.mark.parametrize(
+    "typed, meant",
+    [
+        ("15/12", date(2026, 12, 15)),
+        ("thứ Hai tuần sau", date(2026, 12, 7)),
+        ("thứ 4", TODAY),  # a due date today is not in the past
+        ("thứ tư tuần này", TODAY),
+        ("cuối tháng", date(2026, 12, 31)),
+        ("cuối tháng sau", date(2027, 1, 31)),
+        ("15/1", date(2027, 1, 15)),  # no year: the next such date not in the past
+        ("2/12", TODAY),
+        ("1/12", date(2027, 12, 1)),
+        ("hôm nay", TODAY),
+        ("mai", date(2026, 12, 3)),
+        ("ngày kia", date(2026, 12, 4)),
+        ("mốt", date(2026, 12, 4)),
+        ("2 tuần nữa", date(2026, 12, 16)),
+        ("sau 10 ngày", date(2026, 12, 12)),
+        ("ngày 5", date(2026, 12, 5)),
+        ("mùng 1", date(2027, 1, 1)),
+        ("ngày 31", date(2026, 12, 31)),
+        (unicodedata.normalize("NFD", "thứ Sáu tuần tới"), date(2026, 12, 11)),
+    ],
+)
 def test_due_dates(typed, meant):
     assert parse_date(typed, TODAY) == meant
 
 
-@pytest.mark.parametrize("typed, key", [("8h", "when_err_unknown"), ("thứ Hai tuần này", "when_err_past"),
-                                        ("30/11/2026", "when_err_past"), ("cuối tuần", "when_err_unknown")])
+@pytest.mark.parametrize(
+    "typed, key",
+    [
+        ("8h", "when_err_unknown"),
+        ("thứ Hai tuần này", "when_err_past"),
+        ("30/11/2026", "when_err_past"),
+        ("cuối tuần", "when_err_unknown"),
+    ],
+)
 def test_due_dates_refused(typed, key):
     with pytest.raises(WhenError) as err:
         parse_date(typed, TODAY)
     assert err.value.key == key
 
 
-@pytest.mark.parametrize("typed, meant", [
-    ("8h", time(8)), ("8h30", time(8, 30)), ("8:30", time(8, 30)), ("8 giờ", time(8)), ("8 giờ 30", time(8, 30)),
-    ("8 giờ 30 phút", time(8, 30)), ("8 giờ rưỡi", time(8, 30)), ("8 giờ kém 15", time(7, 45)),
-    ("8 giờ sáng", time(8)), ("2 giờ chiều", time(14)), ("14h", time(14)), ("7 giờ tối", time(19)),
-    ("8h toi", time(20)), ("12 giờ trưa", time(12)), ("lúc 16:45", time(16, 45)),
-])
+@pytest.mark.parametrize(
+    "typed, meant",
+    [
+        ("8h", time(8)),
+        ("8h30", time(8, 30)),
+        ("8:30", time(8, 30)),
+        ("8 giờ", time(8)),
+        ("8 giờ 30", time(8, 30)),
+        ("8 giờ 30 phút", time(8, 30)),
+        ("8 giờ rưỡi", time(8, 30)),
+        ("8 giờ kém 15", time(7, 45)),
+        ("8 giờ sáng", time(8)),
+        ("2 giờ chiều", time(14)),
+        ("14h", time(14)),
+        ("7 giờ tối", time(19)),
+        ("8h toi", time(20)),
+        ("12 giờ trưa", time(12)),
+        ("lúc 16:45", time(16, 45)),
+    ],
+)
 def test_times(typed, meant):
     assert parse_time(typed) == meant
 
@@ -156,14 +198,17 @@ def test_marks_tell_evening_from_coming():
     assert parse_when("thứ Hai tới 8h", NOW) == at(12, 7, 8)
 
 
-@pytest.mark.parametrize("parse, typed, key", [
-    (parse_weekly, "thứ Hai tuần sau 8h", "when_err_weekday"),      # every week is not one week
-    (parse_weekly, "15/12 8h", "when_err_weekday"),
-    (parse_monthly, "32 8h", "when_err_monthday"),
-    (parse_monthly, "cuối tháng sau", "when_err_monthday"),
-    (parse_offset, "trước 400 ngày", "when_err_offset"),
-    (parse_offset, "7 8", "when_err_offset"),
-])
+@pytest.mark.parametrize(
+    "parse, typed, key",
+    [
+        (parse_weekly, "thứ Hai tuần sau 8h", "when_err_weekday"),  # every week is not one week
+        (parse_weekly, "15/12 8h", "when_err_weekday"),
+        (parse_monthly, "32 8h", "when_err_monthday"),
+        (parse_monthly, "cuối tháng sau", "when_err_monthday"),
+        (parse_offset, "trước 400 ngày", "when_err_offset"),
+        (parse_offset, "7 8", "when_err_offset"),
+    ],
+)
 def test_repeating_schedules_refuse_what_does_not_repeat(parse, typed, key):
     with pytest.raises(WhenError) as err:
         parse(typed, EIGHT)

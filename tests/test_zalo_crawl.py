@@ -15,8 +15,24 @@ from bot.textui import ZALO_LIMIT, TextUI
 
 LIMIT = 1500
 OPTION = re.compile(r"^(\d{1,3})\. .+$", re.M)
-STARTS = ("/start", "/help", "/chude", "/huongdan", "/bieumau", "/lich", "/tudanhgia", "/quiz", "/bangxephang",
-          "/toi", "/hangngay", "/nhacviec", "/tiendo", "/quiznhom", "/donvi", "đánh giá nội bộ là gì")
+STARTS = (
+    "/start",
+    "/help",
+    "/chude",
+    "/huongdan",
+    "/bieumau",
+    "/lich",
+    "/tudanhgia",
+    "/quiz",
+    "/bangxephang",
+    "/toi",
+    "/hangngay",
+    "/nhacviec",
+    "/tiendo",
+    "/quiznhom",
+    "/donvi",
+    "đánh giá nội bộ là gì",
+)
 
 
 def check(outs, where: str) -> None:
@@ -31,8 +47,9 @@ def check(outs, where: str) -> None:
 
 @pytest.mark.parametrize("account, admin", [("c0ffee01", False), ("adm1n", True)])
 def test_every_reachable_zalo_screen_fits_and_is_numbered(kb, searcher, config, account, admin):
-    core = Core(kb, searcher, Storage(config.database), province="Lạng Sơn",
-                admin_ids={f"zalo:{account}"} if admin else set())
+    core = Core(
+        kb, searcher, Storage(config.database), province="Lạng Sơn", admin_ids={f"zalo:{account}"} if admin else set()
+    )
     ui = TextUI(core, "zalo", publish=FileLinks(core.storage, "http://127.0.0.1:9").publish)
     user = core.identify("zalo", account, "Lan")
     queue: deque = deque()
@@ -49,7 +66,7 @@ def test_every_reachable_zalo_screen_fits_and_is_numbered(kb, searcher, config, 
             if data in seen:
                 continue
             seen.add(data)
-            core.storage.save_screen("zalo", account, screen)      # back on the screen that offered it
+            core.storage.save_screen("zalo", account, screen)  # back on the screen that offered it
             where = f"{path} > {key}"
             check(ui.handle(user, key), where)
             typed += 1

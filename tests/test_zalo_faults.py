@@ -39,7 +39,7 @@ class FakeZalo:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         steps = self.script.get(method)
         step = steps.pop(0) if steps and len(steps) > 1 else (steps[0] if steps else "ok")
-        if isinstance(step, (int, float)) and step < 1:          # a delay: longer than the client waits
+        if isinstance(step, (int, float)) and step < 1:  # a delay: longer than the client waits
             await asyncio.sleep(step * 10)
             step = "ok"
         if step == "ok":
@@ -47,17 +47,24 @@ class FakeZalo:
             return web.json_response({"ok": True, "result": result})
         if step == "html":
             return web.Response(status=502, text="<html>Bad gateway</html>", content_type="text/html")
-        if step == 408:                                          # a quiet long poll ends after its timeout
+        if step == 408:  # a quiet long poll ends after its timeout
             await asyncio.sleep(0.2)
         if isinstance(step, int):
             return web.json_response({"ok": False, "error_code": step, "description": f"error {step}"}, status=step)
-        return web.json_response({"ok": True, "result": step})    # an update, or a list of them
+        return web.json_response({"ok": True, "result": step})  # an update, or a list of them
 
 
 def update(chat: str, text: str) -> dict:
-    return {"event_name": "message.text.received",
-            "message": {"chat": {"id": chat, "chat_type": "PRIVATE"}, "text": text, "message_id": "x", "date": 0,
-                        "from": {"id": chat, "display_name": "Lan", "is_bot": False}}}
+    return {
+        "event_name": "message.text.received",
+        "message": {
+            "chat": {"id": chat, "chat_type": "PRIVATE"},
+            "text": text,
+            "message_id": "x",
+            "date": 0,
+            "from": {"id": chat, "display_name": "Lan", "is_bot": False},
+        },
+    }
 
 
 @pytest.fixture
@@ -74,8 +81,13 @@ async def fake_zalo(kb, searcher, config):
         port = site._server.sockets[0].getsockname()[1]
         core = Core(kb, searcher, Storage(config.database))
         token = zalo.pop("token", TOKEN)
-        channel = ZaloChannel(ZaloConfig(api_base_url=f"http://127.0.0.1:{port}", poll_timeout=1, **zalo), core,
-                              CoreRunner(), None, token=token)
+        channel = ZaloChannel(
+            ZaloConfig(api_base_url=f"http://127.0.0.1:{port}", poll_timeout=1, **zalo),
+            core,
+            CoreRunner(),
+            None,
+            token=token,
+        )
         return fake, channel
 
     yield start
@@ -93,9 +105,10 @@ async def wait_for(condition, seconds: float = 15.0) -> None:
 
 async def test_the_poller_survives_errors_and_answers_batched_updates(fake_zalo):
     long_question = "đánh giá nội bộ " + "rất " * 1500
-    script = {"getUpdates": ["html", 429, [update("c1", "danh gia noi bo bao lau 1 lan"),
-                                                update("c2", long_question)], 408],
-              "sendMessage": [429, 503, "ok"]}
+    script = {
+        "getUpdates": ["html", 429, [update("c1", "danh gia noi bo bao lau 1 lan"), update("c2", long_question)], 408],
+        "sendMessage": [429, 503, "ok"],
+    }
     fake, channel = await fake_zalo(script)
     await channel.start()
     try:
@@ -116,9 +129,9 @@ async def test_a_reply_that_is_refused_or_times_out_does_not_stop_the_chat(fake_
     channel.send_timeout = 0.5
     await channel.start()
     try:
-        channel.dispatch(update("c9", "/start"))        # 400 (chat not found): logged, not retried
-        channel.dispatch(update("c9", "/chude"))        # 404: logged, not retried
-        channel.dispatch(update("c9", "/help"))         # times out once, then goes out
+        channel.dispatch(update("c9", "/start"))  # 400 (chat not found): logged, not retried
+        channel.dispatch(update("c9", "/chude"))  # 404: logged, not retried
+        channel.dispatch(update("c9", "/help"))  # times out once, then goes out
         await wait_for(lambda: sum(1 for m, _ in fake.calls if m == "sendMessage") >= 4)
         await asyncio.sleep(0.3)
     finally:
@@ -152,7 +165,7 @@ async def test_broadcast_errors_map_to_what_the_broadcast_engine_retries(fake_za
         with pytest.raises(broadcast.SendFailed) as timed_out:
             await channel.send_text("c1", "nhắc việc")
         assert timed_out.value.ambiguous, "a timed-out message may have arrived: never resent"
-        await channel.send_text("c1", "x" * 4500)          # split, never over the limit
+        await channel.send_text("c1", "x" * 4500)  # split, never over the limit
     finally:
         await channel.stop()
     assert [len(p["text"]) for m, p in fake.calls if m == "sendMessage"][-3:] == [2000, 2000, 500]
@@ -203,7 +216,7 @@ async def test_the_daily_question_reaches_a_zalo_user_who_answers_by_letter(fake
         user = core.identify("zalo", "c7", "Lan")
         core.storage.set_daily(user.id, "07:00")
         await scheduler.restore()
-        assert "daily:%d" % user.id in scheduler.jobs()
+        assert f"daily:{user.id}" in scheduler.jobs()
         await scheduler._daily_job(user.id)
         (question,) = [p["text"] for m, p in fake.calls if m == "sendMessage"]
         assert "Câu 1/1" in question and "\nA. " in question and "Gõ chữ A, B, C" in question

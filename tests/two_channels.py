@@ -29,8 +29,12 @@ def main() -> int:
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     log = (out / "zalo-emulator.log").open("w")
-    server = subprocess.Popen([sys.executable, str(ZALO / "server.py")], stdout=log, stderr=subprocess.STDOUT,
-                              env=dict(os.environ, ZALO_EMULATOR_PORT="0", ZALO_EMULATOR_TOKENS=TOKEN))
+    server = subprocess.Popen(
+        [sys.executable, str(ZALO / "server.py")],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=dict(os.environ, ZALO_EMULATOR_PORT="0", ZALO_EMULATOR_TOKENS=TOKEN),
+    )
     url = ""
     for _ in range(200):
         text = (out / "zalo-emulator.log").read_text()
@@ -41,10 +45,25 @@ def main() -> int:
     env = dict(os.environ, ZALO_BOT_TOKEN=TOKEN, ZALO_API_BASE_URL=url)
     command = a.command[1:] if a.command[:1] == ["--"] else a.command
     bot = subprocess.Popen(command, env=env)
-    drivers = [subprocess.Popen([sys.executable, str(ZALO / "drive.py"), scenario, "--url", url, "--token", TOKEN,
-                                 "--bot-wait-ms", "60000", "--strict"],
-                                stdout=(out / f"zalo-{i}.txt").open("w"), stderr=subprocess.STDOUT)
-               for i, scenario in enumerate(a.zalo)]
+    drivers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(ZALO / "drive.py"),
+                scenario,
+                "--url",
+                url,
+                "--token",
+                TOKEN,
+                "--bot-wait-ms",
+                "60000",
+                "--strict",
+            ],
+            stdout=(out / f"zalo-{i}.txt").open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        for i, scenario in enumerate(a.zalo)
+    ]
     for i, driver in enumerate(drivers):
         (out / f"zalo-{i}.status").write_text(str(driver.wait()))
     try:

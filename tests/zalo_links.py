@@ -55,8 +55,16 @@ def watch(base: str, token: str, out: Path) -> None:
                 head, token_, expires, signature, file = url.rsplit("/", 4)
                 forged = f"{head}/{token_}/{expires}/{signature[:-1]}{'0' if signature[-1] != '0' else '1'}/{file}"
                 extended = f"{head}/{token_}/{int(expires) + 3600}/{signature}/{file}"
-                records.append({"url": url, "status": status, "type": ctype, "file": f"{len(records)}-{name}",
-                                "forged": status_of(forged)[0], "extended": status_of(extended)[0]})
+                records.append(
+                    {
+                        "url": url,
+                        "status": status,
+                        "type": ctype,
+                        "file": f"{len(records)}-{name}",
+                        "forged": status_of(forged)[0],
+                        "extended": status_of(extended)[0],
+                    }
+                )
                 (out / "links.json").write_text(json.dumps(records, indent=1), encoding="utf-8")
 
 
@@ -68,8 +76,9 @@ def main() -> int:
     command = a.command[1:] if a.command[:1] == ["--"] else a.command
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    threading.Thread(target=watch, args=(os.environ["ZALO_API_BASE_URL"], os.environ["ZALO_BOT_TOKEN"], out),
-                     daemon=True).start()
+    threading.Thread(
+        target=watch, args=(os.environ["ZALO_API_BASE_URL"], os.environ["ZALO_BOT_TOKEN"], out), daemon=True
+    ).start()
     return subprocess.call(command)
 
 
