@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import re
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -56,6 +57,58 @@ SHORTCUT_MAX_CHARS = 40  # a menu item's name with a few polite words; anything 
 COMMAND = re.compile(r"^\s*/([A-Za-z][A-Za-z0-9_]{0,31})(?:@\w+)?(?:\s+(.*))?$", re.S)  # "/tiendo", "/lambai 1"
 
 
+@dataclass
+class _Wired:
+    """The features, built once and wired to each other; the Core keeps a few by name."""
+
+    home: Home
+    answers: Answers
+    checklists: Checklists
+    quizzes: Quizzes
+    reminders: Reminders
+    followups: Followups
+    notices: Notices
+    progress: Progress
+    features: list[Feature]
+
+
+def _wire(ctx: Context) -> _Wired:
+    """Every feature in the order commands are listed and buttons resolved. A new capability is one
+    line here (and its module); its screens, actions and prompts stay in that module."""
+    home, answers, checklists, quizzes, reminders = (
+        Home(ctx),
+        Answers(ctx),
+        Checklists(ctx),
+        Quizzes(ctx),
+        Reminders(ctx),
+    )
+    members, guides, team = Members(ctx), Guides(ctx), TeamQuizzes(ctx, quizzes)
+    followups = Followups(ctx, sections=(team.my_work, checklists.my_work, guides.my_work, reminders.my_work))
+    readiness, notices = Readiness(ctx), Notices(ctx)
+    progress = Progress(ctx, checklists, readiness)
+    features: list[Feature] = [
+        home,
+        ctx.roles,
+        Topics(ctx),
+        answers,
+        members,
+        Profile(ctx, answers, members),
+        Clauses(ctx),
+        guides,
+        Forms(ctx),
+        Calendar(ctx),
+        checklists,
+        followups,
+        readiness,
+        quizzes,
+        team,
+        reminders,
+        notices,
+        progress,
+    ]
+    return _Wired(home, answers, checklists, quizzes, reminders, followups, notices, progress, features)
+
+
 class Core:
     """The bot's behaviour: every front-end calls these methods."""
 
@@ -82,37 +135,11 @@ class Core:
             province_name=province,
         )
         ctx.roles = Roles(ctx, admin_ids)
-        self.home = Home(ctx)
-        self.answers = Answers(ctx)
-        self.checklists = Checklists(ctx)
-        self.quizzes = Quizzes(ctx)
-        self.reminders = Reminders(ctx)
-        members, guides, team = Members(ctx), Guides(ctx), TeamQuizzes(ctx, self.quizzes)
-        self.followups = Followups(
-            ctx, sections=(team.my_work, self.checklists.my_work, guides.my_work, self.reminders.my_work)
-        )
-        readiness, self.notices = Readiness(ctx), Notices(ctx)
-        self.progress = Progress(ctx, self.checklists, readiness)
-        features: list[Feature] = [
-            self.home,
-            ctx.roles,
-            Topics(ctx),
-            self.answers,
-            members,
-            Profile(ctx, self.answers, members),
-            Clauses(ctx),
-            guides,
-            Forms(ctx),
-            Calendar(ctx),
-            self.checklists,
-            self.followups,
-            readiness,
-            self.quizzes,
-            team,
-            self.reminders,
-            self.notices,
-            self.progress,
-        ]
+        wired = _wire(ctx)
+        self.home, self.answers, self.checklists = wired.home, wired.answers, wired.checklists
+        self.quizzes, self.reminders, self.followups = wired.quizzes, wired.reminders, wired.followups
+        self.notices, self.progress = wired.notices, wired.progress
+        features = wired.features
         self.registry = Registry(features)
         self.home.commands = self.registry.order
 
