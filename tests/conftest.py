@@ -74,6 +74,17 @@ def core(kb, searcher, storage):
 
 
 @pytest.fixture
+def lang_son(kb, searcher, config):
+    """Make a Core for the province of Lạng Sơn on the test database, admin 777 (config.yaml's), with
+    the clock a test passes (``today=``, ``now=``); call it again to 'restart' the bot."""
+
+    def make(**clock) -> Core:
+        return Core(kb, searcher, Storage(config.database), province="Lạng Sơn", admin_ids={777}, **clock)
+
+    return make
+
+
+@pytest.fixture
 async def offline_app(config, kb, searcher):
     """Start the real Application offline on the test database, with the process's hub and scheduler
     (``app.bot_data["scheduler"]``, not started: tests run its jobs themselves); call it again to

@@ -63,15 +63,21 @@ def run_both(tg_emulator: Path, tmp_path: Path, config: Path, telegram_scenario:
     return result, out
 
 
-def test_a_reminder_reaches_zalo_and_telegram_users_from_one_process(tg_emulator, tmp_path):
-    inspector = 900001
+def two_channel_config(tmp_path: Path, admin: int) -> Path:
+    """A config for both channels in Lạng Sơn, the Zalo user ``admin`` as admin."""
     config = tmp_path / "config.yaml"
     config.write_text(
         f"database: {tmp_path / 'bot.sqlite3'}\nknowledge_dir: {ROOT / 'knowledge'}\n"
         f"cache_dir: {tmp_path / 'cache'}\nprovince: Lạng Sơn\n"
-        f"admin_ids: ['zalo:{user_hex_id(inspector)}']\n",
+        f"admin_ids: ['zalo:{user_hex_id(admin)}']\n",
         encoding="utf-8",
     )
+    return config
+
+
+def test_a_reminder_reaches_zalo_and_telegram_users_from_one_process(tg_emulator, tmp_path):
+    inspector = 900001
+    config = two_channel_config(tmp_path, inspector)
     wait = {"within_ms": 40000}
     telegram_user = write(
         tmp_path / "telegram.json",
@@ -127,13 +133,7 @@ def test_an_inspector_on_zalo_confirms_a_telegram_official_who_is_told(tg_emulat
     Zalo sees them in /thanhvien and confirms by number; the official is told on Telegram, and /toi
     says so."""
     inspector = 900001
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        f"database: {tmp_path / 'bot.sqlite3'}\nknowledge_dir: {ROOT / 'knowledge'}\n"
-        f"cache_dir: {tmp_path / 'cache'}\nprovince: Lạng Sơn\n"
-        f"admin_ids: ['zalo:{user_hex_id(inspector)}']\n",
-        encoding="utf-8",
-    )
+    config = two_channel_config(tmp_path, inspector)
     wait = {"within_ms": 40000}
     official = write(
         tmp_path / "telegram.json",

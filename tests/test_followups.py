@@ -7,10 +7,8 @@ from datetime import date, datetime
 
 import pytest
 
-from bot.dialog import Core
 from bot.followups import parse_due
 from bot.reply import Upload, User
-from bot.storage import Storage
 
 ADMIN = 777
 LAN, HUNG, MAI = User(31, "Lan"), User(32, "Hùng"), User(41, "Mai")
@@ -23,19 +21,10 @@ def clock():
 
 
 @pytest.fixture
-def make_core(kb, searcher, config, clock):
-    def make():
-        return Core(
-            kb,
-            searcher,
-            Storage(config.database),
-            province="Lạng Sơn",
-            admin_ids={ADMIN},
-            today=lambda: clock["today"],
-            now=lambda: datetime.combine(clock["today"], datetime.min.time()).replace(hour=9),
-        )
-
-    return make
+def make_core(lang_son, clock):
+    return lambda: lang_son(
+        today=lambda: clock["today"], now=lambda: datetime.combine(clock["today"], datetime.min.time()).replace(hour=9)
+    )
 
 
 def seed(core) -> int:

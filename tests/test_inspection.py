@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from bot import broadcast
-from bot.dialog import Core, User
+from bot.dialog import User
 from bot.storage import Storage
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -24,19 +24,8 @@ def clock():
 
 
 @pytest.fixture
-def make_core(kb, searcher, config, clock):
-    def make():
-        return Core(
-            kb,
-            searcher,
-            Storage(config.database),
-            province="Lạng Sơn",
-            admin_ids={ADMIN},
-            now=lambda: clock["now"],
-            today=lambda: clock["now"].date(),
-        )
-
-    return make
+def make_core(lang_son, clock):
+    return lambda: lang_son(now=lambda: clock["now"], today=lambda: clock["now"].date())
 
 
 def test_roles_are_checked_on_the_server_and_audited(make_core):

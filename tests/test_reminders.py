@@ -10,7 +10,6 @@ import pytest
 
 from bot.dialog import Core, User
 from bot.reply import MAX_LABEL_CHARS
-from bot.storage import Storage
 from tests.telegram_offline import UpdateFactory, visible_text
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -24,16 +23,8 @@ def clock():
 
 
 @pytest.fixture
-def core(kb, searcher, config, clock):
-    return Core(
-        kb,
-        searcher,
-        Storage(config.database),
-        province="Lạng Sơn",
-        admin_ids={ADMIN},
-        now=lambda: clock["now"],
-        today=lambda: clock["now"].date(),
-    )
+def core(lang_son, clock):
+    return lang_son(now=lambda: clock["now"], today=lambda: clock["now"].date())
 
 
 def wizard(core: Core, *steps: str, user: User = INSPECTOR):

@@ -12,9 +12,7 @@ import pytest
 
 from bot import loader
 from bot.answers import FIRST_SCREEN_CHARS, SLACK_CHARS, split_answer
-from bot.dialog import Core
 from bot.reply import User
-from bot.storage import Storage
 from bot.yamlcheck import KnowledgeError
 
 ADMIN = 777
@@ -23,18 +21,8 @@ BOSS = User(ADMIN, "Thanh tra")
 
 
 @pytest.fixture
-def make_core(kb, searcher, config):
-    def make():
-        return Core(
-            kb,
-            searcher,
-            Storage(config.database),
-            province="Lạng Sơn",
-            admin_ids={ADMIN},
-            today=lambda: date(2026, 12, 2),
-        )
-
-    return make
+def make_core(lang_son):
+    return lambda: lang_son(today=lambda: date(2026, 12, 2))
 
 
 def labels(reply) -> list[str]:
