@@ -35,10 +35,14 @@ STARTS = (
 )
 
 
+LONGEST = [0]  # the longest message sent, printed by the crawl for the note
+
+
 def check(outs, where: str) -> None:
     assert outs, where
     for out in outs:
         assert out.text.strip() and len(out.text) <= ZALO_LIMIT, (where, len(out.text))
+        LONGEST[0] = max(LONGEST[0], len(out.text))
         numbers = [int(n) for n in OPTION.findall(out.text)]
         assert numbers == list(range(1, len(numbers) + 1)), (where, numbers)
         if numbers:
@@ -74,3 +78,4 @@ def test_every_reachable_zalo_screen_fits_and_is_numbered(kb, searcher, config, 
             if after != screen:
                 queue.append((after, where))
     assert typed >= 500, f"the crawl reached most screens ({typed})"
+    print(f"\n{typed} numbers typed; longest message {LONGEST[0]} characters (limit {ZALO_LIMIT})")
