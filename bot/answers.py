@@ -87,8 +87,8 @@ class Answers(Feature):
         via: str = "question",
     ) -> Reply:
         """An answer's first screen: its start (short enough for a small phone without scrolling), its
-        sources, «📖 Xem thêm» when there is more, the alternatives and 👍/👎. A short answer shows its
-        related questions, guide and form at once; a long one under «Xem thêm»."""
+        sources, «📖 Xem thêm» when there is more, its guide and form, the alternatives and 👍/👎. A short
+        answer also shows its related questions and clause at once; a long one under «Xem thêm»."""
         shown_id = self.storage.log_shown(user.id, entry.id, asked_id, via) if self.ctx.storage else 0
         head, rest = split_answer(entry.answer.strip())
         reply = Reply()
@@ -101,13 +101,8 @@ class Answers(Feature):
             rows = self.link_rows(entry, shown={h.entry.id for h in alternatives})
         if alternatives:
             reply.add("\n\n").add(self.text("maybe_label"))
-            rows = (
-                rows[:1]
-                + [[nav.ENTRY.button("❔ " + short(h.entry.title), h.entry.id)] for h in alternatives]
-                + rows[1:]
-                if rest
-                else [[nav.ENTRY.button("❔ " + short(h.entry.title), h.entry.id)] for h in alternatives] + rows
-            )
+            offered = [[nav.ENTRY.button("❔ " + short(h.entry.title), h.entry.id)] for h in alternatives]
+            rows = rows[:1] + offered + rows[1:] if rest else offered + rows  # after «Xem thêm», if any
         if shown_id:
             rows.insert(
                 len(rows) - 1,
