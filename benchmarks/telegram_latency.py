@@ -50,17 +50,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+from workload import QUESTIONS  # benchmarks/workload.py: the same questions on both channels
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_EMULATOR = ROOT.parent / "shared" / "tools" / "tg-emulator"
 EMULATOR = ROOT / ".cache" / "tg-emulator"
 ISOBOT = Path(sys.executable).parent / "isobot"
-QUESTIONS = [
-    "danh gia noi bo bao lau 1 lan",
-    "hop xem xet lanh dao can chuan bi gi",
-    "HTQLCL là gì",
-    "phạm vi áp dụng của xã gồm những gì",
-    "hanh dong khac phuc khac gi khac phuc",
-]
 OLD_P95_MS = 4000  # issue 13: p95 with 50 users
 TARGET_RATIO = 1.3
 SLUG = {"echo": "echo", "Trợ lý ISO": "isobot", "sample_bot.py": "sample"}  # file names of a run's logs

@@ -17,16 +17,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from workload import QUESTIONS  # benchmarks/workload.py: the same questions on both channels
+
 ROOT = Path(__file__).resolve().parent.parent
 EMULATOR = ROOT.parent / "shared" / "tools" / "zalo-emulator"
 ISOBOT = Path(sys.executable).parent / "isobot"
-QUESTIONS = [
-    "danh gia noi bo bao lau 1 lan",
-    "hop xem xet lanh dao can chuan bi gi",
-    "HTQLCL là gì",
-    "phạm vi áp dụng của xã gồm những gì",
-    "hanh dong khac phuc khac gi khac phuc",
-]
 
 
 def run(bot_command: str, users: int, work: Path, label: str, rounds: int = 1) -> dict:
