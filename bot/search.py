@@ -680,10 +680,11 @@ class Searcher:
         top = np.argpartition(-bm, k - 1)[:k]
         candidates = np.sort(top[np.lexsort((top, -bm[top]))][:k])
         asked = CLAUSE.findall(question[:MAX_QUERY_CHARS])
-        q_facets = facets_of(self.kb, fold(question[:MAX_QUERY_CHARS])) - {"overview"}
+        folded_question = fold(question[:MAX_QUERY_CHARS])
+        q_facets = facets_of(self.kb, folded_question) - {"overview"}
         if asked:
             candidates = np.union1d(candidates, self._citing_best(asked, bm).astype(candidates.dtype))
-        defined = self._defined(fold(question[:MAX_QUERY_CHARS])) if "definition" in q_facets else set()
+        defined = self._defined(folded_question) if "definition" in q_facets else set()
         if defined:
             candidates = np.union1d(candidates, np.array(sorted(defined), dtype=candidates.dtype))
         uni_w = {t: self._idf(t) * (REPAIRED_CREDIT if t in repaired else 1.0) for t in content}
