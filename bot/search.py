@@ -75,6 +75,9 @@ FACET_POINTS = 4.0  # ranking only: the entry answers the kind of question asked
 OVERVIEW_PENALTY = 4.0  # ranking only: a broad entry, when the question asks one precise thing
 
 
+_NOTHING: frozenset[str] = frozenset()  # shared by the many entries that cite no clause, declare no facet
+
+
 @dataclass
 class Hit:
     """One candidate entry with its calibrated score (0–100) and the key it is ranked by."""
@@ -440,7 +443,9 @@ class Searcher:
         ]
         self._index()
         # the clauses each entry's sources cite ("khoản 8.5.1" → 8.5.1), and clause → those entries
-        self.clauses_of = [frozenset(c for s in e.sources for c in CLAUSE.findall(s.ref)) for e in self.entries]
+        self.clauses_of = [
+            frozenset(c for s in e.sources for c in CLAUSE.findall(s.ref)) or _NOTHING for e in self.entries
+        ]
         citing: dict[str, list[int]] = {}
         for i, clauses in enumerate(self.clauses_of):
             for clause in clauses:
@@ -456,7 +461,7 @@ class Searcher:
         }
         self.norm.set_vocab({t for t in self.term_ids if "_" not in t})
         # what each entry answers: the facets it declares and those its title (a question) names
-        self.entry_facets = [frozenset(e.facets) | facets_of(self.kb, fold(e.title)) for e in self.entries]
+        self.entry_facets = [frozenset(e.facets) | facets_of(self.kb, fold(e.title)) or _NOTHING for e in self.entries]
         # the entry of each term of the vocabulary ("rủi ro là gì" → tv-rui-ro), by its folded names
         self.defines: dict[str, list[int]] = {}
         for i, e in enumerate(self.entries):
@@ -481,19 +486,23 @@ class Searcher:
                 phrasing.append(k <= len(e.questions))
         ids = Ids()
         q_words, q_lengths = self.norm.word_ids(texts, ids)
+        del texts
+        entry_of_text, is_phrasing = np.array(entry_of, dtype=np.int32), np.array(phrasing, dtype=bool)
+        del entry_of, phrasing  # Python lists of a million items at 100× size
         a_words, a_lengths = self.norm.word_ids([e.answer for e in self.entries], ids)
         words = _Words(ids)
         n = len(self.entries)
-        text_of = np.repeat(np.arange(len(texts), dtype=np.int32), q_lengths)
-        q_terms, q_docs = words.terms(q_words, np.array(entry_of, dtype=np.int32)[text_of])
+        text_of = np.repeat(np.arange(len(q_lengths), dtype=np.int32), q_lengths)
+        q_terms, q_docs = words.terms(q_words, entry_of_text[text_of])
         a_terms, a_docs = words.terms(a_words, np.repeat(np.arange(n, dtype=np.int32), a_lengths))
         del a_words
         codes = _distinct(np.concatenate([q_terms, a_terms]))
         names = [words.name(c) for c in codes.tolist()]
         self.term_ids = dict(zip(names, range(len(names)), strict=False))
         self.q_index = TermIndex(q_terms, q_docs, n, codes, b=Q_FIELD_B)
+        del q_terms, q_docs
         self.a_index = TermIndex(a_terms, a_docs, n, codes)
-        del q_terms, q_docs, a_terms, a_docs
+        del a_terms, a_docs
         self.max_idf = math.log(1 + (n + 0.5) / 0.5)
         # document frequency over question and answer fields together (a term counts once per entry)
         qk, ak = self.q_index.keys(), self.a_index.keys()
@@ -503,6 +512,7 @@ class Searcher:
             + np.diff(self.a_index.offsets)
             - np.bincount(both // max(n, 1), minlength=len(names))
         ).astype(np.float64)
+        del qk, ak, both  # every posting, twice: not kept while the phrasings are indexed
         self.idf_by_id = np.log(1 + (n - df + 0.5) / (df + 0.5))
         # two-syllable words of the knowledge base: "van phong" and "van ban" share a syllable, not a meaning
         count = (self.q_index.frequency + self.a_index.frequency).astype(np.int64).tolist()
@@ -514,54 +524,54 @@ class Searcher:
             and "#" not in t
             and c >= WORD_SHARE * min(count[self.term_ids[p]] for p in t.split("_"))
         }
-        is_phrasing = np.array(phrasing, dtype=bool)
-        per_entry = np.bincount(np.array(entry_of, dtype=np.int64)[is_phrasing], minlength=n)
+        del count
+        per_entry = np.bincount(entry_of_text[is_phrasing], minlength=n)
         self.entry_start = np.concatenate(([0], np.cumsum(per_entry)))  # entry i: phrasings entry_start[i]…[i + 1]
-        self._index_phrasings(words, q_words, text_of, is_phrasing, codes, names)
+        # the words of the phrasings (not keywords), each labelled with its phrasing's number
+        n_phr = int(is_phrasing.sum())
+        at = is_phrasing[text_of]
+        p_words, p_of = q_words[at], (np.cumsum(is_phrasing) - 1).astype(np.int32)[text_of[at]]
+        del q_words, text_of, at
+        self._index_phrasings(words, p_words, p_of, n_phr, codes, names)
 
     def _index_phrasings(
         self,
         words: _Words,
-        q_words: np.ndarray,
-        text_of: np.ndarray,
-        phrasing: np.ndarray,
+        p_words: np.ndarray,
+        p_of: np.ndarray,
+        n_phr: int,
         codes: np.ndarray,
         names: list[str],
     ) -> None:
         """Each phrasing's content words as a string (for rapidfuzz) and its distinct terms in
         compressed-row form (``phrasing_terms[phrasing_start[p]:phrasing_start[p + 1]]``). Clause tokens
         count in coverage and BM25 only: a phrasing that names a clause is not a worse match for a
-        question that does not."""
-        n_phr = int(phrasing.sum())
-        number = (np.cumsum(phrasing) - 1).astype(np.int32)  # text → phrasing number
-        at = phrasing[text_of]
-        p_words, p_of = q_words[at], number[text_of[at]]
+        question that does not. ``p_words`` are the phrasings' words end to end, ``p_of`` the phrasing
+        of each."""
         keep = ~words.stop[p_words] & ~words.clause[p_words]
-        bounds = np.searchsorted(p_of[keep], np.arange(n_phr + 1)).tolist()
-        spelt = np.array(words.vocab, dtype=object)[p_words[keep]]  # the words themselves, not copies
-        self.phrasings = [" ".join(spelt[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
-        del spelt
+        kept, kept_of = p_words[keep], p_of[keep]  # the strings are made last: the peak comes first
+        del keep
         terms, p_of = words.terms(p_words, p_of, clauses=False)
-        width, n_terms = max(n_phr, 1), max(len(names), 1)
-        pairs = terms.astype(np.int64)  # in place from here: millions of pairs
-        pairs *= width
-        pairs += p_of
-        del terms, p_of
-        pairs = _distinct(pairs)  # (term, phrasing), by term: a fast binary search
-        term = np.searchsorted(codes, pairs // width)
-        pairs %= width
+        n_terms = max(len(names), 1)
+        term = np.searchsorted(codes, terms).astype(np.int32)  # each term's id (codes are sorted)
+        del terms
+        pairs = p_of.astype(np.int64)  # (phrasing, term id) pairs, in place from here: millions of them
+        del p_of
         pairs *= n_terms
         pairs += term
         del term
-        pairs.sort()  # (phrasing, term id), by phrasing
+        pairs = _distinct(pairs)  # by phrasing, each term once
         p_of = (pairs // n_terms).astype(np.int32)
         self.phrasing_terms = (pairs % n_terms).astype(np.int32)
         del pairs
         self.phrasing_start = np.searchsorted(p_of, np.arange(n_phr + 1))
         boost = np.where([t.startswith("#") for t in names], TAG_BOOST, 1.0)
-        self.phrasing_total = np.bincount(
-            p_of, weights=(self.idf_by_id * boost)[self.phrasing_terms], minlength=len(self.phrasings)
-        )
+        self.phrasing_total = np.bincount(p_of, weights=(self.idf_by_id * boost)[self.phrasing_terms], minlength=n_phr)
+        del p_of
+        bounds = np.searchsorted(kept_of, np.arange(n_phr + 1)).tolist()
+        spelt = np.array(words.vocab, dtype=object)[kept]  # the words themselves, not copies
+        self.phrasings = [" ".join(spelt[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
+        del spelt, kept, kept_of
 
     # ------------------------------------------------------------------ scoring
 
@@ -574,14 +584,25 @@ class Searcher:
         """terms × candidates: 1 when the term is in the candidate's phrasings, ANSWER_FIELD_CREDIT
         when only in its answer, else 0. Each term's postings are sorted by document: a binary search
         for the few candidates, rather than a pass over every posting of a common word."""
+        shape = (len(term_ids), len(candidates))
+        if not term_ids or not len(candidates):
+            return np.zeros(shape)
         found = []
         for index in (self.q_index, self.a_index):
-            inside = np.zeros((len(term_ids), len(candidates)), dtype=bool)
-            for j, t in enumerate(term_ids):
-                docs = index.docs[index.offsets[t] : index.offsets[t + 1]]
-                if len(docs):
-                    inside[j] = docs[np.searchsorted(docs, candidates).clip(max=len(docs) - 1)] == candidates
-            found.append(inside)
+            # every term's postings end to end, keyed row × n + document: ascending, since each term's
+            # are; one binary search then answers every (term, candidate) pair
+            ids = np.asarray(term_ids, dtype=np.int64)
+            starts, stops = index.offsets[ids], index.offsets[ids + 1]
+            width = np.int64(max(index.n, 1))
+            keys = np.repeat(np.arange(len(ids), dtype=np.int64) * width, stops - starts)
+            keys += index.docs[_spans(starts, stops)]
+            asked = (np.arange(len(ids), dtype=np.int64)[:, None] * width + candidates[None, :]).ravel()
+            if not len(keys):
+                found.append(np.zeros(shape, dtype=bool))
+                continue
+            at = np.searchsorted(keys, asked)
+            np.minimum(at, len(keys) - 1, out=at)
+            found.append((keys[at] == asked).reshape(shape))
         return np.where(found[0], 1.0, np.where(found[1], ANSWER_FIELD_CREDIT, 0.0))
 
     def _split_words(self, terms: list[str], credit: np.ndarray) -> np.ndarray:
@@ -649,7 +670,8 @@ class Searcher:
         at = _spans(starts, stops)
         label = np.repeat(np.arange(len(phr)), stops - starts)
         terms = self.phrasing_terms[at]
-        k = np.searchsorted(q_ids, terms).clip(max=max(len(q_ids) - 1, 0))
+        k = np.searchsorted(q_ids, terms)
+        np.minimum(k, max(len(q_ids) - 1, 0), out=k)
         hit = q_ids[k] == terms if len(q_ids) else np.zeros(len(terms), dtype=bool)
         overlap = np.bincount(label[hit], weights=q_w[k[hit]], minlength=len(phr))
         with np.errstate(divide="ignore", invalid="ignore"):
