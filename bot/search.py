@@ -706,7 +706,10 @@ class Searcher:
         q_facets = facets_of(self.kb, folded_question) - {"overview"}
         if asked:
             candidates = np.union1d(candidates, self._citing_best(asked, bm).astype(candidates.dtype))
-        defined = self._defined(folded_question) if "definition" in q_facets else set()
+        defined = set()
+        if "definition" in q_facets:  # as typed, else as repaired ("thế nào là ddaauf ra" → "đầu ra")
+            repaired_words = " ".join(w.rstrip(COMPOUND_MARK) for w in words if not w.startswith(("#", CLAUSE_MARK)))
+            defined = self._defined(folded_question) or self._defined(repaired_words)
         if defined:
             candidates = np.union1d(candidates, np.array(sorted(defined), dtype=candidates.dtype))
         uni_w = {t: self._idf(t) * (REPAIRED_CREDIT if t in repaired else 1.0) for t in content}
