@@ -219,7 +219,12 @@ class Normalizer:
         self._repair_cache.clear()
 
     def repair(self, word: str) -> tuple[list[str], bool]:
-        """Map an unknown word to known ones: Telex residue, glued words, one or two typos."""
+        """Map an unknown word to known ones: Telex residue, glued words, one or two typos.
+
+        A function word typed in Telex ("gif", "naof", "khoong") is decoded even when the index knows
+        the typed form: a phrasing written with that typo must not keep "là gì" from being read."""
+        if word not in STOPWORDS and len(word) >= 3 and (decoded := telex_decode(word)) in STOPWORDS:
+            return [decoded], True
         if (
             word in self.vocab
             or word in STOPWORDS
@@ -262,20 +267,24 @@ class Normalizer:
                 return [a, b]
         return None
 
-    def query_words(self, text: str) -> tuple[list[str], set[str]]:
-        """Words of a user question after repair, and the set of words that needed repair."""
+    def query_words(self, text: str) -> tuple[list[str], set[str], set[str]]:
+        """Words of a user question after repair, the words that needed repair, and those of them that
+        were guessed (a typo or glued words; not the sure decoding of Telex residue, "trinhf" → "trinh")."""
         words = self.words(text)
         out: list[str] = []
         repaired: set[str] = set()
+        guessed: set[str] = set()
         for w in words:
             fixed, changed = self.repair(w) if not w.startswith("#") else ([w], False)
             out += fixed
             if changed:
                 repaired.update(fixed)
+                if fixed != [telex_decode(w)]:
+                    guessed.update(fixed)
         if repaired:
             # a repair can complete a glossary phrase ("ddanhs gias noi booj" → "danh gia noi bo")
             out = self.normalize(" ".join(w for w in out if not w.startswith("#"))).split()
-        return out, repaired
+        return out, repaired, guessed
 
 
 def _trie_pattern(keys) -> str:
@@ -685,11 +694,11 @@ class Searcher:
         return normalized, hits
 
     def _rank(self, question: str, limit: int) -> tuple[str, list[Hit], set[str]]:
-        words, repaired = self.norm.query_words(question[:MAX_QUERY_CHARS])
+        words, repaired, guessed = self.norm.query_words(question[:MAX_QUERY_CHARS])
         normalized = " ".join(words)
         content = list(dict.fromkeys(_content(words)))
         if not content:
-            return normalized, [], repaired
+            return normalized, [], guessed
         all_terms = list(dict.fromkeys(_terms(words)))
         terms = [t for t in all_terms if t in self.term_ids]  # known terms only
         term_ids = [self.term_ids[t] for t in terms]
@@ -697,18 +706,19 @@ class Searcher:
         bm = bm_q + np.float32(ANSWER_BM25) * bm_a
         hit_count = int(np.count_nonzero(bm))
         if not hit_count:
-            return normalized, [], repaired
+            return normalized, [], guessed
         k = min(CANDIDATES, hit_count)
         top = np.argpartition(-bm, k - 1)[:k]
         candidates = np.sort(top[np.lexsort((top, -bm[top]))][:k])
         asked = CLAUSE.findall(question[:MAX_QUERY_CHARS])
         folded_question = fold(question[:MAX_QUERY_CHARS])
-        q_facets = facets_of(self.kb, folded_question) - {"overview"}
+        # the kind of question, as typed and as repaired ("laf gif" → "là gì"; no tags or clause tokens)
+        repaired_words = " ".join(w.rstrip(COMPOUND_MARK) for w in words if not w.startswith(("#", CLAUSE_MARK)))
+        q_facets = (facets_of(self.kb, folded_question) | facets_of(self.kb, repaired_words)) - {"overview"}
         if asked:
             candidates = np.union1d(candidates, self._citing_best(asked, bm).astype(candidates.dtype))
         defined = set()
         if "definition" in q_facets:  # as typed, else as repaired ("thế nào là ddaauf ra" → "đầu ra")
-            repaired_words = " ".join(w.rstrip(COMPOUND_MARK) for w in words if not w.startswith(("#", CLAUSE_MARK)))
             defined = self._defined(folded_question) or self._defined(repaired_words)
         if defined:
             candidates = np.union1d(candidates, np.array(sorted(defined), dtype=candidates.dtype))
@@ -757,7 +767,7 @@ class Searcher:
                 key += DEFINED_POINTS
             hits.append(Hit(self.entries[i], round(min(float(score), 100.0), 1), key))
         hits.sort(key=lambda h: (-h.rank_key, h.entry.id))
-        return normalized, hits[:limit], repaired
+        return normalized, hits[:limit], guessed
 
     def search(self, question: str) -> SearchResult:
         """Rank, then gate: answer (score ≥ answer threshold), suggest, or decline.
@@ -765,9 +775,9 @@ class Searcher:
         When an out-of-scope example is the closest match the question is declined whatever its score;
         when one comes within ``out_of_scope_margin`` of the best entry, the bot only suggests.
         """
-        normalized, ranked, repaired = self._rank(question, 6)
+        normalized, ranked, guessed = self._rank(question, 6)
         content = _content(normalized.split())
-        if ranked and len(content) <= 2 and all(w in repaired for w in content):
+        if ranked and len(content) <= 2 and all(w in guessed for w in content):
             # every informative word had to be guessed ("xin chao" → "cao"): too little to answer on
             return SearchResult(question, normalized, "decline", ranked[0], [])
         if not ranked:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bot.config import SearchConfig
-from bot.search import CLAUSE, Searcher
+from bot.search import CLAUSE, DEFINED_POINTS, Searcher
 from bot.text import content_words
 
 
@@ -111,6 +111,26 @@ def test_one_written_as_a_digit_means_mot(searcher):
 def test_a_guess_alone_is_not_enough_to_answer(searcher):
     # "chao" is not in the index; the nearest word is "cao" (báo cáo): never answer on that alone
     assert not searcher.search("xin chao").matched
+
+
+@pytest.mark.parametrize(
+    "question, entry_id",
+    [
+        ("quas trinhf laf gif", "tv-qua-trinh"),  # every word typed in Telex: decoded, not guessed
+        ("hieu luc laf gif", "tv-hieu-luc"),  # "gif" is also a typo inside a phrasing of the base
+        ("thees naof laf cải tiến", "tv-cai-tien"),
+    ],
+)
+def test_telex_residue_is_decoded_not_guessed(searcher, question, entry_id):
+    result = searcher.search(question)
+    assert result.matched and result.best.entry.id == entry_id, (result.outcome, result.best and result.best.entry.id)
+    assert searcher.norm.repair("gif") == (["gi"], True), "a function word in Telex is read even if a phrasing has it"
+
+
+def test_a_definition_in_telex_gets_the_vocabulary_term(searcher):
+    _, hits = searcher.rank("ddaauf ra la gi theo iso 9000", 2)
+    assert hits[0].entry.id == "tv-dau-ra"
+    assert hits[0].rank_key - hits[1].rank_key > DEFINED_POINTS, "the term was looked up after the Telex repair"
 
 
 @pytest.mark.parametrize("text", ["xin chào", "Chào ad", "hello", "cảm ơn em nhiều"])
