@@ -311,9 +311,13 @@ def _term_entries(
     if eid in kb.entries:
         ck.add(file, line, f"thuật ngữ '{term.id}': id '{eid}' trùng với một mục")
         return
-    questions = tuple(
-        q for n in names for q in (f"{n} là gì", f"thế nào là {n}", f"định nghĩa {n}") if fold(q) not in taken
+    # officials often name the standard that defines the term ("theo TCVN ISO 9000:2015, năng lực được
+    # hiểu thế nào"): without it in a phrasing, entries that mention the standard elsewhere outrank the term
+    cite = sources[0].doc.cite if sources else ""
+    per_name = ("{n} là gì", "thế nào là {n}", "định nghĩa {n}") + (
+        (f"{{n}} theo {cite} được hiểu thế nào",) if cite else ()
     )
+    questions = tuple(q for n in names for q in (t.format(n=n) for t in per_name) if fold(q) not in taken)
     kb.entries[eid] = Entry(
         eid,
         VOCABULARY_TOPIC,
