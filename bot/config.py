@@ -19,7 +19,7 @@ class ConfigError(Exception):
 class SearchConfig:
     """Thresholds of the answer / suggest / decline gate (scores 0–100)."""
 
-    answer_threshold: float = 42.0
+    answer_threshold: float = 48.0
     suggest_threshold: float = 28.0
     margin: float = 6.0
     out_of_scope_margin: float = 5.0
@@ -167,7 +167,7 @@ def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = Non
         webhook_url=str(pick("ISOBOT_WEBHOOK_URL", webhook_raw.get("url"), "") or ""),
         search=SearchConfig(
             answer_threshold=_number(
-                "answer_threshold", pick("ISOBOT_ANSWER_THRESHOLD", search_raw.get("answer_threshold"), 42)
+                "answer_threshold", pick("ISOBOT_ANSWER_THRESHOLD", search_raw.get("answer_threshold"), 48)
             ),
             suggest_threshold=_number(
                 "suggest_threshold", pick("ISOBOT_SUGGEST_THRESHOLD", search_raw.get("suggest_threshold"), 28)

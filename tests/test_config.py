@@ -13,7 +13,7 @@ def test_defaults_and_relative_paths(tmp_path):
     assert cfg.database == tmp_path / "data" / "x.sqlite3"
     assert cfg.knowledge_dir == tmp_path / "kb"
     assert cfg.timezone == "Asia/Ho_Chi_Minh"
-    assert cfg.search.answer_threshold == 42
+    assert cfg.search.answer_threshold == 48
 
 
 def test_environment_overrides_every_key(tmp_path):
