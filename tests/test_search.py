@@ -133,6 +133,18 @@ def test_a_definition_in_telex_gets_the_vocabulary_term(searcher):
     assert hits[0].rank_key - hits[1].rank_key > DEFINED_POINTS, "the term was looked up after the Telex repair"
 
 
+def test_a_definition_that_names_its_standard_gets_the_term(searcher, kb):
+    # every vocabulary entry has a phrasing that cites the standard defining the term
+    terms = [e for e in kb.entries.values() if e.id.startswith("tv-") and "-vs-" not in e.id]
+    assert terms and all(any(e.sources[0].doc.cite in q for q in e.questions) for e in terms)
+    for question, entry_id in [
+        ("theo TCVN ISO 9000:2015 thì sự phù hợp được hiểu thế nào", "tv-su-phu-hop"),
+        ("năng lực theo ISO 9000 hiểu thế nào", "tv-nang-luc"),
+    ]:
+        result = searcher.search(question)
+        assert result.matched and result.best.entry.id == entry_id, (question, result.best and result.best.entry.id)
+
+
 @pytest.mark.parametrize("text", ["xin chào", "Chào ad", "hello", "cảm ơn em nhiều"])
 def test_greetings_and_thanks_get_a_friendly_reply(core, text):
     from bot.dialog import User
