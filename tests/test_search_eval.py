@@ -97,7 +97,9 @@ def _domain(name):
     return evalsets.load(DATA / name)
 
 
-@pytest.mark.parametrize("name", ["eval_domain_dev.yaml", "eval_domain_holdout.yaml", "eval_domain_third.yaml"])
+@pytest.mark.parametrize(
+    "name", ["eval_domain_dev.yaml", "eval_domain_holdout.yaml", "eval_domain_third.yaml", "eval_domain_fourth.yaml"]
+)
 def test_domain_sets_are_labelled_with_real_entries(kb, name):
     rows = _domain(name)
     assert len(rows) >= 230 and len({r["q"] for r in rows}) == len(rows)
