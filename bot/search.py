@@ -83,7 +83,7 @@ MMAP_THRESHOLD = 4 * 1024 * 1024
 
 
 def _big_arrays_back_to_the_os() -> None:
-    """Have glibc give every large array back to the system when it is freed.
+    """Have glibc give arrays over MMAP_THRESHOLD back to the system when they are freed.
 
     Building the index allocates and frees hundreds of megabytes of numpy arrays. glibc raises its
     mmap threshold each time such an array is freed, so later ones come from the heap, and freed
@@ -624,21 +624,21 @@ class Searcher:
 
     def _credit(self, term_ids: list[int], candidates: np.ndarray) -> np.ndarray:
         """terms × candidates: 1 when the term is in the candidate's phrasings, ANSWER_FIELD_CREDIT
-        when only in its answer, else 0. Each term's postings are sorted by document: a binary search
+        when only in its answer, else 0. Each term's postings are sorted by document: binary searches
         for the few candidates, rather than a pass over every posting of a common word."""
         shape = (len(term_ids), len(candidates))
         if not term_ids or not len(candidates):
             return np.zeros(shape)
+        ids = np.asarray(term_ids, dtype=np.int64)
+        rows = np.arange(len(ids), dtype=np.int64) * max(self.q_index.n, 1)  # both fields index the entries
+        asked = (rows[:, None] + candidates[None, :]).ravel()
         found = []
         for index in (self.q_index, self.a_index):
             # every term's postings end to end, keyed row × n + document: ascending, since each term's
             # are; one binary search then answers every (term, candidate) pair
-            ids = np.asarray(term_ids, dtype=np.int64)
             starts, stops = index.offsets[ids], index.offsets[ids + 1]
-            width = np.int64(max(index.n, 1))
-            keys = np.repeat(np.arange(len(ids), dtype=np.int64) * width, stops - starts)
+            keys = np.repeat(rows, stops - starts)
             keys += index.docs[_spans(starts, stops)]
-            asked = (np.arange(len(ids), dtype=np.int64)[:, None] * width + candidates[None, :]).ravel()
             if not len(keys):
                 found.append(np.zeros(shape, dtype=bool))
                 continue
