@@ -258,7 +258,7 @@ def worker(system: str, scale: int) -> dict:
 
 def leave_one_out(system: str, kb, cfg) -> float:
     """Top-1 when each entry phrasing is asked with itself taken out of the index (bot.overlap.folds):
-    1,400 questions from the knowledge base itself, a second measure beside the 160 of the dev set."""
+    3,915 questions from the knowledge base itself (2026-12-02), a second measure beside the 160 of the dev set."""
     asked = correct = 0
     for reduced, held in overlap.folds(kb):
         impl = build(system, reduced, cfg)
