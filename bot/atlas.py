@@ -314,10 +314,17 @@ def _term_entries(
     # officials often name the standard that defines the term ("theo TCVN ISO 9000:2015, năng lực được
     # hiểu thế nào"): without it in a phrasing, entries that mention the standard elsewhere outrank the term
     cite = sources[0].doc.cite if sources else ""
-    per_name = ("{n} là gì", "thế nào là {n}", "định nghĩa {n}") + (
-        (f"{{n}} theo {cite} được hiểu thế nào",) if cite else ()
+    questions = tuple(
+        q
+        for n in names
+        for q in (
+            f"{n} là gì",
+            f"thế nào là {n}",
+            f"định nghĩa {n}",
+            f"{n} theo {cite} được hiểu thế nào" if cite else "",
+        )
+        if q and fold(q) not in taken
     )
-    questions = tuple(q for n in names for q in (t.format(n=n) for t in per_name) if fold(q) not in taken)
     kb.entries[eid] = Entry(
         eid,
         VOCABULARY_TOPIC,
