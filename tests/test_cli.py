@@ -165,6 +165,13 @@ def test_unanswered_export_shows_plain_folded_text(config, core, capsys, config_
     assert "dang ky xe may" in row and "dang+" not in row
 
 
+def _python(code: str, **kwargs) -> subprocess.CompletedProcess:
+    """``code`` run by a new Python process (what it imports is its own); it must exit 0."""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, **kwargs)
+    assert out.returncode == 0, out.stderr
+    return out
+
+
 def test_core_never_imports_a_chat_network():
     """bot/ is the network-free core: the terminal chat and the CLI run it without python-telegram-bot,
     the Zalo client (aiohttp) or the adapters in handlers/."""
@@ -176,14 +183,7 @@ def test_core_never_imports_a_chat_network():
         "core.ask(User(1), 'HTQLCL là gì')\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('telegram', 'aiohttp', 'handlers', 'tornado')))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
-    assert out.returncode == 0, out.stderr
+    out = _python(code, cwd=Path(__file__).resolve().parent.parent)
     assert out.stdout.strip() == "[]"
 
 
@@ -199,18 +199,14 @@ def test_ask_loads_neither_the_units_list_nor_the_database_library(config_file, 
         + "print(sorted(m for m in sys.modules if m.split('.')[0] in ('vietnam_provinces', 'sqlite_utils')"
         " or m in ('bot.units', 'bot.storage')), file=sys.stderr)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=60,
+    out = _python(
+        code,
         env={
             **os.environ,
             "ISOBOT_CACHE_DIR": cache or str(config_file.parent / "cache"),
             "ISOBOT_PROVINCE": "Lạng Sơn",
         },
     )
-    assert out.returncode == 0, out.stderr
     assert [json.loads(line)["entry_id"] for line in out.stdout.splitlines()] == ["dgnb-tan-suat"] * 2
     assert out.stderr.strip().splitlines()[-1] == "[]"
 
