@@ -19,10 +19,12 @@ class ConfigError(Exception):
 class SearchConfig:
     """Thresholds of the answer / suggest / decline gate (scores 0–100)."""
 
-    answer_threshold: float = 48.0
+    answer_threshold: float = 44.0
     suggest_threshold: float = 28.0
     margin: float = 6.0
     out_of_scope_margin: float = 5.0
+    contested_threshold: float = 55.0  # the score needed when a rival ranks within ``lead`` of the best
+    lead: float = 4.0
 
 
 ZALO_API = "https://bot-api.zaloplatforms.com"
@@ -167,7 +169,7 @@ def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = Non
         webhook_url=str(pick("ISOBOT_WEBHOOK_URL", webhook_raw.get("url"), "") or ""),
         search=SearchConfig(
             answer_threshold=_number(
-                "answer_threshold", pick("ISOBOT_ANSWER_THRESHOLD", search_raw.get("answer_threshold"), 48)
+                "answer_threshold", pick("ISOBOT_ANSWER_THRESHOLD", search_raw.get("answer_threshold"), 44)
             ),
             suggest_threshold=_number(
                 "suggest_threshold", pick("ISOBOT_SUGGEST_THRESHOLD", search_raw.get("suggest_threshold"), 28)
@@ -176,6 +178,11 @@ def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = Non
             out_of_scope_margin=_number(
                 "out_of_scope_margin", pick("ISOBOT_OUT_OF_SCOPE_MARGIN", search_raw.get("out_of_scope_margin"), 5)
             ),
+            contested_threshold=_number(
+                "contested_threshold",
+                pick("ISOBOT_CONTESTED_THRESHOLD", search_raw.get("contested_threshold"), 55),
+            ),
+            lead=_number("lead", pick("ISOBOT_LEAD", search_raw.get("lead"), 4)),
         ),
         source=file if file.exists() else None,
         keep_questions_days=_number(

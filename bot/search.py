@@ -832,6 +832,9 @@ class Searcher:
             threshold = cfg.answer_threshold + SHORT_QUERY_EXTRA
         else:
             threshold = cfg.answer_threshold
+        # a rival ranked nearly as high (another facet, a neighbouring topic): answer only on strong evidence
+        if rest and best.rank_key - rest[0].rank_key < cfg.lead:
+            threshold = max(threshold, cfg.contested_threshold)
         # nearly as close to an off-topic example as to the best entry: not sure enough to answer
         off_topic = [h.score for h in ranked if h.entry.id.startswith(OOS_PREFIX)]
         near_off_topic = bool(off_topic) and best.score - max(off_topic) < cfg.out_of_scope_margin

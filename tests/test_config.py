@@ -13,7 +13,8 @@ def test_defaults_and_relative_paths(tmp_path):
     assert cfg.database == tmp_path / "data" / "x.sqlite3"
     assert cfg.knowledge_dir == tmp_path / "kb"
     assert cfg.timezone == "Asia/Ho_Chi_Minh"
-    assert cfg.search.answer_threshold == 48
+    assert cfg.search.answer_threshold == 44
+    assert (cfg.search.contested_threshold, cfg.search.lead) == (55, 4)
 
 
 def test_environment_overrides_every_key(tmp_path):
@@ -28,6 +29,8 @@ def test_environment_overrides_every_key(tmp_path):
         "ISOBOT_SUGGEST_THRESHOLD": "30",
         "ISOBOT_MARGIN": "3",
         "ISOBOT_OUT_OF_SCOPE_MARGIN": "2.5",
+        "ISOBOT_CONTESTED_THRESHOLD": "80",
+        "ISOBOT_LEAD": "1.5",
         "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot",
     }
     cfg = config_mod.load(cfg_file, env=env)
@@ -35,6 +38,7 @@ def test_environment_overrides_every_key(tmp_path):
     assert cfg.admin_ids == {"telegram:5", "telegram:6"} and cfg.timezone == "UTC"
     assert (cfg.search.answer_threshold, cfg.search.suggest_threshold, cfg.search.margin) == (70, 30, 3)
     assert cfg.search.out_of_scope_margin == 2.5
+    assert (cfg.search.contested_threshold, cfg.search.lead) == (80, 1.5)
     assert cfg.api_base_url == "http://127.0.0.1:9/bot"
 
 

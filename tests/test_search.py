@@ -84,6 +84,20 @@ def test_thresholds_come_from_config(kb):
     assert lenient.search("đánh giá nội bộ bao lâu làm 1 lần").outcome == "answer"
 
 
+def test_a_close_rival_raises_the_score_needed_to_answer(kb):
+    """With a rival ranked within ``lead`` of the best, the best needs ``contested_threshold``: a
+    question answered when the bar is the plain threshold is only suggested when every best is
+    contested and the contested bar is out of reach, and one without rivals is not affected."""
+    question = "hồ sơ của HTQLCL lưu bao lâu"
+    plain = Searcher(kb, SearchConfig(answer_threshold=0, contested_threshold=0, lead=0))
+    assert plain.search(question).outcome == "answer"
+    contested = Searcher(kb, SearchConfig(answer_threshold=0, contested_threshold=101, lead=1000))
+    result = contested.search(question)
+    assert result.outcome == "suggest" and result.alternatives
+    # a lead requirement of 0 points is always met: the contested bar is never used
+    assert Searcher(kb, SearchConfig(answer_threshold=0, contested_threshold=101, lead=0)).search(question).matched
+
+
 def test_very_long_input_is_cut_not_rejected(searcher):
     r = searcher.search("đánh giá nội bộ bao lâu làm một lần " + "x" * 50_000)
     assert r.best is not None
