@@ -127,7 +127,12 @@ def test_domain_dev_set(searcher):
     # consulted holdouts, development material since: floors a little under today's figures
     # (holdout 67.7 / 81.0 / 16.3; third 84.3 / 93.3 / 12.9, after the entries written for its misses),
     # far from issue 12's targets
-    [("eval_domain_holdout.yaml", 65.0, 78.0, 18.0), ("eval_domain_third.yaml", 82.0, 91.0, 15.0)],
+    # fourth: consulted once at the end of the session that wrote those entries (69.3 / 83.3 / 17.5)
+    [
+        ("eval_domain_holdout.yaml", 65.0, 78.0, 18.0),
+        ("eval_domain_third.yaml", 82.0, 91.0, 15.0),
+        ("eval_domain_fourth.yaml", 67.0, 81.0, 19.5),
+    ],
 )
 def test_consulted_domain_sets_do_not_fall(searcher, name, top1, top3, wrong):
     from bot import evalsets
