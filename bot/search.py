@@ -248,23 +248,15 @@ class Normalizer:
 
         A function word typed in Telex ("gif", "naof", "khoong") is decoded even when the index knows
         the typed form: a phrasing written with that typo must not keep "là gì" from being read."""
-        if word not in STOPWORDS and len(word) >= 3 and (decoded := telex_decode(word)) in STOPWORDS:
-            return [decoded], True
-        if (
-            word in self.vocab
-            or word in STOPWORDS
-            or word.isdigit()
-            or len(word) < 3
-            or word.startswith(("#", CLAUSE_MARK))
-        ):
+        if word in STOPWORDS or word.isdigit() or len(word) < 3 or word.startswith(("#", CLAUSE_MARK)):
             return [word], False
         if word in self._repair_cache:
             return self._repair_cache[word]
         result: tuple[list[str], bool] = ([word], False)
         decoded = telex_decode(word)
-        if decoded in self.vocab or decoded in STOPWORDS:
+        if decoded in STOPWORDS or (word not in self.vocab and decoded in self.vocab):
             result = ([decoded], True)
-        else:
+        elif word not in self.vocab:
             split = self._split(word) or self._split(decoded)
             if split:
                 result = (split, True)
