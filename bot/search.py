@@ -12,6 +12,7 @@ decline.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from array import array
@@ -82,6 +83,7 @@ M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
 MMAP_THRESHOLD = 4 * 1024 * 1024
 
 
+@functools.cache  # once per process: find_library runs ldconfig
 def _big_arrays_back_to_the_os() -> None:
     """Have glibc give arrays over MMAP_THRESHOLD back to the system when they are freed.
 
