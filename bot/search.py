@@ -16,6 +16,7 @@ import functools
 import math
 import re
 from array import array
+from collections.abc import Set
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,6 +40,10 @@ COURTESY = re.compile(
 )
 # what any courtesy opening contains, cheap to look for: most text "hỏi"/"hội" is about "cơ hội"
 _COURTESY_HINT = re.compile(r"(?:em|e|minh|toi|tui|chau|duoc|xin|muon) hoi")
+# a folded Vietnamese syllable: onset, one to three vowels, a final consonant (or none)
+SYLLABLE = re.compile(r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(?:ng|nh|ch|[cmnpt])?\+?")
+SUSPECT_MAX = 2  # a word seen this rarely that is no syllable: a deliberate typo of some phrasing…
+SURE_MIN = 5  # …when it is a sure typo of a syllable seen this often
 OOS_PREFIX = "oos:"  # id prefix of out-of-scope pseudo-entries
 SHORT_QUERY_WORDS = 4  # questions with this few informative words and no glossary term…
 SHORT_QUERY_EXTRA = 25.0
@@ -156,6 +161,7 @@ class Normalizer:
         texts = [t for e in kb.entries.values() for t in (e.title, *e.questions, e.answer)]
         self.compounds = compound_pairs(texts, COMPOUND_MIN)
         self.vocab: set[str] = set()
+        self.suspect: dict[str, str] = {}
         self._vocab_list: list[str] = []
         self._repair_cache: dict[str, tuple[list[str], bool]] = {}
 
@@ -240,9 +246,21 @@ class Normalizer:
             plus = {i: ids[vocab[i] + COMPOUND_MARK] for i in set(words[marked].tolist())}
             words[marked] = [plus[i] for i in words[marked].tolist()]
 
-    def set_vocab(self, vocab: set[str]) -> None:
-        self.vocab = vocab
-        self._vocab_list = sorted(w for w in vocab if len(w) >= 3)
+    def set_vocab(self, vocab: set[str], counts: dict[str, int] | None = None, trusted: Set[str] = _NOTHING) -> None:
+        """The words the index knows, how often each occurs (``counts``), and those answers or
+        keywords use (``trusted``). A rare word that no answer or keyword uses, that is no Vietnamese
+        syllable and is a sure typo of a common one ("nhatt", "dnah"), is a curator's deliberate typo
+        in an example question: a user who types it is repaired as for any other typo ("nhatt" →
+        "nhat"), and no typo is repaired into it."""
+        counts = counts or {}
+        self.suspect = {}
+        for w in vocab - trusted:
+            if counts.get(w, 0) <= SUSPECT_MAX and not SYLLABLE.fullmatch(w):
+                fixes = {f for f in _sure_fixes(w) if counts.get(f, 0) >= SURE_MIN and SYLLABLE.fullmatch(f)}
+                if fixes:
+                    self.suspect[w] = max(sorted(fixes), key=lambda f: counts[f])
+        self.vocab = vocab - self.suspect.keys()
+        self._vocab_list = sorted(w for w in self.vocab if len(w) >= 3)
         self._repair_cache.clear()
 
     def repair(self, word: str) -> tuple[list[str], bool]:
@@ -255,6 +273,10 @@ class Normalizer:
         if word in self._repair_cache:
             return self._repair_cache[word]
         result: tuple[list[str], bool] = ([word], False)
+        if word in self.suspect:
+            result = ([self.suspect[word]], True)
+            self._repair_cache[word] = result
+            return result
         decoded = telex_decode(word)
         if decoded in STOPWORDS or (word not in self.vocab and decoded in self.vocab):
             result = ([decoded], True)
@@ -304,6 +326,16 @@ class Normalizer:
             # a repair can complete a glossary phrase ("ddanhs gias noi booj" → "danh gia noi bo")
             out = self.normalize(" ".join(w for w in out if not w.startswith("#"))).split()
         return out, repaired, guessed
+
+
+def _sure_fixes(word: str) -> set[str]:
+    """What a typo-like word may stand for with little doubt: its Telex decoding ("luowng" → "luong"),
+    a doubled letter undone ("nhatt" → "nhat"), two neighbouring letters swapped ("dnah" → "danh")."""
+    fixes = {telex_decode(word)}
+    fixes.update(word[:i] + word[i + 1 :] for i in range(1, len(word)) if word[i] == word[i - 1])
+    fixes.update(word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1))
+    fixes.discard(word)
+    return fixes
 
 
 def _trie_pattern(keys) -> str:
@@ -488,7 +520,11 @@ class Searcher:
             for n in re.findall(r"\d+", d.cite)
             if len(n) >= 3 and not 1900 <= int(n) <= 2100
         }
-        self.norm.set_vocab({t for t in self.term_ids if "_" not in t})
+        frequency, in_answers = (self.q_index.frequency + self.a_index.frequency).tolist(), self.a_index.frequency
+        words = {t: i for t, i in self.term_ids.items() if "_" not in t}
+        trusted = {t for t, i in words.items() if in_answers[i]}  # and what curators list as keywords:
+        trusted.update(w for e in self.entries for k in e.keywords for w in fold(k).split())
+        self.norm.set_vocab(set(words), {t: int(frequency[i]) for t, i in words.items()}, trusted)
         # what each entry answers: the facets it declares and those its title (a question) names
         self.entry_facets = [frozenset(e.facets) | facets_of(self.kb, fold(e.title)) or _NOTHING for e in self.entries]
         # the entry of each term of the vocabulary ("rủi ro là gì" → tv-rui-ro), by its folded names
