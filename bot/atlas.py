@@ -36,6 +36,7 @@ from bot.yamlcheck import LINE_KEY, Checker, file_name, line_of, load_folder, ya
 
 ATLAS_TOPIC = "dieu-khoan"  # the topic of entries made from clause records
 VOCABULARY_TOPIC = "thuat-ngu"
+MAX_ALIAS_PAIRS = 3  # a contrast is also asked by the terms' other names, in this many pairs at most
 MAX_FIELD_CHARS = 600
 CLAUSE_FIELD = r"(?:[4-9]|10)(?:\.\d{1,2}){0,3}"
 
@@ -348,15 +349,21 @@ def _term_entries(
             ck.add(file, line, f"thuật ngữ '{term.id}': so sánh với '{other.id}' viết hai lần")
             continue
         a, b = term.term, other.term
+        # and by the other names of either term ("quy trình và quá trình khác nhau thế nào")
+        also = [(x, y) for x in (a, *term.aliases) for y in (b, *other.aliases) if (x, y) != (a, b)]
         qs = tuple(
-            q
-            for q in (
-                f"{a} khác {b} thế nào",
-                f"{b} khác {a} ở điểm nào",
-                f"phân biệt {a} và {b}",
-                f"{a} và {b} khác nhau chỗ nào",
+            dict.fromkeys(
+                q
+                for q in (
+                    f"{a} khác {b} thế nào",
+                    f"{b} khác {a} ở điểm nào",
+                    f"phân biệt {a} và {b}",
+                    f"{a} và {b} khác nhau chỗ nào",
+                    *(f"{x} và {y} khác nhau thế nào" for x, y in also[:MAX_ALIAS_PAIRS]),
+                    *(f"phân biệt {y} với {x}" for x, y in also[:MAX_ALIAS_PAIRS]),
+                )
+                if fold(q) not in taken
             )
-            if fold(q) not in taken
         )
         text = (
             f"{difference}\n\n– {a[:1].upper()}{a[1:]}: {term.definition}\n– {b[:1].upper()}{b[1:]}: {other.definition}"

@@ -781,7 +781,9 @@ class Searcher:
         if asked:
             candidates = np.union1d(candidates, self._citing_best(asked, bm).astype(candidates.dtype))
         defined = set()
-        if "definition" in q_facets:  # as typed, else as repaired ("thế nào là ddaauf ra" → "đầu ra")
+        # as typed, else as repaired ("thế nào là ddaauf ra" → "đầu ra"); "A và B khác nhau thế nào theo
+        # TCVN ISO 9000" names two terms and asks for neither definition
+        if "definition" in q_facets and "difference" not in q_facets:
             defined = self._defined(folded_question) or self._defined(repaired_words)
         if defined:
             candidates = np.union1d(candidates, np.array(sorted(defined), dtype=candidates.dtype))

@@ -182,6 +182,19 @@ def test_a_definition_that_names_its_standard_gets_the_term(searcher, kb):
         assert result.matched and result.best.entry.id == entry_id, (question, result.best and result.best.entry.id)
 
 
+def test_a_difference_named_by_another_name_of_a_term_gets_the_contrast(searcher, kb):
+    # "quy trình" is how communes name a written procedure (thủ tục, TCVN ISO 9000): the contrast entry is
+    # asked by it too; and "theo TCVN ISO 9000" in a "khác nhau" question does not make it a definition
+    contrast = kb.entries["tv-qua-trinh-vs-thu-tuc"]
+    assert any("quy trình" in q for q in contrast.questions)
+    for question in [
+        "Theo TCVN ISO 9000:2015, quy trình và quá trình khác nhau như thế nào?",
+        "quy trinh voi qua trinh khac nhau o cho nao",
+    ]:
+        _, hits = searcher.rank(question, 1)
+        assert hits[0].entry.id == contrast.id, question
+
+
 @pytest.mark.parametrize("text", ["xin chào", "Chào ad", "hello", "cảm ơn em nhiều"])
 def test_greetings_and_thanks_get_a_friendly_reply(core, text):
     from bot.dialog import User
