@@ -50,6 +50,8 @@ SHORT_QUERY_EXTRA = 25.0
 DOMAIN_MARKERS = re.compile(
     r"(?:^| )(?:iso|tcvn|9001|khoan \d+|dieu \d+|\d+ \d+)(?: |$)"
 )  # "khoản 8.4", "9.2"   # …need this many more points to be answered
+SHARED_BLOCK = 2_000_000  # postings compared at once while indexing
+CHUNK_PHRASINGS = 50_000  # phrasings whose totals are summed at once while indexing
 CANDIDATES = 15  # entries re-ranked with fuzzy matching
 W_COVERAGE = 0.35  # idf-weighted share of the question's words that the entry covers
 W_PHRASING = 0.35  # idf-weighted F1 overlap with the entry's closest phrasing
@@ -391,7 +393,8 @@ class TermIndex:
 
     Built from one pair (term, document) per occurrence, as numpy arrays: no per-document Python
     objects, so 30,000 entries index in seconds and in a few bytes per posting. A term is given by
-    its code, and its id is the position of that code in ``vocabulary`` (sorted codes).
+    its code, and its id is the position of that code in ``vocabulary`` (sorted codes). The ``terms``
+    given are used up (overwritten) when they are int64.
     """
 
     def __init__(
@@ -400,7 +403,7 @@ class TermIndex:
         n, width = n_docs, max(n_docs, 1)
         lengths = np.bincount(docs, minlength=n).astype(np.float32)
         avgdl = float(lengths.mean()) if n else 1.0
-        keys = terms.astype(np.int64)
+        keys = terms.astype(np.int64, copy=False)  # int64 terms are used up: no copy of every posting
         keys *= width
         keys += docs
         keys.sort()  # by term, then document
@@ -411,8 +414,10 @@ class TermIndex:
         tf = np.diff(starts, append=np.int32(len(keys))).astype(np.float32)
         keys = keys[starts]
         del starts
-        self.docs = (keys % width).astype(np.int32)
-        term = np.searchsorted(vocabulary, keys // width)  # ascending: a fast binary search
+        self.docs = np.empty(len(keys), dtype=np.int32)
+        np.remainder(keys, width, out=self.docs, casting="unsafe")  # no int64 copy of every posting
+        keys //= width  # in place: the term codes
+        term = np.searchsorted(vocabulary, keys)  # ascending: a fast binary search
         del keys
         counts = np.bincount(term, minlength=len(vocabulary))
         self.frequency = np.bincount(term, weights=tf, minlength=len(vocabulary))  # occurrences of each term
@@ -425,10 +430,27 @@ class TermIndex:
         self.weights = per_posting_idf * tf * (k1 + 1) / (tf + norm)
         self.n = n
 
-    def keys(self) -> np.ndarray:
-        """term × n + document of every posting, ascending."""
-        terms = np.repeat(np.arange(len(self.offsets) - 1, dtype=np.int64), np.diff(self.offsets))
-        return terms * max(self.n, 1) + self.docs
+    def keys(self, first: int = 0, stop: int | None = None) -> np.ndarray:
+        """term × n + document of every posting of the terms first…stop, ascending."""
+        stop = len(self.offsets) - 1 if stop is None else stop
+        a, b = self.offsets[first], self.offsets[stop]
+        terms = np.repeat(np.arange(first, stop, dtype=np.int64), np.diff(self.offsets[first : stop + 1]))
+        return terms * max(self.n, 1) + self.docs[a:b]
+
+    def shared(self, other: TermIndex) -> np.ndarray:
+        """For each term, the documents that have it in both indexes (the same vocabulary and documents).
+        By blocks of terms: the keys of every posting of both at once are 150 MB at 100× size."""
+        n_terms = len(self.offsets) - 1
+        counts = np.zeros(n_terms, dtype=np.int64)
+        step = max(1, n_terms * SHARED_BLOCK // max(len(self.docs) + len(other.docs), 1))
+        for first in range(0, n_terms, step):
+            stop = min(first + step, n_terms)
+            mine, theirs = self.keys(first, stop), other.keys(first, stop)
+            if len(mine) and len(theirs):
+                at = np.searchsorted(mine, theirs).clip(max=len(mine) - 1)
+                both = theirs[mine[at] == theirs]
+                counts[first:stop] = np.bincount(both // max(self.n, 1) - first, minlength=stop - first)
+        return counts
 
     def scores(self, term_ids: list[int]) -> np.ndarray:
         """BM25 of every document for these terms (float32): their postings end to end, summed per
@@ -446,6 +468,15 @@ def _spans(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
     lengths = stops - starts
     ends = np.cumsum(lengths)
     return np.arange(ends[-1] if len(ends) else 0) - np.repeat(ends - lengths - starts, lengths)
+
+
+def _positions(sorted_values: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """np.searchsorted as int32, by slices: its int64 result for every term of every phrasing is 70 MB
+    at 100× size."""
+    out = np.empty(len(values), dtype=np.int32)
+    for a in range(0, len(values), SHARED_BLOCK):
+        out[a : a + SHARED_BLOCK] = np.searchsorted(sorted_values, values[a : a + SHARED_BLOCK])
+    return out
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
@@ -570,14 +601,9 @@ class Searcher:
         del a_terms, a_docs
         self.max_idf = math.log(1 + (n + 0.5) / 0.5)
         # document frequency over question and answer fields together (a term counts once per entry)
-        qk, ak = self.q_index.keys(), self.a_index.keys()
-        both = ak[qk[np.searchsorted(qk, ak).clip(max=max(len(qk) - 1, 0))] == ak] if len(qk) else ak[:0]
-        df = (
-            np.diff(self.q_index.offsets)
-            + np.diff(self.a_index.offsets)
-            - np.bincount(both // max(n, 1), minlength=len(names))
-        ).astype(np.float64)
-        del qk, ak, both  # every posting, twice: not kept while the phrasings are indexed
+        df = (np.diff(self.q_index.offsets) + np.diff(self.a_index.offsets) - self.q_index.shared(self.a_index)).astype(
+            np.float64
+        )
         self.idf_by_id = np.log(1 + (n - df + 0.5) / (df + 0.5))
         # two-syllable words of the knowledge base: "van phong" and "van ban" share a syllable, not a meaning
         count = (self.q_index.frequency + self.a_index.frequency).astype(np.int64).tolist()
@@ -618,7 +644,7 @@ class Searcher:
         del keep
         terms, p_of = words.terms(p_words, p_of, clauses=False)
         n_terms = max(len(names), 1)
-        term = np.searchsorted(codes, terms).astype(np.int32)  # each term's id (codes are sorted)
+        term = _positions(codes, terms)  # each term's id (codes are sorted)
         del terms
         pairs = p_of.astype(np.int64)  # (phrasing, term id) pairs, in place from here: millions of them
         del p_of
@@ -626,13 +652,21 @@ class Searcher:
         pairs += term
         del term
         pairs = _distinct(pairs)  # by phrasing, each term once
-        p_of = (pairs // n_terms).astype(np.int32)
-        self.phrasing_terms = (pairs % n_terms).astype(np.int32)
+        self.phrasing_start = np.searchsorted(pairs, np.arange(n_phr + 1, dtype=np.int64) * n_terms)
+        np.remainder(pairs, n_terms, out=pairs)  # in place: no second array of every pair
+        self.phrasing_terms = pairs.astype(np.int32)
         del pairs
-        self.phrasing_start = np.searchsorted(p_of, np.arange(n_phr + 1))
         boost = np.where([t.startswith("#") for t in names], TAG_BOOST, 1.0)
-        self.phrasing_total = np.bincount(p_of, weights=(self.idf_by_id * boost)[self.phrasing_terms], minlength=n_phr)
-        del p_of
+        weight = self.idf_by_id * boost
+        self.phrasing_total = np.zeros(n_phr)
+        for a in range(0, n_phr, CHUNK_PHRASINGS):  # by slices: the weight of every pair at once is 100 MB at 100×
+            b = min(a + CHUNK_PHRASINGS, n_phr)
+            lo, hi = self.phrasing_start[a], self.phrasing_start[b]
+            self.phrasing_total[a:b] = np.bincount(
+                np.repeat(np.arange(b - a), np.diff(self.phrasing_start[a : b + 1])),
+                weights=weight[self.phrasing_terms[lo:hi]],
+                minlength=b - a,
+            )
         bounds = np.searchsorted(kept_of, np.arange(n_phr + 1)).tolist()
         # each phrasing's words in sorted order (numpy sorts strings by code point, as Python does):
         # token_set_ratio depends only on the set of words, and token_sort_ratio is the ratio of the

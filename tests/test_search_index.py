@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
+from bot import search
 from bot.search import CLAUSE_MARK, TermIndex, _content, _terms, _trie_pattern, _Words
 from bot.text import Ids
 
@@ -58,6 +59,24 @@ def test_term_index_postings_are_sorted_by_document_with_their_counts():
     assert postings == {0: [0, 3], 1: [0, 1], 2: [1, 4], 3: [3]}
     assert index.frequency.tolist() == [3, 2, 2, 3]  # occurrences, not documents
     assert index.keys().tolist() == [t * 5 + d for t in range(4) for d in postings[t]]
+
+
+@pytest.mark.parametrize("block", [1, 3, 2_000_000])
+def test_documents_sharing_a_term_across_two_indexes_are_counted_by_blocks(monkeypatch, block):
+    """``shared`` compares the postings of a few terms at a time (memory at 100× size): whatever the
+    block, each term counts the documents that have it in both indexes."""
+    monkeypatch.setattr(search, "SHARED_BLOCK", block)
+    rnd = random.Random(block)
+    codes = {t: i for i, t in enumerate("abcdefg")}
+    questions = [[rnd.choice("abcdefg") for _ in range(rnd.randrange(0, 6))] for _ in range(40)]
+    answers = [[rnd.choice("abcdefg") for _ in range(rnd.randrange(0, 9))] for _ in range(40)]
+    got = index_of(questions, codes).shared(index_of(answers, codes)).tolist()
+    assert got == [sum(t in q and t in a for q, a in zip(questions, answers, strict=True)) for t in "abcdefg"]
+    assert sum(got) > 0
+    values = np.array(sorted(rnd.sample(range(1000), 50)), dtype=np.int64)
+    asked = np.array([rnd.randrange(1000) for _ in range(77)], dtype=np.int64)
+    positions = search._positions(values, asked)
+    assert positions.dtype == np.int32 and positions.tolist() == np.searchsorted(values, asked).tolist()
 
 
 def test_the_bigram_codes_of_words_are_the_terms_of_each_group():
