@@ -78,6 +78,15 @@ def test_a_deliberate_typo_in_an_example_question_still_gets_repaired(kb):
     assert typo.best.entry.id == right.best.entry.id
 
 
+def test_a_question_about_iso_near_an_off_topic_example_is_offered_its_entry(searcher):
+    # "chủ tịch xã mới được bổ nhiệm khi nào" is off-topic; the same words about ISO are not
+    result = searcher.search("chủ tịch xã mới về cần làm gì với ISO")
+    assert result.outcome == "suggest" and result.best.entry.id in {"tq-vai-tro", "ld-lanh-dao-cao-nhat"}
+    assert searcher.search("chủ tịch xã mới được bổ nhiệm khi nào").outcome == "decline"
+    for off_topic in ["Nhà máy may cần làm gì để được chứng nhận ISO 14001?", "iso 45001 cho cong ty xay dung"]:
+        assert searcher.search(off_topic).outcome == "decline", off_topic
+
+
 @pytest.mark.parametrize(
     "q", ["thời tiết Lạng Sơn mai thế nào", "cách tính thuế thu nhập cá nhân", "kết quả bóng đá hôm qua"]
 )
