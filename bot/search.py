@@ -83,6 +83,7 @@ WORD_MIN, WORD_SHARE = 3, 0.1  # a pair of syllables is a word when it occurs th
 COMPOUND_MIN = 3  # …seen spelt that way in the knowledge base at least this many times
 FACET_POINTS = 4.0  # ranking only: the entry answers the kind of question asked (frequency, who…)
 OVERVIEW_PENALTY = 4.0  # ranking only: a broad entry, when the question asks one precise thing
+DEFINITION_PENALTY = 4.0  # ranking only: a definition, when the question asks another kind of thing
 
 
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
@@ -741,11 +742,14 @@ class Searcher:
 
     def _facet_points(self, i: int, asked: frozenset[str], clause: bool) -> float:
         """Ranking points of entry ``i`` for the kind of question: it answers that kind, or it is a broad
-        entry and the question asks one precise thing (a facet, or a clause by number)."""
+        entry and the question asks one precise thing (a facet, or a clause by number), or it defines a
+        term and the question asks something else about it (when, who, which records…)."""
         facets = self.entry_facets[i]
         points = FACET_POINTS if asked & facets else 0.0
         if "overview" in facets and (asked or clause):
             points -= OVERVIEW_PENALTY
+        if "definition" in facets and asked and not asked & {"definition", "difference"}:
+            points -= DEFINITION_PENALTY  # "khi nào phải ĐGNB": not what ĐGNB is
         return points
 
     def _defined(self, folded: str) -> set[int]:

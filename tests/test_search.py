@@ -204,6 +204,17 @@ def test_a_difference_named_by_another_name_of_a_term_gets_the_contrast(searcher
         assert hits[0].entry.id == contrast.id, question
 
 
+def test_a_definition_yields_to_entries_of_the_kind_asked(searcher, kb):
+    """A term's definition covers every word of a short question about the term ("khi nào phải
+    ĐGNB"): when the question asks another kind of thing, the definition loses ranking points."""
+    i = next(k for k, e in enumerate(searcher.entries) if e.id == "tn-dgnb")
+    assert "definition" in searcher.entry_facets[i]
+    asked_when = searcher._facet_points(i, frozenset({"deadline"}), False)
+    asked_what = searcher._facet_points(i, frozenset({"definition"}), False)
+    assert asked_when < 0 < asked_what
+    assert searcher._facet_points(i, frozenset(), False) == 0
+
+
 @pytest.mark.parametrize("text", ["xin chào", "Chào ad", "hello", "cảm ơn em nhiều"])
 def test_greetings_and_thanks_get_a_friendly_reply(core, text):
     from bot.dialog import User
