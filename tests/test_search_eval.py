@@ -98,7 +98,14 @@ def _domain(name):
 
 
 @pytest.mark.parametrize(
-    "name", ["eval_domain_dev.yaml", "eval_domain_holdout.yaml", "eval_domain_third.yaml", "eval_domain_fourth.yaml"]
+    "name",
+    [
+        "eval_domain_dev.yaml",
+        "eval_domain_holdout.yaml",
+        "eval_domain_third.yaml",
+        "eval_domain_fourth.yaml",
+        "eval_domain_fifth.yaml",
+    ],
 )
 def test_domain_sets_are_labelled_with_real_entries(kb, name):
     rows = _domain(name)
@@ -127,11 +134,14 @@ def test_domain_dev_set(searcher):
     # consulted holdouts, development material since: floors a little under today's figures
     # (holdout 67.7 / 81.0 / 16.3; third 84.3 / 93.3 / 12.9, after the entries written for its misses),
     # far from issue 12's targets
-    # fourth: consulted once at the end of the session that wrote those entries (69.3 / 83.3 / 17.5)
+    # fourth: consulted once at the end of the session that wrote those entries (69.3 / 83.3 / 17.5);
+    # its misses and the holdout's guided the next session's content (now 74.0 / 87.0 / 15.8 and
+    # 76.7 / 88.4 / 11.3); fifth: consulted once at the end of that session (73.4 / 86.2 / 13.8)
     [
-        ("eval_domain_holdout.yaml", 65.0, 78.0, 18.0),
-        ("eval_domain_third.yaml", 82.0, 91.0, 15.0),
-        ("eval_domain_fourth.yaml", 67.0, 81.0, 19.5),
+        ("eval_domain_holdout.yaml", 74.0, 86.0, 13.0),
+        ("eval_domain_third.yaml", 81.0, 91.0, 14.0),
+        ("eval_domain_fourth.yaml", 72.0, 85.0, 17.5),
+        ("eval_domain_fifth.yaml", 71.0, 84.0, 15.5),
     ],
 )
 def test_consulted_domain_sets_do_not_fall(searcher, name, top1, top3, wrong):
