@@ -290,8 +290,7 @@ class Normalizer:
             if split:
                 result = (split, True)
             elif len(word) == 3:  # short syllables: only a swap of two letters ("lna" → "lan")
-                swaps = {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(2)}
-                known = sorted(swaps & self.vocab)
+                known = sorted(_swaps(word) & self.vocab)
                 if known:
                     result = ([known[0]], True)
             elif len(word) >= 4:
@@ -333,12 +332,17 @@ class Normalizer:
         return out, repaired, guessed
 
 
+def _swaps(word: str) -> set[str]:
+    """The word with two neighbouring letters swapped, at each place ("lna" → "nla", "lan")."""
+    return {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)}
+
+
 def _sure_fixes(word: str) -> set[str]:
     """What a typo-like word may stand for with little doubt: its Telex decoding ("luowng" → "luong"),
     a doubled letter undone ("nhatt" → "nhat"), two neighbouring letters swapped ("dnah" → "danh")."""
     fixes = {telex_decode(word)}
     fixes.update(word[:i] + word[i + 1 :] for i in range(1, len(word)) if word[i] == word[i - 1])
-    fixes.update(word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1))
+    fixes.update(_swaps(word))
     fixes.discard(word)
     return fixes
 
