@@ -9,6 +9,12 @@ per question against 3.7–4.5 ms here (GIL hand-offs on every call) and gave no
 the core's work is serial either way. The price of running here is that slow work (a chart, about
 0.1 s) holds the loop for that long; :meth:`warm_up` imports the heavy libraries at start-up so the
 first chart does not also pay their 0.7 s import.
+
+A forked search worker was tried and measured too (2026-12-02): the index in a second process, the
+question sent to it over a socket pair before the core call, the result handed back. It moved the
+search (about 1 ms of 4.5 ms per question) off the loop but added 0.3 ms of pickling and socket work
+to the loop, and on 2 cores it competed with the emulator: 20 users' ratio to the echo bot 1.55–1.79
+with it against 1.45–1.62 without, 50 users' p95 167–215 ms against 175–191 ms. Not kept.
 """
 
 from __future__ import annotations

@@ -302,3 +302,71 @@ async def test_one_chats_updates_stay_in_order_when_a_third_comes_as_the_first_e
     ours = [x for x in log if not x.startswith("X")]
     assert ours == ["A start", "A end", "B start", "B end", "C start", "C end"]
     assert log.index("X end") < log.index("B end"), "another chat does not wait for this one"
+
+
+async def test_after_a_burst_of_sends_only_a_few_idle_connections_stay_open():
+    """20 sends at once through the bot's real HTTP request (httpx to a local server): afterwards at
+    most KEEPALIVE_CONNECTIONS stay open. PTB kept all 20 (up to 256), and every later request walked
+    them all in httpcore's pool: 30% of the bot's CPU under load."""
+    import asyncio
+    import json
+
+    from handlers.app import KEEPALIVE_CONNECTIONS, application_builder
+
+    open_now = 0
+    peak = 0
+    release = asyncio.Event()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal open_now, peak
+        open_now += 1
+        peak = max(peak, open_now)
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(
+                    (
+                        int(line.split(b":")[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length")
+                    ),
+                    0,
+                )
+                await reader.readexactly(length)
+                await release.wait()  # hold every request until all 20 are in flight
+                body = json.dumps({"ok": True, "result": True}).encode()
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n" % len(body)
+                )
+                writer.write(body)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            open_now -= 1
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    app = application_builder("123456:TEST", f"http://127.0.0.1:{port}/bot").updater(None).build()
+    request = app.bot.request
+    await request.initialize()
+    try:
+        calls = [
+            asyncio.create_task(request.post(f"http://127.0.0.1:{port}/bot123456:TEST/sendChatAction", None))
+            for _ in range(20)
+        ]
+        while peak < 20:
+            await asyncio.sleep(0.01)
+        release.set()
+        assert all(r is True for r in await asyncio.gather(*calls))
+        for _ in range(100):  # the server notices the closed connections
+            if open_now <= KEEPALIVE_CONNECTIONS:
+                break
+            await asyncio.sleep(0.01)
+        assert peak == 20, "the sends ran at once"
+        assert open_now <= KEEPALIVE_CONNECTIONS, f"{open_now} idle connections kept open"
+    finally:
+        await request.shutdown()
+        server.close()
+        await server.wait_closed()
