@@ -42,6 +42,7 @@ COURTESY = re.compile(
 _COURTESY_HINT = re.compile(r"(?:em|e|minh|toi|tui|chau|duoc|xin|muon) hoi")
 # a folded Vietnamese syllable: onset, one to three vowels, a final consonant (or none)
 SYLLABLE = re.compile(r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(?:ng|nh|ch|[cmnpt])?\+?")
+REPAIR_CACHE_MAX = 20_000  # repaired words remembered; users' odd words could otherwise grow it forever
 SUSPECT_MAX = 2  # a word seen this rarely that is no syllable: a deliberate typo of some phrasing…
 SURE_MIN = 5  # …when it is a sure typo of a syllable seen this often
 OOS_PREFIX = "oos:"  # id prefix of out-of-scope pseudo-entries
@@ -278,12 +279,10 @@ class Normalizer:
         if word in self._repair_cache:
             return self._repair_cache[word]
         result: tuple[list[str], bool] = ([word], False)
+        decoded = telex_decode(word)
         if word in self.suspect:
             result = ([self.suspect[word]], True)
-            self._repair_cache[word] = result
-            return result
-        decoded = telex_decode(word)
-        if decoded in STOPWORDS or (word not in self.vocab and decoded in self.vocab):
+        elif decoded in STOPWORDS or (word not in self.vocab and decoded in self.vocab):
             result = ([decoded], True)
         elif word not in self.vocab:
             split = self._split(word) or self._split(decoded)
@@ -300,6 +299,8 @@ class Normalizer:
                     best = process.extractOne(decoded, self._vocab_list, scorer=OSA.distance, score_cutoff=limit)
                 if best is not None:
                     result = ([best[0]], True)
+        if len(self._repair_cache) >= REPAIR_CACHE_MAX:
+            self._repair_cache.clear()
         self._repair_cache[word] = result
         return result
 

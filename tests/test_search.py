@@ -348,3 +348,17 @@ def test_inputs_and_outputs_of_the_review_are_told_apart(searcher):
     inputs, outputs = best_id(searcher, "dau vao xxld co may muc"), best_id(searcher, "dau ra xxld co may muc")
     assert inputs and outputs and inputs != outputs
     assert all("9.3.2" in s.ref for s in searcher.kb.entries[inputs].sources if s.doc.id == "tcvn-9001")
+
+
+def test_odd_words_do_not_grow_the_repair_cache_forever(searcher):
+    """Every unknown word a user types is remembered with its repair: a flood of distinct odd words
+    (random strings, a pasted file) is bounded, and repairs stay right after the cache is cleared."""
+    import random
+
+    from bot.search import REPAIR_CACHE_MAX
+
+    rnd = random.Random(5)
+    for _ in range(REPAIR_CACHE_MAX + 500):
+        searcher.norm.repair("".join(rnd.choice("qwxzjf") for _ in range(9)))
+    assert len(searcher.norm._repair_cache) <= REPAIR_CACHE_MAX
+    assert searcher.norm.repair("ddanhs") == (["danh"], True)
