@@ -85,6 +85,14 @@ COMPOUND_MIN = 3  # …seen spelt that way in the knowledge base at least this m
 FACET_POINTS = 4.0  # ranking only: the entry answers the kind of question asked (frequency, who…)
 OVERVIEW_PENALTY = 4.0  # ranking only: a broad entry, when the question asks one precise thing
 DEFINITION_PENALTY = 4.0  # ranking only: a definition, when the question asks another kind of thing
+# chat spellings of the words the facet cues look for ("gồm những j", "bn lâu", "đk nào", "có phải … ko")
+CHAT_WORDS = {
+    **dict.fromkeys(("j", "ji"), "gi"),
+    **dict.fromkeys(("ko", "k", "kg", "hok"), "khong"),
+    **{"bn": "bao nhieu", "dc": "duoc", "bh": "bao gio", "trc": "truoc", "ntn": "nhu the nao"},
+}
+CHAT_PHRASES = {"bn lau": "bao lau", "dk nao": "dieu khoan nao", "dk may": "dieu khoan may", "dk so": "dieu khoan so"}
+_CHAT = re.compile(r"(?<!\S)(?:" + "|".join(sorted([*CHAT_PHRASES, *CHAT_WORDS], key=len, reverse=True)) + r")(?!\S)")
 
 
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
@@ -745,6 +753,12 @@ class Searcher:
             return CLAUSE_POINTS / 2
         return 0.0
 
+    def asked_facets(self, folded: str, repaired: str) -> frozenset[str]:
+        """The kinds of answer a question asks for (frequency, records…), from its folded text as typed
+        and as repaired, with chat spellings read as words ("gồm những j", "bn lâu", "đk nào")."""
+        chat = _CHAT.sub(lambda m: CHAT_PHRASES.get(m.group(0)) or CHAT_WORDS[m.group(0)], repaired)
+        return (facets_of(self.kb, folded) | facets_of(self.kb, chat)) - {"overview"}
+
     def _facet_points(self, i: int, asked: frozenset[str], clause: bool) -> float:
         """Ranking points of entry ``i`` for the kind of question: it answers that kind, or it is a broad
         entry and the question asks one precise thing (a facet, or a clause by number), or it defines a
@@ -822,7 +836,7 @@ class Searcher:
         folded_question = fold(question[:MAX_QUERY_CHARS])
         # the kind of question, as typed and as repaired ("laf gif" → "là gì"; no tags or clause tokens)
         repaired_words = " ".join(w.rstrip(COMPOUND_MARK) for w in words if not w.startswith(("#", CLAUSE_MARK)))
-        q_facets = (facets_of(self.kb, folded_question) | facets_of(self.kb, repaired_words)) - {"overview"}
+        q_facets = self.asked_facets(folded_question, repaired_words)
         if asked:
             candidates = np.union1d(candidates, self._citing_best(asked, bm).astype(candidates.dtype))
         defined = set()

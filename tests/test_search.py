@@ -362,3 +362,20 @@ def test_odd_words_do_not_grow_the_repair_cache_forever(searcher):
         searcher.norm.repair("".join(rnd.choice("qwxzjf") for _ in range(9)))
     assert len(searcher.norm._repair_cache) <= REPAIR_CACHE_MAX
     assert searcher.norm.repair("ddanhs") == (["danh"], True)
+
+
+def test_chat_spellings_show_the_kind_of_question(searcher):
+    """Facet cues are written with the words ("gì", "bao lâu", "điều khoản nào"); officials type "j",
+    "bn lâu", "đk nào". Both spellings ask the same thing."""
+    from bot.text import fold
+
+    def asked(q: str) -> frozenset[str]:
+        return searcher.asked_facets(fold(q), searcher.rank(q)[0])
+
+    for chat, words, kind in [
+        ("ĐGNB quy định ở đk nào v", "ĐGNB quy định ở điều khoản nào vậy", "which-clause"),
+        ("đoàn kiểm tra cần bằng chứng j", "đoàn kiểm tra cần bằng chứng gì", "records"),
+        ("làm ISO mất bn lâu", "làm ISO mất bao lâu", "duration"),
+    ]:
+        assert kind in asked(words)
+        assert asked(chat) == asked(words), chat
