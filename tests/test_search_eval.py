@@ -105,6 +105,7 @@ def _domain(name):
         "eval_domain_third.yaml",
         "eval_domain_fourth.yaml",
         "eval_domain_fifth.yaml",
+        "eval_domain_sixth.yaml",
     ],
 )
 def test_domain_sets_are_labelled_with_real_entries(kb, name):
@@ -117,31 +118,31 @@ def test_domain_sets_are_labelled_with_real_entries(kb, name):
 
 
 def test_domain_dev_set(searcher):
-    """Floors a little under today's figures (top-1 87.1%, top-3 94.6%, confident wrong 5.0%,
+    """Floors a little under today's figures (top-1 94.6%, top-3 96.5%, confident wrong 4.2%,
     off-topic declined 100%): a change that makes the bot answer officials worse fails here."""
     from bot import evalsets
 
     rep = evalsets.evaluate(searcher, _domain("eval_domain_dev.yaml"), "domain dev")
     print("\n" + rep.line() + "\n" + "\n".join(sorted(rep.misses)))
-    assert rep.pct(rep.top1, rep.labelled) >= 85.0
-    assert rep.pct(rep.top3, rep.labelled) >= 93.0
-    assert rep.pct(rep.wrong, rep.total) <= 6.0
+    assert rep.pct(rep.top1, rep.labelled) >= 92.0
+    assert rep.pct(rep.top3, rep.labelled) >= 95.0
+    assert rep.pct(rep.wrong, rep.total) <= 5.5
     assert rep.pct(rep.declined_off, rep.off_topic) >= 95.0
 
 
 @pytest.mark.parametrize(
     "name, top1, top3, wrong",
-    # consulted holdouts, development material since: floors a little under today's figures
-    # (holdout 67.7 / 81.0 / 16.3; third 84.3 / 93.3 / 12.9, after the entries written for its misses),
-    # far from issue 12's targets
-    # fourth: consulted once at the end of the session that wrote those entries (69.3 / 83.3 / 17.5);
-    # its misses and the holdout's guided the next session's content (now 74.0 / 87.0 / 15.8 and
-    # 76.7 / 88.4 / 11.3); fifth: consulted once at the end of that session (73.4 / 86.2 / 13.8)
+    # consulted holdouts, development material since: floors a little under today's figures, which
+    # their misses' intents (never their questions) guided content to. At their consults: third 60.5 /
+    # 75.3 / 40.0, fourth 69.3 / 83.3 / 17.5, fifth 73.4 / 86.2 / 13.8, sixth 67.0 / 83.2 / 17.1
+    # (2026-12-02, fifth session); now holdout 90.1 / 96.1 / 4.6, third 89.9 / 98.3 / 9.6, fourth
+    # 89.6 / 96.0 / 5.4, fifth 85.9 / 94.8 / 10.0, sixth 79.7 / 89.3 / 12.1
     [
-        ("eval_domain_holdout.yaml", 74.0, 86.0, 13.0),
-        ("eval_domain_third.yaml", 81.0, 91.0, 14.0),
-        ("eval_domain_fourth.yaml", 72.0, 85.0, 17.5),
-        ("eval_domain_fifth.yaml", 71.0, 84.0, 15.5),
+        ("eval_domain_holdout.yaml", 88.0, 94.0, 6.0),
+        ("eval_domain_third.yaml", 87.0, 96.0, 11.0),
+        ("eval_domain_fourth.yaml", 87.0, 94.0, 7.0),
+        ("eval_domain_fifth.yaml", 83.0, 93.0, 11.5),
+        ("eval_domain_sixth.yaml", 77.0, 87.0, 13.5),
     ],
 )
 def test_consulted_domain_sets_do_not_fall(searcher, name, top1, top3, wrong):
