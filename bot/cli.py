@@ -428,6 +428,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return args.func(args)
+    except BrokenPipeError:
+        # the reader stopped early (`isobot kb overlap | head`): not an error; stdout goes nowhere now,
+        # so that Python's flush at exit does not fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (ConfigError, KnowledgeError) as exc:
         _out(f"Lỗi: {exc}", sys.stderr)
         return 1

@@ -300,3 +300,21 @@ def test_questions_logged_before_the_privacy_rule_are_pseudonymised(tmp_path):
     conn.close()
     (row,) = list(Storage(db).db.query("SELECT user_id, text, asker FROM asked"))
     assert row["user_id"] is None and row["text"] is None and len(row["asker"]) == 16
+
+
+def test_output_cut_short_by_the_reader_is_not_an_error(config_file):
+    """`isobot kb stats | head -0`: the reader is gone before the first line; no traceback, exit 0."""
+    read, write = os.pipe()
+    os.close(read)  # what a reader that stopped early leaves behind
+    try:
+        proc = subprocess.run(
+            [str(ISOBOT), "kb", "stats", "--config", str(config_file)],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
