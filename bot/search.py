@@ -91,7 +91,11 @@ CHAT_WORDS = {
     **dict.fromkeys(("ko", "k", "kg", "hok"), "khong"),
     **{"bn": "bao nhieu", "dc": "duoc", "bh": "bao gio", "trc": "truoc", "ntn": "nhu the nao"},
 }
-CHAT_PHRASES = {"bn lau": "bao lau", "dk nao": "dieu khoan nao", "dk may": "dieu khoan may", "dk so": "dieu khoan so"}
+CHAT_PHRASES = {
+    "bn lau": "bao lau",
+    **{f"dk {w}": f"dieu khoan {w}" for w in ("nao", "may", "so")},
+    "diem k": "diem k",  # "điểm k khoản 2 Điều 7" names a point of an article: kept (the longest match wins)
+}
 _CHAT = re.compile(r"(?<!\S)(?:" + "|".join(sorted([*CHAT_PHRASES, *CHAT_WORDS], key=len, reverse=True)) + r")(?!\S)")
 
 
