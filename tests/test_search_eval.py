@@ -120,15 +120,15 @@ def test_domain_sets_are_labelled_with_real_entries(kb, name):
 
 
 def test_domain_dev_set(searcher):
-    """Floors a little under today's figures (top-1 94.1%, top-3 96.0%, confident wrong 4.2%,
+    """Floors a little under today's figures (top-1 96.0%, top-3 98.0%, confident wrong 2.9%,
     off-topic declined 100%): a change that makes the bot answer officials worse fails here."""
     from bot import evalsets
 
     rep = evalsets.evaluate(searcher, _domain("eval_domain_dev.yaml"), "domain dev")
     print("\n" + rep.line() + "\n" + "\n".join(sorted(rep.misses)))
-    assert rep.pct(rep.top1, rep.labelled) >= 92.0
-    assert rep.pct(rep.top3, rep.labelled) >= 95.0
-    assert rep.pct(rep.wrong, rep.total) <= 5.5
+    assert rep.pct(rep.top1, rep.labelled) >= 94.0
+    assert rep.pct(rep.top3, rep.labelled) >= 96.5
+    assert rep.pct(rep.wrong, rep.total) <= 4.5
     assert rep.pct(rep.declined_off, rep.off_topic) >= 95.0
 
 
@@ -137,18 +137,17 @@ def test_domain_dev_set(searcher):
     # consulted holdouts, development material since: floors a little under today's figures, which
     # their misses' intents (never their questions) guided content to. At their consults: third 60.5 /
     # 75.3 / 40.0, fourth 69.3 / 83.3 / 17.5, fifth 73.4 / 86.2 / 13.8, sixth 67.0 / 83.2 / 17.1,
-    # seventh 78.8 / 90.7 / 12.9 (2026-12-02, fifth session). Now holdout 92.1 / 96.6 / 3.8, third
-    # 92.5 / 98.4 / 6.2, fourth 90.1 / 95.6 / 5.0, fifth 86.3 / 95.4 / 7.5, sixth 82.1 / 92.0 / 10.0,
-    # seventh 85.4 / 92.5 / 7.5; eighth: consulted once at the end of that session (73.6 / 87.6 / 15.0),
-    # not tuned on
+    # seventh 78.8 / 90.7 / 12.9, eighth 73.6 / 87.6 / 15.0 (2026-12-02, fifth session). Now holdout
+    # 94.6 / 97.5 / 2.5, third 93.1 / 98.9 / 5.8, fourth 90.6 / 95.1 / 5.4, fifth 88.5 / 96.0 / 5.0,
+    # sixth 83.2 / 93.6 / 8.3, seventh 86.0 / 92.5 / 6.2, eighth 76.6 / 89.8 / 11.2
     [
-        ("eval_domain_holdout.yaml", 90.0, 95.0, 5.5),
-        ("eval_domain_third.yaml", 90.0, 96.5, 8.0),
+        ("eval_domain_holdout.yaml", 92.0, 96.0, 4.0),
+        ("eval_domain_third.yaml", 91.0, 97.0, 7.5),
         ("eval_domain_fourth.yaml", 88.0, 94.0, 6.5),
-        ("eval_domain_fifth.yaml", 84.0, 93.5, 9.0),
-        ("eval_domain_sixth.yaml", 80.0, 90.0, 11.5),
-        ("eval_domain_seventh.yaml", 83.0, 90.5, 9.0),
-        ("eval_domain_eighth.yaml", 71.5, 86.0, 16.5),
+        ("eval_domain_fifth.yaml", 86.0, 94.5, 7.0),
+        ("eval_domain_sixth.yaml", 81.0, 91.5, 10.0),
+        ("eval_domain_seventh.yaml", 84.0, 91.0, 8.0),
+        ("eval_domain_eighth.yaml", 74.5, 88.0, 13.0),
     ],
 )
 def test_consulted_domain_sets_do_not_fall(searcher, name, top1, top3, wrong):
