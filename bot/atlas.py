@@ -338,6 +338,7 @@ def _term_entries(
         file,
         line,
         facets=("definition",),
+        defines=names,
     )
     for other_id, difference in term.contrasts:
         other = atlas.terms.get(other_id)

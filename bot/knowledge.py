@@ -85,6 +85,7 @@ class Entry:
     line: int = 0
     clause: str = ""  # the clause of TCVN ISO 9001:2015 the entry answers for (bot.atlas)
     facets: tuple[str, ...] = ()  # the kinds of question it answers: which-clause, frequency, who…
+    defines: tuple[str, ...] = ()  # a vocabulary record: the names of the term it defines (bot.atlas)
 
 
 @dataclass(frozen=True)

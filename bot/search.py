@@ -580,11 +580,17 @@ class Searcher:
         self.entry_facets = [frozenset(e.facets) | facets_of(self.kb, fold(e.title)) or _NOTHING for e in self.entries]
         # the entry of each term of the vocabulary ("rủi ro là gì" → tv-rui-ro), by its folded names
         self.defines: dict[str, list[int]] = {}
+        # a vocabulary record names its own terms: for "chuẩn mực đánh giá là gì" it is the answer, not an
+        # entry that defines several terms and so took the "là gì" phrasing ("Bằng chứng, phát hiện… là gì")
         for i, e in enumerate(self.entries):
-            if e.topic == DEFINITION_TOPIC and "-vs-" not in e.id:
+            for name in e.defines:
+                self.defines.setdefault(fold(name), []).append(i)
+        recorded = set(self.defines)
+        for i, e in enumerate(self.entries):
+            if e.topic == DEFINITION_TOPIC and not e.defines and "-vs-" not in e.id:
                 for q in e.questions:
                     name = fold(q).removesuffix(" la gi")
-                    if name != fold(q) and name and i not in self.defines.get(name, ()):
+                    if name != fold(q) and name and name not in recorded and i not in self.defines.get(name, ()):
                         self.defines.setdefault(name, []).append(i)
 
     def _index(self) -> None:

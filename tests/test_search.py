@@ -179,6 +179,18 @@ def test_a_definition_in_telex_gets_the_vocabulary_term(searcher):
     assert hits[0].rank_key - hits[1].rank_key > DEFINED_POINTS, "the term was looked up after the Telex repair"
 
 
+def test_every_term_of_the_vocabulary_answers_its_own_definition(searcher, kb):
+    # "chuẩn mực đánh giá là gì" went to an entry defining four audit terms, which had taken the phrasing
+    names = [(e.id, n) for e in kb.entries.values() for n in e.defines]
+    assert len(names) >= 50
+    wrong = [
+        (i, n, r.outcome, r.best and r.best.entry.id)
+        for i, n in names
+        if not ((r := searcher.search(f"{n} là gì")).matched and r.best.entry.id == i)
+    ]
+    assert not wrong
+
+
 def test_a_definition_that_names_its_standard_gets_the_term(searcher, kb):
     # every vocabulary entry has a phrasing that cites the standard defining the term
     terms = [e for e in kb.entries.values() if e.id.startswith("tv-") and "-vs-" not in e.id]
