@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from bot import nav
@@ -25,6 +26,7 @@ POINTS = {"dat": 1.0, "mot-phan": 0.5, "chua-dat": 0.0}  # khong-ap-dung and bo-
 MAX_WEIGHT = 3
 PROGRESS_CELLS = 10
 GAP_PAGE = 4  # gaps per screen of a result
+RESUME_WINDOW = timedelta(hours=2)  # a question asked this soon after a checklist answer offers to go back to it
 
 
 def load_checklists(ck: Checker, kb: KnowledgeBase) -> None:
@@ -451,6 +453,17 @@ class Checklists(Feature):
         )
         reply.prepend(self.say(user, "ck_draft_hint", n=idx + 1))
         reply.buttons.insert(0, [KEEP_DRAFT.button(self.text("ck_btn_keep_note", n=idx + 1), run["id"], idx)])
+
+    def offer_resume(self, user: User, reply: Reply) -> None:
+        """A question asked in the middle of a checklist: its answer gets a «Làm tiếp» button back to the
+        question the user was at (on Zalo the checklist's numbers are gone once the answer is shown)."""
+        since = (datetime.now(UTC) - RESUME_WINDOW).isoformat(timespec="seconds")
+        run = self.storage.recent_open_run(user.id, since)
+        cl = self.kb.checklists.get(run["checklist_id"]) if run else None
+        if run is None or cl is None:
+            return
+        label = self.text("ck_continue", title=cl.title, n=run["position"] + 1, total=len(cl.items))
+        reply.buttons.append([OPEN.button(short(label, 60), cl.id)])
 
     @KEEP_DRAFT
     def keep_draft(self, user: User, run_id: int, idx: int) -> Reply | None:

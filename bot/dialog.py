@@ -261,8 +261,10 @@ class Core:
         if shortcut:
             return self.command(user, shortcut)
         reply, result = self.answers.ask(user, text, channel or user.channel)
-        if result and storage and len(text.split()) >= 2 and self._unsure(result):
-            self.checklists.offer_note(user, text, reply)  # typed mid-checklist: it may be a note
+        if result and storage:
+            if len(text.split()) >= 2 and self._unsure(result):
+                self.checklists.offer_note(user, text, reply)  # typed mid-checklist: it may be a note
+            self.checklists.offer_resume(user, reply)
         return reply
 
     def poll_answer(self, user: User, poll_id: str, option_ids: list[int]) -> Reply | None:

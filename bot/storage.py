@@ -790,6 +790,18 @@ class Storage:
     def open_runs(self, user_id: int) -> list[dict]:
         return list(self.db.query("SELECT * FROM runs WHERE user_id = ? AND status = 'open' ORDER BY id", [user_id]))
 
+    def recent_open_run(self, user_id: int, since: str) -> dict | None:
+        """The user's unfinished run touched last (started or answered), if that was at ``since`` or later."""
+        rows = list(
+            self.db.query(
+                "SELECT runs.*, MAX(MAX(COALESCE(answers.updated, ''), runs.started)) AS touched FROM runs "
+                "LEFT JOIN answers ON answers.run_id = runs.id WHERE runs.user_id = ? AND runs.status = 'open' "
+                "GROUP BY runs.id HAVING touched >= ? ORDER BY touched DESC, runs.id DESC LIMIT 1",
+                [user_id, since],
+            )
+        )
+        return rows[0] if rows else None
+
     def start_run(self, user_id: int, unit_id: int | None, checklist_id: str) -> dict:
         """A new run, or the open one: one open run per user and checklist."""
         existing = self.open_run(user_id, checklist_id)

@@ -275,6 +275,26 @@ def test_a_confident_answer_mid_checklist_offers_no_note_and_old_drafts_expire(c
     assert core.press(User(972), keep).text == core.press(User(972), "cw:99999:0").text  # someone else's: stale
 
 
+def test_a_question_mid_checklist_offers_to_go_back_to_it(core, kb):
+    # on Zalo the answer's numbers replace the checklist's: without this button the user is lost
+    cl = kb.checklists["kiem-tra-tinh"]
+    run = core.storage.start_run(974, None, cl.id)
+    core.storage.save_answer(run["id"], cl.items[0].id, "dat")
+    core.storage.save_answer(run["id"], cl.items[1].id, "dat")
+    core.storage.set_position(run["id"], 2)
+    answered = core.text(User(974), "đánh giá nội bộ bao lâu làm một lần")
+    back = [b for row in answered.buttons for b in row if b.data == f"co:{cl.id}"]
+    assert "Nguồn:" in answered.text and len(back) == 1 and "câu 3/" in back[0].label
+    resumed = core.press(User(974), back[0].data)
+    assert "Câu 3/" in resumed.text and cl.items[2].question in resumed.text
+    # a checklist left hours ago is not pushed on every answer
+    core.storage.db.execute("UPDATE answers SET updated = '2020-01-01T00:00:00+00:00' WHERE run_id = ?", [run["id"]])
+    core.storage.db.execute("UPDATE runs SET started = '2020-01-01T00:00:00+00:00' WHERE id = ?", [run["id"]])
+    later = core.text(User(974), "đánh giá nội bộ bao lâu làm một lần")
+    assert "Nguồn:" in later.text and f"co:{cl.id}" not in _buttons(later)
+    assert f"co:{cl.id}" not in _buttons(core.text(User(975), "đánh giá nội bộ bao lâu làm một lần"))
+
+
 def test_without_an_open_checklist_unsure_text_offers_no_note(core):
     reply = core.text(User(973), "đã có nhưng còn thiếu chữ ký")
     assert not any(d.startswith("cw:") for d in _buttons(reply))
