@@ -200,6 +200,10 @@ class Core:
         """``/name arg``; an unknown command gets guidance, one the user may not use a refusal."""
         found = self.registry.commands.get(name.lower().lstrip("/"))
         if found is None:
+            # "/bangkiem", "/tracnghiem": a menu item's name typed as a command opens it
+            alias = self.shortcut(name.lstrip("/")) or self._compact_shortcut(name.lstrip("/"))
+            if alias and alias in self.registry.commands:
+                return self.command(user, alias, arg)
             return self.home.unknown_command(user, "/" + name.lstrip("/"))
         spec, handler = found
         if spec.needs_db and not self.ctx.storage:
@@ -301,6 +305,14 @@ class Core:
         name = re.sub(self.kb.text("shortcut_fillers"), "", folded).strip()
         for cmd in self.registry.shortcuts():
             if name and re.fullmatch(self.kb.text(f"shortcut_patterns_{cmd.shortcut}"), name):
+                return cmd.names[0]
+        return None
+
+    def _compact_shortcut(self, name: str) -> str | None:
+        """The command whose menu name, written without spaces, is ``name`` ("bangkiem" → tudanhgia)."""
+        folded = fold(name).replace(" ", "")
+        for cmd in self.registry.shortcuts():
+            if folded and re.fullmatch(self.kb.text(f"shortcut_patterns_{cmd.shortcut}").replace(" ", ""), folded):
                 return cmd.names[0]
         return None
 

@@ -61,6 +61,31 @@ def test_a_command_typed_as_text_is_a_command_and_an_unknown_one_says_so(make_co
     assert "Nguồn:" in core.text(LAN, "danh gia noi bo / xem xet lanh dao bao lau 1 lan").text  # a slash inside
 
 
+@pytest.mark.parametrize(
+    "typed, command",
+    [
+        ("/bangkiem", "tudanhgia"),
+        ("/tracnghiem", "quiz"),
+        ("/xephang", "bangxephang"),
+        ("/Lich_ISO", "lich"),
+        ("/bangkiemtra", None),
+    ],
+)
+def test_a_menu_name_typed_as_a_command_opens_it(make_core, typed, command):
+    core = make_core()
+    reply = core.text(LAN, typed)
+    if command is None:  # not a menu name without its spaces: guidance, as for any unknown command
+        assert "Em không có lệnh" in reply.text
+    else:
+        assert reply.text == core.command(LAN, command).text and "Em không có lệnh" not in reply.text
+
+
+def test_a_menu_name_for_inspectors_typed_as_a_command_is_still_refused(make_core):
+    core = make_core()
+    assert core.text(LAN, "/tiendocacxa").text == core.command(LAN, "tiendo").text
+    assert "Em không có lệnh" not in core.text(LAN, "/tiendocacxa").text
+
+
 def test_inspectors_get_their_own_row_in_the_main_menu(make_core):
     core = make_core()
     assert "📈 Tiến độ các xã" not in labels(core.command(LAN, "start"))
