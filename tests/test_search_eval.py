@@ -125,19 +125,21 @@ def test_domain_dev_set(searcher):
     # consulted holdouts, development material since: floors a little under today's figures, which
     # their misses' intents (never their questions) guided content to. At their consults: third 60.5 /
     # 75.3 / 40.0, fourth 69.3 / 83.3 / 17.5, fifth 73.4 / 86.2 / 13.8, sixth 67.0 / 83.2 / 17.1,
-    # seventh 78.8 / 90.7 / 12.9, eighth 73.6 / 87.6 / 15.0 (2026-12-02, fifth session). Now holdout
-    # 94.6 / 97.5 / 2.5, third 93.1 / 98.9 / 5.8, fourth 90.6 / 95.1 / 5.4, fifth 88.5 / 96.0 / 5.0,
-    # sixth 83.2 / 93.6 / 8.3, seventh 86.0 / 92.5 / 6.2, eighth 76.6 / 89.8 / 11.2; ninth: consulted once
-    # at the end of that session (73.0 / 90.0 / 11.2), not tuned on
+    # seventh 78.8 / 90.7 / 12.9, eighth 73.6 / 87.6 / 15.0, ninth 73.0 / 90.0 / 11.2 (2026-12-02, fifth
+    # session), tenth 74.1 / 87.6 / 14.6 (sixth session, not tuned on yet). After content pass 5 and the
+    # relabelling for its entries: holdout 95.6 / 99.5 / 1.3, third 95.8 / 99.5 / 3.8, fourth 93.6 / 97.5 /
+    # 2.5, fifth 87.5 / 96.5 / 5.8, sixth 87.6 / 97.0 / 5.8, seventh 89.6 / 95.0 / 5.0, eighth 85.4 / 95.0 /
+    # 7.5, ninth 84.1 / 94.0 / 6.7
     [
-        ("eval_domain_holdout.yaml", 92.0, 96.0, 4.0),
-        ("eval_domain_third.yaml", 91.0, 97.0, 7.5),
-        ("eval_domain_fourth.yaml", 88.0, 94.0, 6.5),
+        ("eval_domain_holdout.yaml", 93.0, 97.0, 3.0),
+        ("eval_domain_third.yaml", 93.0, 97.5, 5.5),
+        ("eval_domain_fourth.yaml", 91.0, 95.5, 4.0),
         ("eval_domain_fifth.yaml", 86.0, 94.5, 7.0),
-        ("eval_domain_sixth.yaml", 81.0, 91.5, 10.0),
-        ("eval_domain_seventh.yaml", 84.0, 91.0, 8.0),
-        ("eval_domain_eighth.yaml", 74.5, 88.0, 13.0),
-        ("eval_domain_ninth.yaml", 71.0, 88.0, 13.0),
+        ("eval_domain_sixth.yaml", 85.0, 95.0, 7.5),
+        ("eval_domain_seventh.yaml", 87.0, 93.0, 6.5),
+        ("eval_domain_eighth.yaml", 83.0, 93.0, 9.0),
+        ("eval_domain_ninth.yaml", 82.0, 92.0, 8.5),
+        ("eval_domain_tenth.yaml", 72.0, 86.0, 15.5),
     ],
 )
 def test_consulted_domain_sets_do_not_fall(searcher, name, top1, top3, wrong):
