@@ -201,8 +201,9 @@ class Core:
         found = self.registry.commands.get(name.lower().lstrip("/"))
         if found is None:
             # "/bangkiem", "/tracnghiem": a menu item's name typed as a command opens it
-            alias = self.shortcut(name.lstrip("/")) or self._compact_shortcut(name.lstrip("/"))
-            if alias and alias in self.registry.commands:
+            bare = name.lstrip("/")
+            alias = self.shortcut(bare) or self._menu_command(fold(bare).replace(" ", ""), compact=True)
+            if alias:  # a registered command's name: the call below finds it
                 return self.command(user, alias, arg)
             return self.home.unknown_command(user, "/" + name.lstrip("/"))
         spec, handler = found
@@ -302,17 +303,14 @@ class Core:
         folded = fold(text)
         if len(folded) > SHORTCUT_MAX_CHARS:
             return None
-        name = re.sub(self.kb.text("shortcut_fillers"), "", folded).strip()
-        for cmd in self.registry.shortcuts():
-            if name and re.fullmatch(self.kb.text(f"shortcut_patterns_{cmd.shortcut}"), name):
-                return cmd.names[0]
-        return None
+        return self._menu_command(re.sub(self.kb.text("shortcut_fillers"), "", folded).strip())
 
-    def _compact_shortcut(self, name: str) -> str | None:
-        """The command whose menu name, written without spaces, is ``name`` ("bangkiem" → tudanhgia)."""
-        folded = fold(name).replace(" ", "")
+    def _menu_command(self, name: str, compact: bool = False) -> str | None:
+        """The command whose menu name (ui.yaml ``shortcut_patterns_*``) is the folded ``name``; with
+        ``compact``, the names are matched written without spaces ("bangkiem" → tudanhgia)."""
         for cmd in self.registry.shortcuts():
-            if folded and re.fullmatch(self.kb.text(f"shortcut_patterns_{cmd.shortcut}").replace(" ", ""), folded):
+            pattern = self.kb.text(f"shortcut_patterns_{cmd.shortcut}")
+            if name and re.fullmatch(pattern.replace(" ", "") if compact else pattern, name):
                 return cmd.names[0]
         return None
 
