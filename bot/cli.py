@@ -180,7 +180,8 @@ def cmd_admin(args: argparse.Namespace) -> int:
     if args.action in ("grant", "revoke"):
         key = account_key(args.user_id) if args.user_id else None
         if key is None:
-            _out("Dùng: isobot admin grant|revoke USER_ID (số Telegram, hoặc zalo:<mã> — xem bằng /toi)", sys.stderr)
+            usage = "Dùng: isobot admin grant|revoke USER_ID"
+            _out(f"{usage} (số Telegram, zalo:<mã>, hoặc cli:1 cho cửa sổ dòng lệnh — xem bằng /toi)", sys.stderr)
             return EXIT_USAGE
         channel, account = key.split(":", 1)
         person = storage.person_for(channel, account) if args.action == "grant" else storage.person_of(channel, account)
@@ -352,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     adm = sub.add_parser("admin", parents=[common], help="phân quyền: grant/revoke USER_ID, list, log")
     adm.add_argument("action", choices=["grant", "revoke", "list", "log"])
-    adm.add_argument("user_id", nargs="?", help="số Telegram, hoặc zalo:<mã> (xem bằng /toi)")
+    adm.add_argument("user_id", nargs="?", help="số Telegram, zalo:<mã>, hoặc cli:1 cho isobot chat (xem bằng /toi)")
     adm.set_defaults(func=cmd_admin)
 
     rep = sub.add_parser(

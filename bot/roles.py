@@ -15,11 +15,12 @@ from bot.actions import Context, Feature, command
 from bot.reply import Reply, User
 
 log = logging.getLogger(__name__)
-ACCOUNT_RE = re.compile(r"^(?:(telegram|zalo):)?([0-9A-Za-z_-]{1,64})$")
+ACCOUNT_RE = re.compile(r"^(?:(telegram|zalo|cli):)?([0-9A-Za-z_-]{1,64})$")
 
 
 def account_key(value: object) -> str | None:
-    """``telegram:123`` for 123, "123" or "telegram:123"; ``zalo:abc`` for "zalo:abc"; None otherwise."""
+    """``telegram:123`` for 123, "123" or "telegram:123"; ``zalo:abc`` for "zalo:abc"; ``cli:1`` (the
+    terminal chat, ISOBOT_CHAT_USER_ID) for "cli:1"; None otherwise."""
     m = ACCOUNT_RE.match(str(value).strip())
     if not m:
         return None

@@ -301,6 +301,21 @@ def test_admin_command_grants_and_logs(config_file, config, capsys):
     assert "role.grant\t4242" in capsys.readouterr().out
 
 
+def test_admin_grant_reaches_the_terminal_chat_user(config_file, config, monkeypatch, capsys):
+    """/toi in `isobot chat` shows "cli:1"; granting that id gives the terminal user the team's menus."""
+    import io
+
+    from bot.cli import main
+
+    assert main(["admin", "grant", "cli:1", "--config", str(config_file)]) == 0
+    assert "Đã cấp" in capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.StringIO("/tiendo\n"))
+    assert main(["chat", "--config", str(config_file)]) == 0
+    out = capsys.readouterr().out
+    assert "Tiến độ" in out and "chỉ dành cho" not in out
+    assert main(["admin", "grant", "cli:", "--config", str(config_file)]) != 0
+
+
 async def test_restart_reschedules_reminders_and_sends_overdue_once(offline_app, config, clock):
     """Pending and overdue reminders after a restart: overdue fires once (late), pending is scheduled."""
     storage = Storage(config.database)
