@@ -5,7 +5,8 @@ in the knowledge base answers it, or for off-topic questions). The figures the t
 are stated in:
 
 - **top-1**: the bot answers, with an expected entry (of the in-scope questions that have one);
-- **top-3**: an expected entry is the answer or one of the first two "Ý anh/chị là…?" offers;
+- **top-3**: an expected entry is among those the user is shown (:func:`shown`): the answer or one of
+  its first two "Ý anh/chị là…?" offers, or one of the three buttons of a suggestion;
 - **confident wrong**: the bot answers, but not with an expected entry — an off-topic question
   answered, a question nothing answers given an unrelated answer, or the wrong entry (of all items);
 - **off-topic declined**: off-topic questions not answered.
@@ -51,6 +52,16 @@ def load(path: Path) -> list[dict]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]
 
 
+def shown(res) -> list[str]:
+    """The entries the user is shown, as bot.answers renders them: an answer and its first two
+    "Ý anh/chị là…?" offers; a suggestion's three buttons (the best first); nothing when declined."""
+    if res.outcome == "answer":
+        return [res.best.entry.id] + [h.entry.id for h in res.alternatives[:2]]
+    if res.outcome == "suggest":
+        return list(dict.fromkeys([res.best.entry.id] + [h.entry.id for h in res.alternatives]))[:3]
+    return []
+
+
 def evaluate(searcher, rows: list[dict], name: str = "") -> Report:
     """Run every question through ``searcher.search`` and count as the module doc says."""
     rep = Report(name)
@@ -58,7 +69,7 @@ def evaluate(searcher, rows: list[dict], name: str = "") -> Report:
         res = searcher.search(r["q"])
         expect = set(r.get("expect") or [])
         answered = res.best.entry.id if res.matched else None
-        offered = ([res.best.entry.id] if res.best else []) + [h.entry.id for h in res.alternatives[:2]]
+        offered = shown(res)
         if r.get("off_topic"):
             rep.off_topic += 1
             if answered is None:
@@ -81,8 +92,9 @@ def evaluate(searcher, rows: list[dict], name: str = "") -> Report:
             rep.misses.append(f"WRONG {answered} (want {'/'.join(r['expect'])}): {r['q']}")
         else:
             rep.misses.append(
-                f"{res.outcome.upper()} {'/'.join(offered) or '-'} (want {'/'.join(r['expect'])}): {r['q']}"
+                f"{res.outcome.upper()} {'/'.join(offered) or (res.best.entry.id if res.best else '-')}"
+                f" (want {'/'.join(r['expect'])}): {r['q']}"
             )
-        if expect & set(offered if res.best else []):
+        if expect & set(offered):
             rep.top3 += 1
     return rep

@@ -149,3 +149,22 @@ def test_consulted_domain_sets_do_not_fall(searcher, name, top1, top3, wrong):
     assert rep.pct(rep.top1, rep.labelled) >= top1, rep.line()
     assert rep.pct(rep.top3, rep.labelled) >= top3, rep.line()
     assert rep.pct(rep.wrong, rep.total) <= wrong, rep.line()
+
+
+def test_top3_counts_what_the_user_is_shown(kb):
+    """A suggestion shows three buttons, its best first; an answer shows two offers; a decline none."""
+    from bot import evalsets
+    from bot.search import Hit, SearchResult
+
+    a, b, c, d = (Hit(e, 50.0) for e in list(kb.entries.values())[:4])
+    ids = [h.entry.id for h in (a, b, c, d)]
+    assert evalsets.shown(SearchResult("q", "q", "suggest", a, [a, b, c])) == ids[:3]
+    assert evalsets.shown(SearchResult("q", "q", "answer", a, [b, c, d])) == ids[:3]
+    assert evalsets.shown(SearchResult("q", "q", "decline", a, [])) == []
+
+    class Fixed:
+        def search(self, q):
+            return SearchResult(q, q, "suggest", a, [a, b, c])
+
+    rep = evalsets.evaluate(Fixed(), [{"q": "x", "expect": [ids[2]]}, {"q": "y", "expect": [ids[3]]}])
+    assert (rep.top1, rep.top3, rep.wrong) == (0, 1, 0)
