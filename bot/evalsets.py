@@ -19,6 +19,8 @@ from pathlib import Path
 
 import yaml
 
+from bot.answers import MAX_ALTERNATIVES
+
 
 @dataclass
 class Report:
@@ -53,12 +55,13 @@ def load(path: Path) -> list[dict]:
 
 
 def shown(res) -> list[str]:
-    """The entries the user is shown, as bot.answers renders them: an answer and its first two
-    "Ý anh/chị là…?" offers; a suggestion's three buttons (the best first); nothing when declined."""
+    """The entries the user is shown, as bot.answers renders them: an answer and its first
+    ``MAX_ALTERNATIVES`` "Ý anh/chị là…?" offers; a suggestion's buttons (its alternatives, the best
+    first); nothing when declined."""
     if res.outcome == "answer":
-        return [res.best.entry.id] + [h.entry.id for h in res.alternatives[:2]]
+        return [res.best.entry.id] + [h.entry.id for h in res.alternatives[:MAX_ALTERNATIVES]]
     if res.outcome == "suggest":
-        return list(dict.fromkeys([res.best.entry.id] + [h.entry.id for h in res.alternatives]))[:3]
+        return [h.entry.id for h in res.alternatives]
     return []
 
 
