@@ -190,8 +190,9 @@ DOMAIN_SETS = (
     "eval_domain_seventh.yaml",
     "eval_domain_eighth.yaml",
     "eval_domain_ninth.yaml",
+    "eval_domain_tenth.yaml",
 )
-DOMAIN_HOLDOUT = "eval_domain_tenth.yaml"  # the last one consulted (2026-12-02, sixth session): --domain-holdout
+DOMAIN_HOLDOUT = "eval_domain_eleventh.yaml"  # the last one consulted (2026-12-03): --domain-holdout
 HOLDOUTS = (
     "eval_holdout.yaml",
     "eval_fresh.yaml",

@@ -108,15 +108,15 @@ def test_domain_sets_are_labelled_with_real_entries(kb, name):
 
 
 def test_domain_dev_set(searcher):
-    """Floors a little under today's figures (top-1 96.0%, top-3 98.0%, confident wrong 2.9%,
+    """Floors a little under today's figures (top-1 99.5%, top-3 100%, confident wrong 0.8%,
     off-topic declined 100%): a change that makes the bot answer officials worse fails here."""
     from bot import evalsets
 
     rep = evalsets.evaluate(searcher, _domain("eval_domain_dev.yaml"), "domain dev")
     print("\n" + rep.line() + "\n" + "\n".join(sorted(rep.misses)))
-    assert rep.pct(rep.top1, rep.labelled) >= 94.0
-    assert rep.pct(rep.top3, rep.labelled) >= 96.5
-    assert rep.pct(rep.wrong, rep.total) <= 4.5
+    assert rep.pct(rep.top1, rep.labelled) >= 97.0
+    assert rep.pct(rep.top3, rep.labelled) >= 98.5
+    assert rep.pct(rep.wrong, rep.total) <= 2.5
     assert rep.pct(rep.declined_off, rep.off_topic) >= 95.0
 
 
@@ -129,17 +129,21 @@ def test_domain_dev_set(searcher):
     # session), tenth 74.1 / 87.6 / 14.6 (sixth session, not tuned on yet). After content pass 5 and the
     # relabelling for its entries: holdout 95.6 / 99.5 / 1.3, third 95.8 / 99.5 / 3.8, fourth 93.6 / 97.5 /
     # 2.5, fifth 87.5 / 96.5 / 5.8, sixth 87.6 / 97.0 / 5.8, seventh 89.6 / 95.0 / 5.0, eighth 85.4 / 95.0 /
-    # 7.5, ninth 84.1 / 94.0 / 6.7
+    # 7.5, ninth 84.1 / 94.0 / 6.7. Eleventh at its consult (2026-12-03): 71.9 / 87.2 / 12.1. After content
+    # pass 6 and the relabelling for its entries (2026-12-03): holdout 100 / 100 / 0.0, third 98.0 / 100 / 2.1,
+    # fourth 97.5 / 99.5 / 1.2, fifth 99.0 / 100 / 0.8, sixth 98.5 / 100 / 0.8, seventh 100 / 100 / 0.0,
+    # eighth 98.0 / 100 / 1.2, ninth 97.6 / 99.5 / 0.4, tenth 97.0 / 98.5 / 2.1
     [
-        ("eval_domain_holdout.yaml", 93.0, 97.0, 3.0),
-        ("eval_domain_third.yaml", 93.0, 97.5, 5.5),
-        ("eval_domain_fourth.yaml", 91.0, 95.5, 4.0),
-        ("eval_domain_fifth.yaml", 86.0, 94.5, 7.0),
-        ("eval_domain_sixth.yaml", 85.0, 95.0, 7.5),
-        ("eval_domain_seventh.yaml", 87.0, 93.0, 6.5),
-        ("eval_domain_eighth.yaml", 83.0, 93.0, 9.0),
-        ("eval_domain_ninth.yaml", 82.0, 92.0, 8.5),
-        ("eval_domain_tenth.yaml", 72.0, 86.0, 15.5),
+        ("eval_domain_holdout.yaml", 98.0, 98.5, 1.5),
+        ("eval_domain_third.yaml", 96.0, 98.5, 3.5),
+        ("eval_domain_fourth.yaml", 95.5, 98.0, 2.5),
+        ("eval_domain_fifth.yaml", 97.0, 98.5, 2.5),
+        ("eval_domain_sixth.yaml", 96.5, 98.5, 2.5),
+        ("eval_domain_seventh.yaml", 98.0, 98.5, 1.5),
+        ("eval_domain_eighth.yaml", 96.0, 98.5, 2.5),
+        ("eval_domain_ninth.yaml", 95.5, 98.0, 2.0),
+        ("eval_domain_tenth.yaml", 95.0, 97.0, 3.5),
+        ("eval_domain_eleventh.yaml", 70.0, 85.5, 13.5),
     ],
 )
 def test_consulted_domain_sets_do_not_fall(searcher, name, top1, top3, wrong):
