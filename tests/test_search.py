@@ -392,3 +392,17 @@ def test_chat_spellings_show_the_kind_of_question(searcher):
     ]:
         assert kind in asked(words)
         assert asked(chat) == asked(words), chat
+
+
+def test_khac_phuc_is_not_a_difference_cue(searcher):
+    """"khác … thế nào" asks for a difference, but the "khắc" of "khắc phục" folds to the same
+    letters: "hành động khắc phục làm thế nào" asks how, not how two things differ."""
+    from bot.text import fold
+
+    def asked(q: str) -> frozenset[str]:
+        return searcher.asked_facets(fold(q), searcher.rank(q)[0])
+
+    assert "difference" not in asked("hanh dong khac phuc lam the nao")
+    assert "difference" not in asked("Khắc phục điểm KPH như thế nào?")
+    assert "difference" in asked("khắc phục khác hành động khắc phục thế nào")
+    assert "difference" in asked("hdkp khac gi khac phuc")
