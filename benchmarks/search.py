@@ -191,8 +191,9 @@ DOMAIN_SETS = (
     "eval_domain_eighth.yaml",
     "eval_domain_ninth.yaml",
     "eval_domain_tenth.yaml",
+    "eval_domain_eleventh.yaml",
 )
-DOMAIN_HOLDOUT = "eval_domain_eleventh.yaml"  # the last one consulted (2026-12-03): --domain-holdout
+DOMAIN_HOLDOUT = "eval_domain_twelfth.yaml"  # the last one consulted (2026-12-03, after pass 7): --domain-holdout
 HOLDOUTS = (
     "eval_holdout.yaml",
     "eval_fresh.yaml",
