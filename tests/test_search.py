@@ -395,7 +395,7 @@ def test_chat_spellings_show_the_kind_of_question(searcher):
 
 
 def test_khac_phuc_is_not_a_difference_cue(searcher):
-    """"khác … thế nào" asks for a difference, but the "khắc" of "khắc phục" folds to the same
+    """A difference is asked by "khác … thế nào", but the "khắc" of "khắc phục" folds to the same
     letters: "hành động khắc phục làm thế nào" asks how, not how two things differ."""
     from bot.text import fold
 
