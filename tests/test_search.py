@@ -5,13 +5,14 @@ from __future__ import annotations
 import copy
 import unicodedata
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import pytest
 
 from bot.config import SearchConfig
 from bot.search import CLAUSE, DEFINED_POINTS, Searcher
-from bot.text import content_words
+from bot.text import content_words, fold
 
 
 def best_id(searcher, q):
@@ -377,14 +378,15 @@ def test_odd_words_do_not_grow_the_repair_cache_forever(searcher):
     assert searcher.norm.repair("ddanhs") == (["danh"], True)
 
 
+def _asked(searcher, q: str) -> frozenset[str]:
+    """The kinds of answer the search reads in a question, as it does when ranking."""
+    return searcher.asked_facets(fold(q), searcher.rank(q)[0])
+
+
 def test_chat_spellings_show_the_kind_of_question(searcher):
     """Facet cues are written with the words ("gì", "bao lâu", "điều khoản nào"); officials type "j",
     "bn lâu", "đk nào". Both spellings ask the same thing."""
-    from bot.text import fold
-
-    def asked(q: str) -> frozenset[str]:
-        return searcher.asked_facets(fold(q), searcher.rank(q)[0])
-
+    asked = partial(_asked, searcher)
     for chat, words, kind in [
         ("ĐGNB quy định ở đk nào v", "ĐGNB quy định ở điều khoản nào vậy", "which-clause"),
         ("đoàn kiểm tra cần bằng chứng j", "đoàn kiểm tra cần bằng chứng gì", "records"),
@@ -397,11 +399,7 @@ def test_chat_spellings_show_the_kind_of_question(searcher):
 def test_khac_phuc_is_not_a_difference_cue(searcher):
     """A difference is asked by "khác … thế nào", but the "khắc" of "khắc phục" folds to the same
     letters: "hành động khắc phục làm thế nào" asks how, not how two things differ."""
-    from bot.text import fold
-
-    def asked(q: str) -> frozenset[str]:
-        return searcher.asked_facets(fold(q), searcher.rank(q)[0])
-
+    asked = partial(_asked, searcher)
     assert "difference" not in asked("hanh dong khac phuc lam the nao")
     assert "difference" not in asked("Khắc phục điểm KPH như thế nào?")
     assert "difference" in asked("khắc phục khác hành động khắc phục thế nào")
