@@ -10,6 +10,7 @@ removed when the new one is written. A missing, unreadable or corrupt cache is s
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import logging
 import os
 import pickle
@@ -30,7 +31,8 @@ CORE = Path(__file__).resolve().parent
 
 def cache_key(knowledge_dir: Path) -> str:
     """Hash of the knowledge files (paths and bytes), the bot/ sources and the runtime versions."""
-    h = hashlib.sha256(f"{sys.version}|{np.__version__}|{pickle.HIGHEST_PROTOCOL}".encode())
+    trainer = importlib.metadata.version("scikit-learn")  # the phrasing classifier's weights are its output
+    h = hashlib.sha256(f"{sys.version}|{np.__version__}|{trainer}|{pickle.HIGHEST_PROTOCOL}".encode())
     for root in (Path(knowledge_dir), CORE):
         pattern = "*.py" if root == CORE else "*"
         for path in sorted(p for p in root.rglob(pattern) if p.is_file() and "__pycache__" not in p.parts):
