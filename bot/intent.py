@@ -77,8 +77,7 @@ class PhrasingModel:
         rows = np.fromiter(counts, dtype=np.int64, count=len(counts))
         tf = np.array([1.0 + math.log(c) for c in counts.values()], dtype=np.float32) * self.idf[rows]
         tf /= np.linalg.norm(tf)
-        out = self.bias.copy()
-        for k, x in zip(rows.tolist(), tf.tolist(), strict=True):
-            a, b = self.start[k], self.start[k + 1]
-            out[self.entry[a:b]] += x * self.weight[a:b]
-        return out
+        lengths = self.start[rows + 1] - self.start[rows]
+        at = np.arange(int(lengths.sum())) + np.repeat(self.start[rows] - np.cumsum(lengths) + lengths, lengths)
+        kept = self.weight[at] * np.repeat(tf, lengths)  # every kept weight of the question's features
+        return self.bias + np.bincount(self.entry[at], weights=kept, minlength=len(self.bias)).astype(np.float32)

@@ -732,11 +732,8 @@ class Searcher:
         return PhrasingModel.fit(texts, labels, len(self.entries))
 
     def _model_words(self, text: str) -> tuple[list[str], frozenset[str]]:
+        """What the classifier reads of a text: its normalized words and the facets it asks (as :meth:`_rank`)."""
         words, _, _ = self.norm.query_words(text[:MAX_QUERY_CHARS])
-        return self._model_text(text, words)
-
-    def _model_text(self, text: str, words: list[str]) -> tuple[list[str], frozenset[str]]:
-        """What the classifier reads of a text: its normalized words and the facets it asks."""
         repaired = " ".join(w.rstrip(COMPOUND_MARK) for w in words if not w.startswith(("#", CLAUSE_MARK)))
         return [w.rstrip(COMPOUND_MARK) for w in words], self.asked_facets(fold(text[:MAX_QUERY_CHARS]), repaired)
 
@@ -877,17 +874,17 @@ class Searcher:
         k = min(CANDIDATES, hit_count)
         top = np.argpartition(-bm, k - 1)[:k]
         candidates = np.sort(top[np.lexsort((top, -bm[top]))][:k])
-        model = self.model.scores(self._model_text(question, words)) if self.model else None
-        model_best = -1
-        if model is not None:
-            best_model = np.argpartition(-model, MODEL_CANDIDATES)[:MODEL_CANDIDATES]
-            candidates = np.union1d(candidates, best_model.astype(candidates.dtype))
-            model_best = int(np.argmax(model))
         asked = CLAUSE.findall(question[:MAX_QUERY_CHARS])
         folded_question = fold(question[:MAX_QUERY_CHARS])
         # the kind of question, as typed and as repaired ("laf gif" → "là gì"; no tags or clause tokens)
         repaired_words = " ".join(w.rstrip(COMPOUND_MARK) for w in words if not w.startswith(("#", CLAUSE_MARK)))
         q_facets = self.asked_facets(folded_question, repaired_words)
+        model = self.model.scores(([w.rstrip(COMPOUND_MARK) for w in words], q_facets)) if self.model else None
+        model_best = -1
+        if model is not None:
+            best_model = np.argpartition(-model, MODEL_CANDIDATES)[:MODEL_CANDIDATES]
+            candidates = np.union1d(candidates, best_model.astype(candidates.dtype))
+            model_best = int(np.argmax(model))
         if asked:
             candidates = np.union1d(candidates, self._citing_best(asked, bm).astype(candidates.dtype))
         defined = set()
@@ -959,6 +956,9 @@ class Searcher:
         """
         normalized, ranked, guessed = self._rank(question, 6)
         content = _content(normalized.split())
+        if content and all(w.isascii() and w.isdigit() for w in content):
+            # numbers only ("5", "2 3": an option typed where there is no menu), no clause ("9.2" is §9.2)
+            return SearchResult(question, normalized, "empty")
         if ranked and len(content) <= 2 and all(w in guessed for w in content):
             # every informative word had to be guessed ("xin chao" → "cao"): too little to answer on
             return SearchResult(question, normalized, "decline", ranked[0], [])

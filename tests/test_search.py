@@ -408,3 +408,11 @@ def test_khac_phuc_is_not_a_difference_cue(searcher):
     assert "difference" not in asked("Khắc phục điểm KPH như thế nào?")
     assert "difference" in asked("khắc phục khác hành động khắc phục thế nào")
     assert "difference" in asked("hdkp khac gi khac phuc")
+
+
+@pytest.mark.parametrize("typed", ["5", "2 3", "1 2 3", "12", "2025"])
+def test_numbers_alone_are_no_question(searcher, typed):
+    """A number typed where no menu is open ("5" once matched "5 tại sao" at 100) is asked again in words;
+    a dotted clause number is a question."""
+    assert searcher.search(typed).outcome == "empty"
+    assert searcher.search("9.2").matched
