@@ -956,8 +956,10 @@ class Searcher:
         """
         normalized, ranked, guessed = self._rank(question, 6)
         content = _content(normalized.split())
-        if content and all(w.isascii() and w.isdigit() for w in content):
-            # numbers only ("5", "2 3": an option typed where there is no menu), no clause ("9.2" is §9.2)
+        typed = normalized.split()
+        if typed and all(w.isascii() and w.isdigit() and w not in self.document_numbers for w in typed):
+            # numbers only ("5", "2 3": an option typed where there is no menu); not a clause ("9.2" is §9.2)
+            # nor the number of a source document ("5335")
             return SearchResult(question, normalized, "empty")
         if ranked and len(content) <= 2 and all(w in guessed for w in content):
             # every informative word had to be guessed ("xin chao" → "cao"): too little to answer on
