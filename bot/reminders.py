@@ -39,6 +39,10 @@ KINDS = ("once", "weekly", "monthly", "event")
 LATE_AFTER = timedelta(minutes=5)
 LAST_DAY = 31  # "cuối tháng": a shorter month sends on its last day
 RECENT_DAYS = 14  # a reminder sent for the last time stays listed this long, for its report
+# The longest reminder text: it goes out with the sender's signature, a late note and its buttons in one
+# Telegram message (4,096 characters after HTML escaping) and in at most two Zalo pages (2,000 each).
+MAX_TEXT_CHARS = 3000
+MIN_TEXT_CHARS = 3
 STATES = {"paused": "rem_paused", "done": "rem_done"}
 
 
@@ -128,6 +132,7 @@ CANCEL = Action("rx", role="inspector", name="reminder.cancel")
 PAUSE = Action("rp", Id("reminder"), role="inspector", name="reminder.pause")
 RESUME = Action("ru", Id("reminder"), role="inspector", name="reminder.resume")
 DELETE = Action("rz", Id("reminder"), role="inspector", name="reminder.delete")
+DELETE_YES = Action("ry", Id("reminder"), role="inspector", name="reminder.delete-confirmed")
 EDIT = Action("re", Id("reminder"), role="inspector", name="reminder.edit")
 REPORT = Action("rv", Id("reminder"), role="inspector", name="reminder.report")
 RESEND = Action("rw", Id("broadcast"), role="inspector", name="broadcast.resend-unknown")
@@ -257,10 +262,19 @@ class Reminders(Feature):
     @prompt(ReminderPrompt.TEXT, role="inspector")
     def text_typed(self, user: User, draft: dict, text: str) -> Reply:
         text = text.strip()
-        if len(text) < 3:
-            return Reply().add(self.text("rem_ask_text"))
-        self._save_draft(user, ReminderPrompt.TARGET, {**draft, "text": text[:1000]})
+        refused = self._text_refused(text)
+        if refused:
+            return Reply(buttons=self._cancel_row()).add(refused + "\n" + self.text("rem_ask_text"))
+        self._save_draft(user, ReminderPrompt.TARGET, {**draft, "text": text})
         return self._ask_target()
+
+    def _text_refused(self, text: str) -> str:
+        """Why a reminder text cannot be used as typed ("" when it can): never cut it silently."""
+        if len(text) < MIN_TEXT_CHARS:
+            return self.text("rem_text_short")
+        if len(text) > MAX_TEXT_CHARS:
+            return self.text("rem_text_long", n=_count(len(text)), limit=_count(MAX_TEXT_CHARS))
+        return ""
 
     @prompt(ReminderPrompt.UNITS, role="inspector")
     def units_typed(self, user: User, draft: dict, text: str) -> Reply:
@@ -285,12 +299,18 @@ class Reminders(Feature):
 
     @prompt(ReminderPrompt.EDIT, role="inspector")
     def edit_typed(self, user: User, data: dict, text: str) -> Reply:
-        self.storage.clear_prompt(user.id)
+        """The new text of a reminder; one that cannot be used is refused with the reason, still waiting."""
         rid, text = data.get("id"), text.strip()
-        if isinstance(rid, int) and self.storage.get_reminder(rid) and len(text) >= 3:
-            self.storage.update_reminder(rid, text=text[:1000])
-            self.storage.audit(user.id, "reminder.edit", str(rid))
-        return self.home(user)
+        if not isinstance(rid, int) or not self.storage.get_reminder(rid):
+            self.storage.clear_prompt(user.id)
+            return self.home(user)
+        refused = self._text_refused(text)
+        if refused:
+            return Reply(buttons=self._cancel_row()).add(refused + "\n" + self.text("rem_ask_edit", id=rid))
+        self.storage.clear_prompt(user.id)
+        self.storage.update_reminder(rid, text=text)
+        self.storage.audit(user.id, "reminder.edit", str(rid))
+        return self.home(user).prepend(self.text("rem_edited", id=rid))
 
     @prompt(ReminderPrompt.TARGET, role="inspector")
     def target_typed(self, user: User, draft: dict, text: str) -> Reply:
@@ -302,7 +322,17 @@ class Reminders(Feature):
 
     @prompt(ReminderPrompt.CONFIRM, role="inspector")
     def confirm_typed(self, user: User, draft: dict, text: str) -> Reply:
-        return self._button_expected(user)
+        """Text typed at the confirmation keeps the draft: a date or time that reads is the new
+        schedule (confirmed again); anything else gets how to save or cancel, and the confirmation."""
+        kind = str(draft.get("kind"))
+        try:
+            changed = {**draft, **self._schedule(kind, text.strip())}
+        except WhenError as exc:
+            why = "" if exc.key == "when_err_unknown" else self.text(exc.key, **exc.values) + "\n"
+            return self._confirm(user, draft).prepend(why + self.say(user, "rem_confirm_waiting"))
+        if next_run(_as_row(changed), self.ctx.now(), self.kb, self.ctx.tz) is None:
+            return self._confirm(user, draft).prepend(self.text("rem_err_past"))
+        return self._confirm(user, changed).prepend(self.text("rem_schedule_changed"))
 
     def _button_expected(self, user: User) -> Reply:
         """Text typed while the wizard waits for a button: drop the draft, show the list."""
@@ -522,7 +552,39 @@ class Reminders(Feature):
 
     @DELETE
     def delete(self, user: User, rid: int) -> Reply | None:
-        return self._set_status(user, rid, "cancelled")
+        """«Xoá #N» asks first, naming the reminder, so a number typed on an older list deletes nothing."""
+        rem = self.storage.get_reminder(rid)
+        if rem is None or rem["status"] not in ("active", "paused"):
+            return self._deleted_already(rid)
+        rows = [
+            [DELETE_YES.button(self.text("rem_btn_delete_yes", id=rid), rid)],
+            [LIST.button(self.text("rem_btn_keep"))],
+        ]
+        return Reply(buttons=rows, mode="edit").add(
+            self.text(
+                "rem_delete_ask", id=rid, text=short(rem["text"], 80), schedule=describe(rem, self.kb, self.ctx.tz)
+            )
+        )
+
+    @DELETE_YES
+    def delete_confirmed(self, user: User, rid: int) -> Reply | None:
+        """Delete the reminder named on the confirmation, and say so; the list comes from its own button,
+        so the numbers the user saw before do not move under their fingers."""
+        rem = self.storage.get_reminder(rid)
+        if rem is None or rem["status"] not in ("active", "paused"):
+            return self._deleted_already(rid)
+        self.storage.update_reminder(rid, status="cancelled")
+        self.storage.audit(user.id, "reminder.cancelled", str(rid))
+        if self.ctx.scheduler:
+            self.ctx.scheduler.reminder(rid, None)
+        rows = [[LIST.button(self.text("rem_btn_list"))], home_row(self.ctx)]
+        reply = Reply(buttons=rows, mode="edit").add(self.text("rem_deleted", id=rid, text=short(rem["text"], 80)))
+        reply.toast = self.text("rem_deleted_toast", id=rid)
+        return reply
+
+    def _deleted_already(self, rid: int) -> Reply:
+        rows = [[LIST.button(self.text("rem_btn_list"))], home_row(self.ctx)]
+        return Reply(buttons=rows).add(self.text("rem_delete_gone", id=rid))
 
     @EDIT
     def edit(self, user: User, rid: int) -> Reply | None:
@@ -641,6 +703,11 @@ class Reminders(Feature):
 def _ask(kind: str) -> str:
     """The question (with examples) for the schedule of ``kind``; an event's is about the days before it."""
     return "rem_ask_event_days" if kind == "event" else f"rem_ask_{kind}"
+
+
+def _count(n: int) -> str:
+    """A number of characters as Vietnamese writes it: 3.000."""
+    return f"{n:,}".replace(",", ".")
 
 
 def _hhmm(at: time) -> str:

@@ -238,3 +238,126 @@ def test_unit_names_that_match_no_unit_are_reported_not_dropped(core, team):
     reply = core.text(boss, "Lộc Bình, xa Hoang Mai")
     assert "Đã chọn: Xã Lộc Bình." in reply.text
     assert "Không tìm thấy đơn vị đã đăng ký nào tên «xa Hoang Mai»" in reply.text
+
+
+def zalo_inspector(core: Core):
+    """The admin on Zalo (a numbered-options chat) and its TextUI."""
+    from bot.textui import TextUI
+
+    core.storage.touch_user(ADMIN, "Thanh tra")
+    user = User(ADMIN, "Thanh tra", channel="zalo", account="z1")
+    return user, TextUI(core, "zalo", publish=lambda a: None)
+
+
+def option(text: str, label: str) -> str:
+    """The number a Zalo screen gives the option ``label``."""
+    import re
+
+    return next(n for n, lab in re.findall(r"^(\d{1,3})\. (.+)$", text, re.M) if lab == label)
+
+
+def test_deleting_a_reminder_asks_first_says_so_and_a_stale_number_deletes_nothing_else(core):
+    """Zalo §1: «Xoá #1» then the same number again deleted #2 silently."""
+    wizard(core, "rs:once", "15/12 8h", "rk")
+    wizard(core, "rs:weekly", "thu hai 7h30", "rk")
+    user, ui = zalo_inspector(core)
+    (listed,) = ui.handle(user, "/nhacviec")
+    number = option(listed.text, "🗑 Xoá #1")
+    (ask,) = ui.handle(user, number)
+    assert "Xoá nhắc việc #1 «Nộp báo cáo HTQLCL năm»" in ask.text and "↩️ Giữ lại" in ask.text
+    assert [r["status"] for r in core.storage.reminders()] == ["active", "active"], "nothing deleted yet"
+    (done,) = ui.handle(user, option(ask.text, "🗑 Xoá #1"))
+    assert "Đã xoá nhắc việc #1" in done.text
+    (again,) = ui.handle(user, number)  # the user types the old number once more
+    assert "Menu đã thay đổi" in again.text and "Xoá" not in again.text
+    assert [r["id"] for r in core.storage.reminders()] == [2], "#2 is still there"
+    (listed,) = ui.handle(user, "/nhacviec")
+    (ask,) = ui.handle(user, option(listed.text, "🗑 Xoá #2"))
+    ui.handle(user, option(ask.text, "↩️ Giữ lại"))
+    assert [r["id"] for r in core.storage.reminders()] == [2], "«Giữ lại» keeps it"
+
+
+def test_a_deleted_reminders_old_button_says_it_is_gone(core):
+    wizard(core, "rs:once", "15/12 8h", "rk")
+    core.press(INSPECTOR, "ry:1")
+    reply = core.press(INSPECTOR, "ry:1")
+    assert "#1 đã được xoá" in reply.text and not reply.stale
+
+
+@pytest.mark.parametrize(
+    "kind, first, typed, schedule",
+    [
+        ("rs:once", "8 giờ sáng ngày 10/12", "8h ngay 11/12", "Một lần: 08:00, thứ Sáu, 11/12/2026"),
+        ("rs:weekly", "thu hai 7h30", "t3 7h30", "Hằng tuần: thứ Ba, 07:30"),
+        ("rs:event", "truoc 1 tuan", "trước 3 ngày", "3 ngày trước hạn «Báo cáo về HTQLCL"),
+        ("rq:now", None, "15/12 8h", "Một lần: 08:00, thứ Ba, 15/12/2026"),
+    ],
+)
+def test_a_date_typed_at_the_confirmation_is_the_new_schedule(core, kind, first, typed, schedule):
+    """Zalo §3 / Telegram §4: the draft was thrown away."""
+    steps = [kind, "ri:bao-cao-nam"] if kind == "rs:event" else [kind]
+    wizard(core, *steps, *([first] if first else []))
+    reply = core.text(INSPECTOR, typed)
+    assert "Xác nhận nhắc việc" in reply.text and f"Lịch: {schedule}" in reply.text
+    assert "«Nộp báo cáo HTQLCL năm»" in reply.text
+    core.press(INSPECTOR, "rk")
+    (rem,) = core.storage.reminders()
+    assert rem["text"] == "Nộp báo cáo HTQLCL năm"
+
+
+@pytest.mark.parametrize("typed", ["ok luu", "gửi đi", "hom qua"])
+def test_other_text_at_the_confirmation_keeps_the_draft_and_says_how_to_save(core, typed):
+    wizard(core, "rs:once", "15/12 8h")
+    reply = core.text(INSPECTOR, typed)
+    assert "chưa được lưu" in reply.text or "đã qua" in reply.text
+    assert "Lịch: Một lần: 08:00, thứ Ba, 15/12/2026" in reply.text
+    assert ["rk", "rx"] == [b.data for row in reply.buttons for b in row]
+    core.press(INSPECTOR, "rk")
+    assert len(core.storage.reminders()) == 1
+
+
+def test_a_long_reminder_is_kept_whole_up_to_the_limit_and_refused_beyond_it(core):
+    """Telegram §3: a 3,918-character text went out as 1,000 characters, cut mid-word."""
+    from bot.reminders import MAX_TEXT_CHARS
+
+    core.press(INSPECTOR, "rn")
+    refused = core.text(INSPECTOR, "Nội dung d" * 392)
+    assert "3.920 ký tự" in refused.text and "3.000" in refused.text and "rút gọn" in refused.text
+    long = ("Đề nghị các xã rà soát hồ sơ ISO. " * 200)[: MAX_TEXT_CHARS - 1] + "."
+    core.text(INSPECTOR, long)  # still waiting for the text
+    core.press(INSPECTOR, "rt:all")
+    confirm = core.press(INSPECTOR, "rq:now")
+    assert long in confirm.text
+    core.press(INSPECTOR, "rk")
+    (rem,) = core.storage.reminders()
+    assert rem["text"] == long
+
+
+def test_a_long_reminder_reaches_zalo_whole_in_pages_with_its_ack(core, clock, team):
+    from bot.reminders import MAX_TEXT_CHARS
+    from bot.textui import ZALO_LIMIT, TextUI
+
+    long = ("Đề nghị các xã rà soát hồ sơ ISO. " * 200)[:MAX_TEXT_CHARS]
+    core.press(INSPECTOR, "rn")
+    core.text(INSPECTOR, long)
+    core.press(INSPECTOR, "rt:all")
+    core.press(INSPECTOR, "rq:now")
+    core.press(INSPECTOR, "rk")
+    (rem,) = core.storage.reminders()
+    bid, _ = core.reminders.fire(rem["id"])
+    ui = TextUI(core, "zalo", publish=lambda a: None)
+    lan = User(LAN, "Lan", channel="zalo", account="lan")
+    pages = [ui.render(lan, core.notices.message(bid))[0].text]
+    while "Xem tiếp" in pages[-1]:
+        pages += [ui.handle(lan, "1")[0].text]
+    assert all(len(p) <= ZALO_LIMIT for p in pages) and len(pages) == 2
+    assert "✅ Đã nhận" in pages[-1] and long.split(". ")[-1] in pages[-1]
+
+
+def test_an_edited_text_that_is_too_long_is_refused_and_still_awaited(core):
+    wizard(core, "rs:once", "15/12 8h", "rk")
+    core.press(INSPECTOR, "re:1")
+    assert "quá giới hạn" in core.text(INSPECTOR, "x" * 5000).text
+    assert "Đã sửa" in core.text(INSPECTOR, "Nội dung mới").text
+    (rem,) = core.storage.reminders()
+    assert rem["text"] == "Nội dung mới"
