@@ -27,7 +27,7 @@ from bot import nav
 from bot.actions import Action, Feature, Id, Index, command, prompt
 from bot.home import home_row, main_menu
 from bot.reply import Attachment, Reply, User, short
-from bot.text import local_date, safe_cell, vn_date
+from bot.text import fold, local_date, safe_cell, vn_date
 
 CODE_DIGITS = 8
 JOIN_MINUTES, JOIN_TRIES = 15, 5  # wrong join codes allowed per person in that many minutes
@@ -39,6 +39,8 @@ CONFIRM = Action("mc", Id("user"), Id("unit"), Index("page"), role="inspector", 
 REJECT = Action("mr", Id("user"), Id("unit"), Index("page"), role="inspector", name="member.reject")
 PENDING = Action("mp", Index("page"), role="inspector", name="member.pending")
 ROTATE = Action("mk", Id("ward"), role="inspector", name="join.rotate")
+# The generation the confirmation was shown for: a second press, or an old one, changes nothing.
+ROTATE_YES = Action("mn", Id("ward"), Index("generation"), role="inspector", name="join.rotate-confirmed")
 
 
 class JoinPrompt(StrEnum):
@@ -230,13 +232,16 @@ class Members(Feature):
             places = units.match_wards(arg[:100], province, limit=4)
             if not places:
                 return Reply().add(self.text("codes_not_found", text=arg.strip()[:60]))
+            # The same communes in the same order whatever was typed ("Lộc Bình", "loc ninh"): the
+            # inspector's province first, then by name and province.
+            places.sort(key=lambda p: (p.province_code != province, fold(p.name), fold(p.province_name)))
             r = Reply().add(self.text("codes_title_one") + "\n", "b")
             rows = []
             for p in places:
                 r.add(
                     "\n" + self.text("codes_row", unit=p.label, code=shown(join_code(self.storage, f"ward:{p.code}")))
                 )
-                rows.append([ROTATE.button(short(self.text("codes_rotate_btn", unit=p.name)), p.code)])
+                rows.append([ROTATE.button(short(self.text("codes_rotate_btn", unit=p.label)), p.code)])
             r.buttons = rows + [home_row(self.ctx)]
             return r
         places = sorted(
@@ -276,12 +281,47 @@ class Members(Feature):
 
     @ROTATE
     def rotate(self, user: User, ward: int) -> Reply | None:
+        """«Đổi mã»: ask first, naming the commune with its province and the code that will stop working."""
         from bot import units
 
         place = units.wards().get(ward)
         if place is None:
             return None
         key = f"ward:{place.code}"
-        self.storage.set_setting(f"join_gen:{key}", str(int(self.storage.setting(f"join_gen:{key}") or 0) + 1))
+        province = self._province(user)
+        elsewhere = (
+            self.text("codes_rotate_elsewhere", province=place.province_name)
+            if province is not None and place.province_code != province
+            else ""
+        )
+        rows = [
+            [
+                ROTATE_YES.button(
+                    short(self.text("codes_rotate_yes", unit=place.label)), place.code, self._generation(key)
+                )
+            ],
+            home_row(self.ctx),
+        ]
+        text = self.text("codes_rotate_ask", unit=place.label, code=shown(join_code(self.storage, key)))
+        return Reply(buttons=rows).add(text + (f"\n{elsewhere}" if elsewhere else ""))
+
+    @ROTATE_YES
+    def rotate_confirmed(self, user: User, ward: int, generation: int) -> Reply | None:
+        """Replace the code, once: a confirmation pressed again (or after another change) changes nothing."""
+        from bot import units
+
+        place = units.wards().get(ward)
+        if place is None:
+            return None
+        key = f"ward:{place.code}"
+        code = shown(join_code(self.storage, key))
+        if self._generation(key) != generation:
+            return Reply(buttons=[home_row(self.ctx)]).add(
+                self.text("codes_rotated_already", unit=place.label, code=code)
+            )
+        self.storage.set_setting(f"join_gen:{key}", str(generation + 1))
         self.storage.audit(user.id, "join.rotate", key)
         return Reply().add(self.text("codes_rotated", unit=place.label, code=shown(join_code(self.storage, key))))
+
+    def _generation(self, key: str) -> int:
+        return int(self.storage.setting(f"join_gen:{key}") or 0)

@@ -172,7 +172,10 @@ def test_codes_for_every_ward_of_the_province_and_one_replaced(make_core):
     old = join_code(core.storage, f"ward:{loc_binh.code}")
     assert f"{old[:4]} {old[4:]}" in one.text
     (rotate,) = [b.data for row in one.buttons for b in row if "Đổi mã Xã Lộc Bình" in b.label]
-    assert "Mã cũ không dùng được nữa" in core.press(boss, rotate).text
+    ask = core.press(boss, rotate)
+    assert join_code(core.storage, f"ward:{loc_binh.code}") == old, "asked first, nothing changed"
+    (yes,) = [b.data for row in ask.buttons for b in row if b.data.startswith("mn:")]
+    assert "Mã cũ không dùng được nữa" in core.press(boss, yes).text
     new = join_code(core.storage, f"ward:{loc_binh.code}")
     assert new != old
     official = User(31, "Lan")
@@ -181,6 +184,40 @@ def test_codes_for_every_ward_of_the_province_and_one_replaced(make_core):
     assert "Mã chưa đúng" in core.text(official, old).text
     assert "Đã xác nhận" in core.text(official, new).text
     assert "chỉ dành cho" in core.command(official, "maxa").text
+
+
+def rotate_labels(reply) -> list[str]:
+    return [b.label for row in reply.buttons for b in row if b.data.startswith("mk:")]
+
+
+def test_code_change_labels_name_the_province_in_a_stable_order(kb, searcher, config):
+    """Zalo §4, with no province configured: two «Đổi mã Xã Lộc Ninh», and 3 became Lộc Bình."""
+    core = Core(kb, searcher, Storage(config.database), admin_ids={ADMIN})
+    first = rotate_labels(core.command(User(ADMIN), "maxa", "Lộc Bình"))
+    second = rotate_labels(core.command(User(ADMIN), "maxa", "loc ninh"))
+    assert len(set(first)) == len(first) and "🔄 Đổi mã Xã Lộc Ninh (Đồng Nai)" in first
+    both = [label for label in first if label in second]
+    assert len(both) == 3 and both == [label for label in second if label in first], "the same order"
+
+
+def test_a_code_change_asks_first_warns_outside_the_province_and_happens_once(make_core):
+    core = make_core()
+    boss = User(ADMIN)
+    reply = core.command(boss, "maxa", "loc ninh")
+    assert rotate_labels(reply)[0] == "🔄 Đổi mã Xã Lộc Bình (Lạng Sơn)", "the inspector's province first"
+    dong_nai = next(b.data for row in reply.buttons for b in row if b.label.endswith("Lộc Ninh (Đồng Nai)"))
+    ward = int(dong_nai.split(":")[1])
+    old = join_code(core.storage, f"ward:{ward}")
+    ask = core.press(boss, dong_nai)
+    assert "Đổi mã tham gia của Xã Lộc Ninh (Đồng Nai)?" in ask.text and f"{old[:4]} {old[4:]}" in ask.text
+    assert "thuộc Đồng Nai, không phải tỉnh của anh/chị" in ask.text
+    assert join_code(core.storage, f"ward:{ward}") == old, "nothing changed yet"
+    (yes,) = [b.data for row in ask.buttons for b in row if b.data.startswith("mn:")]
+    core.press(boss, yes)
+    new = join_code(core.storage, f"ward:{ward}")
+    assert new != old
+    assert "đã được đổi rồi" in core.press(boss, yes).text, "pressed twice: changed once"
+    assert join_code(core.storage, f"ward:{ward}") == new
 
 
 def test_membership_follows_the_person_when_accounts_are_linked(make_core):
