@@ -23,7 +23,7 @@ from bot.home import home_row
 from bot.knowledge import KnowledgeBase, Question
 from bot.notices import signature
 from bot.reply import Attachment, Button, Poll, QuizFeedback, Reply, Section, User, short
-from bot.text import safe_cell
+from bot.text import fold, safe_cell
 from bot.when import WhenError, parse_date, vi_date
 from bot.yamlcheck import LINE_KEY, Checker, line_of, load_folder
 
@@ -405,13 +405,17 @@ class TeamQuizzes(Feature):
             )
         self.storage.set_prompt(user.id, TeamQuizPrompt.UNITS, {**data, "deadline": deadline.isoformat()})
         return Reply(buttons=[[TQ_ALL.button(self.text("tq_all_province"))], *self._cancel_row()]).add(
-            self.text("tq_ask_units")
+            self.say(user, "tq_ask_units")
         )
 
     @prompt(TeamQuizPrompt.UNITS, role="inspector")
     def units_typed(self, user: User, data: dict, text: str) -> Reply:
         from bot.units import match_registered_names  # the units module is loaded only where units are named
 
+        if data.get("ask_province"):  # «Tất cả đơn vị trong tỉnh» with no province known: a province's name
+            province = self._typed_province(text)
+            if province is not None:
+                return self._all_in(user, data, province.code, province.name)
         units, missed = match_registered_names(self.storage.all_units(), text)
         if not units:
             return Reply(buttons=[[TQ_ALL.button(self.text("tq_all_province"))], *self._cancel_row()]).add(
@@ -424,12 +428,30 @@ class TeamQuizzes(Feature):
         pending = self.storage.get_prompt(user.id)
         if not pending or pending[0] != TeamQuizPrompt.UNITS:
             return None
+        from bot.units import provinces
+
         unit = self.storage.unit_of(user.id)
         code = unit["province_code"] if unit else (self.ctx.province.code if self.ctx.province else None)
-        ids = self.storage.unit_ids_in_province(code) if code else []
+        if not code:  # no unit and no configured province: ask which one; the draft stays
+            self.storage.set_prompt(user.id, TeamQuizPrompt.UNITS, {**pending[1], "ask_province": True})
+            return Reply(buttons=self._cancel_row()).add(self.text("tq_ask_province"))
+        place = provinces().get(int(code))
+        return self._all_in(user, pending[1], int(code), place.name if place else str(code))
+
+    def _all_in(self, user: User, data: dict, code: int, name: str) -> Reply:
+        """Every registered unit of a province, confirmed before anything is sent; none: ask for names."""
+        ids = self.storage.unit_ids_in_province(code)
         if not ids:
-            return Reply().add(self.text("tq_no_units"))
-        return self._confirm(user, pending[1], ids, [])
+            return Reply(buttons=self._cancel_row()).add(self.text("tq_no_units_in", province=name))
+        return self._confirm(user, {k: v for k, v in data.items() if k != "ask_province"}, ids, [])
+
+    @staticmethod
+    def _typed_province(text: str):
+        """The province named by ``text`` ("Lạng Sơn", "tinh lang son"), or None."""
+        from bot.units import find_province
+
+        bare = re.sub(r"^(tinh|thanh pho|tp)\s+", "", fold(text).strip())
+        return find_province(bare) if bare else None
 
     def _confirm(self, user: User, data: dict, unit_ids: list[int], missed: list[str]) -> Reply:
         """Everything that will be sent, before it is: topic, length, deadline, the units (and the names
@@ -498,7 +520,10 @@ class TeamQuizzes(Feature):
 
     @command("lambai", needs_db=True, advertised=False)
     def take(self, user: User, arg: str = "") -> Reply:
-        """/lambai ID: start the assigned quiz, if the user's unit is assigned and the deadline has not passed."""
+        """/lambai ID: start the assigned quiz, if the user's unit is assigned and the deadline has not passed;
+        /lambai alone: the quizzes still open for the user's unit (the only one is started)."""
+        if not arg.strip():
+            return self._open_list(user)
         value = Id("assignment").parse(arg.strip())
         a = self.storage.get_assignment(value) if value is not None else None
         unit = self.storage.unit_of(user.id)
@@ -514,16 +539,28 @@ class TeamQuizzes(Feature):
         reply.mode = "send"
         return reply
 
-    @TQ_TAKE
-    def take_pressed(self, user: User, aid: int) -> Reply:
-        """«Làm bài» under the message that assigned the quiz: the same as /lambai ID."""
-        return self.take(user, str(aid))
+    def _open_list(self, user: User) -> Reply:
+        todo = self._open_for(user)
+        if len(todo) == 1:
+            return self.take(user, str(todo[0]["id"]))
+        if not todo:
+            return Reply(buttons=[home_row(self.ctx)]).add(self.text("tq_none_open"))
+        r = Reply().add(self.text("tq_open_title"))
+        for a in todo:
+            title = self._title(a)
+            r.add(
+                "\n"
+                + self.text("mw_quiz_line", id=a["id"], title=title, n=a["length"], deadline=vn_date(a["deadline"]))
+            )
+            r.buttons.append([TQ_TAKE.button(short(self.text("mw_quiz_btn", id=a["id"], title=title), 60), a["id"])])
+        r.buttons.append(home_row(self.ctx))
+        return r
 
-    def my_work(self, user: User) -> Section | None:
-        """Team quizzes given to the person's unit, still open and not yet taken, for "Việc của tôi"."""
+    def _open_for(self, user: User) -> list[dict]:
+        """Team quizzes given to the person's unit, still open and not yet taken, soonest deadline first."""
         unit = self.storage.unit_of(user.id)
         if unit is None:
-            return None
+            return []
         today = self.ctx.today().isoformat()
         todo = [
             a
@@ -532,11 +569,24 @@ class TeamQuizzes(Feature):
             and a["deadline"] >= today
             and not self.storage.took_assignment(user.id, a["id"])
         ]
+        return sorted(todo, key=lambda a: (a["deadline"], a["id"]))
+
+    def _title(self, a: dict) -> str:
+        return self.text("quiz_mixed_plain") if a["topic"] == "mix" else self.kb.topics[a["topic"]].title
+
+    @TQ_TAKE
+    def take_pressed(self, user: User, aid: int) -> Reply:
+        """«Làm bài» under the message that assigned the quiz: the same as /lambai ID."""
+        return self.take(user, str(aid))
+
+    def my_work(self, user: User) -> Section | None:
+        """Team quizzes given to the person's unit, still open and not yet taken, for "Việc của tôi"."""
+        todo = self._open_for(user)
         if not todo:
             return None
         section = Section(self.text("mw_quizzes"))
         for a in todo[:3]:
-            title = self.text("quiz_mixed_plain") if a["topic"] == "mix" else self.kb.topics[a["topic"]].title
+            title = self._title(a)
             section.lines.append(
                 self.text("mw_quiz_line", id=a["id"], title=title, n=a["length"], deadline=vn_date(a["deadline"]))
             )

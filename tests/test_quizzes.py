@@ -223,3 +223,57 @@ async def test_an_option_typed_during_a_quiz_points_to_the_poll(tg):
     assert "chạm vào phương án" in api.last_text() and len(api.polls) == polls
     await app.process_update(make.text("khoản 9.2 yêu cầu gì"))
     assert "Nguồn:" in api.last_text(), "a real question is still answered mid-quiz"
+
+
+def team(kb, searcher, config, province: str = "Lạng Sơn") -> Core:
+    """Xã Lộc Bình (31, 32) and Phường Tam Thanh (33) of Lạng Sơn, confirmed; the admin 777 has no unit."""
+    core = Core(
+        kb, searcher, Storage(config.database), province=province, admin_ids={777}, today=lambda: date(2026, 11, 25)
+    )
+    unit = core.storage.get_or_create_unit("xã", "Xã Lộc Bình", 20, "Lạng Sơn", 6529)
+    other = core.storage.get_or_create_unit("phường", "Phường Tam Thanh", 20, "Lạng Sơn", 6000)
+    for uid, u in ((31, unit), (32, unit), (33, other)):
+        core.storage.touch_user(uid, f"u{uid}")
+        core.storage.set_user_unit(uid, u, confirmed=True)
+    return core
+
+
+def assign(core: Core, deadline: str, *units: str) -> None:
+    boss = User(777, "Thanh tra")
+    for data in ("qn", "qo:danh-gia-noi-bo", "qy:5"):
+        core.press(boss, data)
+    core.text(boss, deadline)
+    core.text(boss, ", ".join(units))
+    core.press(boss, "qs")
+
+
+def test_lambai_alone_starts_the_only_open_quiz_or_lists_them(kb, searcher, config):
+    """Zalo §9 / Telegram §7: «/lambai» without a number said «Không có bài trắc nghiệm với mã này»."""
+    core = team(kb, searcher, config)
+    assert "Không có bài trắc nghiệm nào đang giao" in core.command(User(31), "lambai").text
+    assign(core, "15/12", "Lộc Bình")
+    started = core.command(User(31), "lambai")
+    assert started.poll is not None and core.storage.get_quiz(started.poll.session_id)["assignment_id"] == 1
+    assign(core, "20/12", "Lộc Bình, Tam Thanh")
+    listed = core.command(User(32), "lambai")
+    assert "#1" in listed.text and "#2" in listed.text and listed.poll is None
+    assert ["qk:1", "qk:2"] == [b.data for row in listed.buttons for b in row if b.data.startswith("qk:")]
+    assert core.command(User(33), "lambai").poll is not None, "Tam Thanh has only #2"
+
+
+def test_all_units_of_the_province_without_a_province_asks_for_it_and_keeps_the_draft(kb, searcher, config):
+    """Zalo §8: the admin with no province got «Chưa có đơn vị nào đăng ký trong tỉnh» and lost the draft."""
+    core = team(kb, searcher, config, province="")
+    boss = User(777, "Thanh tra")
+    for data in ("qn", "qo:danh-gia-noi-bo", "qy:5"):
+        core.press(boss, data)
+    core.text(boss, "15/12")
+    ask = core.press(boss, "qu")
+    assert "gõ tên tỉnh" in ask.text and "Bài chưa được gửi" in ask.text and not ask.stale
+    assert "Không có đơn vị nào" not in ask.text
+    nowhere = core.text(boss, "Đồng Nai")
+    assert "Chưa có đơn vị nào của Đồng Nai" in nowhere.text, "still waiting"
+    confirm = core.text(boss, "tinh Lang Son")
+    assert "Cho 2 đơn vị (3 người)" in confirm.text
+    assert "hạn 15/12/2026" in confirm.text and "5 câu" in confirm.text
+    assert "cho 2 đơn vị (3 người)" in core.press(boss, "qs").text
