@@ -16,15 +16,19 @@ Everything is read on unmarked text (:func:`bot.text.unmark`: no diacritics, low
 
 Dates: "15/12", "15/12/2026", "15-12", "ngày 15 tháng 12", "hôm nay", "mai", "ngày kia"/"mốt",
 "thứ hai"…"thứ bảy", "thứ 2"…"7", "t2"…"t7", "chủ nhật"/"cn" (with "tuần này", "tuần sau"/"tuần tới"),
-"cuối tháng", "đầu tháng sau", "cuối năm", "3 ngày nữa", "sau 3 ngày", "2 tuần nữa". Times: "8h",
+"cuối tháng", "đầu tháng sau", "cuối năm", "3 ngày nữa", "sau 3 ngày", "2 tuần nữa", "20.12" (with a
+time; alone in a moment it could be 20:12, so it is asked), "mồng 5 tháng sau", "cuối tháng 12"; "hằng
+tuần"/"hằng tháng" are allowed in the weekly/monthly answer. Times: "8h",
 "8h30", "8:30", "8 giờ", "8 giờ 30", "8 giờ rưỡi", "8 giờ sáng", "2 giờ chiều", "7 giờ tối", "14h".
 Offsets: "trước 7 ngày", "7 ngày trước", "trước 1 tuần".
 
 It never guesses. What cannot be read one way only raises :class:`WhenError`, whose ``key`` names
 the ui.yaml sentence that says what to type instead: "31/2" (no such day), a bare "8" (a day or an
 hour?), "thu hai toi 8h" (unmarked "toi" is "tối", evening, or "tới", coming), "14h sáng", two dates,
-any word it does not know. A general-purpose parser (dateparser with languages=["vi"], tried first)
-read only 7 of 16 typical phrases, and "15/12 lúc 8 giờ" as 17:00 the same day.
+"tuần sau"/"tháng sau" without the day, "cuối tuần" (Friday or the weekend?), "hôm qua" (past), any
+word it does not know (quoted back as typed, with its marks). A general-purpose parser (dateparser
+with languages=["vi"], tried first) read only 7 of 16 typical phrases, and "15/12 lúc 8 giờ" as 17:00
+the same day.
 """
 
 from __future__ import annotations
@@ -98,6 +102,9 @@ class _Parts:
     numbers: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
     typed: dict[str, str] = field(default_factory=dict)  # what was typed for each component
+    every: str = ""  # "hằng tuần" / "hằng tháng" typed: "tuan" or "thang"
+    dotted: tuple[int, int] | None = None  # a day typed "20.12", which could also be 20:12
+    source: str = ""  # the text as typed, to quote it back with its marks
 
     def set_day(self, value: tuple, typed: str) -> None:
         if self.day is not None:
@@ -209,6 +216,43 @@ def _bare(m: re.Match, p: _Parts) -> None:
     p.numbers.append(m.group(0))
 
 
+def _dotted(m: re.Match, p: _Parts) -> None:
+    """ "20.12": the day 20/12 (officials write dates with dots), or 20:12 when no other time is typed."""
+    day, month = int(m.group(1)), int(m.group(2))
+    p.set_day(("date", day, month, None), f"{day}.{month}")
+    p.dotted = (day, month)
+    _after_day(m, p)
+
+
+def _past_day(m: re.Match, p: _Parts) -> None:
+    p.set_day(("rel", -1), m.group(0))  # "hôm qua": refused as past, with its date
+
+
+def _month_of(m: re.Match, p: _Parts) -> None:
+    """ "cuối tháng 12", "đầu tháng 1": the last or first day of that month, the next one not past."""
+    month = int(m.group(2))
+    p.set_day((f"month{month}_{'end' if m.group(1) == 'cuoi' else 'start'}",), m.group(0))
+
+
+def _day_next_month(m: re.Match, p: _Parts) -> None:
+    """ "mồng 5 tháng sau", "ngày 20 tháng này"."""
+    shift = 0 if m.group(2) == "nay" else 1
+    p.set_day(("month_day", int(m.group(1)), shift), m.group(0))
+
+
+def _every(m: re.Match, p: _Parts) -> None:
+    """ "hằng tuần", "mỗi tháng": said again inside the weekly or monthly prompt."""
+    p.every, p.typed["every"] = m.group(1), m.group(0)
+
+
+def _which_day(m: re.Match, p: _Parts) -> None:
+    """ "tuần sau", "tháng sau", "cuối tuần" without the day: asked, never guessed."""
+    if m.group(0).startswith("cuoi"):
+        raise WhenError("when_err_weekend", text=_marked(m.group(0), p.source))
+    key = "when_err_which_weekday" if m.group(1) == "tuan" else "when_err_which_monthday"
+    raise WhenError(key, text=_marked(m.group(0), p.source))
+
+
 _PERIOD = r"(?: (?P<per>sang|trua|chieu|toi_e|toi|dem))?"  # "8h tối", "2 giờ chiều"
 _TOI = r"(?: (?P<toi>toi_n|toi))?"  # "15/12 tới" (or "tối"?)
 _WEEKDAY = (
@@ -231,10 +275,16 @@ _RULES: list[tuple[re.Pattern, Callable[[re.Match, _Parts], None]]] = [
         ),  # "2 tuần nữa", "sau 10 ngày", "trong 2 tuần" / "2 tuần" (a due date)
         (r"(\d{4})-(\d{1,2})-(\d{1,2})", _iso),
         (r"(?:ngay )?(\d{1,2})[/-](\d{1,2})(?:[/-](\d{4}|\d{2}))?" + _TOI, _dmy),
+        (r"(?:ngay )?(\d{1,2})\.(0?[1-9]|1[0-2])" + _TOI, _dotted),  # "20.12"; "8.30" stays unread
         (r"(?:ngay )?(\d{1,2}) thang (\d{1,2})(?: nam (\d{4}))?" + _TOI, _dmy),
+        (r"(?:ngay|mung|mong) (\d{1,2}) thang (sau|toi_n|toi|nay)", _day_next_month),  # not "2 tháng sau"
+        (r"(cuoi|dau) thang (\d{1,2})", _month_of),
         (r"hom nay|bua nay|ngay mai|mai|ngay kia|ngay mot_2|mot_2|ngay mot|mot", _named),
+        (r"hom qua|bua qua", _past_day),
+        (r"(?:hang|moi) (tuan|thang)", _every),
         (r"(cuoi|dau) (thang|nam)( nay| sau| toi_n| toi)?", _month_edge),
-        (r"(?:ngay|mung) (\d{1,2})" + _TOI, _monthday),
+        (r"cuoi tuan(?: nay| sau| toi_n| toi)?|(tuan|thang) (?:sau|toi_n|toi|nay)", _which_day),
+        (r"(?:ngay|mung|mong) (\d{1,2})" + _TOI, _monthday),
         (r"(\d{1,2}):(\d{2})" + _PERIOD, _colon),
         (
             r"(?P<h>\d{1,2}) ?(?:h|g|gio)(?: ?(?P<m>\d{1,2})(?: ?(?:p|phut))?| (?P<half>ruoi)"
@@ -260,7 +310,7 @@ def _normalise(text: str) -> str:
 def _scan(text: str) -> _Parts:
     """Every component of ``text``; each rule's matches are blanked so later rules do not see them."""
     s = _normalise(text)
-    p = _Parts()
+    p = _Parts(source=text)
     for rx, fn in _RULES:
         for m in list(rx.finditer(s)):
             fn(m, p)
@@ -272,18 +322,31 @@ def _scan(text: str) -> _Parts:
 def _fail_on_rest(p: _Parts, *, numbers: bool = True) -> None:
     """Words no rule read, or a bare number nothing says is a day or an hour: ask again."""
     if p.unknown:
-        raise WhenError("when_err_unknown", words=" ".join(_SHOWN.get(w, w) for w in p.unknown))
+        raise WhenError("when_err_unknown", words=_marked(" ".join(p.unknown), p.source))
     if numbers and p.numbers:
         raise WhenError("when_err_bare", number=p.numbers[0])
 
 
-def _only(p: _Parts, allowed: set[str]) -> None:
+def _only(p: _Parts, allowed: set[str], allowed_every: str = "") -> None:
     """Components the context has no use for ("trước 7 ngày" in a date) are words it did not understand."""
     extra = [p.typed[k] for k in ("day", "before") if k not in allowed and k in p.typed]
     if "clock" not in allowed and (p.clock or p.period):
         extra.append(p.clock[2] if p.clock else p.period or "")
+    if p.every and p.every != allowed_every:
+        extra.append(p.typed["every"])
     if extra:
-        raise WhenError("when_err_unknown", words=" ".join(extra))
+        raise WhenError("when_err_unknown", words=_marked(" ".join(extra), p.source))
+
+
+def _marked(fragment: str, source: str) -> str:
+    """Each word of ``fragment`` (unmarked, as the rules read it) as the user typed it, marks and all:
+    "hằng tháng", not "hang thang"."""
+    words = re.findall(r"[\w/:.\-]+", unicodedata.normalize("NFC", source))
+    typed: dict[str, str] = {}
+    for word in words:
+        for key in _normalise(word).split():
+            typed.setdefault(key, word.strip(".-"))
+    return " ".join(typed.get(w, _SHOWN.get(w, w)) for w in fragment.split())
 
 
 # ---------------------------------------------------------------------- times
@@ -359,11 +422,28 @@ def _day(p: _Parts, today: date) -> date:
         found = _add_months(today, args[0])
     elif kind == "nam_end":
         found = date(today.year + args[0], 12, 31)
-    else:  # nam_start
+    elif kind == "nam_start":
         found = date(today.year + args[0], 1, 1)
+    elif kind == "month_day":
+        month = _add_months(today, args[1])
+        found = _make(month.year, month.month, args[0], f"{args[0]}/{month.month}")
+    else:  # month12_end, month1_start: "cuối tháng 12", "đầu tháng 1"
+        month, edge = kind[5:].split("_")
+        found = _month_edge_date(int(month), edge, today, typed)
     if found < today:
         raise WhenError("when_err_past", date=vi_date(found))
     return found
+
+
+def _month_edge_date(month: int, edge: str, today: date, typed: str) -> date:
+    """The first or last day of ``month``, this year's unless it has passed."""
+    if not 1 <= month <= 12:
+        raise WhenError("when_err_no_day", date=typed)
+    for year in (today.year, today.year + 1):
+        found = date(year, month, calendar.monthrange(year, month)[1] if edge == "end" else 1)
+        if found >= today:
+            return found
+    raise AssertionError("unreachable: next year's is ahead")
 
 
 def _weekday_date(weekday: int, week: str, today: date) -> date:
@@ -417,6 +497,9 @@ def parse_when(text: str, now: datetime, default: time | None = None) -> datetim
     _only(p, {"day", "clock"})
     if p.day is None and p.clock is None:
         raise WhenError("when_err_need_date")
+    if p.dotted and p.clock is None and p.dotted[0] <= 23:  # "20.12" alone: 20/12, or 20:12 today?
+        d, m = p.dotted
+        raise WhenError("when_err_dotted", text=f"{d}.{m}", day=f"{d}/{m}", hour=f"{d}h{m:02d}")
     at = _clock(p, default)
     day = _day(p, now.date()) if p.day else now.date()
     moment = datetime.combine(day, at, tzinfo=now.tzinfo)
@@ -431,7 +514,7 @@ def parse_weekly(text: str, default: time | None = None) -> tuple[int, time]:
     """A day of the week (0 = Monday) and a time: "thứ 2 08:00", "CN 19h30", "t6 2 giờ chiều"."""
     p = _scan(text)
     _fail_on_rest(p)
-    _only(p, {"day", "clock"})
+    _only(p, {"day", "clock"}, allowed_every="tuan")
     if p.day is None or p.day[0] != "weekday" or p.day[2]:
         raise WhenError("when_err_weekday")
     return p.day[1], _clock(p, default)
@@ -442,7 +525,7 @@ def parse_monthly(text: str, default: time | None = None) -> tuple[int, time]:
     a shorter month reads as its last day."""
     p = _scan(text)
     _fail_on_rest(p, numbers=False)
-    _only(p, {"day", "clock"})
+    _only(p, {"day", "clock"}, allowed_every="thang")
     if p.day is None and len(p.numbers) == 1:
         day = int(p.numbers[0])
     elif p.day and not p.numbers and p.day[0] == "monthday":

@@ -90,6 +90,9 @@ def test_send_now_is_confirmed_as_send_now_and_goes_when_saved(core, clock):
         ("rs:weekly", "CN 7 giờ tối", "Hằng tuần: Chủ nhật, 19:00", "19:00, Chủ nhật, 06/12/2026"),
         ("rs:monthly", "cuối tháng 14h", "Hằng tháng: ngày cuối tháng, 14:00", "14:00, thứ Năm, 31/12/2026"),
         ("rs:monthly", "mùng 1", "Hằng tháng: ngày 1, 08:00", "08:00, thứ Sáu, 01/01/2027"),
+        ("rs:monthly", "ngay 31 hang thang 8h", "Hằng tháng: ngày cuối tháng, 08:00", "08:00, thứ Năm, 31/12/2026"),
+        ("rs:weekly", "t2 hang tuan luc 7h30", "Hằng tuần: thứ Hai, 07:30", "07:30, thứ Hai, 07/12/2026"),
+        ("rs:once", "20.12 8h", "Một lần: 08:00, Chủ nhật, 20/12/2026", "08:00, Chủ nhật, 20/12/2026"),
     ],
 )
 def test_one_free_text_answer_per_schedule(core, kind, typed, schedule, first):
@@ -102,6 +105,14 @@ def test_what_cannot_be_read_one_way_is_asked_again_with_examples(core):
     assert "«tối» (buổi tối) hay «tới»" in reply.text and "«15/12 8h»" in reply.text
     assert "Không có ngày 31/2" in core.text(User(ADMIN), "31/2").text, "still waiting for the date"
     assert "Số «8» là ngày hay giờ?" in wizard(core, "rs:weekly", "thu 2 8").text
+
+
+def test_a_date_not_understood_is_quoted_with_its_marks_and_asked_again(core):
+    reply = wizard(core, "rs:once", "cuối tuần")
+    assert "«cuối tuần» là thứ Sáu, thứ Bảy hay Chủ nhật?" in reply.text and "«15/12 8h»" in reply.text
+    assert "Ngày 01/12/2026 đã qua" in core.text(INSPECTOR, "hôm qua").text
+    assert "Em chưa hiểu «họp giao ban»" in core.text(INSPECTOR, "15/12 họp giao ban").text
+    assert "Xác nhận nhắc việc" in core.text(INSPECTOR, "mồng 5 tháng sau 8h").text
 
 
 def test_the_list_buttons_say_what_they_do(core):

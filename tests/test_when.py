@@ -95,7 +95,13 @@ def test_typical_phrases_of_each_wizard_step_mean_what_officials_mean(step, type
         ("hôm nay 7h", "when_err_past_time"),
         ("chiều mai", "when_err_need_time"),  # the default 08:00 is not an afternoon
         ("15/12 họp giao ban", "when_err_unknown"),
-        ("tuần sau", "when_err_unknown"),  # which day of it?
+        ("tuần sau", "when_err_which_weekday"),  # which day of it?
+        ("tháng sau 8h", "when_err_which_monthday"),
+        ("cuối tuần", "when_err_weekend"),  # Friday, Saturday or Sunday?
+        ("2 tháng sau", "when_err_which_monthday"),  # "in two months" or "the 2nd of next month"?
+        ("20.12", "when_err_dotted"),  # 20/12 or 20:12 today?
+        ("hôm qua", "when_err_past"),
+        ("hằng tuần thứ Hai 8h", "when_err_unknown"),  # a reminder sent once
         ("8.30 mai", "when_err_unknown"),
         ("thứ Hai 15/12 8h", "when_err_two"),
         ("mai 8h 9h", "when_err_two_times"),
@@ -148,7 +154,9 @@ def test_due_dates(typed, meant):
         ("8h", "when_err_unknown"),
         ("thứ Hai tuần này", "when_err_past"),
         ("30/11/2026", "when_err_past"),
-        ("cuối tuần", "when_err_unknown"),
+        ("cuối tuần", "when_err_weekend"),
+        ("hom qua", "when_err_past"),
+        ("tuan sau", "when_err_which_weekday"),
     ],
 )
 def test_due_dates_refused(typed, key):
@@ -231,3 +239,61 @@ def test_every_error_has_its_sentence(kb):
 
     keys = set(re.findall(r'WhenError\("(\w+)"', Path(bot.when.__file__).read_text(encoding="utf-8")))
     assert len(keys) >= 15 and keys <= set(kb.ui), keys - set(kb.ui)
+
+
+@pytest.mark.parametrize(
+    "step, typed, meant",
+    [
+        ("once", "20.12 8h", at(12, 20, 8)),  # dotted dates are common (Telegram §12)
+        ("once", "25.12", at(12, 25, 8)),  # 25:12 is no time: the date
+        ("once", "mồng 5 tháng sau 8h", at(1, 5, 8, y=2027)),
+        ("once", "mung 5 thang sau", at(1, 5, 8, y=2027)),
+        ("once", "ngày 20 tháng này 14h", at(12, 20, 14)),
+        ("once", "cuối tháng 12 16h", at(12, 31, 16)),
+        ("weekly", "t2 hang tuan luc 7h30", (0, time(7, 30))),  # Zalo §15
+        ("weekly", "thứ Sáu hằng tuần", (4, time(8))),
+        ("monthly", "ngay 31 hang thang 8h", (31, time(8))),  # Telegram §12
+        ("monthly", "mồng 10 hằng tháng", (10, time(8))),
+        ("monthly", "mỗi tháng ngày 5 14h", (5, time(14))),
+    ],
+)
+def test_more_ways_officials_write_dates(step, typed, meant):
+    assert STEP[step](typed) == meant
+
+
+@pytest.mark.parametrize(
+    "typed, meant",
+    [
+        ("cuoi thang 12", date(2026, 12, 31)),  # Zalo §15
+        ("cuối tháng 11", date(2027, 11, 30)),  # this year's has passed
+        ("đầu tháng 1", date(2027, 1, 1)),
+        ("20.12", date(2026, 12, 20)),  # a due date has no hour: the dotted day
+        ("mồng 5 tháng sau", date(2027, 1, 5)),
+    ],
+)
+def test_more_due_dates(typed, meant):
+    assert parse_date(typed, TODAY) == meant
+
+
+def test_what_is_not_understood_is_quoted_as_typed_with_its_marks():
+    with pytest.raises(WhenError) as err:
+        parse_when("15/12 họp giao ban", NOW, EIGHT)
+    assert err.value.values == {"words": "họp giao ban"}
+    with pytest.raises(WhenError) as err:
+        parse_when("ngày 31 hằng tháng 8h", NOW, EIGHT)
+    assert err.value.values == {"words": "hằng tháng"}
+    with pytest.raises(WhenError) as err:
+        parse_date("Cuối tuần này", TODAY)
+    assert err.value.values == {"text": "Cuối tuần này"}
+
+
+def test_yesterday_says_its_date_has_passed(kb):
+    with pytest.raises(WhenError) as err:
+        parse_when("hôm qua 8h", NOW, EIGHT)
+    assert kb.text(err.value.key, **err.value.values) == "Ngày 01/12/2026 đã qua."
+
+
+def test_a_mong_with_no_such_day_next_month_is_refused():
+    with pytest.raises(WhenError) as err:
+        parse_date("ngày 31 tháng sau", date(2027, 1, 10))  # February 2027
+    assert err.value.key == "when_err_no_day"
