@@ -180,14 +180,14 @@ class Guides(Feature):
         r.add(f"{self.text('guide_record')}: ", "b").add(s.record + "\n")
         r.add(f"{self.text('guide_tip')}: ", "b").add(s.tip + "\n")
         r.add(f"{self.text('guide_mistake')}: ", "b").add(s.mistake)
-        row = []
-        if n > 0:
-            row.append(nav.GUIDE_STEP.button(self.text("btn_prev"), g.id, n - 1))
-        row.append(
+        # «Tiếp» first, so on Zalo it is always option 1 ("1", "1", "1" walks forward), «Trước» after it
+        row = [
             nav.GUIDE_STEP.button(self.text("btn_next"), g.id, n + 1)
             if n + 1 < total
             else GUIDE_FORMS.button(self.text("btn_done"), g.id)
-        )
+        ]
+        if n > 0:
+            row.append(nav.GUIDE_STEP.button(self.text("btn_prev"), g.id, n - 1))
         rows = [row]
         rows += [
             [nav.ENTRY.button("🔗 " + short(self.kb.entries[e].title), e)]

@@ -155,3 +155,14 @@ def test_split_text_keeps_every_character_within_the_limit():
     parts = split_text(text, 700)
     assert all(len(p) <= 700 for p in parts)
     assert "".join(parts).replace(" ", "").replace("\n", "") == text.replace(" ", "").replace("\n", "")
+
+
+def test_tiep_is_option_one_on_every_guide_step(chat, kb):
+    """Zalo report §10: «Tiếp» was 1 on step 1 and 2 afterwards, so "1", "1" went back and forth."""
+    core, ui, user, _ = chat
+    guide = next(iter(kb.guides.values()))
+    ui.handle(user, "/huongdan")
+    ui.handle(user, guide.title)
+    for step in range(2, 5):
+        (out,) = ui.handle(user, "1")
+        assert f"Bước {step}/" in out.text and options_of(out.text)["1"] == "Tiếp ➡️"
