@@ -9,6 +9,7 @@ an old or finished run, or from another user, is refused politely.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -18,7 +19,7 @@ from bot.actions import Action, Choice, Feature, Id, Index, Slug, command, promp
 from bot.home import home_row
 from bot.knowledge import Checklist, Item, KnowledgeBase, sources_of
 from bot.reply import Attachment, Reply, Section, User, short
-from bot.text import local_date, vn_date
+from bot.text import fold, local_date, vn_date
 from bot.yamlcheck import LINE_KEY, Checker, line_of, load_folder
 
 ANSWERS = {"d": "dat", "p": "mot-phan", "c": "chua-dat", "n": "khong-ap-dung", "s": "bo-qua"}
@@ -27,6 +28,8 @@ MAX_WEIGHT = 3
 PROGRESS_CELLS = 10
 GAP_PAGE = 4  # gaps per screen of a result
 RESUME_WINDOW = timedelta(hours=2)  # a question asked this soon after a checklist answer offers to go back to it
+NOTE_MAX_CHARS = 3000  # a note longer than this is refused with the limit (never cut); the .docx holds it whole
+NOTE_SHOWN_CHARS = 400  # of a note, shown under its item
 
 
 def load_checklists(ck: Checker, kb: KnowledgeBase) -> None:
@@ -236,6 +239,20 @@ RESULTS = Action("cr", Id("run"), name="checklist.results")
 GAPS = Action("cq", Id("run"), Index("page"), name="checklist.gaps")
 CHART = Action("cc", Id("run"), name="checklist.chart")
 REPORT = Action("cd", Id("run"), name="checklist.report")
+RESTART = Action("cs", Slug("checklist"), name="checklist.restart")
+# typed while a run is current (answered in the last RESUME_WINDOW): the answer to its current item,
+# the way officials write them ("dat 1 phan", "ko ap dung", "kad")
+TYPED_ANSWERS = {
+    **dict.fromkeys(("dat", "da dat", "dat roi"), "d"),
+    **dict.fromkeys(("dat mot phan", "dat 1 phan", "mot phan", "1 phan", "dat mp", "dmp"), "p"),
+    **dict.fromkeys(("chua dat", "ko dat", "khong dat", "k dat", "kg dat"), "c"),
+    **dict.fromkeys(("khong ap dung", "ko ap dung", "k ap dung", "kg ap dung", "kad", "ko ad", "na"), "n"),
+    **dict.fromkeys(("bo qua", "skip"), "s"),
+}
+# typed while a run is current: pause it
+PAUSE_WORDS = {"huy", "huy bo", "dung", "dung lai", "tam dung", "thoi", "cancel", "pause"}
+# typed while a run is current: show its item again ("lam tiep", the words of «▶️ Làm tiếp»)
+RESUME_WORDS = {"tiep", "tiep tuc", "lam tiep", "tiep di"}
 # typed instead of tapped while a run is open: show the item again with its buttons
 ANSWER_WORDS = {
     "dat",
@@ -332,6 +349,26 @@ class Checklists(Feature):
 
     @OPEN
     def open(self, user: User, checklist_id: str) -> Reply | None:
+        """The open run of this checklist at its current item; when there is none but a finished one,
+        ask before starting a new run (a tap on the name should not silently start 28 questions)."""
+        cl = self.kb.checklists.get(checklist_id)
+        if not cl:
+            return None
+        done = next((r for r in self.storage.latest_done_runs(user.id) if r["checklist_id"] == cl.id), None)
+        if done and not self.storage.open_run(user.id, cl.id):
+            day = vn_date(local_date(done["finished"], self.ctx.tz))
+            rows = [
+                [RESTART.button(self.text("ck_btn_restart"), cl.id)],
+                [RESULTS.button(self.text("ck_btn_see_result"), done["id"])],
+                [nav.CHECKLISTS.button(self.text("btn_checklists")), *home_row(self.ctx)],
+            ]
+            text = self.text("ck_restart_ask", title=cl.title, day=day, score=round(done["score"] or 0))
+            return Reply(mode="edit", buttons=rows).add(text)
+        return self.restart(user, checklist_id)
+
+    @RESTART
+    def restart(self, user: User, checklist_id: str) -> Reply | None:
+        """Start (or go on with) the run of this checklist."""
         cl = self.kb.checklists.get(checklist_id)
         if not cl:
             return None
@@ -363,19 +400,28 @@ class Checklists(Feature):
         if saved.get("answer"):
             r.add("\n\n" + self.text("ck_current", answer=self.text("ck_ans_" + saved["answer"])), "i")
         if saved.get("note"):
-            r.add("\n" + self.text("ck_current_note", note=saved["note"]), "i")
+            r.add("\n" + self.text("ck_current_note", note=short(saved["note"], NOTE_SHOWN_CHARS)), "i")
         rid = run["id"]
+        noted = self._note_target(run, idx, bool(saved.get("answer")))
         r.buttons = [
             [ANSWER.button(self.text("ck_btn_d"), rid, idx, "d"), ANSWER.button(self.text("ck_btn_p"), rid, idx, "p")],
             [ANSWER.button(self.text("ck_btn_c"), rid, idx, "c"), ANSWER.button(self.text("ck_btn_n"), rid, idx, "n")],
             [
                 GOTO.button(self.text("btn_back"), rid, max(idx - 1, 0)),
                 ANSWER.button(self.text("ck_btn_skip"), rid, idx, "s"),
-                NOTE.button(self.text("ck_btn_note"), rid, idx),
+                NOTE.button(self.text("ck_btn_note_n", n=noted + 1), rid, noted),
             ],
             [PAUSE.button(self.text("ck_btn_pause"), rid)],
         ]
         return r
+
+    def _note_target(self, run: dict, idx: int, answered: bool) -> int:
+        """The item «📝 Ghi chú» writes to: the one just answered when the current item has no answer yet
+        (answer first, then explain), else the current item."""
+        if idx == 0 or answered:
+            return idx
+        prev = self.kb.checklists[run["checklist_id"]].items[idx - 1]
+        return idx - 1 if (self.storage.run_answers(run["id"]).get(prev.id) or {}).get("answer") else idx
 
     @ANSWER
     def answer(self, user: User, run_id: int, idx: int, code: str) -> Reply | None:
@@ -409,31 +455,63 @@ class Checklists(Feature):
         if idx >= len(self.kb.checklists[run["checklist_id"]].items):
             return None
         self.storage.set_prompt(user.id, ChecklistPrompt.NOTE, {"run": run["id"], "item": idx})
-        return Reply(mode="send").add(self.text("ck_note_prompt", n=idx + 1))
+        return Reply(mode="send").add(
+            self.text("ck_note_prompt", n=idx + 1, limit=f"{NOTE_MAX_CHARS:,}".replace(",", "."))
+        )
 
     @prompt(ChecklistPrompt.NOTE)
     def note_typed(self, user: User, data: dict, text: str) -> Reply:
-        """The user's text after 'Ghi chú': store it on the item, then show the item again."""
+        """The user's text after 'Ghi chú': store it on the item, then show the current item again."""
         self.storage.clear_prompt(user.id)
         return self.save_note(user, data.get("run"), data.get("item"), text)
 
     def save_note(self, user: User, run_id: object, idx: object, text: str) -> Reply:
+        """Store the note whole on its item and go on with the run's current item. A note over
+        NOTE_MAX_CHARS is refused with the limit, never cut; the prompt waits for a shorter one."""
         run = self._run(user, run_id) if isinstance(run_id, int) else None
         if run is None or not isinstance(idx, int):
             return self.stale_run()
         cl = self.kb.checklists[run["checklist_id"]]
         i = min(idx, len(cl.items) - 1)
-        self.storage.save_answer(run["id"], cl.items[i].id, note=text.strip()[:500])
-        return self.item(user, run, i, mode="send").prepend(self.text("ck_note_saved"))
+        note = text.strip()
+        if len(note) > NOTE_MAX_CHARS:
+            self.storage.set_prompt(user.id, ChecklistPrompt.NOTE, {"run": run["id"], "item": i})
+            limit = f"{NOTE_MAX_CHARS:,}".replace(",", ".")
+            return Reply().add(
+                self.text("ck_note_too_long", n=f"{len(note):,}".replace(",", "."), limit=limit, item=i + 1)
+            )
+        self.storage.save_answer(run["id"], cl.items[i].id, note=note)
+        return self.item(user, run, run["position"], mode="send").prepend(self.text("ck_note_saved_n", n=i + 1))
 
     @prompt(ChecklistPrompt.DRAFT)
     def draft_dropped(self, user: User, data: dict, text: str) -> None:
         """A newer message replaces the draft: nothing to answer here, the text is handled as usual."""
         return None
 
+    def current_run(self, user: User) -> dict | None:
+        """The open run the user answered (or started) in the last RESUME_WINDOW, touched last."""
+        since = (datetime.now(UTC) - RESUME_WINDOW).isoformat(timespec="seconds")
+        return self.storage.recent_open_run(user.id, since)
+
     def intercept(self, user: User, folded: str) -> Reply | None:
-        """ "dat", "chua dat"… typed instead of tapped while a run is open: the item again, with its buttons."""
-        if folded not in ANSWER_WORDS:
+        """Words typed while a run is current: an answer ("đạt", "dat 1 phan", "kad") answers its item,
+        "huỷ"/"dừng" pause it, "làm tiếp" shows its item; "ok", "1"… while a run is open: the item
+        again, with its buttons."""
+        run = self.current_run(user) if folded in TYPED_ANSWERS or folded in PAUSE_WORDS | RESUME_WORDS else None
+        if run is not None:
+            if folded in PAUSE_WORDS:
+                paused = self.pause(user, run["id"])
+                if paused is not None:
+                    paused.mode = "send"
+                return paused
+            if folded in RESUME_WORDS:
+                return self.item(user, run, run["position"], mode="send")
+            reply = self.answer(user, run["id"], run["position"], TYPED_ANSWERS[folded])
+            if reply is not None:
+                reply.mode = "send"
+                reply.prepend(self.text("ck_saved_typed", n=run["position"] + 1))
+            return reply
+        if folded not in ANSWER_WORDS and folded not in TYPED_ANSWERS:
             return None
         runs = self.storage.open_runs(user.id)
         if not runs:
@@ -448,22 +526,26 @@ class Checklists(Feature):
             return
         run = runs[-1]
         idx = run["position"]
-        self.storage.set_prompt(
-            user.id, ChecklistPrompt.DRAFT, {"run": run["id"], "item": idx, "text": text.strip()[:500]}
-        )
+        self.storage.set_prompt(user.id, ChecklistPrompt.DRAFT, {"run": run["id"], "item": idx, "text": text.strip()})
         reply.prepend(self.say(user, "ck_draft_hint", n=idx + 1))
         reply.buttons.insert(0, [KEEP_DRAFT.button(self.text("ck_btn_keep_note", n=idx + 1), run["id"], idx)])
+        reply.aside = True
+
+    def reads_as_question(self, text: str) -> bool:
+        """ "?" or a question word ("gì", "không", "sao", "nào", "bao"…): typed mid-checklist, a question;
+        without one ("thieu bien ban"), it may be a note and is offered as one even when answered."""
+        return "?" in text or bool(re.search(self.text("ck_question_cues"), fold(text)))
 
     def offer_resume(self, user: User, reply: Reply) -> None:
-        """A question asked in the middle of a checklist: its answer gets a «Làm tiếp» button back to the
-        question the user was at (on Zalo the checklist's numbers are gone once the answer is shown)."""
-        since = (datetime.now(UTC) - RESUME_WINDOW).isoformat(timespec="seconds")
-        run = self.storage.recent_open_run(user.id, since)
+        """A question asked (or a notice read) in the middle of a checklist: the reply gets a «Làm tiếp»
+        button back to the question the user was at."""
+        run = self.current_run(user)
         cl = self.kb.checklists.get(run["checklist_id"]) if run else None
         if run is None or cl is None:
             return
         label = self.text("ck_continue", title=cl.title, n=run["position"] + 1, total=len(cl.items))
         reply.buttons.append([OPEN.button(short(label, 60), cl.id)])
+        reply.aside = True  # on Zalo the checklist's numbers stay in force beside the answer
 
     @KEEP_DRAFT
     def keep_draft(self, user: User, run_id: int, idx: int) -> Reply | None:
@@ -479,6 +561,20 @@ class Checklists(Feature):
             return Reply().add(self.say(user, "ck_draft_gone"))
         self.storage.clear_prompt(user.id)
         return self.save_note(user, run_id, idx, str(pending[1].get("text") or ""))
+
+    @nav.CHECKLIST_RESULTS
+    def results_list(self, user: User) -> Reply:
+        """«📊 Kết quả tự đánh giá» (/toi): the latest finished run of each checklist, to open its result."""
+        rows = []
+        for run in self.storage.latest_done_runs(user.id):
+            cl = self.kb.checklists.get(run["checklist_id"])
+            if cl:
+                day = vn_date(local_date(run["finished"], self.ctx.tz))
+                label = self.text("ck_btn_last_result", title=cl.title, score=round(run["score"] or 0), day=day)
+                rows.append([RESULTS.button(short(label, 60), run["id"])])
+        text = self.text("ck_results_intro" if rows else "ck_results_none")
+        rows.append([nav.CHECKLISTS.button(self.text("btn_checklists")), *home_row(self.ctx)])
+        return Reply(mode="edit", buttons=rows).add(text)
 
     @PAUSE
     def pause(self, user: User, run_id: int) -> Reply | None:

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from bot.actions import Context, Feature, Registry
 from bot.answers import Answers
 from bot.atlas import Clauses
-from bot.checklists import Checklists
+from bot.checklists import ChecklistPrompt, Checklists
 from bot.config import Config
 from bot.followups import Followups
 from bot.forms import Forms
@@ -84,7 +84,7 @@ def _wire(ctx: Context) -> _Wired:
     )
     members, guides, team = Members(ctx), Guides(ctx), TeamQuizzes(ctx, quizzes)
     followups = Followups(ctx, sections=(team.my_work, checklists.my_work, guides.my_work, reminders.my_work))
-    readiness, notices = Readiness(ctx), Notices(ctx)
+    readiness, notices = Readiness(ctx), Notices(ctx, resume=checklists.offer_resume)
     progress = Progress(ctx, checklists, readiness)
     features: list[Feature] = [
         home,
@@ -142,6 +142,7 @@ class Core:
         features = wired.features
         self.registry = Registry(features)
         self.home.commands = self.registry.order
+        self.home.stop_flow = self._stop_flow
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -243,7 +244,7 @@ class Core:
         folded = fold(text)
         storage = self.ctx.storage
         pending = storage.get_prompt(user.id) if storage else None
-        if pending and is_cancel(self.kb, folded):
+        if pending and pending[0] != ChecklistPrompt.DRAFT and is_cancel(self.kb, folded):
             return self.home.cancel(user)
         if pending and storage:
             found = self.registry.prompts.get(pending[0])
@@ -255,10 +256,12 @@ class Core:
                     return reply
             storage.clear_prompt(user.id)
         if storage:
-            for feature in (self.checklists, self.quizzes):
+            for feature in self._flows(user):
                 reply = feature.intercept(user, folded)
                 if reply is not None:
                     return reply
+            if is_cancel(self.kb, folded):  # "huỷ" typed with nothing in progress is no question
+                return self.home.cancel(user)
         small = self.home.smalltalk(folded)
         if small:
             return self.home.smalltalk_reply(user, small)
@@ -267,7 +270,7 @@ class Core:
             return self.command(user, shortcut)
         reply, result = self.answers.ask(user, text, channel or user.channel)
         if result and storage:
-            if len(text.split()) >= 2 and self._unsure(result):
+            if len(text.split()) >= 2 and (self._unsure(result) or not self.checklists.reads_as_question(text)):
                 self.checklists.offer_note(user, text, reply)  # typed mid-checklist: it may be a note
             self.checklists.offer_resume(user, reply)
         return reply
@@ -291,6 +294,28 @@ class Core:
         return self.home.non_text(user)
 
     # ------------------------------------------------------------------ helpers
+
+    def _flows(self, user: User) -> list:
+        """The features whose words ("huỷ", "đạt", "b") typed text may be: the quiz first when it was
+        answered after the checklist (or no checklist is current), else the checklist first."""
+        quiz = self.quizzes.current(user)
+        run = self.checklists.current_run(user) if quiz else None
+        if quiz and (run is None or quiz[1] >= run["touched"]):
+            return [self.quizzes, self.checklists]
+        return [self.checklists, self.quizzes]
+
+    def _stop_flow(self, user: User) -> Reply | None:
+        """/huy with no prompt pending: stop the quiz or pause the checklist the user is in."""
+        for feature in self._flows(user):
+            if feature is self.quizzes:
+                reply = self.quizzes.stop(user)
+            else:
+                run = self.checklists.current_run(user)
+                reply = self.checklists.pause(user, run["id"]) if run else None
+            if reply is not None:
+                reply.mode = "send"
+                return reply
+        return None
 
     def _unsure(self, result: SearchResult) -> bool:
         """Declined, suggestions only, or answered with a score close to the threshold."""

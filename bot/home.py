@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from bot import nav
 from bot.actions import Context, Feature, command
@@ -58,6 +59,9 @@ class Home(Feature):
         return Reply(buttons=main_menu(self.ctx, user)).add(self.text("menu_intro"))
 
     commands: list = []  # every Command, in feature order (set by the Core once it has them)
+    stop_flow: Callable[[User], Reply | None] | None = (
+        None  # the Core's: stops the quiz or pauses the checklist the user is in (a Reply), else None
+    )
 
     @command("help", "trogiup", shortcut="help")
     def help(self, user: User, arg: str = "") -> Reply:
@@ -83,11 +87,12 @@ class Home(Feature):
 
     @command("huy", keeps_prompt=True)
     def cancel(self, user: User, arg: str = "") -> Reply:
-        """/huy: drop whatever prompt is pending."""
+        """/huy: drop whatever prompt is pending; else stop the quiz or pause the checklist in progress."""
         if self.ctx.storage and self.storage.get_prompt(user.id):
             self.storage.clear_prompt(user.id)
             return Reply(buttons=main_menu(self.ctx, user)).add(self.text("cancelled"))
-        return Reply().add(self.text("nothing_to_cancel"))
+        stopped = self.stop_flow(user) if self.ctx.storage and self.stop_flow else None
+        return stopped or Reply().add(self.text("nothing_to_cancel"))
 
     def unknown_command(self, user: User, name: str) -> Reply:
         return Reply(buttons=main_menu(self.ctx, user)).add(self.text("unknown_command", command=name[:40]))

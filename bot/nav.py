@@ -19,6 +19,7 @@ FORMS = Action("fl", needs_db=False, name="forms")  # bot.forms
 FORM = Action("fm", Slug("form"), needs_db=False, name="form")  # bot.forms
 CALENDAR = Action("cal", needs_db=False, name="calendar")  # bot.yearly
 CHECKLISTS = Action("ch", name="checklists")  # bot.checklists
+CHECKLIST_RESULTS = Action("cl", name="checklist.results-list")  # bot.checklists
 QUIZ = Action("qh", name="quiz")  # bot.quizzes
 LEADERBOARD = Action("qb", name="leaderboard")  # bot.quizzes
 REGISTER_UNIT = Action("ur", name="unit.register")  # bot.profile

@@ -8,6 +8,7 @@ message, not only whose phone accepted it. On Zalo the buttons are numbered opti
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.actions import Action, Feature, Id
@@ -30,7 +31,13 @@ def signature(kb: KnowledgeBase, storage: Storage, sender_id: int) -> str:
 
 
 class Notices(Feature):
-    """The message each recipient gets, and «Đã nhận»."""
+    """The message each recipient gets, and «Đã nhận». A notice is an aside (:attr:`Reply.aside`): it
+    arrives in the middle of whatever the person is doing, so it must not take that flow's numbers, and
+    «Đã nhận» offers the way back to it (``resume``: the checklist's «Làm tiếp»)."""
+
+    def __init__(self, ctx, resume: Callable[[User, Reply], None] | None = None):
+        super().__init__(ctx)
+        self.resume = resume
 
     def message(self, broadcast_id: int) -> Reply:
         """The broadcast as a reply: its text, «Đã nhận» and its links. A notice nobody sent (a member told
@@ -39,7 +46,7 @@ class Notices(Feature):
         if b is None:
             raise ValueError(f"no broadcast {broadcast_id}")
         rows = [[ACK.button(self.text("bc_btn_ack"), broadcast_id)]] if b["created_by"] else []
-        return Reply(buttons=rows + self._links(broadcast_id)).add(b["text"])
+        return Reply(buttons=rows + self._links(broadcast_id), aside=True).add(b["text"])
 
     def _links(self, broadcast_id: int) -> list[list[Button]]:
         return [[Button(label, data)] for label, data in self.storage.broadcast_links(broadcast_id)]
@@ -50,6 +57,8 @@ class Notices(Feature):
         first = self.storage.ack_delivery(broadcast_id, user.id)
         if first is None:
             return None
-        reply = Reply(mode="markup", buttons=self._links(broadcast_id))
+        reply = Reply(mode="markup", buttons=self._links(broadcast_id), aside=True)
+        if self.resume is not None:
+            self.resume(user, reply)
         reply.toast = self.text("bc_acked" if first else "bc_acked_again")
         return reply

@@ -134,7 +134,7 @@ class Profile(Feature):
             text += "\n" + self.text("profile_linked", channels=linked)
         rows = [[ENTER_CODE.button(self.text("join_enter_btn"))]] if status == "pending" else []
         rows += [
-            [nav.MY_WORK.button(self.text("btn_my_work")), nav.CHECKLISTS.button(self.text("btn_results"))],
+            [nav.MY_WORK.button(self.text("btn_my_work")), nav.CHECKLIST_RESULTS.button(self.text("btn_results"))],
             [nav.REGISTER_UNIT.button(self.text("btn_change_unit" if unit else "btn_unit"))],
             home_row(self.ctx),
         ]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import random
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 from bot import nav
@@ -34,6 +34,7 @@ LENGTHS = (5, 10, 20)
 INTERVALS = {1: 1, 2: 3, 3: 7, 4: 14, 5: 30}  # Leitner box → days until the next review
 RETIRED_BOX = 6  # reached after 5 right answers in a row
 MAX_MISSED_SHOWN = 8  # the summary must fit one message
+CURRENT_WINDOW = timedelta(hours=2)  # an open quiz answered this recently is the one "huỷ" stops
 
 
 def load_quizzes(ck: Checker, kb: KnowledgeBase) -> None:
@@ -213,8 +214,32 @@ class Quizzes(Feature):
             return None
         return self.answer(user, target["session_id"], target["idx"], option_ids[0])
 
+    def current(self, user: User) -> tuple[dict, str] | None:
+        """The open quiz answered (or started) in the last CURRENT_WINDOW, and when that was."""
+        session = self.storage.open_quiz(user.id)
+        if session is None:
+            return None
+        touched = self.storage.quiz_touched(session["id"])
+        since = (datetime.now(UTC) - CURRENT_WINDOW).isoformat(timespec="seconds")
+        return (session, touched) if touched >= since else None
+
+    def stop(self, user: User) -> Reply | None:
+        """/huy or "huỷ" during a quiz: close it and say the score so far; None without a current quiz."""
+        found = self.current(user)
+        if found is None:
+            return None
+        session = found[0]
+        self.storage.stop_quiz(session["id"])
+        text = self.text(
+            "quiz_stopped", correct=session["correct"], done=session["position"], total=len(session["questions"])
+        )
+        return Reply(buttons=[[nav.QUIZ.button(self.text("quiz_again"))], home_row(self.ctx)]).add(text)
+
     def intercept(self, user: User, folded: str) -> Reply | None:
-        """ "b", "đáp án c" typed during a quiz on Telegram: the answer is a tap on the poll."""
+        """ "huỷ" during a quiz stops it; "b", "đáp án c" typed during a quiz on Telegram: the answer is a
+        tap on the poll."""
+        if re.match(self.text("quiz_patterns_stop"), folded):
+            return self.stop(user)
         if user.texts_only or not re.match(self.text("quiz_patterns_option"), folded):
             return None
         if not self.storage.open_quiz(user.id):

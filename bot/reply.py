@@ -93,7 +93,9 @@ class Reply:
     render and escape them its own way. ``mode``: "send" a new message, "edit" the message whose
     button was pressed, or "markup" to change only its buttons (Telegram; the other channels always
     send). ``toast`` answers a button press. ``stale`` marks the reply to a button or number that
-    no longer means anything.
+    no longer means anything. ``aside`` marks a message shown beside a flow (a notice, a question
+    answered mid-checklist): on channels with numbered options, the numbers of the screen the user is
+    on stay in force and the aside's options are numbered after them.
     """
 
     parts: list[tuple[str, str]] = field(default_factory=list)
@@ -105,6 +107,7 @@ class Reply:
     poll: Poll | None = None  # a quiz question to show after the text
     answered: QuizFeedback | None = None  # the verdict on the previous quiz question
     stale: bool = False
+    aside: bool = False
 
     @property
     def text(self) -> str:

@@ -928,6 +928,23 @@ class Storage:
         )
         return self.get_quiz(rows[0]["id"]) if rows else None
 
+    def quiz_touched(self, session_id: int) -> str:
+        """When a quiz session was last answered (or started)."""
+        row = self.db.execute(
+            "SELECT MAX(COALESCE((SELECT MAX(ts) FROM quiz_answers WHERE session_id = s.id), ''), s.started) "
+            "FROM quiz_sessions s WHERE s.id = ?",
+            [session_id],
+        ).fetchone()
+        return (row[0] if row else "") or ""
+
+    def stop_quiz(self, session_id: int) -> None:
+        """A quiz the user stopped (/huy): closed as abandoned, so it counts in no leaderboard; its answers
+        stay for spaced repetition."""
+        self.db.execute(
+            "UPDATE quiz_sessions SET status = 'abandoned', finished = ? WHERE id = ? AND status = 'open'",
+            [now_iso(), session_id],
+        )
+
     def record_quiz_answer(self, session_id: int, idx: int, quiz_id: str, chosen: int, correct: bool) -> bool:
         """Store one answer and advance the session; False if this question was already answered."""
         with self.transaction():

@@ -9,6 +9,12 @@ current menu gets a polite "that number is not on the menu" with that menu again
 never another action. Typing
 an option's label works too ("tiếp", "quay lại", "đạt", "chưa đạt", "huỷ").
 
+A message shown beside a flow (``Reply.aside``: a broadcast arriving mid-checklist, a question
+answered mid-checklist) does not take the numbers over while a checklist or quiz is in progress: the
+screen's options keep theirs, and the aside's options are numbered after them ("9. ✅ Đã nhận"), so
+the "1" meant for «Đạt» is «Đạt». During a quiz question, text that is no letter gets the question
+again with "gõ A, B, C hoặc D".
+
 A message longer than the channel allows (Zalo: 2,000 characters) is cut into pages at paragraph or
 line breaks; each page but the last ends with "1. Xem tiếp (2/3)". Files become links (a picture is
 sent as a photo where the channel can fetch it) through the ``publish`` function of the front-end.
@@ -95,6 +101,8 @@ class TextUI:
             reply = self.core.press(user, value)
         elif kind == "menu":
             reply = self.core.press(user, nav.HOME.data())
+        elif kind in ("stale", "text") and not self._stop_word(typed) and self._quiz_waits(user, screen):
+            return [Out(self.kb.text("quiz_type_letter") + "\n\n" + screen["question"])]  # "E", "5", "ko biet"
         elif kind == "stale" and screen.get("block") and not screen.get("pages"):
             return [Out(self.kb.text("option_stale_here") + screen["block"])]  # the same menu, shown again
         elif kind == "stale":
@@ -103,21 +111,39 @@ class TextUI:
             reply = self.core.text(user, text, self.channel)
         return self.render(user, reply)
 
+    def _in_flow(self, user: User) -> bool:
+        """A checklist or a quiz is in progress: an aside keeps its numbers (idle, a notice's are 1, 2…)."""
+        core = self.core
+        return core.storage is not None and bool(core.checklists.current_run(user) or core.quizzes.current(user))
+
+    def _quiz_waits(self, user: User, screen: dict) -> bool:
+        """A quiz question is the screen (its letters, no options of its own) and the quiz is current."""
+        if not (screen.get("letters") and screen.get("question")) or screen.get("pages"):
+            return False
+        if any(k not in (screen.get("aside") or ()) for k in screen.get("options") or {}):
+            return False
+        return self.core.storage is not None and self.core.quizzes.current(user) is not None
+
+    def _stop_word(self, typed: str) -> bool:
+        return bool(re.match(self.kb.text("quiz_patterns_stop"), fold(typed)))
+
     def choose(self, screen: dict, typed: str) -> tuple[str, str | None]:
         """("press", data), ("page", None), ("menu", None), ("stale", None) or ("text", None)."""
         pages = screen.get("pages") or []
         options: dict[str, str] = screen.get("options") or {}
         letters: dict[str, str] = screen.get("letters") or {}
+        aside = set(screen.get("aside") or ())  # the options of a message shown beside the screen's own
+        own = [k for k in options if k not in aside]
         m = NUMBER.match(typed)
         if m:
             n = int(m.group(1))
             if n == 0:
                 return "menu", None
-            if pages:
-                return ("page", None) if n == 1 else ("stale", None)
-            if str(n) in options:
+            if pages and n == 1:
+                return "page", None
+            if str(n) in options and (not pages or str(n) in aside):
                 return "press", options[str(n)]
-            if letters and not options and 1 <= n <= len(letters):  # "2" on a quiz question means B
+            if letters and not own and not pages and 1 <= n <= len(letters):  # "2" on a quiz question means B
                 return "press", letters[LETTERS[n - 1]]
             return "stale", None
         folded = fold(typed)
@@ -127,20 +153,23 @@ class TextUI:
             q = re.match(self.kb.text("quiz_patterns_option"), folded)
             letter = q.group(3).upper() if q else ""
             if letter.isdigit():
-                letter = LETTERS[int(letter) - 1] if not options else ""
+                letter = LETTERS[int(letter) - 1] if not own else ""
             if letter in letters:
                 return "press", letters[letter]
-        if not pages and folded:
+        if folded:
             for key, label in (screen.get("labels") or {}).items():
-                if key in options and (folded == label or _same(folded, label)):
+                if key in options and (not pages or key in aside) and (folded == label or _same(folded, label)):
                     return "press", options[key]
         return "text", None
 
     # ------------------------------------------------------------------ outgoing
 
     def render(self, user: User, reply: Reply, *, remember: bool = True) -> list[Out]:
-        """The reply as messages within the limit; its options become the chat's current screen."""
-        options, labels, letters, block = self._options(reply)
+        """The reply as messages within the limit; its options become the chat's current screen (an
+        aside's are added to it)."""
+        base = _own(self._screen(user)) if reply.aside and remember and self._in_flow(user) else {}
+        first = max(len(base.get("options") or {}), len(base.get("letters") or {}), 1 if base.get("pages") else 0)
+        options, labels, letters, block = self._options(reply, first)
         body = self._body(user, reply)
         photo = ""
         if reply.attachment is not None:
@@ -154,6 +183,20 @@ class TextUI:
             else:
                 body += "\n\n" + self.kb.text("file_no_link", name=reply.attachment.file_name)
         pages = self._paginate(body, block)
+        if remember and first and options and not letters and len(pages) == 1:
+            self._save(
+                user,
+                {
+                    **base,
+                    "options": {**base.get("options", {}), **options},
+                    "labels": {**base.get("labels", {}), **labels},
+                    "aside": list(options),
+                },
+            )
+            return [Out(pages[0], photo)]
+        if first:  # an aside too long for one message, or with a quiz question: it takes the screen over
+            options, labels, letters, block = self._options(reply)
+            pages = self._paginate(body, block)
         if remember and (options or letters):
             self._save(
                 user,
@@ -163,13 +206,15 @@ class TextUI:
                     "letters": letters,
                     "pages": pages[1:],
                     "block": block if options and not letters else "",
+                    "question": pages[-1] if letters and not options else "",
                 },
             )
         elif remember and len(pages) > 1:  # a long text without options: the menu above stays the menu
             self._save(user, {**self._screen(user), "pages": pages[1:]})
         return [Out(pages[0], photo)]
 
-    def _options(self, reply: Reply) -> tuple[dict, dict, dict, str]:
+    def _options(self, reply: Reply, first: int = 0) -> tuple[dict, dict, dict, str]:
+        """The reply's buttons numbered from ``first`` + 1, its quiz letters, and the block of lines."""
         options: dict[str, str] = {}
         labels: dict[str, str] = {}
         letters: dict[str, str] = {}
@@ -179,7 +224,7 @@ class TextUI:
             for b in row:
                 if b.data == home or b.data in options.values():
                     continue
-                key = str(len(options) + 1)
+                key = str(first + len(options) + 1)
                 options[key], labels[key] = b.data, fold(b.label)
                 lines.append(f"{key}. {b.label}")
         poll = reply.poll
@@ -190,6 +235,8 @@ class TextUI:
                 letters[LETTERS[i]] = ANSWER.data(poll.session_id, poll.index, i)
         if letters:
             footer = self.kb.text("options_footer_quiz", letters=", ".join(LETTERS[: len(letters)]))
+        elif options and first:
+            footer = self.kb.text("options_footer_aside", last=first)
         elif options:
             footer = self.kb.text("options_footer")
         else:
@@ -245,6 +292,16 @@ class TextUI:
     def _save(self, user: User, screen: dict) -> None:
         if self.core.storage:
             self.core.storage.save_screen(self.channel, user.account, screen)
+
+
+def _own(screen: dict) -> dict:
+    """The screen without the options of an aside shown on it (they go when the next aside comes)."""
+    aside = set(screen.get("aside") or ())
+    if not aside:
+        return screen
+    keep = {k: v for k, v in (screen.get("options") or {}).items() if k not in aside}
+    labels = {k: v for k, v in (screen.get("labels") or {}).items() if k not in aside}
+    return {**screen, "options": keep, "labels": labels, "aside": []}
 
 
 def _same(folded: str, label: str) -> bool:

@@ -9,7 +9,7 @@ import pytest
 from docx import Document
 
 from bot import units
-from bot.checklists import score
+from bot.checklists import NOTE_MAX_CHARS, score
 from bot.dialog import User
 from tests.telegram_offline import UpdateFactory
 
@@ -149,11 +149,14 @@ async def test_text_instead_of_button_and_note(bot, kb):
     await app.process_update(make.text("/tudanhgia"))
     await app.process_update(make.press(f"co:{cl.id}", _last_message(api)))
     run_id = core.storage.open_run(601, cl.id)["id"]
-    await app.process_update(make.text("đạt"))
+    await app.process_update(make.text("ok"))
     assert "bấm một nút" in api.last_text() and "Câu 1/" in api.last_text()
+    await app.process_update(make.text("đạt"))  # a typed answer answers the item
+    assert "Đã lưu câu trả lời câu 1" in api.last_text() and "Câu 2/" in api.last_text()
+    assert core.storage.run_answers(run_id)[cl.items[0].id]["answer"] == "dat"
     await app.process_update(make.press(f"cn:{run_id}:0", _last_message(api)))
     await app.process_update(make.text("đã có quyết định số 12 nhưng chưa kiện toàn"))
-    assert "Đã lưu ghi chú" in api.last_text() and "quyết định số 12" in api.last_text()
+    assert "Đã lưu ghi chú cho câu 1" in api.last_text() and "Câu 2/" in api.last_text(), "back to where I was"
     assert core.storage.run_answers(run_id)[cl.items[0].id]["note"].startswith("đã có quyết định số 12")
 
 
@@ -298,3 +301,81 @@ def test_a_question_mid_checklist_offers_to_go_back_to_it(core, kb):
 def test_without_an_open_checklist_unsure_text_offers_no_note(core):
     reply = core.text(User(973), "đã có nhưng còn thiếu chữ ký")
     assert not any(d.startswith("cw:") for d in _buttons(reply))
+
+
+def test_a_long_note_is_kept_whole_and_one_over_the_limit_is_refused(core, kb):
+    """Telegram report §3: a 2,438-character note was saved as 500 characters without a word."""
+    cl = kb.checklists["san-sang-dgnb"]
+    run = core.storage.start_run(980, None, cl.id)
+    long_note = ("Quyết định kiện toàn ban chỉ đạo ISO sau sáp nhập đã dự thảo, chưa ký. " * 40)[:2438]
+    core.press(User(980), f"cn:{run['id']}:0")
+    saved = core.text(User(980), long_note)
+    assert "Đã lưu ghi chú cho câu 1" in saved.text
+    assert core.storage.run_answers(run["id"])[cl.items[0].id]["note"] == long_note.strip()
+    core.press(User(980), f"cn:{run['id']}:1")
+    refused = core.text(User(980), "x" * (NOTE_MAX_CHARS + 1))
+    assert "tối đa 3.000 ký tự" in refused.text and "chưa lưu" in refused.text
+    assert not (core.storage.run_answers(run["id"]).get(cl.items[1].id) or {}).get("note")
+    assert "Đã lưu ghi chú cho câu 2" in core.text(User(980), "ngắn gọn lại").text, "the prompt still waits"
+
+
+def test_the_note_button_after_an_answer_notes_the_item_just_answered(core, kb):
+    """Telegram report §9: «📝 Ghi chú» pressed right after «❌ Chưa đạt» on câu 4 went to câu 5."""
+    cl = kb.checklists["san-sang-dgnb"]
+    run = core.storage.start_run(981, None, cl.id)
+    core.storage.set_position(run["id"], 3)
+    after = core.press(User(981), f"ca:{run['id']}:3:c")
+    note = next(b for row in after.buttons for b in row if b.data.startswith("cn:"))
+    assert "Câu 5/" in after.text and note.data == f"cn:{run['id']}:3" and note.label == "📝 Ghi chú câu 4"
+    assert "ghi chú cho câu 4" in core.press(User(981), note.data).text
+    saved = core.text(User(981), "chưa có biên bản họp")
+    assert "Đã lưu ghi chú cho câu 4" in saved.text and "Câu 5/" in saved.text
+    assert core.storage.run_answers(run["id"])[cl.items[3].id]["note"] == "chưa có biên bản họp"
+    assert not (core.storage.run_answers(run["id"]).get(cl.items[4].id) or {}).get("note")
+
+
+@pytest.mark.parametrize("typed", ["thieu bien ban", "co ke hoach nhung chua gui cac bo phan"])
+def test_a_note_like_text_mid_checklist_is_offered_as_the_note_even_when_answered(core, kb, typed):
+    """Telegram report §6: a note typed without «📝 Ghi chú» got a confident unrelated answer, and was lost."""
+    cl = kb.checklists["san-sang-dgnb"]
+    run = core.storage.start_run(982, None, cl.id)
+    core.storage.set_position(run["id"], 5)
+    reply = core.text(User(982), typed)
+    assert f"cw:{run['id']}:5" in _buttons(reply)
+    core.press(User(982), f"cw:{run['id']}:5")
+    assert core.storage.run_answers(run["id"])[cl.items[5].id]["note"] == typed
+
+
+@pytest.mark.parametrize("typed", ["đánh giá nội bộ bao lâu làm một lần", "ai chủ trì họp xem xét lãnh đạo?"])
+def test_a_question_mid_checklist_is_not_offered_as_a_note(core, kb, typed):
+    run = core.storage.start_run(983, None, kb.checklists["san-sang-dgnb"].id)
+    reply = core.text(User(983), typed)
+    assert "Nguồn:" in reply.text and not any(d.startswith("cw:") for d in _buttons(reply))
+    assert f"co:{run['checklist_id']}" in _buttons(reply)
+
+
+def test_results_from_the_profile_show_the_results_and_a_rerun_asks_first(core, kb):
+    """Telegram report §8 / Zalo §11: «📊 Kết quả tự đánh giá» opened the picker, whose "1" started a new run."""
+    cl = kb.checklists["san-sang-dgnb"]
+    core.storage.touch_user(984, "Hoa")
+    assert "chưa hoàn thành bảng kiểm nào" in core.press(User(984), "cl").text
+    run_id, _ = _finish(core, 984, cl.id, ["d"] * len(cl.items))
+    results = core.press(User(984), "cl")
+    assert _buttons(results)[0] == f"cr:{run_id}" and "Kết quả" in results.buttons[0][0].label
+    profile_buttons = _buttons(core.command(User(984), "toi"))
+    assert "cl" in profile_buttons and "ch" not in profile_buttons
+    asked = core.press(User(984), f"co:{cl.id}")
+    assert "đã hoàn thành" in asked.text and core.storage.open_run(984, cl.id) is None, "no run started yet"
+    assert _buttons(asked)[:2] == [f"cs:{cl.id}", f"cr:{run_id}"]
+    started = core.press(User(984), f"cs:{cl.id}")
+    assert "Câu 1/" in started.text and core.storage.open_run(984, cl.id) is not None
+    assert "Câu 1/" in core.press(User(984), f"co:{cl.id}").text, "an open run goes on without asking"
+
+
+def test_typed_huy_mid_checklist_pauses_it_and_without_a_flow_is_no_question(core, kb):
+    """Telegram report §10: "huy" without a slash was searched («Hồ sơ hết thời hạn lưu thì hủy thế nào?»)."""
+    run = core.storage.start_run(985, None, kb.checklists["san-sang-dgnb"].id)
+    assert "Đã tạm dừng ở câu 1/" in core.text(User(985), "huỷ").text
+    assert "Đã tạm dừng ở câu 1/" in core.command(User(985), "huy").text
+    core.storage.db.execute("UPDATE runs SET started = '2020-01-01T00:00:00+00:00' WHERE id = ?", [run["id"]])
+    assert "Không có thao tác nào đang chờ" in core.text(User(985), "huy").text

@@ -166,3 +166,125 @@ def test_tiep_is_option_one_on_every_guide_step(chat, kb):
     for step in range(2, 5):
         (out,) = ui.handle(user, "1")
         assert f"Bước {step}/" in out.text and options_of(out.text)["1"] == "Tiếp ➡️"
+
+
+def _checklist_at_item_2(core, ui, user, kb):
+    """The user is at Câu 2 of a checklist on Zalo, its options on screen."""
+    cl = kb.checklists["san-sang-dgnb"]
+    ui.handle(user, "/tudanhgia")
+    ui.handle(user, cl.title + f" ({len(cl.items)})")
+    (out,) = ui.handle(user, "1")  # Đạt on câu 1
+    assert "Câu 2/" in out.text and options_of(out.text)["1"] == "✅ Đạt"
+    return cl, core.storage.open_run(user.id, cl.id)
+
+
+def _notice(core, user, text="Nhắc: chiều nay 14h họp trực tuyến về ISO"):
+    sender = core.identify("zalo", "insp1", "Minh")
+    bid = core.storage.create_broadcast(None, "now", sender.id, text, [user.id])
+    return core.notices.message(bid)
+
+
+def test_a_notice_mid_checklist_keeps_the_checklist_numbers(chat, kb):
+    """Zalo report §2: the notice's «1. ✅ Đã nhận» took the "1" meant for «Đạt»; the answer was lost
+    and «Đã nhận» led nowhere."""
+    core, ui, user, _ = chat
+    cl, run = _checklist_at_item_2(core, ui, user, kb)
+    (notice,) = ui.render(user, _notice(core, user))
+    opts = options_of(notice.text)
+    assert "1" not in opts and opts["9"] == "✅ Đã nhận" and "1–8" in notice.text
+    (out,) = ui.handle(user, "1")  # meant «Đạt» for câu 2
+    assert "Câu 3/" in out.text
+    assert core.storage.run_answers(run["id"])[cl.items[1].id]["answer"] == "dat"
+    ui.render(user, _notice(core, user, "Nhắc lần hai"))
+    (acked,) = ui.handle(user, "đã nhận")  # the notice's option, by its words
+    assert "đã nhận" in acked.text and "Làm tiếp" in acked.text and "câu 3/" in acked.text
+    (out,) = ui.handle(user, "chưa đạt")  # still the checklist's words and numbers
+    assert "Câu 4/" in out.text
+    assert core.storage.run_answers(run["id"])[cl.items[2].id]["answer"] == "chua-dat"
+
+
+def test_a_typed_answer_answers_the_pending_item_after_any_notice(chat, kb):
+    core, ui, user, _ = chat
+    cl, run = _checklist_at_item_2(core, ui, user, kb)
+    ui.render(user, _notice(core, user))
+    ui.handle(user, "9")  # Đã nhận
+    (out,) = ui.handle(user, "đạt")
+    assert "Câu 3/" in out.text and core.storage.run_answers(run["id"])[cl.items[1].id]["answer"] == "dat"
+
+
+@pytest.mark.parametrize(
+    "typed, code",
+    [
+        ("dat 1 phan", "mot-phan"),
+        ("dat mot phan", "mot-phan"),
+        ("1 phan", "mot-phan"),
+        ("ko ap dung", "khong-ap-dung"),
+        ("k ap dung", "khong-ap-dung"),
+        ("kad", "khong-ap-dung"),
+        ("Chưa đạt", "chua-dat"),
+    ],
+)
+def test_short_forms_answer_the_checklist_item(chat, kb, typed, code):
+    """Zalo report §5: "dat 1 phan", "ko ap dung" were searched as questions."""
+    core, ui, user, _ = chat
+    cl, run = _checklist_at_item_2(core, ui, user, kb)
+    (out,) = ui.handle(user, typed)
+    assert "Câu 3/" in out.text and core.storage.run_answers(run["id"])[cl.items[1].id]["answer"] == code
+
+
+@pytest.mark.parametrize("typed", ["huy", "huỷ", "dừng"])
+def test_cancel_words_pause_the_checklist(chat, kb, typed):
+    core, ui, user, _ = chat
+    _checklist_at_item_2(core, ui, user, kb)
+    (out,) = ui.handle(user, typed)
+    assert "Đã tạm dừng ở câu 2/" in out.text
+    (out,) = ui.handle(user, "lam tiep")  # the words of «▶️ Làm tiếp» on screen
+    assert "Câu 2/" in out.text
+
+
+def test_a_question_mid_checklist_leaves_the_next_digit_on_the_checklist(chat, kb):
+    """Zalo report §5: after a side question, the "3" meant «Chưa đạt» recorded 👎 on that answer."""
+    core, ui, user, _ = chat
+    cl, run = _checklist_at_item_2(core, ui, user, kb)
+    (answer,) = ui.handle(user, "đánh giá nội bộ bao lâu làm một lần")
+    assert "Nguồn:" in answer.text and "1" not in options_of(answer.text)
+    (out,) = ui.handle(user, "3")
+    assert "Câu 3/" in out.text and core.storage.run_answers(run["id"])[cl.items[1].id]["answer"] == "chua-dat"
+    (out,) = ui.handle(user, "tiep")  # the typed words of an option after an aside
+    assert "Câu 3/" in out.text
+
+
+def test_huy_stops_a_quiz_and_other_text_repeats_the_question(chat):
+    """Zalo report §7: /huy said nothing was pending and the quiz went on; "E" was searched."""
+    core, ui, user, _ = chat
+    ui.handle(user, "/quiz")
+    ui.handle(user, "1")
+    (q1,) = ui.handle(user, "1")  # 5 câu
+    assert "A. " in q1.text
+    for typed in ("E", "5", "ko biet"):
+        (out,) = ui.handle(user, typed)
+        assert out.text.startswith("Anh/chị đang làm bài trắc nghiệm: gõ A, B, C hoặc D") and "Câu 1/5" in out.text
+    (q2,) = ui.handle(user, "b")
+    assert "Câu 2/5" in q2.text
+    (out,) = ui.handle(user, "/huy")
+    assert "Đã dừng bài trắc nghiệm" in out.text and "/1 câu đã làm (bài có 5 câu)" in out.text
+    assert core.storage.open_quiz(user.id) is None
+    (out,) = ui.handle(user, "b")
+    assert "Câu 3/5" not in out.text and "Chưa đúng" not in out.text and "Đúng rồi" not in out.text
+
+
+def test_typed_huy_stops_a_quiz(chat):
+    core, ui, user, _ = chat
+    ui.handle(user, "/quiz")
+    ui.handle(user, "1")
+    ui.handle(user, "1")
+    (out,) = ui.handle(user, "huỷ")
+    assert "Đã dừng bài trắc nghiệm" in out.text and "0/0 câu đã làm" in out.text
+
+
+def test_a_notice_to_someone_in_no_flow_numbers_its_options_from_one(chat):
+    core, ui, user, _ = chat
+    ui.handle(user, "/start")
+    (notice,) = ui.render(user, _notice(core, user))
+    assert options_of(notice.text)["1"] == "✅ Đã nhận" and "1–" not in notice.text
+    assert "đã nhận" in ui.handle(user, "1")[0].text
