@@ -138,10 +138,10 @@ def test_checklist_resumes_after_a_restart_with_the_same_numbers(zalo_config, kb
         {"expect": f"Câu 2/{n}"},
         {"choose": "Chưa đạt"},
         {"expect": f"Câu 3/{n}"},
-        {"choose": "Ghi chú"},
-        {"expect": "gõ ghi chú cho câu 3"},
+        {"choose": "Ghi chú câu 2"},  # right after an answer: the note is for the item just answered
+        {"expect": "gõ ghi chú cho câu 2"},
         {"send": "đã có kế hoạch nhưng chưa ký"},
-        {"expect": "Đã lưu ghi chú[\\s\\S]*Câu 3/"},
+        {"expect": "Đã lưu ghi chú cho câu 2[\\s\\S]*Câu 3/"},
         {"choose": "Tạm dừng"},
         {"expect": f"Đã tạm dừng ở câu 3/{n}"},
         {"command": "/tudanhgia"},
