@@ -22,6 +22,7 @@ AGENCY = Action("ua", name="unit.agency")
 CANCEL = Action("ux", name="unit.cancel")
 LINK_MINUTES = 15
 LINK_TRIES = 5  # wrong codes allowed per LINK_MINUTES before /lienket refuses
+LINKABLE = {"telegram", "zalo"}  # a person has at most one account on each
 
 
 class UnitPrompt(StrEnum):
@@ -147,22 +148,49 @@ class Profile(Feature):
     @command("lienket", needs_db=True)
     def link(self, user: User, arg: str = "") -> Reply:
         """/lienket: a one-time code to link this account with the person's account on the other
-        channel; /lienket CODE (typed on the other channel) links them."""
+        channel; /lienket CODE (typed on the other channel) links them. Only a Zalo account and a
+        Telegram account are ever joined: a code typed on the channel it was made on is refused."""
         code = arg.strip()
+        mine = self._channels(user.id)
         if not code:
+            if LINKABLE <= mine:
+                linked = ", ".join(self.text(f"channel_{c}") for c in sorted(mine))
+                return Reply().add(self.text("link_full", channels=linked))
             while not self.storage.create_link_code(user.id, code := f"{secrets.randbelow(10**6):06d}", LINK_MINUTES):
                 pass
-            return Reply().add(self.text("link_code", code=code, minutes=LINK_MINUTES))
+            other = self.text(f"link_other_{user.channel}") if f"link_other_{user.channel}" in self.ctx.kb.ui else ""
+            return Reply().add(
+                self.text("link_code", code=code, minutes=LINK_MINUTES, other=other or self.text("link_other_any"))
+            )
         if self.storage.failures(user.id, "link", LINK_MINUTES) >= LINK_TRIES:
             return Reply().add(self.text("link_locked", minutes=LINK_MINUTES))
-        owner = self.storage.take_link_code(code, user.id) if re.fullmatch(r"\d{6}", code) else None
+        owner = self.storage.link_code_owner(code) if re.fullmatch(r"\d{6}", code) else None
         if owner is None:
             self.storage.record_failure(user.id, "link")
             return Reply().add(self.text("link_bad"))
         if owner == user.id:
             return Reply().add(self.text("link_same", code=code))
+        refused = self._refusal(user, self._channels(owner), mine)
+        if refused:
+            self.storage.record_failure(user.id, "link")
+            self.storage.audit(owner, "account.link.refused", user.key, refused)
+            return Reply().add(self.text(refused, channel=self.text(f"channel_{user.channel}")))
+        self.storage.take_link_code(code, user.id)
         self.storage.merge_people(user.id, owner)
         self.storage.audit(owner, "account.link", user.key)
         return Reply(
             buttons=main_menu(self.ctx, User(owner, user.first_name, user.username, user.channel, user.account))
         ).add(self.text("link_done"))
+
+    def _channels(self, person: int) -> set[str]:
+        return {a["channel"] for a in self.storage.accounts_of(person)}
+
+    @staticmethod
+    def _refusal(user: User, theirs: set[str], mine: set[str]) -> str | None:
+        """Why two people cannot be joined (the ui.yaml key), None when they can: the result must have at
+        most one account per channel, so a second account on one channel never inherits a unit or role."""
+        if user.channel in theirs:
+            return "link_same_channel" if theirs == {user.channel} else "link_owner_full"
+        if theirs & mine:
+            return "link_taker_full"
+        return None

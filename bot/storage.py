@@ -342,6 +342,27 @@ class Storage:
         )
         self._migrate_prompts()
         self._migrate_questions()
+        self._split_same_channel_links()
+
+    def _split_same_channel_links(self) -> None:
+        """/lienket once joined two accounts of one channel (a second Telegram account inherited the unit,
+        the membership and the role): each such extra account becomes a person of its own again, with no
+        unit and no role. The account kept is the person's own (a Telegram id equal to the person id),
+        else the one seen first."""
+        pairs = self.db.execute(
+            "SELECT user_id, channel FROM accounts GROUP BY user_id, channel HAVING COUNT(*) > 1"
+        ).fetchall()
+        for user_id, channel in pairs:
+            rows = self.db.execute(
+                "SELECT id, account, name, username, first_seen FROM accounts WHERE user_id = ? AND channel = ? "
+                "ORDER BY (account = CAST(user_id AS TEXT)) DESC, first_seen, id",
+                [user_id, channel],
+            ).fetchall()
+            with self.transaction():
+                for row_id, account, name, username, first_seen in rows[1:]:
+                    person = self._new_person(channel, account, name, username, first_seen or now_iso())
+                    self.db.execute("UPDATE accounts SET user_id = ? WHERE id = ?", [person, row_id])
+                    self.audit(user_id, "account.unlink", f"{channel}:{account}", "same channel")
 
     def _migrate_questions(self) -> None:
         """Questions logged before privacy rules kept the person's id and the verbatim text: pseudonymise."""
@@ -729,6 +750,13 @@ class Storage:
                 ).rowcount
                 == 1
             )
+
+    def link_code_owner(self, code: str) -> int | None:
+        """The person who made ``code`` if it is unused and not expired (the code stays usable)."""
+        row = self.db.execute(
+            "SELECT user_id FROM link_codes WHERE code = ? AND used = 0 AND expires >= ?", [code, now_iso()]
+        ).fetchone()
+        return row[0] if row else None
 
     def take_link_code(self, code: str, taker: int) -> int | None:
         """The person who made ``code`` if it is unused and not expired; it is used up unless ``taker``
