@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from bot import nav
 from bot.actions import Action, Context, Feature, Id, command, prompt
@@ -16,6 +17,9 @@ from bot.members import Members
 from bot.reply import Button, Reply, User, short
 from bot.roles import shown_id
 from bot.text import fold
+
+if TYPE_CHECKING:
+    from bot.units import Place
 
 PICK = Action("us", Id("ward"), name="unit.pick")
 AGENCY = Action("ua", name="unit.agency")
@@ -28,6 +32,7 @@ LINKABLE = {"telegram", "zalo"}  # a person has at most one account on each
 class UnitPrompt(StrEnum):
     NAME = "unit_name"  # waiting for the commune/ward name
     AGENCY = "agency_name"  # waiting for an agency name
+    AGENCY_PROVINCE = "agency_province"  # waiting for the province of the agency typed (data: name)
 
 
 class Profile(Feature):
@@ -46,8 +51,11 @@ class Profile(Feature):
     def register(self, user: User, arg: str = "") -> Reply:
         """/donvi: ask which commune/ward (or agency) the user works for."""
         self.storage.set_prompt(user.id, UnitPrompt.NAME)
-        province = self.ctx.province.name if self.ctx.province else "…"
-        return Reply(buttons=self._cancel_rows()).add(self.say(user, "unit_prompt", province=province))
+        if self.ctx.province:
+            text = self.say(user, "unit_prompt", province=self.ctx.province.name)
+        else:
+            text = self.say(user, "unit_prompt_any")
+        return Reply(buttons=self._cancel_rows()).add(text)
 
     @nav.REGISTER_UNIT
     def register_pressed(self, user: User) -> Reply:
@@ -66,14 +74,24 @@ class Profile(Feature):
                 province, text = code, rest
                 break
         places = units.match_wards(text[:100], province, limit=4)
-        if not places and self.ctx.searcher.search(text).matched:
-            self.storage.clear_prompt(user.id)  # it was a question, not a unit name: answer it
-            return self.answers.ask(user, text)[0]
         if not places:
+            side = self._side_question(user, text, agency=True)
+            if side is not None:
+                return side
             return Reply(buttons=self._cancel_rows()).add(self.say(user, "unit_not_found", text=text.strip()[:60]))
         rows = [[PICK.button(short(p.label, 60), p.code)] for p in places]
         rows.append([CANCEL.button(self.text("btn_cancel"))])
         return Reply(buttons=rows).add(self.text("unit_choose"))
+
+    def _side_question(self, user: User, text: str, agency: bool = False) -> Reply | None:
+        """A question typed while the bot waits for a unit: answered, and the registration stays open
+        (the next text is still read as the unit), which the answer says. None when it is no question."""
+        if not self.ctx.searcher.search(text).matched:
+            return None
+        reply = self.answers.ask(user, text)[0]
+        reply.add("\n\n" + self.say(user, "unit_still_waiting"), "i")
+        reply.buttons.extend(self._cancel_rows(agency=agency))
+        return reply
 
     @PICK
     def pick(self, user: User, code: int) -> Reply | None:
@@ -94,13 +112,68 @@ class Profile(Feature):
 
     @prompt(UnitPrompt.AGENCY)
     def agency_typed(self, user: User, data: dict, text: str) -> Reply:
+        """The agency's name: filed under the province it names ("… tỉnh Lạng Sơn"), else the configured
+        one; with neither, the bot asks for the province rather than guess."""
         name = " ".join(text.split())[:120]
         if len(name) < 3:
             return Reply().add(self.text("unit_agency_prompt"))
         from bot import units
 
-        province = self.ctx.province or next(iter(units.provinces().values()))
-        return self._done(user, self.storage.get_or_create_unit("co-quan", name, province.code, province.name))
+        if not re.match(rf"(?:{self.text('unit_agency_words')})\b", fold(name)) and not units.provinces_named(name):
+            side = self._side_question(user, name)
+            if side is not None:
+                return side
+        named = units.provinces_named(name)
+        if len(named) == 1:
+            return self._agency_done(user, name, named[0])
+        if not named and self.ctx.province:
+            return self._agency_done(user, name, self.ctx.province)
+        if self.ctx.province in named:
+            return self._agency_done(user, name, self.ctx.province)
+        self.storage.set_prompt(user.id, UnitPrompt.AGENCY_PROVINCE, {"name": name})
+        return Reply(buttons=self._cancel_rows(agency=False)).add(self.text("unit_agency_province", name=name))
+
+    @prompt(UnitPrompt.AGENCY_PROVINCE)
+    def agency_province_typed(self, user: User, data: dict, text: str) -> Reply:
+        from bot import units
+
+        named = units.provinces_named(text)
+        province = named[0] if len(named) == 1 else units.find_province(text.strip()[:40])
+        name = str(data.get("name") or "")
+        if province is not None and len(name) >= 3:
+            return self._agency_done(user, name, province)
+        side = self._side_question(user, text)
+        if side is not None:
+            return side
+        return Reply(buttons=self._cancel_rows(agency=False)).add(
+            self.text("unit_province_not_found", text=text.strip()[:40], name=name)
+        )
+
+    def _agency_done(self, user: User, name: str, province: Place) -> Reply:
+        """File the user under the agency, the one already registered when it is the same agency
+        spelt another way ("So KH&CN tinh Lang Son", "Sở Khoa học và Công nghệ tỉnh Lạng Sơn")."""
+        from bot import units
+
+        key = units.agency_key(name, province, self._expansions())
+        same = next(
+            (
+                a
+                for a in self.storage.agencies_in(province.code)
+                if units.agency_key(a["name"], province, self._expansions()) == key
+            ),
+            None,
+        )
+        unit_id = same["id"] if same else self.storage.get_or_create_unit("co-quan", name, province.code, province.name)
+        return self._done(user, unit_id)
+
+    def _expansions(self) -> dict[str, str]:
+        """Folded abbreviation → folded expansion, from the glossary ("kh cn" → "khoa hoc va cong nghe")."""
+        out = {}
+        for term in self.ctx.kb.glossary:
+            for variant in (term.term, *term.variants):
+                if fold(variant):
+                    out[fold(variant)] = fold(term.expansion)
+        return out
 
     @CANCEL
     def cancel(self, user: User) -> Reply:

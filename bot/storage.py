@@ -593,6 +593,14 @@ class Storage:
             },
         )
 
+    def agencies_in(self, province_code: int) -> list[dict]:
+        """The agencies (units typed by name, not from the official list) of a province: id, name."""
+        return list(
+            self.db.query(
+                "SELECT id, name FROM units WHERE kind = 'co-quan' AND province_code = ? ORDER BY id", [province_code]
+            )
+        )
+
     def get_unit(self, unit_id: int | None) -> dict | None:
         if not unit_id:
             return None

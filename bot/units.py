@@ -91,6 +91,26 @@ def find_province(text: str) -> Place | None:
     return provinces()[best[2]] if best else None
 
 
+def provinces_named(text: str) -> list[Place]:
+    """The provinces whose name ``text`` contains as whole words, marked or not ("Sở KH&CN tỉnh Lạng
+    Sơn", "so kh&cn tinh lang son"), in the official order; usually one, none when no name is there."""
+    folded = f" {fold(text)} "
+    return [p for p in provinces().values() if f" {fold(p.name)} " in folded]
+
+
+def agency_key(name: str, province: Place, expansions: dict[str, str]) -> str:
+    """What two spellings of one agency share: folded, abbreviations expanded (``expansions``: folded
+    variant → folded expansion, from the glossary), without the province's name; "So KH&CN tinh Lang
+    Son" and "Sở Khoa học và Công nghệ tỉnh Lạng Sơn" give the same key."""
+    folded = f" {fold(name)} "
+    if expansions:
+        words = sorted(expansions, key=len, reverse=True)
+        rx = re.compile(r"(?<= )(" + "|".join(re.escape(w) for w in words) + r")(?= )")
+        folded = rx.sub(lambda m: expansions[m.group(1)], folded)
+    folded = re.sub(rf" (?:tinh |thanh pho |tp )?{re.escape(fold(province.name))} ", " ", folded)
+    return " ".join(folded.split())
+
+
 HOME_MATCH = 90  # a name of the configured province this close (0–100) hides other provinces' matches
 
 
