@@ -146,7 +146,15 @@ class Forms(Feature):
         unit = self.storage.unit_of(user.id) if self.ctx.storage else None
         data = render(self.kb, form_id, unit=unit["name"] if unit else "", year=self.ctx.today().year)
         caption = self.text("form_caption", name=form.name)
-        return Reply(attachment=Attachment(file_name(form), data, caption)).add(caption)
+        return Reply(attachment=Attachment(file_name(form), data, caption, summary=self.outline(form))).add(caption)
+
+    def outline(self, form: Form) -> str:
+        """The form's parts and table columns, for a chat the file cannot reach."""
+        lines = [self.text("form_outline", title=form.name)]
+        for section in form.sections:
+            columns = f" ({', '.join(section.columns)})" if section.columns else ""
+            lines.append(f"• {section.heading}{columns}")
+        return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------- layout helpers

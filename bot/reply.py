@@ -137,6 +137,7 @@ class Attachment:
     caption: str = ""
     kind: str = "document"  # "document" or "photo"
     ref: str = ""  # a channel's own reference instead of data (a Telegram file_id)
+    summary: str = ""  # what the file holds, shown where it cannot be sent (Zalo without a file endpoint)
 
     @property
     def mime(self) -> str:

@@ -181,6 +181,8 @@ class TextUI:
                     self.link_key, name=reply.attachment.file_name, url=where, hours=f"{self.link_hours:g}"
                 )
             else:
+                if reply.attachment.summary:
+                    body += "\n\n" + reply.attachment.summary
                 body += "\n\n" + self.kb.text("file_no_link", name=reply.attachment.file_name)
         pages = self._paginate(body, block)
         if remember and first and options and not letters and len(pages) == 1:

@@ -114,6 +114,11 @@ class ZaloChannel:
         self.ui = TextUI(
             core, CHANNEL, publish=self._publish, limit=ZALO_LIMIT, link_hours=files.ttl / 3600 if files else 24
         )
+        if files is None:
+            log.warning(
+                "Zalo runs without files.public_url: forms, reports, charts and exports cannot be sent on Zalo "
+                "(users are told to ask the Sở for them). Set files.public_url (README, Deploying on Zalo, step 3)."
+            )
         self.session: aiohttp.ClientSession | None = None
         self.api: ZaloApi | None = None
         self.queues: dict[str, asyncio.Queue] = {}

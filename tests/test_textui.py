@@ -124,6 +124,10 @@ def test_files_become_signed_links_or_a_plain_explanation(chat, kb):
     nowhere.handle(user, "/bieumau")
     (out,) = nowhere.handle(user, "1")
     assert "chưa gửi được qua kênh này" in out.text and "http" not in out.text
+    # Zalo report §12: words an official can act on, and what the form holds
+    assert "liên hệ Sở Khoa học và Công nghệ" in out.text
+    assert "files.public_url" not in out.text and "Telegram" not in out.text
+    assert "gồm các phần:" in out.text and "• " in out.text
 
 
 def test_a_chart_is_a_photo_from_its_link(chat):

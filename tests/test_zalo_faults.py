@@ -226,3 +226,10 @@ async def test_the_daily_question_reaches_a_zalo_user_who_answers_by_letter(fake
         await channel.stop()
     verdict = [p["text"] for m, p in fake.calls if m == "sendMessage"][1]
     assert verdict.startswith(("✅ Đúng rồi!", "❌ Chưa đúng")) and "Kết quả: đúng" in verdict
+
+
+async def test_zalo_without_a_file_endpoint_warns_at_start(fake_zalo, caplog):
+    """Zalo report §12: without files.public_url no file reaches Zalo; the log says so at start-up."""
+    with caplog.at_level("WARNING", logger="handlers.zalo"):
+        await fake_zalo({})
+    assert any("files.public_url" in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
