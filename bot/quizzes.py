@@ -300,6 +300,8 @@ class Quizzes(Feature):
                 )
                 + "\n"
             )
+        if unit and self.storage.membership(user.id) == "pending":
+            r.add(self.text("lb_pending") + "\n", "i")  # their own results are not in the units' figures yet
         if unit:
             r.add("\n" + self.text("lb_users_title", unit=unit["name"]) + "\n", "b")
             for n, x in enumerate(self.storage.user_leaderboard(unit["id"])[:10], 1):

@@ -122,6 +122,21 @@ def test_leaderboards_by_unit_and_colleague(core, kb):
     assert text.index("1. Lan: 100 điểm") < text.index("2. Hùng: 60 điểm")
 
 
+def test_a_pending_member_is_told_why_the_units_board_is_empty(core, kb):
+    """Zalo report §13: «Chưa có đơn vị nào làm bài» above the person's own score, with no reason."""
+    unit = core.storage.get_or_create_unit("xã", "Xã Lộc Bình", 20, "Lạng Sơn", 6529)
+    core.storage.touch_user(5, "Hoa")
+    core.storage.set_user_unit(5, unit)  # pending: the Sở has not confirmed her
+    r = core.press(User(5, "Hoa"), "ql:mix:5")
+    s = core.storage.get_quiz(r.poll.session_id)
+    for i, qid in enumerate(s["questions"]):
+        core.press(User(5, "Hoa"), f"qa:{s['id']}:{i}:{kb.quizzes[qid].answer}")
+    text = core.command(User(5, "Hoa"), "bangxephang").text
+    assert "chưa được tính vào xếp hạng đơn vị" in text and "chờ Sở KH&CN xác nhận" in text
+    core.storage.confirm_member(5, None)
+    assert "chưa được tính" not in core.command(User(5, "Hoa"), "bangxephang").text
+
+
 async def test_daily_question_job_is_scheduled_and_restored(offline_app):
     app, api, _ = await offline_app()
     make = UpdateFactory(app.bot, user_id=77)
