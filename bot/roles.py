@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 
 from bot.actions import Context, Feature, command
 from bot.reply import Reply, User
@@ -92,30 +93,70 @@ class Roles(Feature):
 
     @command("capquyen", role="admin", needs_db=True, advertised=False)
     def grant(self, user: User, arg: str = "") -> Reply:
-        """/capquyen ID: make the person behind an account an inspector."""
-        key = account_key(arg) if arg.strip() else None
+        """/capquyen ID: make the person behind an account an inspector; the reply names them, warns
+        when the account never wrote to the bot, and the person is told."""
+        key = typed_key(arg)
         if key is None:
-            return Reply().add(self.text("admin_usage"))
-        channel, account = key.split(":", 1)
-        person = self.storage.person_for(channel, account)
+            return self._usage(user)
+        channel, account = split_key(key)
+        known = self.storage.person_of(channel, account)
+        person = known if known is not None else self.storage.person_for(channel, account)
         self.storage.set_role(person, "inspector")
         self.storage.audit(user.id, "role.grant", _shown(key), "inspector")
-        return Reply().add(self.text("admin_granted", id=_shown(key)))
+        who = self._who(person, key)
+        if who is None:
+            return Reply().add(self.text("admin_granted_unknown", id=_shown(key)))
+        self._tell(person, self.text("admin_granted_msg", admin=user.first_name or self.text("denied_admin")))
+        return Reply().add(self.text("admin_granted", who=who))
 
     @command("thuquyen", role="admin", needs_db=True, advertised=False)
     def revoke(self, user: User, arg: str = "") -> Reply:
         """/thuquyen ID: take the inspector role back (never from an admin of config.yaml)."""
-        key = account_key(arg) if arg.strip() else None
+        key = typed_key(arg)
         if key is None:
-            return Reply().add(self.text("admin_usage"))
+            return self._usage(user)
         if key in self.admin_keys:
             return Reply().add(self.text("admin_self"))
-        channel, account = key.split(":", 1)
+        channel, account = split_key(key)
         person = self.storage.person_of(channel, account)
         if person is not None:
             self.storage.set_role(person, "official")
         self.storage.audit(user.id, "role.revoke", _shown(key), "inspector")
-        return Reply().add(self.text("admin_revoked", id=_shown(key)))
+        who = self._who(person, key) if person is not None else None
+        return Reply().add(self.text("admin_revoked", id=who or self.text("admin_someone", id=_shown(key))))
+
+    def _usage(self, user: User) -> Reply:
+        return Reply().add(self.say(user, "admin_usage"))
+
+    def _who(self, person: int, key: str) -> str | None:
+        """ "Nguyễn Thị Hoa (zalo:5dc5…, Xã Lộc Bình)" for a person who has written to the bot, else None."""
+        channel, account = split_key(key)
+        row = next(
+            (a for a in self.storage.accounts_of(person) if (a["channel"], a["account"]) == (channel, account)), None
+        )
+        name = (row or {}).get("name") or ""
+        if not name:
+            return None
+        unit = self.storage.unit_of(person)
+        return f"{name} ({_shown(key)}{', ' + unit['name'] if unit else ''})"
+
+    def _tell(self, person: int, text: str) -> None:
+        """Let the person know, on their channel: a one-recipient broadcast, so it survives a restart."""
+        bid = self.storage.create_broadcast(None, f"role-{person}-{secrets.token_hex(4)}", 0, text, [person])
+        if bid is not None and self.ctx.scheduler:
+            self.ctx.scheduler.broadcast(bid)
+
+
+def typed_key(arg: str) -> str | None:
+    """The account an admin typed after /capquyen: as :func:`account_key` reads it, or a bare Zalo id
+    ("5dc57f856315ad7309b4", as /toi shows it without "zalo:")."""
+    arg = arg.strip()
+    if not arg:
+        return None
+    key = account_key(arg)
+    if key is None and re.fullmatch(r"[0-9a-fA-F]{8,64}", arg) and not arg.isdigit():
+        key = f"zalo:{arg}"
+    return key
 
 
 def _shown(key: str) -> str:

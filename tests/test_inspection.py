@@ -426,3 +426,28 @@ async def test_after_a_kill_only_messages_really_on_their_way_are_unknown_and_ca
     third = SlowTelegram()
     report = await broadcast.run(restarted, bid, third.send, rate=1000)
     assert sorted(third.started) == sorted(in_flight) and report.unknown == 0
+
+
+def test_granting_names_the_person_and_warns_about_an_account_never_seen(make_core):
+    """Telegram report §14 / Zalo §16: /capquyen 999999 granted silently to nobody known, and the
+    success message named an id, so the admin could not check they picked the right person."""
+    core = make_core()
+    core.storage.touch_user(ADMIN, "Admin")
+    nam = core.identify("zalo", "8dabda0309808ab010c9", "Hoàng Văn Nam")
+    unit = core.storage.get_or_create_unit("xã", "Xã Lộc Bình", 20, "Lạng Sơn", 6529)
+    core.storage.set_user_unit(nam.id, unit)
+    reply = core.command(User(ADMIN, "Minh"), "capquyen", "8dabda0309808ab010c9").text  # bare, as a Zalo id
+    assert "Hoàng Văn Nam (zalo:8dabda0309808ab010c9, Xã Lộc Bình)" in reply
+    assert core.ctx.roles.role_of(nam) == "inspector"
+    (told,) = [b for b in core.storage.unfinished_broadcasts() if b["occurrence"].startswith(f"role-{nam.id}-")]
+    assert "Minh cấp quyền đoàn kiểm tra" in told["text"] and core.storage.pending_deliveries(told["id"]) == [nam.id]
+    unknown = core.command(User(ADMIN, "Minh"), "capquyen", "999999").text
+    assert "chưa từng nhắn cho Trợ lý ISO" in unknown and "/thuquyen 999999" in unknown
+    assert "Hoàng Văn Nam" in core.command(User(ADMIN, "Minh"), "thuquyen", "zalo:8dabda0309808ab010c9").text
+
+
+def test_the_usage_of_capquyen_on_zalo_shows_a_zalo_id(make_core):
+    core = make_core()
+    admin = core.identify("zalo", "b30c8ddd378fd3819f90", "Minh")
+    core.ctx.roles.admin_keys = frozenset({"zalo:b30c8ddd378fd3819f90"})
+    assert "/capquyen zalo:" in core.command(admin, "capquyen", "").text
