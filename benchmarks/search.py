@@ -192,8 +192,9 @@ DOMAIN_SETS = (
     "eval_domain_ninth.yaml",
     "eval_domain_tenth.yaml",
     "eval_domain_eleventh.yaml",
+    "eval_domain_twelfth.yaml",
 )
-DOMAIN_HOLDOUT = "eval_domain_twelfth.yaml"  # the last one consulted (2026-12-03, after pass 7): --domain-holdout
+DOMAIN_HOLDOUT = "eval_domain_thirteenth.yaml"  # the last one consulted (2026-12-03, 86b956f): --domain-holdout
 HOLDOUTS = (
     "eval_holdout.yaml",
     "eval_fresh.yaml",
