@@ -14,12 +14,14 @@ training needs scikit-learn; scoring a question is a sum of a few rows of the we
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Collection, Sequence
 
 import numpy as np
 
 MIN_DF = 2  # a word or word pair in fewer phrasings than this is no feature (a one-off says nothing general)
+TRAINED_MAX = 4  # models kept in memory, by their phrasings (the model is read-only once trained)
 KEEP = 0.01  # weights this small are dropped: 9% of them are kept, and the blind-set figures do not move
 C = 0.5  # the SVM's regularization (lower: smoother weights); 0.2–1.0 gave the same top-1 on the blind sets
 
@@ -33,6 +35,9 @@ def features(text: Text) -> list[str]:
     answer asked: "khảo sát sự hài lòng bao lâu một lần" is the frequency entry of the survey."""
     words, facets = text
     return [*words, *(f"{a} {b}" for a, b in zip(words, words[1:], strict=False)), *(f"@{f}" for f in facets)]
+
+
+_TRAINED: dict[str, PhrasingModel] = {}
 
 
 class PhrasingModel:
@@ -50,7 +55,19 @@ class PhrasingModel:
 
     @classmethod
     def fit(cls, texts: Sequence[Text], labels: Sequence[int], n_entries: int) -> PhrasingModel:
-        """Train on normalized phrasings (``texts``: words and facets of each) and the entry of each."""
+        """Train on normalized phrasings (``texts``: words and facets of each) and the entry of each; the
+        same phrasings again (another Searcher on the same content, another config) reuse the model."""
+        key = hashlib.sha256(
+            repr(([(list(w), sorted(f)) for w, f in texts], list(labels), n_entries, MIN_DF, C, KEEP)).encode()
+        ).hexdigest()
+        if key not in _TRAINED:
+            if len(_TRAINED) >= TRAINED_MAX:
+                _TRAINED.pop(next(iter(_TRAINED)))
+            _TRAINED[key] = cls._fit(texts, labels, n_entries)
+        return _TRAINED[key]
+
+    @classmethod
+    def _fit(cls, texts: Sequence[Text], labels: Sequence[int], n_entries: int) -> PhrasingModel:
         from sklearn.feature_extraction.text import TfidfVectorizer  # training only: a cold start loads the cache
         from sklearn.svm import LinearSVC
 

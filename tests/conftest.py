@@ -44,13 +44,21 @@ def searcher(kb):
     return Searcher(kb, config_mod.load(ROOT / "config.yaml", env={}).search)
 
 
+@pytest.fixture(scope="session")
+def index_cache(tmp_path_factory) -> Path:
+    """One index cache for the session's bot processes, as a deployment keeps one: the first start builds
+    the index and trains the phrasing classifier (about 5 s), the others load it."""
+    return tmp_path_factory.mktemp("index-cache")
+
+
 @pytest.fixture
-def config_file(tmp_path) -> Path:
-    """A config.yaml in tmp_path pointing at the real knowledge and a fresh database file."""
+def config_file(tmp_path, index_cache) -> Path:
+    """A config.yaml in tmp_path pointing at the real knowledge, a fresh database file and the session's
+    index cache."""
     path = tmp_path / "config.yaml"
     path.write_text(
         f"database: {tmp_path / 'bot.sqlite3'}\nknowledge_dir: {KNOWLEDGE}\ntimezone: Asia/Ho_Chi_Minh\n"
-        "admin_ids: [777]\n",
+        f"cache_dir: {index_cache}\nadmin_ids: [777]\n",
         encoding="utf-8",
     )
     return path
