@@ -412,6 +412,16 @@ def _coverage(weights: dict[str, float], terms: list[str], credit: np.ndarray) -
     return got / (sum(weights.values()) or 1.0)
 
 
+def _unmarked(words: list[str]) -> list[str]:
+    """The normalized words without the compound mark ("nang luc+" → "nang luc")."""
+    return [w.rstrip(COMPOUND_MARK) for w in words]
+
+
+def _repaired(words: list[str]) -> str:
+    """The question as repaired ("laf gif" → "là gì"), without tags or clause tokens: what facet cues read."""
+    return " ".join(w.rstrip(COMPOUND_MARK) for w in words if not w.startswith(("#", CLAUSE_MARK)))
+
+
 def _content(words: list[str]) -> list[str]:
     return [w for w in words if w not in STOPWORDS]
 
@@ -734,8 +744,7 @@ class Searcher:
     def _model_words(self, text: str) -> tuple[list[str], frozenset[str]]:
         """What the classifier reads of a text: its normalized words and the facets it asks (as :meth:`_rank`)."""
         words, _, _ = self.norm.query_words(text[:MAX_QUERY_CHARS])
-        repaired = " ".join(w.rstrip(COMPOUND_MARK) for w in words if not w.startswith(("#", CLAUSE_MARK)))
-        return [w.rstrip(COMPOUND_MARK) for w in words], self.asked_facets(fold(text[:MAX_QUERY_CHARS]), repaired)
+        return _unmarked(words), self.asked_facets(fold(text[:MAX_QUERY_CHARS]), _repaired(words))
 
     # ------------------------------------------------------------------ scoring
 
@@ -877,9 +886,9 @@ class Searcher:
         asked = CLAUSE.findall(question[:MAX_QUERY_CHARS])
         folded_question = fold(question[:MAX_QUERY_CHARS])
         # the kind of question, as typed and as repaired ("laf gif" → "là gì"; no tags or clause tokens)
-        repaired_words = " ".join(w.rstrip(COMPOUND_MARK) for w in words if not w.startswith(("#", CLAUSE_MARK)))
+        repaired_words = _repaired(words)
         q_facets = self.asked_facets(folded_question, repaired_words)
-        model = self.model.scores(([w.rstrip(COMPOUND_MARK) for w in words], q_facets)) if self.model else None
+        model = self.model.scores((_unmarked(words), q_facets)) if self.model else None
         model_best = -1
         if model is not None:
             best_model = np.argpartition(-model, MODEL_CANDIDATES)[:MODEL_CANDIDATES]
@@ -955,8 +964,8 @@ class Searcher:
         when one comes within ``out_of_scope_margin`` of the best entry, the bot only suggests.
         """
         normalized, ranked, guessed = self._rank(question, 6)
-        content = _content(normalized.split())
         typed = normalized.split()
+        content = _content(typed)
         if typed and all(w.isascii() and w.isdigit() and w not in self.document_numbers for w in typed):
             # numbers only ("5", "2 3": an option typed where there is no menu); not a clause ("9.2" is §9.2)
             # nor the number of a source document ("5335")
@@ -965,7 +974,7 @@ class Searcher:
             # every informative word had to be guessed ("xin chao" → "cao"): too little to answer on
             return SearchResult(question, normalized, "decline", ranked[0], [])
         if not ranked:
-            outcome = "empty" if not _content(normalized.split()) else "decline"
+            outcome = "empty" if not content else "decline"
             return SearchResult(question, normalized, outcome)
         hits = [h for h in ranked if not h.entry.id.startswith(OOS_PREFIX)][:4]
         cfg = self.config
