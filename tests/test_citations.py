@@ -61,3 +61,19 @@ def test_each_inspection_form_is_cited_with_the_article_that_prescribes_it():
                 if articles and form in part and article not in articles:
                     wrong.append(f"{where}: Mẫu {form} is in {article}, not {sorted(articles)}: {part.strip()}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_the_two_months_after_an_inspection_are_a_deadline_for_the_report():
+    """TT 26 điểm c khoản 2 Điều 37: the agency carries out *or proposes* corrective actions and reports
+    on them within 2 months of signing the record. Saying it corrects and reports within 2 months
+    turns the deadline for the report into one for finishing every correction."""
+    wrong = []
+    for where, text in content():
+        for part in parts(text):
+            if not re.search(r"\b2 tháng\b", part) or not re.search(r"Điều 37|biên bản", part):
+                continue
+            low = part.lower()
+            head = low.split("báo cáo", 1)[0] if "báo cáo" in low else None
+            if head is None or ("khắc phục" in head and "đề xuất" not in head):
+                wrong.append(f"{where}: {part.strip()}")
+    assert not wrong, "\n".join(wrong)
