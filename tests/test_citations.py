@@ -77,3 +77,12 @@ def test_the_two_months_after_an_inspection_are_a_deadline_for_the_report():
             if head is None or ("khắc phục" in head and "đề xuất" not in head):
                 wrong.append(f"{where}: {part.strip()}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_the_inspecting_unit_is_not_glossed_as_the_department():
+    """TT 26 khoản 5 Điều 3: in a province the đơn vị kiểm tra is the Chi cục TĐC, whose place in the
+    Sở after 2025 each province decides; the bot sends users to the unit named in the record."""
+    wrong = [
+        f"{where}: {text[:120]}" for where, text in content() if re.search(r"đơn vị kiểm tra \((là |tức )?Sở", text)
+    ]
+    assert not wrong, "\n".join(wrong)
