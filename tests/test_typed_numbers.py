@@ -1,0 +1,143 @@
+"""Numbers and letters typed where a menu (buttons or numbered options) is the last screen."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import nav
+from bot.reply import Button, Reply, User
+from tests.telegram_offline import UpdateFactory
+
+
+def _last_message(api):
+    return api.messages[max(api.messages)]
+
+
+# ---------------------------------------------------------------------- Telegram: numbers pick buttons
+
+
+@pytest.mark.parametrize("typed", ["2", "2.", " 2 ", "2)"])
+async def test_a_number_typed_after_telegram_buttons_picks_that_button(offline_app, typed):
+    app, api, core = await offline_app()
+    make = UpdateFactory(app.bot, user_id=7001)
+    await app.process_update(make.text("/start"))
+    label, data = api.last_buttons()[1]
+    menu = _last_message(api)
+    await app.process_update(make.press(data, menu))
+    pressed = api.last_text()
+    await app.process_update(make.text("/start"))
+    api.clear()
+    await app.process_update(make.text(typed))
+    assert api.last_text() == pressed, f"«{typed}» opens «{label}», the second button"
+    assert "chưa có thông tin" not in api.last_text()
+
+
+async def test_numbers_count_telegram_buttons_row_by_row_left_to_right(offline_app, kb):
+    app, api, core = await offline_app()
+    make = UpdateFactory(app.bot, user_id=7002)
+    await app.process_update(make.text("/quiz"))
+    await app.process_update(make.press("qt:mix", _last_message(api)))  # one row of lengths, then «Quay lại»
+    lengths = [d for _, d in api.last_buttons()]
+    assert lengths[1] == "ql:mix:10"
+    await app.process_update(make.text("2"))
+    session = core.storage.open_quiz(7002)
+    assert session is not None and len(session["questions"]) == 10, "the second button of the first row"
+
+
+async def test_a_number_not_on_the_telegram_buttons_gets_the_menu_again(offline_app):
+    app, api, core = await offline_app()
+    make = UpdateFactory(app.bot, user_id=7003)
+    await app.process_update(make.text("/start"))
+    menu = api.last_buttons()
+    api.clear()
+    await app.process_update(make.text("37"))
+    assert api.last_text().startswith(f"Số 37 không có trong menu: menu này có {len(menu)} nút")
+    assert api.last_buttons() == menu, "the same buttons, unchanged"
+
+
+@pytest.mark.parametrize("typed", ["9001", "2015", "19/2014"])
+async def test_a_longer_number_after_telegram_buttons_is_still_a_question(offline_app, typed, searcher):
+    app, api, core = await offline_app()
+    make = UpdateFactory(app.bot, user_id=7004)
+    await app.process_update(make.text("/start"))
+    await app.process_update(make.text(typed))
+    assert "không có trong menu" not in api.last_text()
+    result = searcher.search(typed)
+    if result.matched:
+        assert api.last_text().startswith(result.best.entry.title)
+
+
+async def test_a_typed_number_picks_the_telegram_button_after_a_restart(offline_app):
+    app, api, core = await offline_app()
+    make = UpdateFactory(app.bot, user_id=7005)
+    await app.process_update(make.text("/tudanhgia"))
+    first_label, first = api.last_buttons()[0]
+    await app.shutdown()
+    app2, api2, core2 = await offline_app()
+    make2 = UpdateFactory(app2.bot, user_id=7005)
+    await app2.process_update(make2.text("1"))
+    run = core2.storage.open_runs(7005)
+    assert first.startswith("co:") and run and run[-1]["checklist_id"] == first[3:], first_label
+
+
+async def test_one_typed_during_a_telegram_checklist_answers_dat(offline_app, kb):
+    app, api, core = await offline_app()
+    make = UpdateFactory(app.bot, user_id=7006)
+    cl = kb.checklists["san-sang-xxld"]
+    await app.process_update(make.text("/tudanhgia"))
+    await app.process_update(make.press(f"co:{cl.id}", _last_message(api)))
+    run_id = core.storage.open_run(7006, cl.id)["id"]
+    await app.process_update(make.text("1"))
+    assert core.storage.run_answers(run_id)[cl.items[0].id]["answer"] == "dat"
+    assert f"Câu 2/{len(cl.items)}" in api.last_text()
+    await app.process_update(make.text("3"))
+    assert core.storage.run_answers(run_id)[cl.items[1].id]["answer"] == "chua-dat"
+    assert f"Câu 3/{len(cl.items)}" in api.last_text()
+
+
+async def test_a_number_typed_below_a_telegram_quiz_poll_asks_for_a_tap(offline_app):
+    app, api, core = await offline_app()
+    make = UpdateFactory(app.bot, user_id=7007)
+    await app.process_update(make.text("/quiz"))
+    await app.process_update(make.press("qt:mix", _last_message(api)))
+    await app.process_update(make.press("ql:mix:5", _last_message(api)))
+    assert api.calls[-1][0] == "sendPoll"
+    await app.process_update(make.text("2"))
+    assert "chạm vào phương án" in api.last_text()
+    assert core.storage.open_quiz(7007)["position"] == 0, "the poll is still the question to answer"
+
+
+async def test_a_toast_only_reply_to_a_typed_number_is_sent_as_text(offline_app):
+    app, api, core = await offline_app()
+    make = UpdateFactory(app.bot, user_id=7008)
+    await app.process_update(make.text("htqlcl la gi"))
+    up = next(i for i, (label, _) in enumerate(api.last_buttons()) if label.startswith("👍"))
+    await app.process_update(make.text(str(up + 1)))
+    assert api.last_text().startswith("Cảm ơn anh/chị")
+
+
+def test_a_number_below_a_message_without_buttons_is_a_question(core):
+    user = core.identify("telegram", "7009", "Lan")
+    core.shown(user, Reply(buttons=[[Button("A", "m")]]).add("menu"))
+    core.shown(user, Reply().add("một câu trả lời không có nút"))
+    assert "không có trong menu" not in core.text(user, "5").text
+    core.shown(user, Reply(toast="đã lưu"))  # a toast shows nothing new: the screen stays
+    assert "không có trong menu" not in core.text(user, "5").text
+
+
+def test_numbers_on_zalo_are_left_to_its_numbered_options(core):
+    user = core.identify("zalo", "z7010", "Lan")
+    core.shown(user, Reply(buttons=[[Button("A", "m")]]).add("menu"))
+    assert core.storage.load_screen("zalo", "z7010") is None, "Zalo's screen is TextUI's own"
+    assert isinstance(core.text(User(user.id, channel="zalo", account="z7010"), "5"), Reply)
+
+
+async def test_a_number_typed_after_a_message_the_bot_started_picks_its_button(offline_app, kb):
+    app, api, core = await offline_app()
+    make = UpdateFactory(app.bot, user_id=7011)
+    await app.process_update(make.text("/start"))
+    person = core.identify("telegram", "7011").id
+    notice = Reply(buttons=[[nav.QUIZ.button("📝 Làm trắc nghiệm")]]).add("Nhắc việc: ôn tập ISO")
+    assert await app.bot_data["hub"].deliver(person, notice)
+    await app.process_update(make.text("1"))
+    assert api.last_text().startswith(kb.text("quiz_intro")[:30])
