@@ -103,6 +103,11 @@ def pick_questions(
 
 # ---------------------------------------------------------------------- screens
 
+
+class QuizPrompt(StrEnum):
+    ENDED = "quiz_ended"  # a quiz just ended {"session"}: a letter typed now is a late answer, no question
+
+
 LETTERS = "ABCD"
 TOPIC = Action("qt", Slug("topic"), name="quiz.topic")
 START = Action("ql", Slug("topic"), Choice("length", *(str(n) for n in LENGTHS)), name="quiz.start")
@@ -214,6 +219,30 @@ class Quizzes(Feature):
             return None
         return self.answer(user, target["session_id"], target["idx"], option_ids[0])
 
+    def _ended(self, user: User, session_id: int) -> None:
+        """A quiz ended: for CURRENT_WINDOW (or until another command or question), a letter typed is
+        a late answer. Another feature's pending prompt is left as it is."""
+        if self.storage.get_prompt(user.id) is None:
+            self.storage.set_prompt(user.id, QuizPrompt.ENDED, {"session": session_id})
+
+    @prompt(QuizPrompt.ENDED)
+    def late_answer(self, user: User, data: dict, text: str) -> Reply | None:
+        """ "b" or "C" typed just after a quiz ended: the quiz is over, with what to do next. Anything else
+        (or a quiz open again) returns None: the wait ends and the text is read as usual."""
+        q = re.match(self.text("quiz_patterns_option"), fold(text))
+        if q is None or not q.group(3).isalpha() or self.storage.open_quiz(user.id):
+            return None
+        sid = data.get("session")
+        session = self.storage.get_quiz(sid) if isinstance(sid, int) else None
+        since = (datetime.now(UTC) - CURRENT_WINDOW).isoformat(timespec="seconds")
+        if session is None or session["user_id"] != user.id or (session["finished"] or "") < since:
+            return None
+        text = self.text(
+            "quiz_ended_late", letter=q.group(3).upper(), correct=session["correct"], done=session["position"]
+        )
+        rows = [[nav.QUIZ.button(self.text("quiz_again")), nav.LEADERBOARD.button(self.text("btn_leaderboard"))]]
+        return Reply(buttons=[*rows, home_row(self.ctx)]).add(text)
+
     def current(self, user: User) -> tuple[dict, str] | None:
         """The open quiz answered (or started) in the last CURRENT_WINDOW, and when that was."""
         session = self.storage.open_quiz(user.id)
@@ -230,6 +259,7 @@ class Quizzes(Feature):
             return None
         session = found[0]
         self.storage.stop_quiz(session["id"])
+        self._ended(user, session["id"])
         text = self.text(
             "quiz_stopped", correct=session["correct"], done=session["position"], total=len(session["questions"])
         )
@@ -249,6 +279,7 @@ class Quizzes(Feature):
     def summary(self, user: User, session: dict) -> Reply:
         total = len(session["questions"])
         self.storage.finish_quiz(session["id"], round(100 * session["correct"] / total, 1))
+        self._ended(user, session["id"])
         r = Reply()
         r.add(
             self.text("quiz_done", correct=session["correct"], total=total, pct=round(100 * session["correct"] / total))

@@ -292,3 +292,59 @@ def test_a_notice_to_someone_in_no_flow_numbers_its_options_from_one(chat):
     (notice,) = ui.render(user, _notice(core, user))
     assert options_of(notice.text)["1"] == "✅ Đã nhận" and "1–" not in notice.text
     assert "đã nhận" in ui.handle(user, "1")[0].text
+
+
+def _finish_quiz(ui, user) -> str:
+    """/quiz → mixed → 5 questions, each answered "a"; the summary's text."""
+    ui.handle(user, "/quiz")
+    ui.handle(user, "1")
+    ui.handle(user, "1")
+    for _ in range(5):
+        (out,) = ui.handle(user, "a")
+    assert "🎯 Kết quả" in out.text
+    return out.text
+
+
+@pytest.mark.parametrize("late", ["b", "C", "đáp án d"])
+def test_a_letter_typed_after_the_last_quiz_question_is_a_late_answer(chat, late):
+    """Zalo play-test: "b" after the summary was searched ("chưa có thông tin")."""
+    core, ui, user, _ = chat
+    _finish_quiz(ui, user)
+    (out,) = ui.handle(user, late)
+    assert out.text.startswith("Bài trắc nghiệm đã kết thúc (đúng ") and "/5 câu đã làm" in out.text
+    assert "chưa có thông tin" not in out.text
+    opts = options_of(out.text)
+    assert opts["1"] == "🎯 Làm bài khác" and opts["2"] == "🏆 Bảng xếp hạng"
+    (again,) = ui.handle(user, "a")
+    assert again.text.startswith("Bài trắc nghiệm đã kết thúc"), "every stray letter, not only the first"
+    (started,) = ui.handle(user, "1")
+    assert "Chọn" in started.text or "chủ đề" in started.text.lower()
+
+
+def test_a_letter_after_a_stopped_quiz_is_a_late_answer_until_another_command(chat):
+    core, ui, user, _ = chat
+    ui.handle(user, "/quiz")
+    ui.handle(user, "1")
+    ui.handle(user, "1")
+    ui.handle(user, "b")
+    ui.handle(user, "huỷ")
+    (out,) = ui.handle(user, "c")
+    assert out.text.startswith("Bài trắc nghiệm đã kết thúc (đúng ") and "/1 câu đã làm" in out.text
+    ui.handle(user, "/lich")
+    (out,) = ui.handle(user, "c")
+    assert "Bài trắc nghiệm đã kết thúc" not in out.text, "another command ends the wait"
+
+
+def test_a_letter_typed_hours_after_a_quiz_is_read_as_usual(chat):
+    core, ui, user, _ = chat
+    _finish_quiz(ui, user)
+    core.storage.db.execute("UPDATE quiz_sessions SET finished = '2020-01-01T00:00:00+00:00'")
+    (out,) = ui.handle(user, "b")
+    assert "Bài trắc nghiệm đã kết thúc" not in out.text
+
+
+def test_a_question_right_after_a_quiz_is_answered(chat):
+    core, ui, user, _ = chat
+    _finish_quiz(ui, user)
+    (out,) = ui.handle(user, "htqlcl la gi")
+    assert "Nguồn:" in out.text

@@ -141,3 +141,17 @@ async def test_a_number_typed_after_a_message_the_bot_started_picks_its_button(o
     assert await app.bot_data["hub"].deliver(person, notice)
     await app.process_update(make.text("1"))
     assert api.last_text().startswith(kb.text("quiz_intro")[:30])
+
+
+async def test_a_letter_typed_after_a_telegram_quiz_ended_is_a_late_answer(offline_app):
+    app, api, core = await offline_app()
+    make = UpdateFactory(app.bot, user_id=7012)
+    await app.process_update(make.text("/quiz"))
+    await app.process_update(make.press("qt:mix", _last_message(api)))
+    await app.process_update(make.press("ql:mix:5", _last_message(api)))
+    for _ in range(5):
+        await app.process_update(make.vote(api.polls[-1]["id"], 0))
+    assert "🎯 Kết quả" in api.last_text()
+    await app.process_update(make.text("b"))
+    assert api.last_text().startswith("Bài trắc nghiệm đã kết thúc (đúng ")
+    assert [d for _, d in api.last_buttons()][:2] == ["qh", "qb"]
