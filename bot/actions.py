@@ -163,16 +163,21 @@ class PromptSpec:
     value: StrEnum
     role: str | None
     uploads: bool = False
+    passive: bool = False
 
 
-def prompt(value: StrEnum, role: str | None = None, uploads: bool = False) -> Callable[[Callable], Callable]:
+def prompt(
+    value: StrEnum, role: str | None = None, uploads: bool = False, passive: bool = False
+) -> Callable[[Callable], Callable]:
     """Decorator: the method ``(self, user, data: dict, text: str) -> Reply`` answers text typed while
     the bot waits on ``value`` (a unit name, a note, a reminder text). The wait and its data are
     kept in SQLite (``Storage.set_prompt``), so a restart resumes it. With ``uploads`` it also takes
-    a photo or file (``upload=`` a :class:`~bot.reply.Upload`, ``text`` its caption)."""
+    a photo or file (``upload=`` a :class:`~bot.reply.Upload`, ``text`` its caption). A ``passive``
+    prompt only reads a few words of its own (a late quiz letter, a clause number) and asks nothing:
+    /huy passes over it to the quiz or checklist in progress."""
 
     def mark(method: Callable) -> Callable:
-        method.__prompt__ = PromptSpec(value, role, uploads)  # type: ignore[attr-defined]
+        method.__prompt__ = PromptSpec(value, role, uploads, passive)  # type: ignore[attr-defined]
         return method
 
     return mark

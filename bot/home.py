@@ -62,6 +62,7 @@ class Home(Feature):
     stop_flow: Callable[[User], Reply | None] | None = (
         None  # the Core's: stops the quiz or pauses the checklist the user is in (a Reply), else None
     )
+    passive_prompts: frozenset[str] = frozenset()  # prompts /huy passes over (set by the Core)
 
     @command("help", "trogiup", shortcut="help")
     def help(self, user: User, arg: str = "") -> Reply:
@@ -88,9 +89,11 @@ class Home(Feature):
     @command("huy", keeps_prompt=True)
     def cancel(self, user: User, arg: str = "") -> Reply:
         """/huy: drop whatever prompt is pending; else stop the quiz or pause the checklist in progress."""
-        if self.ctx.storage and self.storage.get_prompt(user.id):
+        pending = self.storage.get_prompt(user.id) if self.ctx.storage else None
+        if pending:
             self.storage.clear_prompt(user.id)
-            return Reply(buttons=main_menu(self.ctx, user)).add(self.text("cancelled"))
+            if pending[0] not in self.passive_prompts:
+                return Reply(buttons=main_menu(self.ctx, user)).add(self.text("cancelled"))
         stopped = self.stop_flow(user) if self.ctx.storage and self.stop_flow else None
         return stopped or Reply().add(self.text("nothing_to_cancel"))
 

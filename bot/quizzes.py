@@ -171,6 +171,9 @@ class Quizzes(Feature):
         )
         if not ids:
             return None
+        pending = self.storage.get_prompt(user.id)
+        if pending and pending[0] == QuizPrompt.ENDED:  # a new quiz: its letters are answers again
+            self.storage.clear_prompt(user.id)
         unit = self.storage.unit_of(user.id)
         session = self.storage.start_quiz(user.id, unit["id"] if unit else None, topic, ids, assignment_id)
         reply = Reply(mode="send" if single else "edit")
@@ -225,7 +228,7 @@ class Quizzes(Feature):
         if self.storage.get_prompt(user.id) is None:
             self.storage.set_prompt(user.id, QuizPrompt.ENDED, {"session": session_id})
 
-    @prompt(QuizPrompt.ENDED)
+    @prompt(QuizPrompt.ENDED, passive=True)
     def late_answer(self, user: User, data: dict, text: str) -> Reply | None:
         """ "b" or "C" typed just after a quiz ended: the quiz is over, with what to do next. Anything else
         (or a quiz open again) returns None: the wait ends and the text is read as usual."""

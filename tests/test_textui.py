@@ -302,7 +302,11 @@ def _finish_quiz(ui, user) -> str:
     for _ in range(5):
         (out,) = ui.handle(user, "a")
     assert "🎯 Kết quả" in out.text
-    return out.text
+    text = out.text
+    while "1. Xem tiếp (trang" in text.splitlines()[-2]:  # a long summary comes in pages
+        (out,) = ui.handle(user, "1")
+        text = out.text
+    return text
 
 
 @pytest.mark.parametrize("late", ["b", "C", "đáp án d"])
@@ -348,3 +352,17 @@ def test_a_question_right_after_a_quiz_is_answered(chat):
     _finish_quiz(ui, user)
     (out,) = ui.handle(user, "htqlcl la gi")
     assert "Nguồn:" in out.text
+
+
+def test_huy_stops_a_new_quiz_started_from_the_summary(chat):
+    core, ui, user, _ = chat
+    summary = options_of(_finish_quiz(ui, user))
+    (again,) = [k for k, label in summary.items() if label == "🎯 Làm bài khác"]
+    ui.handle(user, again)
+    ui.handle(user, "1")
+    ui.handle(user, "1")
+    assert core.storage.open_quiz(user.id) is not None
+    (out,) = ui.handle(user, "/huy")
+    assert "Đã dừng bài trắc nghiệm" in out.text and core.storage.open_quiz(user.id) is None
+    (out,) = ui.handle(user, "/huy")
+    assert "Đã dừng" not in out.text
