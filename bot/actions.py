@@ -196,6 +196,7 @@ class Context:
     province_name: str = ""  # the configured province, as typed in config.yaml
     roles: Any = None  # bot.roles.Roles, set by the Core
     scheduler: Any = None  # set by a front-end that runs timed jobs (handlers.scheduler)
+    passive_prompts: frozenset[str] = frozenset()  # the prompts declared passive, set by the Core
 
     @cached_property
     def province(self) -> Place | None:
@@ -231,6 +232,14 @@ class Feature:
         if user.texts_only and f"{key}__text" in self.ctx.kb.ui:
             key = f"{key}__text"
         return self.ctx.kb.text(key, **values)
+
+    def wait_passively(self, user: User, value: StrEnum, data: dict | None = None) -> None:
+        """Set a passive prompt (see :func:`prompt`), unless a prompt that asks for something is pending:
+        a note or a unit name being typed is never dropped for it."""
+        storage = self.ctx.storage
+        pending = storage.get_prompt(user.id) if storage else None
+        if storage and (pending is None or pending[0] in self.ctx.passive_prompts):
+            storage.set_prompt(user.id, value, data)
 
     def reply(self, text: str = "", *, buttons: list[list[Button]] | None = None, mode: str = "send") -> Reply:
         r = Reply(buttons=buttons or [], mode=mode)

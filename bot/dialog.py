@@ -144,7 +144,7 @@ class Core:
         self.registry = Registry(features)
         self.home.commands = self.registry.order
         self.home.stop_flow = self._stop_flow
-        self.home.passive_prompts = frozenset(k for k, (spec, _) in self.registry.prompts.items() if spec.passive)
+        ctx.passive_prompts = frozenset(k for k, (spec, _) in self.registry.prompts.items() if spec.passive)
         self.menus = ButtonMenus(ctx, self.press)
 
     @property

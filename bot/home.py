@@ -62,7 +62,6 @@ class Home(Feature):
     stop_flow: Callable[[User], Reply | None] | None = (
         None  # the Core's: stops the quiz or pauses the checklist the user is in (a Reply), else None
     )
-    passive_prompts: frozenset[str] = frozenset()  # prompts /huy passes over (set by the Core)
 
     @command("help", "trogiup", shortcut="help")
     def help(self, user: User, arg: str = "") -> Reply:
@@ -92,7 +91,7 @@ class Home(Feature):
         pending = self.storage.get_prompt(user.id) if self.ctx.storage else None
         if pending:
             self.storage.clear_prompt(user.id)
-            if pending[0] not in self.passive_prompts:
+            if pending[0] not in self.ctx.passive_prompts:  # a late quiz letter, a clause number
                 return Reply(buttons=main_menu(self.ctx, user)).add(self.text("cancelled"))
         stopped = self.stop_flow(user) if self.ctx.storage and self.stop_flow else None
         return stopped or Reply().add(self.text("nothing_to_cancel"))

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from bot import nav
 from bot.actions import Context
-from bot.reply import Button, Reply, User
+from bot.reply import Button, Reply, User, numbered
 from bot.textui import NUMBER
 
 
@@ -37,7 +37,7 @@ class ButtonMenus:
         if reply.poll is not None:
             screen: dict = {"poll": True}
         elif reply.buttons and (reply.parts or reply.attachment is not None or reply.mode == "markup"):
-            screen = {"rows": [[[b.label, b.data] for b in row] for row in reply.buttons]}
+            screen = {"rows": [[[b.label, b.data, b.key] for b in row] for row in reply.buttons]}
         elif reply.parts or reply.attachment is not None:
             screen = {}  # a message without buttons: "2" typed below it is a question again
         else:
@@ -51,18 +51,21 @@ class ButtonMenus:
         if storage is None or m is None or not user.account:
             return None
         screen = storage.load_screen(user.channel, user.account) or {}
-        rows = [[Button(label, data) for label, data in row] for row in screen.get("rows") or []]
+        rows = [[Button(*b) for b in row] for row in screen.get("rows") or []]
         if not rows:
             return None
         n = int(m.group(1))
         buttons = [b for row in rows for b in row]
         if n == 0:
             return self._as_message(self.press(user, nav.HOME.data()))
-        if n > len(buttons):
-            return Reply(buttons=rows, stale=True).add(
-                self.ctx.kb.text("option_not_on_buttons", n=n, count=len(buttons))
+        picked = dict(numbered(buttons)).get(str(n))
+        if picked is None:
+            keyed = any(b.key for b in buttons)
+            text = self.ctx.kb.text(
+                "option_not_on_keyed_buttons" if keyed else "option_not_on_buttons", n=n, count=len(buttons)
             )
-        return self._as_message(self.press(user, buttons[n - 1].data))
+            return Reply(buttons=rows, stale=True).add(text)
+        return self._as_message(self.press(user, picked.data))
 
     @staticmethod
     def _as_message(reply: Reply) -> Reply:

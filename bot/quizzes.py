@@ -224,9 +224,8 @@ class Quizzes(Feature):
 
     def _ended(self, user: User, session_id: int) -> None:
         """A quiz ended: for CURRENT_WINDOW (or until another command or question), a letter typed is
-        a late answer. Another feature's pending prompt is left as it is."""
-        if self.storage.get_prompt(user.id) is None:
-            self.storage.set_prompt(user.id, QuizPrompt.ENDED, {"session": session_id})
+        a late answer."""
+        self.wait_passively(user, QuizPrompt.ENDED, {"session": session_id})
 
     @prompt(QuizPrompt.ENDED, passive=True)
     def late_answer(self, user: User, data: dict, text: str) -> Reply | None:

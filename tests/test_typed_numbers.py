@@ -155,3 +155,76 @@ async def test_a_letter_typed_after_a_telegram_quiz_ended_is_a_late_answer(offli
     await app.process_update(make.text("b"))
     assert api.last_text().startswith("Bài trắc nghiệm đã kết thúc (đúng ")
     assert [d for _, d in api.last_buttons()][:2] == ["qh", "qb"]
+
+
+# ---------------------------------------------------------------------- /dieukhoan: numbers are clauses
+
+
+@pytest.fixture
+def zalo(core):
+    from bot.textui import TextUI
+
+    return TextUI(core, "zalo", publish=lambda a: None), core.identify("zalo", "z-atlas", "Lan")
+
+
+def test_the_clause_menu_numbers_each_clause_by_its_own_number(zalo, kb):
+    ui, user = zalo
+    (out,) = ui.handle(user, "/dieukhoan")
+    lines = [line for line in out.text.splitlines() if line[:1].isdigit()]
+    clauses = [c for c in kb.atlas.clauses.values() if "." not in c.number]
+    assert lines[: len(clauses)] == [f"{c.number}. {c.title}" for c in clauses]
+    assert lines[len(clauses)] == "1. 📚 Chủ đề", "the other options take the numbers no clause has"
+    (out,) = ui.handle(user, "4")
+    assert out.text.startswith("Khoản 4: ")
+
+
+@pytest.mark.parametrize(
+    "typed, number",
+    [
+        ("9", "9"),
+        ("10", "10"),
+        ("9.2", "9.2"),
+        ("dieu 9.2", "9.2"),
+        ("khoản 9.2", "9.2"),
+        ("Điều khoản 7.1.5", "7.1.5"),
+    ],
+)
+def test_a_clause_typed_on_the_clause_menu_opens_it(zalo, typed, number):
+    ui, user = zalo
+    ui.handle(user, "/dieukhoan")
+    (out,) = ui.handle(user, typed)
+    assert out.text.startswith(f"Khoản {number}: ") or out.text.startswith(f"Khoản {number} ("), out.text[:80]
+    assert f". {number}.1 " in out.text and "👍" not in out.text, "the clause's screen with its sub-clauses"
+
+
+def test_a_clause_the_standard_has_not_is_said_so_and_a_question_is_still_answered(zalo):
+    ui, user = zalo
+    ui.handle(user, "/dieukhoan")
+    (out,) = ui.handle(user, "khoản 9.7")
+    assert out.text.startswith("TCVN ISO 9001:2015 không có khoản 9.7.") and "\n4. " in out.text
+    (out,) = ui.handle(user, "đánh giá nội bộ bao lâu 1 lần")
+    assert "Nguồn:" in out.text
+
+
+async def test_telegram_keeps_the_clause_buttons_and_a_typed_clause_opens_it(offline_app, kb):
+    app, api, core = await offline_app()
+    make = UpdateFactory(app.bot, user_id=7013)
+    await app.process_update(make.text("/dieukhoan"))
+    labels = [label for label, _ in api.last_buttons()]
+    assert labels[0] == f"Điều 4: {kb.atlas.clauses['4'].title}" and labels[-2:] == ["📚 Chủ đề", "🏠 Menu"]
+    await app.process_update(make.text("4"))
+    assert api.last_text().startswith("Khoản 4: "), "clause 4, not the fourth button (Điều 7)"
+    await app.process_update(make.text("/dieukhoan"))
+    await app.process_update(make.text("9.2"))
+    assert api.last_text().startswith("Khoản 9.2: ")
+
+
+def test_huy_mid_quiz_stops_it_after_the_clause_menu_was_opened(zalo):
+    ui, user = zalo
+    ui.handle(user, "/quiz")
+    ui.handle(user, "1")
+    ui.handle(user, "1")
+    ui.handle(user, "/dieukhoan")
+    assert ui.core.storage.open_quiz(user.id) is not None
+    (out,) = ui.handle(user, "/huy")
+    assert "Đã dừng bài trắc nghiệm" in out.text
