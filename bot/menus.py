@@ -4,8 +4,10 @@ Telegram shows a menu as inline buttons, without numbers; officials used to Zalo
 The buttons of the last message the bot sent to a chat are kept in SQLite (the ``screens`` table
 :class:`bot.textui.TextUI` keeps Zalo's screens in, under the channel's own name), so a bare number
 typed next, even after a restart, picks the button at that place, counted in reading order: row by
-row, left to right. "0" opens the main menu, as on Zalo. A number that is on no button gets a
-polite "that number is not on the menu" with the same buttons again. Only 1–2 digit numbers count,
+row, left to right (a button with a ``key``, a clause of the standard, is that number, as on Zalo).
+"0" opens the main menu, as on Zalo. A number that is on no button gets a
+polite "that number is not on the menu" with the same buttons again, unless the bot waits for typed
+text (a date, a unit name): then that number is the text, as before. Only 1–2 digit numbers count,
 and only while the last message has buttons: "9001", "2015" or "2" typed below an answer without
 buttons stay questions. A quiz poll as the last message has no buttons: a number typed then is the
 quiz's own business (it asks for a tap on the poll).
@@ -59,6 +61,9 @@ class ButtonMenus:
         if n == 0:
             return self._as_message(self.press(user, nav.HOME.data()))
         picked = dict(numbered(buttons)).get(str(n))
+        pending = storage.get_prompt(user.id)
+        if picked is None and pending and pending[0] not in self.ctx.passive_prompts:
+            return None  # "15" typed when asked for a date: the prompt's own answer ("ngày 15 tháng mấy?")
         if picked is None:
             keyed = any(b.key for b in buttons)
             text = self.ctx.kb.text(

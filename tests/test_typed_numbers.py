@@ -228,3 +228,12 @@ def test_huy_mid_quiz_stops_it_after_the_clause_menu_was_opened(zalo):
     assert ui.core.storage.open_quiz(user.id) is not None
     (out,) = ui.handle(user, "/huy")
     assert "Đã dừng bài trắc nghiệm" in out.text
+
+
+async def test_a_number_on_no_button_while_the_bot_waits_for_text_is_that_text(offline_app):
+    app, api, core = await offline_app()
+    make = UpdateFactory(app.bot, user_id=7014)
+    await app.process_update(make.text("/donvi"))
+    await app.process_update(make.text("37"))
+    assert "không có trong menu" not in api.last_text()
+    assert core.storage.get_prompt(core.identify("telegram", "7014").id) is not None, "still waiting for the unit"
