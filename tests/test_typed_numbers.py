@@ -237,3 +237,19 @@ async def test_a_number_on_no_button_while_the_bot_waits_for_text_is_that_text(o
     await app.process_update(make.text("37"))
     assert "không có trong menu" not in api.last_text()
     assert core.storage.get_prompt(core.identify("telegram", "7014").id) is not None, "still waiting for the unit"
+
+
+def test_on_a_clause_the_sub_clauses_come_first_so_two_is_its_second_sub_clause(zalo, kb):
+    ui, user = zalo
+    ui.handle(user, "/dieukhoan")
+    ui.handle(user, "9")
+    (out,) = ui.handle(user, "2")
+    assert out.text.startswith("Khoản 9.2: ")
+
+
+async def test_zero_typed_after_telegram_buttons_is_the_main_menu_as_on_zalo(offline_app):
+    app, api, core = await offline_app()
+    make = UpdateFactory(app.bot, user_id=7015)
+    await app.process_update(make.text("/lich"))
+    await app.process_update(make.text("0"))
+    assert api.last_text().startswith("Xin chào Lan!")
