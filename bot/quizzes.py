@@ -34,6 +34,10 @@ LENGTHS = (5, 10, 20)
 INTERVALS = {1: 1, 2: 3, 3: 7, 4: 14, 5: 30}  # Leitner box → days until the next review
 RETIRED_BOX = 6  # reached after 5 right answers in a row
 MAX_MISSED_SHOWN = 8  # the summary must fit one message
+# characters of missed questions and their explanations the summary shows: on Zalo (2,000 characters a
+# message) the options must come with it, not on a second page; Telegram allows 4,096
+MISSED_CHARS_TEXT = 1_300
+MISSED_CHARS = 3_000
 CURRENT_WINDOW = timedelta(hours=2)  # an open quiz answered this recently is the one "huỷ" stops
 
 
@@ -292,14 +296,22 @@ class Quizzes(Feature):
         rows: list[list[Button]] = []
         if missed:
             r.add("\n" + self.text("quiz_missed") + "\n")
-            for n, qid in enumerate(missed[:MAX_MISSED_SHOWN], 1):
+            budget = MISSED_CHARS_TEXT if user.texts_only else MISSED_CHARS
+            shown = 0
+            for qid in missed[:MAX_MISSED_SHOWN]:
                 q = self.kb.quizzes[qid]
-                r.add(f"{n}. {short(q.question, 160)}\n", "b")
-                r.add(f"✔️ {q.options[q.answer]} — {q.explanation}\n")
+                head = f"{shown + 1}. {short(q.question, 160)}\n"
+                body = f"✔️ {q.options[q.answer]} — {q.explanation}\n"
+                if shown and len(head) + len(body) > budget:
+                    break  # the rest are counted: the summary and its options stay one message
+                budget -= len(head) + len(body)
+                shown += 1
+                r.add(head, "b")
+                r.add(body)
                 if q.entry in self.kb.entries and len(rows) < 4:
                     rows.append([nav.ENTRY.button("🔗 " + short(self.kb.entries[q.entry].title), q.entry)])
-            if len(missed) > MAX_MISSED_SHOWN:
-                r.add(self.text("quiz_more_missed", n=len(missed) - MAX_MISSED_SHOWN) + "\n")
+            if len(missed) > shown:
+                r.add(self.text("quiz_more_missed", n=len(missed) - shown) + "\n")
             r.add("\n" + self.text("quiz_srs_note"), "i")
         else:
             r.add(self.text("quiz_perfect"))

@@ -366,3 +366,21 @@ def test_huy_stops_a_new_quiz_started_from_the_summary(chat):
     assert "Đã dừng bài trắc nghiệm" in out.text and core.storage.open_quiz(user.id) is None
     (out,) = ui.handle(user, "/huy")
     assert "Đã dừng" not in out.text
+
+
+def test_a_quiz_summary_with_every_answer_wrong_fits_one_zalo_message(chat, kb):
+    """UX play-test: 20 missed questions with their explanations ran over 2,000 characters, so the
+    summary came in pages and its options only on the last one."""
+    core, ui, user, _ = chat
+    ui.handle(user, "/quiz")
+    ui.handle(user, "1")  # mixed topics
+    ui.handle(user, "3")  # 20 questions
+    session = core.storage.open_quiz(user.id)
+    assert len(session["questions"]) == 20
+    for qid in session["questions"]:
+        wrong = next(i for i in range(len(kb.quizzes[qid].options)) if i != kb.quizzes[qid].answer)
+        (out,) = ui.handle(user, "ABCD"[wrong])
+    assert "🎯 Kết quả" in out.text and "0/20" in out.text
+    assert len(out.text) <= ZALO_LIMIT and "Xem tiếp (trang" not in out.text, "one message, no pages"
+    assert "Làm bài khác" in out.text or "Làm lại" in out.text, "its options come with it"
+    assert "câu khác (sẽ được hỏi lại" in out.text, "the missed questions not shown are counted"
