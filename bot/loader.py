@@ -125,6 +125,12 @@ def _load_glossary(ck: Checker, kb: KnowledgeBase) -> None:
         )
 
 
+# Words for pressing a button: a sentence of ui.yaml that uses one needs a ``__text`` variant for Zalo and
+# the terminal, which have numbered options instead (Feature.say picks it by the user's channel).
+BUTTON_WORDS = re.compile(r"(?<!\w)(bấm|nút)(?!\w)", re.IGNORECASE)
+TEXTS_ONLY = "__text"
+
+
 def _load_ui(ck: Checker, kb: KnowledgeBase) -> None:
     for _, file, messages in load_file(ck, "ui.yaml", "messages"):
         for key, value in messages.items():
@@ -140,6 +146,19 @@ def _load_ui(ck: Checker, kb: KnowledgeBase) -> None:
                     ck.add(file, line_of(messages, key), f"'{key}' không phải biểu thức chính quy hợp lệ: {exc}")
                     continue
             kb.ui[key] = value.strip()
+        for key in messages:
+            if key not in kb.ui or not BUTTON_WORDS.search(kb.ui[key]):
+                continue
+            if key.endswith(TEXTS_ONLY):
+                ck.add(
+                    file, line_of(messages, key), f"câu '{key}' là câu cho Zalo: nói «chọn», «gõ số», không «bấm»/«nút»"
+                )
+            elif key + TEXTS_ONLY not in messages:
+                ck.add(
+                    file,
+                    line_of(messages, key),
+                    f"câu '{key}' nói «bấm»/«nút»: Zalo không có nút, cần câu '{key}{TEXTS_ONLY}' nói «chọn», «gõ số»",
+                )
 
 
 def _load_facets(ck: Checker, kb: KnowledgeBase) -> None:

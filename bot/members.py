@@ -88,7 +88,7 @@ class Members(Feature):
 
     def ask_code(self, user: User, before: str = "") -> Reply:
         self.storage.set_prompt(user.id, JoinPrompt.CODE)
-        return Reply(buttons=[[SKIP.button(self.text("join_later_btn"))]]).add(before + self.text("join_prompt"))
+        return Reply(buttons=[[SKIP.button(self.text("join_later_btn"))]]).add(before + self.say(user, "join_prompt"))
 
     @ENTER
     def enter(self, user: User) -> Reply:

@@ -521,7 +521,8 @@ class TeamQuizzes(Feature):
         names = [u["name"] for u in self.storage.all_units() if u["id"] in set(unit_ids)]
         shown = ", ".join(names[:10]) + (self.text("tq_and_more", n=len(names) - 10) if len(names) > 10 else "")
         members = self.storage.recipients("units", ",".join(str(u) for u in unit_ids))
-        text = self.text(
+        text = self.say(
+            user,
             "tq_confirm",
             title=title,
             n=data.get("length") or LENGTHS[0],
@@ -546,7 +547,7 @@ class TeamQuizzes(Feature):
             ids = list(dict.fromkeys([*data.get("units", []), *(u["id"] for u in units)]))
             return self._confirm(user, data, ids, missed)
         return Reply(buttons=[[TQ_SEND.button(self.text("tq_send")), TQ_CANCEL.button(self.text("btn_cancel"))]]).add(
-            self.text("tq_confirm_waiting")
+            self.say(user, "tq_confirm_waiting")
         )
 
     @TQ_SEND
@@ -602,7 +603,7 @@ class TeamQuizzes(Feature):
         if len(todo) == 1:
             return self.take(user, str(todo[0]["id"]))
         if not todo:
-            return Reply(buttons=[home_row(self.ctx)]).add(self.text("tq_none_open"))
+            return Reply(buttons=[home_row(self.ctx)]).add(self.say(user, "tq_none_open"))
         r = Reply().add(self.text("tq_open_title"))
         for a in todo:
             title = self._title(a)

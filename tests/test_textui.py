@@ -29,6 +29,32 @@ def options_of(text: str) -> dict[str, str]:
     return dict(OPTION.findall(text))
 
 
+def test_sentences_with_a_zalo_wording_are_said_for_the_channel(kb):
+    """Play-test: Zalo has no buttons, yet the join prompt said «bấm "Để sau"». A sentence of ui.yaml that
+    has a ``__text`` variant (``isobot kb check`` requires one for every «bấm»/«nút») is fetched with
+    ``Feature.say(user, …)``, which picks the variant on Zalo, never with ``text(…)``."""
+    from pathlib import Path
+
+    variants = {k.removesuffix("__text") for k in kb.ui if k.endswith("__text")}
+    wrong = []
+    for path in sorted((Path(__file__).parent.parent / "bot").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        lines = source.splitlines()
+        for m in re.finditer(r'\btext\(\s*"([a-z0-9_-]+)"', source):
+            line = lines[source.count("\n", 0, m.start())]
+            if m.group(1) in variants and f'say(user, "{m.group(1)}")' not in line:  # «if user else» is fine
+                wrong.append(f"{path.name}:{source.count(chr(10), 0, m.start()) + 1}: {m.group(1)}")
+    assert wrong == []
+
+
+def test_the_join_prompt_says_choose_on_zalo(chat):
+    core, ui, user, _ = chat
+    (out,) = ui.handle(user, "/donvi")
+    (out,) = ui.handle(user, "xa Loc Binh")
+    (out,) = ui.handle(user, next(k for k, v in options_of(out.text).items() if "Lộc Bình" in v))
+    assert "mã tham gia" in out.text and "bấm" not in out.text.lower() and "Để sau" in out.text
+
+
 def test_buttons_become_numbered_options_with_the_footer(chat):
     core, ui, user, _ = chat
     (out,) = ui.handle(user, "/start")
