@@ -252,6 +252,8 @@ CSV = Action("pv", FILTER, role="inspector", name="progress.csv")
 WARD = Action("pd", Id("ward"), role="inspector", name="progress.ward")
 UNIT = Action("pa", Id("unit"), role="inspector", name="progress.unit")
 RUN_REPORT = Action("pr", Id("run"), role="inspector", name="progress.run-report")
+FILTER_MENU = Action("pm", FILTER, role="inspector", name="progress.filters")
+FILES = Action("pe", FILTER, role="inspector", name="progress.files")
 
 
 class Progress(Feature):
@@ -357,23 +359,46 @@ class Progress(Feature):
         nav_row = [
             PAGE_TO.button(self.text("pg_page", n=p + 1), flt, p) for p in (page - 1, page + 1) if 0 <= p < pages
         ]
-        r.buttons = (
-            rows_
-            + ([nav_row] if nav_row else [])
-            + [
-                [SHOW.button(self.text(f"pg_f_{f}"), f) for f in FILTERS[:3] if f != flt],
-                [SHOW.button(self.text(f"pg_f_{f}"), f) for f in FILTERS[3:6] if f != flt],
-                [SHOW.button(self.text(f"pg_f_{f}"), f) for f in FILTERS[6:] if f != flt],
-                [
-                    CHART.button(self.text("pg_btn_chart"), flt),
-                    XLSX.button(self.text("pg_btn_xlsx"), flt),
-                    CSV.button(self.text("pg_btn_csv"), flt),
-                ],
-                [nav.PROGRESS.button(self.text("pg_btn_summary")), *home_row(self.ctx)],
+        if user.texts_only:  # numbered options: the filters and the files one step away, not 11 more numbers
+            tools = [
+                [FILTER_MENU.button(self.text("pg_btn_filters"), flt), FILES.button(self.text("pg_btn_files"), flt)]
             ]
-        )
+        else:
+            tools = [*self._filter_rows(flt), self._file_row(flt)]
+        r.buttons = rows_ + ([nav_row] if nav_row else []) + tools
+        r.buttons += [[nav.PROGRESS.button(self.text("pg_btn_summary")), *home_row(self.ctx)]]
         r.buttons = [row for row in r.buttons if row]
         return r
+
+    def _filter_rows(self, flt: str, counts: dict[str, int] | None = None) -> list:
+        def label(f: str) -> str:
+            return self.text(f"pg_f_{f}") + (f" ({counts[f]})" if counts is not None else "")
+
+        return [[SHOW.button(label(f), f) for f in FILTERS[i : i + 3] if f != flt] for i in range(0, len(FILTERS), 3)]
+
+    def _file_row(self, flt: str) -> list:
+        return [
+            CHART.button(self.text("pg_btn_chart"), flt),
+            XLSX.button(self.text("pg_btn_xlsx"), flt),
+            CSV.button(self.text("pg_btn_csv"), flt),
+        ]
+
+    @FILTER_MENU
+    def filters(self, user: User, flt: str) -> Reply:
+        """«🔎 Lọc khác» (Zalo, the terminal): every filter with how many units it keeps."""
+        rows_all = self._rows(user, "all")
+        counts = {f: sum(kept(x, f) for x in rows_all) for f in FILTERS}
+        rows = [[b] for row in self._filter_rows(flt, counts) for b in row]
+        back = [SHOW.button(self.text("btn_back"), flt), nav.PROGRESS.button(self.text("pg_btn_summary"))]
+        return Reply(buttons=[*rows, back], mode="edit").add(
+            self.text("pg_filters_title", filter=self.text(f"pg_f_{flt}"))
+        )
+
+    @FILES
+    def files(self, user: User, flt: str) -> Reply:
+        """«📥 Tải về» (Zalo, the terminal): the chart, the Excel and CSV of the list shown."""
+        rows = [[b] for b in self._file_row(flt)] + [[SHOW.button(self.text("btn_back"), flt)]]
+        return Reply(buttons=rows, mode="edit").add(self.text("pg_files_title", filter=self.text(f"pg_f_{flt}")))
 
     def _line(self, row: dict) -> str:
         if row["status"] == "unregistered":

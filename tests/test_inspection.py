@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -254,6 +255,36 @@ def test_progress_first_screen_counts_units_and_reaches_the_active_ones_in_one_s
     everything = core.press(User(ADMIN), labels["📋 Tất cả đơn vị"])
     back = {b.label: b.data for row in everything.buttons for b in row}["⬅️ Tóm tắt"]
     assert core.press(User(ADMIN), back).text == first.text
+
+
+def test_progress_lists_on_zalo_keep_filters_and_files_one_step_away(kb, searcher, config):
+    """Zalo: a list screen numbered 20 options (8 units, pages, 8 filters, 3 files); now at most 14."""
+    from bot.dialog import Core
+    from bot.textui import TextUI
+
+    core = Core(kb, searcher, Storage(config.database), province="Lạng Sơn", admin_ids={"zalo:adm1n", ADMIN})
+    ui = TextUI(core, "zalo", publish=lambda a: None)
+    boss = core.identify("zalo", "adm1n", "Minh")
+    _seed_units(core, kb)
+
+    def options(text: str) -> dict[str, str]:
+        return dict(re.findall(r"^(\d{1,2})\. (.+)$", text, re.M))
+
+    ui.handle(boss, "/tiendo")
+    (listing,) = ui.handle(
+        boss, next(k for k, v in options(ui.handle(boss, "/tiendo")[0].text).items() if "Tất cả" in v)
+    )
+    opts = options(listing.text)
+    assert len(opts) <= 14 and "🔎 Lọc khác" in opts.values() and "📥 Tải về, biểu đồ" in opts.values()
+    (menu,) = ui.handle(boss, next(k for k, v in opts.items() if v == "🔎 Lọc khác"))
+    labels = list(options(menu.text).values())
+    assert "chưa đăng ký (63)" in labels and "đang hoạt động (2)" in labels and "cơ quan (0)" in labels
+    (not_started,) = ui.handle(boss, next(k for k, v in options(menu.text).items() if v.startswith("chưa tự đánh giá")))
+    assert "Phường Tam Thanh: 1 người, chưa tự đánh giá" in not_started.text
+    (files,) = ui.handle(boss, next(k for k, v in options(not_started.text).items() if v.startswith("📥")))
+    assert {"📊 Biểu đồ", "📥 Excel", "📥 CSV"} <= set(options(files.text).values())
+    telegram = core.press(User(ADMIN), "pg:all")  # Telegram keeps the filters and files as buttons
+    assert {"chưa đăng ký", "📥 CSV"} <= {b.label for row in telegram.buttons for b in row}
 
 
 def test_drill_down_into_a_unit_and_its_readiness_pack(make_core, kb):
