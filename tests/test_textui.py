@@ -55,6 +55,17 @@ def test_the_join_prompt_says_choose_on_zalo(chat):
     assert "mã tham gia" in out.text and "bấm" not in out.text.lower() and "Để sau" in out.text
 
 
+def test_a_guides_step_list_on_zalo_numbers_each_step_once(chat, kb):
+    """Zalo: the step list read "3. 3. Lập kế hoạch…", the option number and the step's own."""
+    core, ui, user, _ = chat
+    g = kb.guides["danh-gia-noi-bo"]
+    (out,) = ui.render(user, core.press(user, f"gl:{g.id}"))
+    opts = options_of(out.text)
+    assert len(opts) == len(g.steps) + 1 and not any(re.match(r"\d+\. ", label) for label in opts.values())
+    assert opts["3"].startswith(g.steps[2].title[:40])
+    assert f"Bước 3/{len(g.steps)}" in ui.handle(user, "3")[0].text
+
+
 def test_buttons_become_numbered_options_with_the_footer(chat):
     core, ui, user, _ = chat
     (out,) = ui.handle(user, "/start")
