@@ -35,6 +35,10 @@ LENGTHS = (5, 10, 20)
 INTERVALS = {1: 1, 2: 3, 3: 7, 4: 14, 5: 30}  # Leitner box → days until the next review
 RETIRED_BOX = 6  # reached after 5 right answers in a row
 MAX_MISSED_SHOWN = 8  # the summary must fit one message
+# characters of missed questions and their explanations the summary shows: on Zalo (2,000 characters a
+# message) the options must come with it, not on a second page; Telegram allows 4,096
+MISSED_CHARS_TEXT = 1_300
+MISSED_CHARS = 3_000
 CURRENT_WINDOW = timedelta(hours=2)  # an open quiz answered this recently is the one "huỷ" stops
 
 
@@ -103,6 +107,11 @@ def pick_questions(
 
 
 # ---------------------------------------------------------------------- screens
+
+
+class QuizPrompt(StrEnum):
+    ENDED = "quiz_ended"  # a quiz just ended {"session"}: a letter typed now is a late answer, no question
+
 
 LETTERS = "ABCD"
 TOPIC = Action("qt", Slug("topic"), name="quiz.topic")
@@ -186,6 +195,9 @@ class Quizzes(Feature):
         )
         if not ids:
             return None
+        pending = self.storage.get_prompt(user.id)
+        if pending and pending[0] == QuizPrompt.ENDED:  # a new quiz: its letters are answers again
+            self.storage.clear_prompt(user.id)
         unit = self.storage.unit_of(user.id)
         session = self.storage.start_quiz(user.id, unit["id"] if unit else None, topic, ids, assignment_id)
         reply = Reply(mode="send" if single else "edit")
@@ -234,6 +246,29 @@ class Quizzes(Feature):
             return None
         return self.answer(user, target["session_id"], target["idx"], option_ids[0])
 
+    def _ended(self, user: User, session_id: int) -> None:
+        """A quiz ended: for CURRENT_WINDOW (or until another command or question), a letter typed is
+        a late answer."""
+        self.wait_passively(user, QuizPrompt.ENDED, {"session": session_id})
+
+    @prompt(QuizPrompt.ENDED, passive=True)
+    def late_answer(self, user: User, data: dict, text: str) -> Reply | None:
+        """ "b" or "C" typed just after a quiz ended: the quiz is over, with what to do next. Anything else
+        (or a quiz open again) returns None: the wait ends and the text is read as usual."""
+        q = re.match(self.text("quiz_patterns_option"), fold(text))
+        if q is None or not q.group(3).isalpha() or self.storage.open_quiz(user.id):
+            return None
+        sid = data.get("session")
+        session = self.storage.get_quiz(sid) if isinstance(sid, int) else None
+        since = (datetime.now(UTC) - CURRENT_WINDOW).isoformat(timespec="seconds")
+        if session is None or session["user_id"] != user.id or (session["finished"] or "") < since:
+            return None
+        text = self.text(
+            "quiz_ended_late", letter=q.group(3).upper(), correct=session["correct"], done=session["position"]
+        )
+        rows = [[nav.QUIZ.button(self.text("quiz_again")), nav.LEADERBOARD.button(self.text("btn_leaderboard"))]]
+        return Reply(buttons=[*rows, home_row(self.ctx)]).add(text)
+
     def current(self, user: User) -> tuple[dict, str] | None:
         """The open quiz answered (or started) in the last CURRENT_WINDOW, and when that was."""
         session = self.storage.open_quiz(user.id)
@@ -250,6 +285,7 @@ class Quizzes(Feature):
             return None
         session = found[0]
         self.storage.stop_quiz(session["id"])
+        self._ended(user, session["id"])
         text = self.text(
             "quiz_stopped", correct=session["correct"], done=session["position"], total=len(session["questions"])
         )
@@ -269,6 +305,7 @@ class Quizzes(Feature):
     def summary(self, user: User, session: dict) -> Reply:
         total = len(session["questions"])
         self.storage.finish_quiz(session["id"], round(100 * session["correct"] / total, 1))
+        self._ended(user, session["id"])
         r = Reply()
         r.add(
             self.text("quiz_done", correct=session["correct"], total=total, pct=round(100 * session["correct"] / total))
@@ -279,14 +316,22 @@ class Quizzes(Feature):
         rows: list[list[Button]] = []
         if missed:
             r.add("\n" + self.text("quiz_missed") + "\n")
-            for n, qid in enumerate(missed[:MAX_MISSED_SHOWN], 1):
+            budget = MISSED_CHARS_TEXT if user.texts_only else MISSED_CHARS
+            shown = 0
+            for qid in missed[:MAX_MISSED_SHOWN]:
                 q = self.kb.quizzes[qid]
-                r.add(f"{n}. {short(q.question, 160)}\n", "b")
-                r.add(f"✔️ {q.options[q.answer]} — {q.explanation}\n")
+                head = f"{shown + 1}. {short(q.question, 160)}\n"
+                body = f"✔️ {q.options[q.answer]} — {q.explanation}\n"
+                if shown and len(head) + len(body) > budget:
+                    break  # the rest are counted: the summary and its options stay one message
+                budget -= len(head) + len(body)
+                shown += 1
+                r.add(head, "b")
+                r.add(body)
                 if q.entry in self.kb.entries and len(rows) < 4:
                     rows.append([nav.ENTRY.button("🔗 " + short(self.kb.entries[q.entry].title), q.entry)])
-            if len(missed) > MAX_MISSED_SHOWN:
-                r.add(self.text("quiz_more_missed", n=len(missed) - MAX_MISSED_SHOWN) + "\n")
+            if len(missed) > shown:
+                r.add(self.text("quiz_more_missed", n=len(missed) - shown) + "\n")
             r.add("\n" + self.text("quiz_srs_note"), "i")
         else:
             r.add(self.text("quiz_perfect"))

@@ -569,7 +569,9 @@ class _Words:
 class Searcher:
     """Index of a knowledge base; :meth:`search` answers one question."""
 
-    def __init__(self, kb: KnowledgeBase, config: SearchConfig | None = None):
+    def __init__(self, kb: KnowledgeBase, config: SearchConfig | None = None, *, classifier: bool = True):
+        """``classifier=False`` ranks without the phrasing classifier (as a base over ``MODEL_MAX_ENTRIES``
+        does): for callers that build many indexes, each of which would train it again."""
         _big_arrays_back_to_the_os()
         self.kb = kb
         self.config = config or SearchConfig()
@@ -602,7 +604,7 @@ class Searcher:
         trusted = {t for t, i in words.items() if in_answers[i]}  # and what curators list as keywords:
         trusted.update(w for e in self.entries for k in e.keywords for w in fold(k).split())
         self.norm.set_vocab(set(words), {t: int(frequency[i]) for t, i in words.items()}, trusted)
-        self.model = self._train() if len(self.entries) <= MODEL_MAX_ENTRIES else None
+        self.model = self._train() if classifier and len(self.entries) <= MODEL_MAX_ENTRIES else None
         # what each entry answers: the facets it declares and those its title (a question) names
         self.entry_facets = [frozenset(e.facets) | facets_of(self.kb, fold(e.title)) or _NOTHING for e in self.entries]
         # the entry of each term of the vocabulary ("rủi ro là gì" → tv-rui-ro), by its folded names

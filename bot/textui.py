@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from bot import nav
 from bot.home import main_menu
-from bot.reply import Attachment, Reply, User
+from bot.reply import Attachment, Button, Reply, User, numbered
 from bot.text import fold
 
 if TYPE_CHECKING:
@@ -227,13 +227,14 @@ class TextUI:
         letters: dict[str, str] = {}
         lines = []
         home = nav.HOME.data()
+        shown: list[Button] = []
         for row in reply.buttons:
             for b in row:
-                if b.data == home or b.data in options.values():
-                    continue
-                key = str(first + len(options) + 1)
-                options[key], labels[key] = b.data, fold(b.label)
-                lines.append(f"{key}. {b.label}")
+                if b.data != home and all(b.data != o.data for o in shown):
+                    shown.append(b)
+        for key, b in numbered(shown, first):
+            options[key], labels[key] = b.data, fold(b.label)
+            lines.append(f"{key}. {b.listed if b.listed and not first else b.label}")
         poll = reply.poll
         if poll is not None:
             from bot.quizzes import ANSWER

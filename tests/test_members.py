@@ -12,6 +12,7 @@ from bot.dialog import Core
 from bot.members import join_code
 from bot.reply import User
 from bot.storage import Storage
+from bot.textui import TextUI
 
 ADMIN = 777
 LOC_BINH = "Xã Lộc Bình (Lạng Sơn)"
@@ -287,3 +288,32 @@ def test_unit_names_of_the_configured_province_hide_look_alikes_elsewhere(make_c
     core.command(User(31), "donvi")
     labels = [b.label for row in core.text(User(31), "xa loc ninh").buttons for b in row]
     assert any("Lộc Ninh (Đồng Nai)" in x for x in labels)
+
+
+def _telegram_order(reply) -> list[str]:
+    """The buttons' labels in reading order, as a number typed on Telegram counts them."""
+    return [b.label for row in reply.buttons for b in row]
+
+
+def _zalo_options(ui, user: User) -> dict[str, str]:
+    """Label → the number shown for it on Zalo, from /toi rendered as numbered options."""
+    (out,) = ui.handle(user, "/toi")
+    return {line.split(". ", 1)[1]: line.split(". ", 1)[0] for line in out.text.splitlines() if line[:1].isdigit()}
+
+
+def test_profile_options_keep_their_numbers_whether_pending_or_confirmed(make_core):
+    core = make_core()
+    ui = TextUI(core, "zalo", publish=lambda a: None)
+    pending, confirmed = core.identify("zalo", "z41", "Lan"), core.identify("zalo", "z42", "Hà")
+    for u in (pending, confirmed):
+        register(core, u)
+    core.storage.confirm_member(confirmed.id, ADMIN)
+    assert core.storage.membership(pending.id) == "pending" and core.storage.membership(confirmed.id) == "confirmed"
+    mine, theirs = _zalo_options(ui, pending), _zalo_options(ui, confirmed)
+    assert "🔑 Nhập mã tham gia" in mine and "🔑 Nhập mã tham gia" not in theirs
+    assert {label: mine[label] for label in theirs} == theirs, "the same label has the same number on Zalo"
+    on_tg_mine, on_tg_theirs = (
+        _telegram_order(core.command(pending, "toi")),
+        _telegram_order(core.command(confirmed, "toi")),
+    )
+    assert on_tg_mine[: len(on_tg_theirs)] == on_tg_theirs, "and the same place among Telegram's buttons"

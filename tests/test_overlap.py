@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 from bot.overlap import overlap
+from tests.conftest import KNOWLEDGE
 
 
 def _topics(kb, *topics):
@@ -32,8 +34,14 @@ def test_a_duplicated_entry_is_reported_as_the_worst_pair(kb):
 
 
 def test_cli_prints_the_figure_and_pairs(config_file, capsys):
+    """On the small fixture base: the real one takes ~60 index builds, a minute of the suite."""
     from bot.cli import main
 
+    fixture = Path(__file__).parent / "fixtures" / "kb"
+    config_file.write_text(
+        config_file.read_text(encoding="utf-8").replace(f"knowledge_dir: {KNOWLEDGE}", f"knowledge_dir: {fixture}"),
+        encoding="utf-8",
+    )
     assert main(["kb", "overlap", "--top", "3", "--config", str(config_file)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("Hỏi lại ") and "%" in out[0]

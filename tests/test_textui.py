@@ -385,3 +385,95 @@ def test_a_notice_to_someone_in_no_flow_numbers_its_options_from_one(chat):
     (notice,) = ui.render(user, _notice(core, user))
     assert options_of(notice.text)["1"] == "✅ Đã nhận" and "1–" not in notice.text
     assert "đã nhận" in ui.handle(user, "1")[0].text
+
+
+def _finish_quiz(ui, user) -> str:
+    """/quiz → mixed → 5 questions, each answered "a"; the summary's text."""
+    ui.handle(user, "/quiz")
+    ui.handle(user, "1")
+    ui.handle(user, "1")
+    for _ in range(5):
+        (out,) = ui.handle(user, "a")
+    assert "🎯 Kết quả" in out.text
+    text = out.text
+    while "1. Xem tiếp (trang" in text.splitlines()[-2]:  # a long summary comes in pages
+        (out,) = ui.handle(user, "1")
+        text = out.text
+    return text
+
+
+@pytest.mark.parametrize("late", ["b", "C", "đáp án d"])
+def test_a_letter_typed_after_the_last_quiz_question_is_a_late_answer(chat, late):
+    """Zalo play-test: "b" after the summary was searched ("chưa có thông tin")."""
+    core, ui, user, _ = chat
+    _finish_quiz(ui, user)
+    (out,) = ui.handle(user, late)
+    assert out.text.startswith("Bài trắc nghiệm đã kết thúc (đúng ") and "/5 câu đã làm" in out.text
+    assert "chưa có thông tin" not in out.text
+    opts = options_of(out.text)
+    assert opts["1"] == "🎯 Làm bài khác" and opts["2"] == "🏆 Bảng xếp hạng"
+    (again,) = ui.handle(user, "a")
+    assert again.text.startswith("Bài trắc nghiệm đã kết thúc"), "every stray letter, not only the first"
+    (started,) = ui.handle(user, "1")
+    assert "Chọn" in started.text or "chủ đề" in started.text.lower()
+
+
+def test_a_letter_after_a_stopped_quiz_is_a_late_answer_until_another_command(chat):
+    core, ui, user, _ = chat
+    ui.handle(user, "/quiz")
+    ui.handle(user, "1")
+    ui.handle(user, "1")
+    ui.handle(user, "b")
+    ui.handle(user, "huỷ")
+    (out,) = ui.handle(user, "c")
+    assert out.text.startswith("Bài trắc nghiệm đã kết thúc (đúng ") and "/1 câu đã làm" in out.text
+    ui.handle(user, "/lich")
+    (out,) = ui.handle(user, "c")
+    assert "Bài trắc nghiệm đã kết thúc" not in out.text, "another command ends the wait"
+
+
+def test_a_letter_typed_hours_after_a_quiz_is_read_as_usual(chat):
+    core, ui, user, _ = chat
+    _finish_quiz(ui, user)
+    core.storage.db.execute("UPDATE quiz_sessions SET finished = '2020-01-01T00:00:00+00:00'")
+    (out,) = ui.handle(user, "b")
+    assert "Bài trắc nghiệm đã kết thúc" not in out.text
+
+
+def test_a_question_right_after_a_quiz_is_answered(chat):
+    core, ui, user, _ = chat
+    _finish_quiz(ui, user)
+    (out,) = ui.handle(user, "htqlcl la gi")
+    assert "Nguồn:" in out.text
+
+
+def test_huy_stops_a_new_quiz_started_from_the_summary(chat):
+    core, ui, user, _ = chat
+    summary = options_of(_finish_quiz(ui, user))
+    (again,) = [k for k, label in summary.items() if label == "🎯 Làm bài khác"]
+    ui.handle(user, again)
+    ui.handle(user, "1")
+    ui.handle(user, "1")
+    assert core.storage.open_quiz(user.id) is not None
+    (out,) = ui.handle(user, "/huy")
+    assert "Đã dừng bài trắc nghiệm" in out.text and core.storage.open_quiz(user.id) is None
+    (out,) = ui.handle(user, "/huy")
+    assert "Đã dừng" not in out.text
+
+
+def test_a_quiz_summary_with_every_answer_wrong_fits_one_zalo_message(chat, kb):
+    """UX play-test: 20 missed questions with their explanations ran over 2,000 characters, so the
+    summary came in pages and its options only on the last one."""
+    core, ui, user, _ = chat
+    ui.handle(user, "/quiz")
+    ui.handle(user, "1")  # mixed topics
+    ui.handle(user, "3")  # 20 questions
+    session = core.storage.open_quiz(user.id)
+    assert len(session["questions"]) == 20
+    for qid in session["questions"]:
+        wrong = next(i for i in range(len(kb.quizzes[qid].options)) if i != kb.quizzes[qid].answer)
+        (out,) = ui.handle(user, "ABCD"[wrong])
+    assert "🎯 Kết quả" in out.text and "0/20" in out.text
+    assert len(out.text) <= ZALO_LIMIT and "Xem tiếp (trang" not in out.text, "one message, no pages"
+    assert "Làm bài khác" in out.text or "Làm lại" in out.text, "its options come with it"
+    assert "câu khác (sẽ được hỏi lại" in out.text, "the missed questions not shown are counted"
