@@ -20,10 +20,11 @@ from enum import StrEnum
 from bot import nav
 from bot.actions import Action, Choice, Feature, Field, Id, Index, Slug, command, prompt
 from bot.home import home_row
-from bot.knowledge import KnowledgeBase, Question
+from bot.knowledge import Group, KnowledgeBase, Question
 from bot.notices import signature
 from bot.reply import Attachment, Button, Poll, QuizFeedback, Reply, Section, User, short
 from bot.text import fold, safe_cell
+from bot.topics import grouped
 from bot.when import WhenError, parse_date, vi_date
 from bot.yamlcheck import LINE_KEY, Checker, line_of, load_folder
 
@@ -114,6 +115,7 @@ class QuizPrompt(StrEnum):
 
 LETTERS = "ABCD"
 TOPIC = Action("qt", Slug("topic"), name="quiz.topic")
+GROUP = Action("qg", Slug("group"), name="quiz.group")
 START = Action("ql", Slug("topic"), Choice("length", *(str(n) for n in LENGTHS)), name="quiz.start")
 ANSWER = Action("qa", Id("session"), Index("question"), Index("option"), name="quiz.answer")
 DAILY = Action("qd", Field("time", r"off|(?:[01][0-9]|2[0-3])[0-5][0-9]"), name="quiz.daily")
@@ -129,17 +131,35 @@ class Quizzes(Feature):
 
     @command("quiz", needs_db=True, shortcut="quiz")
     def home(self, user: User, arg: str = "", mode: str = "send") -> Reply:
-        """/quiz: pick a topic (or mixed)."""
+        """/quiz: mixed, or a group of topics (topics.yaml's groups: 15 topics are too many options for a
+        phone), then the topic."""
+        counts = self._counts()
+        due = len(self.storage.due_reviews(user.id, self.ctx.today().isoformat()))
+        rows = [[TOPIC.button(self.text("quiz_mixed", due=due) if due else self.text("quiz_mixed_plain"), "mix")]]
+        for group, tids in grouped(self.kb, counts):
+            n = sum(counts[t] for t in tids)
+            rows.append([GROUP.button(short(self.text("quiz_group", group=group.title, n=n), 60), group.id)])
+        rows.append([nav.LEADERBOARD.button(self.text("btn_leaderboard")), *home_row(self.ctx)])
+        return Reply(buttons=rows, mode=mode).add(self.text("quiz_intro"))
+
+    def _counts(self) -> dict[str, int]:
+        """Questions per topic, for the topics that have any."""
         counts: dict[str, int] = {}
         for q in self.kb.quizzes.values():
             counts[q.topic] = counts.get(q.topic, 0) + 1
-        due = len(self.storage.due_reviews(user.id, self.ctx.today().isoformat()))
-        rows = [[TOPIC.button(self.text("quiz_mixed", due=due) if due else self.text("quiz_mixed_plain"), "mix")]]
-        for tid, topic in self.kb.topics.items():
-            if counts.get(tid):
-                rows.append([TOPIC.button(short(f"{topic.title} ({counts[tid]})", 60), tid)])
-        rows.append([nav.LEADERBOARD.button(self.text("btn_leaderboard")), *home_row(self.ctx)])
-        return Reply(buttons=rows, mode=mode).add(self.text("quiz_intro"))
+        return counts
+
+    @GROUP
+    def group(self, user: User, group_id: str) -> Reply | None:
+        """One group's topics that have questions."""
+        counts = self._counts()
+        found = [tids for g, tids in grouped(self.kb, counts) if g.id == group_id]
+        if not found:
+            return None
+        rows = [[TOPIC.button(short(f"{self.kb.topics[t].title} ({counts[t]})", 60), t)] for t in found[0]]
+        rows.append([nav.QUIZ.button(self.text("btn_back")), *home_row(self.ctx)])
+        title = self.kb.groups[group_id].title
+        return Reply(buttons=rows, mode="edit").add(self.text("group_intro", group=title))
 
     @nav.QUIZ
     def pressed(self, user: User) -> Reply:
@@ -390,6 +410,7 @@ class Quizzes(Feature):
 
 TQ_NEW = Action("qn", role="inspector", name="teamquiz.new")
 TQ_TOPIC = Action("qo", Slug("topic"), role="inspector", name="teamquiz.topic")
+TQ_GROUP = Action("qv", Slug("group"), role="inspector", name="teamquiz.group")
 TQ_LENGTH = Action("qy", Choice("length", *(str(n) for n in LENGTHS)), role="inspector", name="teamquiz.length")
 TQ_ALL = Action("qu", role="inspector", name="teamquiz.units")
 TQ_RESULTS = Action("qr", Id("assignment"), role="inspector", name="teamquiz.results")
@@ -423,15 +444,25 @@ class TeamQuizzes(Feature):
         rows.append(home_row(self.ctx))
         return Reply(buttons=rows).add(self.text("tq_intro"))
 
+    def _quiz_topics(self) -> list[tuple[Group, list[str]]]:
+        return grouped(self.kb, {q.topic for q in self.kb.quizzes.values()})
+
     @TQ_NEW
     def new(self, user: User) -> Reply:
+        """«Giao bài mới»: mixed, or a group of topics, then the topic (as /quiz)."""
         rows = [[TQ_TOPIC.button(self.text("quiz_mixed_plain"), "mix")]]
-        rows += [
-            [TQ_TOPIC.button(short(t.title, 60), tid)]
-            for tid, t in self.kb.topics.items()
-            if any(q.topic == tid for q in self.kb.quizzes.values())
-        ]
+        rows += [[TQ_GROUP.button(short(g.title, 60), g.id)] for g, _ in self._quiz_topics()]
         return Reply(buttons=rows + self._cancel_row(), mode="edit").add(self.text("tq_ask_topic"))
+
+    @TQ_GROUP
+    def group(self, user: User, group_id: str) -> Reply | None:
+        found = [tids for g, tids in self._quiz_topics() if g.id == group_id]
+        if not found:
+            return None
+        rows = [[TQ_TOPIC.button(short(self.kb.topics[t].title, 60), t)] for t in found[0]]
+        rows.append([TQ_NEW.button(self.text("btn_back")), *self._cancel_row()[0]])
+        title = self.kb.groups[group_id].title
+        return Reply(buttons=rows, mode="edit").add(self.text("tq_ask_topic_in", group=title))
 
     def _cancel_row(self) -> list:
         return [[TQ_CANCEL.button(self.text("btn_cancel"))]]
@@ -535,7 +566,8 @@ class TeamQuizzes(Feature):
         names = [u["name"] for u in self.storage.all_units() if u["id"] in set(unit_ids)]
         shown = ", ".join(names[:10]) + (self.text("tq_and_more", n=len(names) - 10) if len(names) > 10 else "")
         members = self.storage.recipients("units", ",".join(str(u) for u in unit_ids))
-        text = self.text(
+        text = self.say(
+            user,
             "tq_confirm",
             title=title,
             n=data.get("length") or LENGTHS[0],
@@ -560,7 +592,7 @@ class TeamQuizzes(Feature):
             ids = list(dict.fromkeys([*data.get("units", []), *(u["id"] for u in units)]))
             return self._confirm(user, data, ids, missed)
         return Reply(buttons=[[TQ_SEND.button(self.text("tq_send")), TQ_CANCEL.button(self.text("btn_cancel"))]]).add(
-            self.text("tq_confirm_waiting")
+            self.say(user, "tq_confirm_waiting")
         )
 
     @TQ_SEND
@@ -616,7 +648,7 @@ class TeamQuizzes(Feature):
         if len(todo) == 1:
             return self.take(user, str(todo[0]["id"]))
         if not todo:
-            return Reply(buttons=[home_row(self.ctx)]).add(self.text("tq_none_open"))
+            return Reply(buttons=[home_row(self.ctx)]).add(self.say(user, "tq_none_open"))
         r = Reply().add(self.text("tq_open_title"))
         for a in todo:
             title = self._title(a)

@@ -118,7 +118,9 @@ class Reply:
     send). ``toast`` answers a button press. ``stale`` marks the reply to a button or number that
     no longer means anything. ``aside`` marks a message shown beside a flow (a notice, a question
     answered mid-checklist): on channels with numbered options, the numbers of the screen the user is
-    on stay in force and the aside's options are numbered after them.
+    on stay in force and the aside's options are numbered after them. A long aside may have a ``brief``
+    (its start) and ``more`` (the option that shows it whole): a channel that keeps a flow's numbers
+    shows the brief mid-flow (a notice mid-checklist on Zalo), so the flow stays on the phone's screen.
     """
 
     parts: list[tuple[str, str]] = field(default_factory=list)
@@ -131,6 +133,8 @@ class Reply:
     answered: QuizFeedback | None = None  # the verdict on the previous quiz question
     stale: bool = False
     aside: bool = False
+    brief: str = ""
+    more: Button | None = None
 
     @property
     def text(self) -> str:

@@ -29,6 +29,43 @@ def options_of(text: str) -> dict[str, str]:
     return dict(OPTION.findall(text))
 
 
+def test_sentences_with_a_zalo_wording_are_said_for_the_channel(kb):
+    """Play-test: Zalo has no buttons, yet the join prompt said «bấm "Để sau"». A sentence of ui.yaml that
+    has a ``__text`` variant (``isobot kb check`` requires one for every «bấm»/«nút») is fetched with
+    ``Feature.say(user, …)``, which picks the variant on Zalo, never with ``text(…)``."""
+    from pathlib import Path
+
+    variants = {k.removesuffix("__text") for k in kb.ui if k.endswith("__text")}
+    wrong = []
+    for path in sorted((Path(__file__).parent.parent / "bot").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        lines = source.splitlines()
+        for m in re.finditer(r'\btext\(\s*"([a-z0-9_-]+)"', source):
+            line = lines[source.count("\n", 0, m.start())]
+            if m.group(1) in variants and f'say(user, "{m.group(1)}")' not in line:  # «if user else» is fine
+                wrong.append(f"{path.name}:{source.count(chr(10), 0, m.start()) + 1}: {m.group(1)}")
+    assert wrong == []
+
+
+def test_the_join_prompt_says_choose_on_zalo(chat):
+    core, ui, user, _ = chat
+    (out,) = ui.handle(user, "/donvi")
+    (out,) = ui.handle(user, "xa Loc Binh")
+    (out,) = ui.handle(user, next(k for k, v in options_of(out.text).items() if "Lộc Bình" in v))
+    assert "mã tham gia" in out.text and "bấm" not in out.text.lower() and "Để sau" in out.text
+
+
+def test_a_guides_step_list_on_zalo_numbers_each_step_once(chat, kb):
+    """Zalo: the step list read "3. 3. Lập kế hoạch…", the option number and the step's own."""
+    core, ui, user, _ = chat
+    g = kb.guides["danh-gia-noi-bo"]
+    (out,) = ui.render(user, core.press(user, f"gl:{g.id}"))
+    opts = options_of(out.text)
+    assert len(opts) == len(g.steps) + 1 and not any(re.match(r"\d+\. ", label) for label in opts.values())
+    assert opts["3"].startswith(g.steps[2].title[:40])
+    assert f"Bước 3/{len(g.steps)}" in ui.handle(user, "3")[0].text
+
+
 def test_buttons_become_numbered_options_with_the_footer(chat):
     core, ui, user, _ = chat
     (out,) = ui.handle(user, "/start")
@@ -205,6 +242,62 @@ def test_a_notice_mid_checklist_keeps_the_checklist_numbers(chat, kb):
     (out,) = ui.handle(user, "chưa đạt")  # still the checklist's words and numbers
     assert "Câu 4/" in out.text
     assert core.storage.run_answers(run["id"])[cl.items[2].id]["answer"] == "chua-dat"
+
+
+LONG_NOTICE = " ".join(
+    f"Mục {i}: đề nghị các xã rà soát hồ sơ đánh giá nội bộ và gửi báo cáo trước ngày 15/12." for i in range(1, 40)
+)[:3000]
+
+
+def test_a_long_notice_mid_checklist_shows_its_start_and_keeps_the_numbers(chat, kb):
+    """Play-test: a 3,000-character notice mid-checklist filled the phone and split into pages whose
+    «1. Xem tiếp» took the "1" meant for «Đạt»."""
+    core, ui, user, _ = chat
+    cl, run = _checklist_at_item_2(core, ui, user, kb)
+    (notice,) = ui.render(user, _notice(core, user, LONG_NOTICE + "\n\n— Minh, Thanh tra"))
+    opts = options_of(notice.text)
+    assert len(notice.text) < 600 and "Xem tiếp" not in notice.text and "— Minh, Thanh tra" in notice.text
+    assert notice.text.startswith("Mục 1: đề nghị") and "…" in notice.text and "Mục 5:" not in notice.text
+    assert opts["9"] == "📄 Đọc toàn bộ thông báo" and opts["10"] == "✅ Đã nhận" and "1" not in opts
+    (out,) = ui.handle(user, "1")  # still «Đạt» for câu 2
+    assert "Câu 3/" in out.text and core.storage.run_answers(run["id"])[cl.items[1].id]["answer"] == "dat"
+    ui.render(user, _notice(core, user, LONG_NOTICE + "\n\n— Minh, Thanh tra"))
+    pages = [ui.handle(user, "9")[0].text]  # the whole notice, in pages of its own
+    while "Xem tiếp" in pages[-1]:
+        pages += [ui.handle(user, "1")[0].text]
+    whole = "".join(pages)
+    assert all(len(p) <= ZALO_LIMIT for p in pages) and LONG_NOTICE[-60:] in whole and "— Minh" in pages[-1]
+    last = options_of(pages[-1])
+    assert "✅ Đã nhận" in last.values() and any("Làm tiếp" in label for label in last.values())
+    (acked,) = ui.handle(user, "đã nhận")
+    assert "đã nhận" in acked.text
+    (out,) = ui.handle(user, next(k for k, v in options_of(acked.text).items() if "Làm tiếp" in v))
+    assert "Câu 3/" in out.text
+
+
+def test_a_short_notice_mid_checklist_is_shown_whole(chat, kb):
+    core, ui, user, _ = chat
+    _checklist_at_item_2(core, ui, user, kb)
+    text = LONG_NOTICE[:400]
+    (notice,) = ui.render(user, _notice(core, user, text))
+    assert text in notice.text and "Đọc toàn bộ" not in notice.text
+
+
+def test_a_long_notice_outside_a_flow_is_shown_whole(chat):
+    core, ui, user, _ = chat
+    ui.handle(user, "/start")
+    pages = [ui.render(user, _notice(core, user, LONG_NOTICE))[0].text]
+    while "Xem tiếp" in pages[-1]:
+        pages += [ui.handle(user, "1")[0].text]
+    assert LONG_NOTICE[-60:] in "".join(pages) and "Đọc toàn bộ" not in "".join(pages)
+
+
+def test_only_a_recipient_can_read_a_notice_again(chat):
+    core, ui, user, _ = chat
+    msg = _notice(core, user, LONG_NOTICE)
+    stranger = core.identify("zalo", "zz9", "Khách")
+    assert msg.more is not None and core.press(stranger, msg.more.data).stale
+    assert LONG_NOTICE in core.press(user, msg.more.data).text
 
 
 def test_a_typed_answer_answers_the_pending_item_after_any_notice(chat, kb):
