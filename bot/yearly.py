@@ -100,7 +100,7 @@ def _status(kb: KnowledgeBase, start: date, end: date, today: date) -> str:
 
 
 def _window_line(kb: KnowledgeBase, ev: Event, start: date, end: date, today: date) -> str:
-    """'1/11–15/12 (thời hạn do Sở KH&CN đề nghị) — còn 11 ngày đến hết'."""
+    """'1/11–15/12 (thông lệ; hạn chính thức theo văn bản của Sở KH&CN) — còn 11 ngày đến hết'."""
     from babel.dates import format_date
 
     kind = kb.text({"province": "calendar_province", "legal": "calendar_legal"}.get(ev.kind, "calendar_recommended"))

@@ -228,6 +228,10 @@ def test_calendar_dates_and_durations_in_vietnamese(kb, searcher, storage):
     text = core.press(User(1), yearly.YEAR.data()).text  # «📅 Xem cả năm»
     assert "Lịch ISO năm 2026" in text and "Thứ Ba, 24 tháng 11, 2026" in text
     assert "còn 21 ngày đến hết" in text  # the province report window ends 15/12
+    # that window is practice: the Sở's letter sets the real deadline (TT 26 khoản 2 Điều 35), so the
+    # window must not read as a deadline the Sở set
+    report = next(line for line in text.splitlines() if line.startswith("1/11–15/12"))
+    assert "thông lệ" in report and "hạn chính thức theo văn bản của Sở" in report, report
     assert "Thứ Ba, 15 tháng 12, 2026" in text  # next quarterly review starts then
     assert "đã qua" in text
 
