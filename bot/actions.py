@@ -163,16 +163,21 @@ class PromptSpec:
     value: StrEnum
     role: str | None
     uploads: bool = False
+    passive: bool = False
 
 
-def prompt(value: StrEnum, role: str | None = None, uploads: bool = False) -> Callable[[Callable], Callable]:
+def prompt(
+    value: StrEnum, role: str | None = None, uploads: bool = False, passive: bool = False
+) -> Callable[[Callable], Callable]:
     """Decorator: the method ``(self, user, data: dict, text: str) -> Reply`` answers text typed while
     the bot waits on ``value`` (a unit name, a note, a reminder text). The wait and its data are
     kept in SQLite (``Storage.set_prompt``), so a restart resumes it. With ``uploads`` it also takes
-    a photo or file (``upload=`` a :class:`~bot.reply.Upload`, ``text`` its caption)."""
+    a photo or file (``upload=`` a :class:`~bot.reply.Upload`, ``text`` its caption). A ``passive``
+    prompt only reads a few words of its own (a late quiz letter, a clause number) and asks nothing:
+    /huy passes over it to the quiz or checklist in progress."""
 
     def mark(method: Callable) -> Callable:
-        method.__prompt__ = PromptSpec(value, role, uploads)  # type: ignore[attr-defined]
+        method.__prompt__ = PromptSpec(value, role, uploads, passive)  # type: ignore[attr-defined]
         return method
 
     return mark
@@ -191,6 +196,7 @@ class Context:
     province_name: str = ""  # the configured province, as typed in config.yaml
     roles: Any = None  # bot.roles.Roles, set by the Core
     scheduler: Any = None  # set by a front-end that runs timed jobs (handlers.scheduler)
+    passive_prompts: frozenset[str] = frozenset()  # the prompts declared passive, set by the Core
 
     @cached_property
     def province(self) -> Place | None:
@@ -226,6 +232,14 @@ class Feature:
         if user.texts_only and f"{key}__text" in self.ctx.kb.ui:
             key = f"{key}__text"
         return self.ctx.kb.text(key, **values)
+
+    def wait_passively(self, user: User, value: StrEnum, data: dict | None = None) -> None:
+        """Set a passive prompt (see :func:`prompt`), unless a prompt that asks for something is pending:
+        a note or a unit name being typed is never dropped for it."""
+        storage = self.ctx.storage
+        pending = storage.get_prompt(user.id) if storage else None
+        if storage and (pending is None or pending[0] in self.ctx.passive_prompts):
+            storage.set_prompt(user.id, value, data)
 
     def reply(self, text: str = "", *, buttons: list[list[Button]] | None = None, mode: str = "send") -> Reply:
         r = Reply(buttons=buttons or [], mode=mode)

@@ -14,9 +14,10 @@ the vocabulary becomes a "X là gì?" entry, and each contrast a "X khác Y th�
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 
 from bot import nav
-from bot.actions import Action, Choice, Feature, Field, command
+from bot.actions import Action, Choice, Feature, Field, command, prompt
 from bot.home import home_row
 from bot.knowledge import (
     MAX_ANSWER_CHARS,
@@ -388,11 +389,25 @@ def _term_entries(
 
 # ---------------------------------------------------------------------- screens
 
+
+class AtlasPrompt(StrEnum):
+    CLAUSE = "atlas_clause"  # the clause menu is shown: "9.2", "dieu 9", "khoản 9.2" typed open that clause
+
+
+# "9.2", "dieu 9", "khoản 9.2", "điều khoản 10.3" once folded ("khoan 9 2"): the words, then the number
+TYPED_CLAUSE = re.compile(r"^(?:(dieu khoan|dieu|khoan|muc|clause) )?(\d{1,2}(?: \d{1,2}){0,3})$")
+
 CLAUSE = Action("ac", Field("clause", CLAUSE_FIELD), needs_db=False, name="atlas.clause")
 PART = Action(
     "ap", Field("clause", CLAUSE_FIELD), Choice("part", "evidence", "documents"), needs_db=False, name="atlas.part"
 )
 ROOT = Action("ar", needs_db=False, name="atlas")
+
+
+def typed_clause(text: str) -> tuple[str, str] | None:
+    """("khoan", "9.2") for "khoản 9.2", ("", "9") for "9"; None for text that names no clause number."""
+    m = TYPED_CLAUSE.match(fold(text))
+    return (m.group(1) or "", m.group(2).replace(" ", ".")) if m else None
 
 
 def atlas_button(kb: KnowledgeBase, number: str) -> Button | None:
@@ -406,21 +421,45 @@ class Clauses(Feature):
 
     @command("dieukhoan", shortcut="atlas")
     def home(self, user: User, arg: str = "") -> Reply:
-        number = arg.strip().rstrip(".")
-        if number and self.kb.atlas and number in self.kb.atlas.clauses:
-            return self.clause(user, number)
+        """/dieukhoan: the clauses 4–10; /dieukhoan 9.2 (or "khoản 9.2"): that clause."""
+        typed = typed_clause(arg)
+        if typed and self.kb.atlas and typed[1] in self.kb.atlas.clauses:
+            return self.clause(user, typed[1])
         return self.root(user)
 
     @ROOT
     def root(self, user: User) -> Reply:
+        """Clauses 4–10, each numbered by its clause on channels without buttons ("4. Bối cảnh…")."""
         atlas = self.kb.atlas
         rows = [
-            [CLAUSE.button(short(f"Điều {c.number}: {c.title}", 60), c.number)]
+            [
+                Button(
+                    short(f"Điều {c.number}: {c.title}", 60),
+                    CLAUSE.data(c.number),
+                    key=c.number,
+                    listed=short(c.title, 60),
+                )
+            ]
             for c in (atlas.clauses.values() if atlas else ())
             if "." not in c.number
         ]
         rows.append([nav.TOPICS.button(self.text("btn_topics")), *home_row(self.ctx)])
+        self.wait_passively(user, AtlasPrompt.CLAUSE)  # a clause number typed next opens it
         return Reply(buttons=rows).add(self.text("atlas_intro"))
+
+    @prompt(AtlasPrompt.CLAUSE, passive=True)
+    def clause_typed(self, user: User, data: dict, text: str) -> Reply | None:
+        """ "9.2", "dieu 9", "khoản 9.2" typed on the clause menu: that clause; a clause the standard has
+        not ("khoản 9.7"): said so, with the menu. Anything else (None) is read as usual."""
+        typed = typed_clause(text)
+        if typed is None or self.kb.atlas is None:
+            return None
+        words, number = typed
+        if number in self.kb.atlas.clauses:
+            return self.clause(user, number)
+        if not words and "." not in number:
+            return None
+        return Reply(buttons=self.root(user).buttons).add(self.text("atlas_no_such_clause", number=number))
 
     @CLAUSE
     def clause(self, user: User, number: str) -> Reply | None:
@@ -428,6 +467,7 @@ class Clauses(Feature):
         clause = atlas.clauses.get(number) if atlas else None
         if atlas is None or clause is None:
             return None
+        self.wait_passively(user, AtlasPrompt.CLAUSE)  # a clause number typed next opens it
         r = Reply().add(heading(self.kb, clause), "b").add("\n\n" + clause.requires)
         if clause.not_applicable:
             r.add("\n\n" + self.text("atlas_not_applicable") + ": " + clause.not_applicable, "i")

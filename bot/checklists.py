@@ -520,12 +520,17 @@ class Checklists(Feature):
 
     def offer_note(self, user: User, text: str, reply: Reply) -> None:
         """Free text the search was unsure about while a checklist is open: keep it as a draft and offer
-        a button that saves it as the note of the current question, so nothing typed is lost."""
+        a button that saves it as a note, so nothing typed is lost: the note of the item «📝 Ghi chú» would
+        write to (the one just answered, when the current one has no answer yet: "thieu bien ban" typed
+        right after «Đạt một phần» explains that answer)."""
         runs = self.storage.open_runs(user.id)
         if not runs:
             return
         run = runs[-1]
-        idx = run["position"]
+        items = self.kb.checklists[run["checklist_id"]].items
+        at = min(run["position"], len(items) - 1)
+        saved = self.storage.run_answers(run["id"]).get(items[at].id) or {}
+        idx = self._note_target(run, at, bool(saved.get("answer")))  # as «📝 Ghi chú»: the item just answered
         self.storage.set_prompt(user.id, ChecklistPrompt.DRAFT, {"run": run["id"], "item": idx, "text": text.strip()})
         reply.prepend(self.say(user, "ck_draft_hint", n=idx + 1))
         reply.buttons.insert(0, [KEEP_DRAFT.button(self.text("ck_btn_keep_note", n=idx + 1), run["id"], idx)])

@@ -34,6 +34,7 @@ from bot.guides import Guides
 from bot.home import Home, is_cancel
 from bot.knowledge import KnowledgeBase
 from bot.members import Members
+from bot.menus import ButtonMenus
 from bot.notices import Notices
 from bot.profile import Profile
 from bot.progress import Progress
@@ -143,6 +144,8 @@ class Core:
         self.registry = Registry(features)
         self.home.commands = self.registry.order
         self.home.stop_flow = self._stop_flow
+        ctx.passive_prompts = frozenset(k for k, (spec, _) in self.registry.prompts.items() if spec.passive)
+        self.menus = ButtonMenus(ctx, self.press)
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -241,6 +244,9 @@ class Core:
         command = COMMAND.match(text)
         if command:  # "/xyz" typed on a channel without commands of its own
             return self.command(user, command.group(1), (command.group(2) or "").strip())
+        picked = None if user.texts_only else self.menus.pick(user, text)
+        if picked is not None:  # "2" typed below Telegram buttons: the second button
+            return picked
         folded = fold(text)
         storage = self.ctx.storage
         pending = storage.get_prompt(user.id) if storage else None
@@ -274,6 +280,12 @@ class Core:
                 self.checklists.offer_note(user, text, reply)  # typed mid-checklist: it may be a note
             self.checklists.offer_resume(user, reply)
         return reply
+
+    def shown(self, user: User, reply: Reply) -> None:
+        """``reply`` went out on a channel with buttons: its buttons are the chat's last menu, which a
+        number typed next picks from."""
+        if not user.texts_only:
+            self.menus.remember(user, reply)
 
     def poll_answer(self, user: User, poll_id: str, option_ids: list[int]) -> Reply | None:
         """A vote on a Telegram quiz poll; None for polls we do not know (nothing to say)."""

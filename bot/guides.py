@@ -204,7 +204,11 @@ class Guides(Feature):
         g = self.kb.guides.get(guide_id)
         if not g:
             return None
-        rows = [[nav.GUIDE_STEP.button(short(f"{i + 1}. {s.title}", 60), g.id, i)] for i, s in enumerate(g.steps)]
+        # on Zalo the option numbers are the step numbers already: "3. Lập kế hoạch", not "3. 3. Lập kế hoạch"
+        rows = [
+            [nav.GUIDE_STEP.button(short(s.title if user.texts_only else f"{i + 1}. {s.title}", 60), g.id, i)]
+            for i, s in enumerate(g.steps)
+        ]
         rows.append([nav.GUIDES.button(self.text("btn_guides")), *home_row(self.ctx)])
         return Reply(buttons=rows, mode="edit").add(self.text("guide_steps_intro", title=g.title))
 

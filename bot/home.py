@@ -88,9 +88,11 @@ class Home(Feature):
     @command("huy", keeps_prompt=True)
     def cancel(self, user: User, arg: str = "") -> Reply:
         """/huy: drop whatever prompt is pending; else stop the quiz or pause the checklist in progress."""
-        if self.ctx.storage and self.storage.get_prompt(user.id):
+        pending = self.storage.get_prompt(user.id) if self.ctx.storage else None
+        if pending:
             self.storage.clear_prompt(user.id)
-            return Reply(buttons=main_menu(self.ctx, user)).add(self.text("cancelled"))
+            if pending[0] not in self.ctx.passive_prompts:  # a late quiz letter, a clause number
+                return Reply(buttons=main_menu(self.ctx, user)).add(self.text("cancelled"))
         stopped = self.stop_flow(user) if self.ctx.storage and self.stop_flow else None
         return stopped or Reply().add(self.text("nothing_to_cancel"))
 

@@ -125,6 +125,13 @@ def _load_glossary(ck: Checker, kb: KnowledgeBase) -> None:
         )
 
 
+# "bấm" (press): a sentence of ui.yaml that says it needs a ``__text`` variant for Zalo and the terminal,
+# which have numbered options instead (Feature.say picks it by the user's channel). "nút" alone is not
+# checked: sentences shown only on Telegram (bot.menus) count its buttons.
+BUTTON_WORDS = re.compile(r"(?<!\w)bấm(?!\w)", re.IGNORECASE)
+TEXTS_ONLY = "__text"
+
+
 def _load_ui(ck: Checker, kb: KnowledgeBase) -> None:
     for _, file, messages in load_file(ck, "ui.yaml", "messages"):
         for key, value in messages.items():
@@ -140,6 +147,17 @@ def _load_ui(ck: Checker, kb: KnowledgeBase) -> None:
                     ck.add(file, line_of(messages, key), f"'{key}' không phải biểu thức chính quy hợp lệ: {exc}")
                     continue
             kb.ui[key] = value.strip()
+        for key in messages:
+            if key not in kb.ui or not BUTTON_WORDS.search(kb.ui[key]):
+                continue
+            if key.endswith(TEXTS_ONLY):
+                ck.add(file, line_of(messages, key), f"câu '{key}' là câu cho Zalo: nói «chọn», «gõ số», không «bấm»")
+            elif key + TEXTS_ONLY not in messages:
+                ck.add(
+                    file,
+                    line_of(messages, key),
+                    f"câu '{key}' nói «bấm»: Zalo không có nút, cần câu '{key}{TEXTS_ONLY}' nói «chọn», «gõ số»",
+                )
 
 
 def _load_facets(ck: Checker, kb: KnowledgeBase) -> None:

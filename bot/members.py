@@ -30,6 +30,7 @@ from bot.reply import Attachment, Reply, User, short
 from bot.text import fold, local_date, safe_cell, vn_date
 
 CODE_DIGITS = 8
+CODE_EXAMPLE = "1234 5678"  # how a code is shown (:func:`shown`), in the prompts
 JOIN_MINUTES, JOIN_TRIES = 15, 5  # wrong join codes allowed per person in that many minutes
 PAGE = 5  # pending members per screen
 
@@ -87,8 +88,27 @@ class Members(Feature):
         return self.ask_code(user, self.text("unit_saved_pending", unit=label) + "\n\n")
 
     def ask_code(self, user: User, before: str = "") -> Reply:
+        """Wait for the join code: the prompt ends with what to type (a question there was answered
+        instead of the code being typed)."""
         self.storage.set_prompt(user.id, JoinPrompt.CODE)
-        return Reply(buttons=[[SKIP.button(self.text("join_later_btn"))]]).add(before + self.text("join_prompt"))
+        return self._code_reply(user, before + self._say_code(user, "join_prompt"))
+
+    def _say_code(self, user: User, key: str) -> str:
+        return self.say(user, key, digits=CODE_DIGITS, example=CODE_EXAMPLE)
+
+    def _code_reply(self, user: User, text: str) -> Reply:
+        return Reply(buttons=[[SKIP.button(self.text("join_later_btn"))]]).add(text)
+
+    def _moves_on(self, user: User, text: str) -> bool:
+        """Text typed at the code prompt that is no code but something else the bot answers: a question
+        it knows, a menu name ("tự đánh giá"), or words for a checklist or quiz in progress."""
+        if self.ctx.searcher.search(text).matched:
+            return True
+        if self.storage.open_runs(user.id) or self.storage.open_quiz(user.id):
+            return True
+        folded = re.sub(self.text("shortcut_fillers"), "", fold(text)).strip()
+        patterns = (v for k, v in self.kb.ui.items() if k.startswith("shortcut_patterns_"))
+        return bool(folded) and any(re.fullmatch(p, folded) for p in patterns)
 
     @ENTER
     def enter(self, user: User) -> Reply:
@@ -104,10 +124,13 @@ class Members(Feature):
 
     @prompt(JoinPrompt.CODE)
     def code_typed(self, user: User, data: dict, text: str) -> Reply | None:
-        """The join code; text without a digit is not an attempt at one, so it is read as usual
-        (None: the prompt ends and the text is a question, a menu name, "đạt" for a checklist…)."""
+        """The join code. Text without a digit that the bot answers otherwise (a question, a menu name,
+        "đạt" for a checklist…) is read as usual (None: the prompt ends); any other ("dạ", "mã ở
+        đâu ạ") is told it is no code, and the prompt stays."""
         if not re.search(r"\d", text):
-            return None
+            if self._moves_on(user, text):
+                return None
+            return self._code_reply(user, self._say_code(user, "join_not_code"))
         digits = re.sub(r"[\s.-]", "", text)
         unit = self.storage.unit_of(user.id)
         if unit is None or self.storage.membership(user.id) != "pending":
@@ -116,7 +139,7 @@ class Members(Feature):
         if not re.fullmatch(rf"\d{{{CODE_DIGITS}}}", digits):
             if self.ctx.searcher.search(text).matched:  # "khoản 9.2 là gì": a question, not a code
                 return None
-            return Reply(buttons=[[SKIP.button(self.text("join_later_btn"))]]).add(self.text("join_format"))
+            return self._code_reply(user, self._say_code(user, "join_format"))
         if self.storage.failures(user.id, "join", JOIN_MINUTES) >= JOIN_TRIES:
             return Reply(buttons=[[SKIP.button(self.text("join_later_btn"))]]).add(
                 self.text("join_locked", minutes=JOIN_MINUTES)

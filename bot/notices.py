@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.actions import Action, Feature, Id
+from bot.answers import split_answer
 from bot.reply import Button, Reply, User
 
 if TYPE_CHECKING:
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from bot.storage import Storage
 
 ACK = Action("ra", Id("broadcast"), name="broadcast.ack")
+READ = Action("rf", Id("broadcast"), name="broadcast.read")
+PREVIEW_CHARS = 300  # the start of a long notice shown mid-checklist on Zalo (cut at a paragraph or sentence)
 
 
 def signature(kb: KnowledgeBase, storage: Storage, sender_id: int) -> str:
@@ -46,7 +49,27 @@ class Notices(Feature):
         if b is None:
             raise ValueError(f"no broadcast {broadcast_id}")
         rows = [[ACK.button(self.text("bc_btn_ack"), broadcast_id)]] if b["created_by"] else []
-        return Reply(buttons=rows + self._links(broadcast_id), aside=True).add(b["text"])
+        reply = Reply(buttons=rows + self._links(broadcast_id), aside=True).add(b["text"])
+        body, sign = b["text"].rstrip(), ""
+        if b["created_by"] and "\n\n" in body:  # signed: "— Minh, Thanh tra" is the last paragraph, kept
+            body, _, sign = body.rpartition("\n\n")
+        head, rest = split_answer(body, PREVIEW_CHARS)
+        if rest:
+            reply.brief = head + " …" + ("\n\n" + sign if sign else "")
+            reply.more = READ.button(self.text("bc_btn_read_all"), broadcast_id)
+        return reply
+
+    @READ
+    def read(self, user: User, broadcast_id: int) -> Reply | None:
+        """«Đọc toàn bộ thông báo»: the whole notice, which a channel showed shortened mid-checklist, with
+        its «Đã nhận» and links, and «Làm tiếp» back to the checklist."""
+        if not self.storage.is_recipient(broadcast_id, user.id):
+            return None
+        reply = self.message(broadcast_id)
+        reply.brief, reply.more = "", None
+        if self.resume is not None:
+            self.resume(user, reply)
+        return reply
 
     def _links(self, broadcast_id: int) -> list[list[Button]]:
         return [[Button(label, data)] for label, data in self.storage.broadcast_links(broadcast_id)]

@@ -206,12 +206,13 @@ class Profile(Feature):
         )
         if len(accounts) > 1:
             text += "\n" + self.text("profile_linked", channels=linked)
-        rows = [[ENTER_CODE.button(self.text("join_enter_btn"))]] if status == "pending" else []
-        rows += [
+        rows = [
             [nav.MY_WORK.button(self.text("btn_my_work")), nav.CHECKLIST_RESULTS.button(self.text("btn_results"))],
             [nav.REGISTER_UNIT.button(self.text("btn_change_unit" if unit else "btn_unit"))],
             home_row(self.ctx),
         ]
+        if status == "pending":  # last, so every other option keeps its number ("3" is always the unit)
+            rows.append([ENTER_CODE.button(self.text("join_enter_btn"))])
         return Reply(buttons=rows).add(text)
 
     @nav.PROFILE

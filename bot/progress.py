@@ -24,10 +24,11 @@ from bot.text import local_date, safe_cell, vn_date
 if TYPE_CHECKING:
     from bot.units import Place
 
-FILTERS = ("all", "unregistered", "not-started", "below", "overdue", "agencies")
+FILTERS = ("all", "active", "silent", "unregistered", "not-started", "below", "overdue", "agencies")
 LOW_SCORE = 50
 PAGE = 8  # units per screen
-SILENT_DAYS = 30  # a unit nobody used for this long is "im lặng" in the weekly digest
+ATTENTION = 4  # units needing attention on /tiendo's first screen
+SILENT_DAYS = 30  # a registered unit nobody used for this long is "im lặng"; used since then, "đang hoạt động"
 RANK = {"unregistered": 0, "no-run": 1, "done": 2}
 
 
@@ -72,7 +73,24 @@ def rows(
         )
     )
     out += sorted((_row(storage, kb, None, u, tz) for u in agencies), key=lambda r: (RANK[r["status"]], r["unit"]))
+    since = (today - timedelta(days=SILENT_DAYS)).isoformat() if today else ""
+    for r in out:
+        r["active"] = r["status"] != "unregistered" and (r["seen"] or "") >= since
     return [r for r in out if kept(r, flt)]
+
+
+def needs_attention(data: list[dict]) -> list[dict]:
+    """Registered communes and wards to look at first: overdue tasks, then a score under 50, then silent
+    for SILENT_DAYS days, then no self-assessment yet (those never registered are only counted)."""
+
+    def reason(r: dict) -> int | None:
+        for n, flt in enumerate(("overdue", "below", "silent", "not-started")):
+            if kept(r, flt):
+                return n
+        return None
+
+    found = [(reason(r), i, r) for i, r in enumerate(data) if not r["agency"] and r["status"] != "unregistered"]
+    return [r for n, _, r in sorted((x for x in found if x[0] is not None), key=lambda x: (x[0], x[1]))]
 
 
 def kept(row: dict, flt: str) -> bool:
@@ -87,6 +105,10 @@ def kept(row: dict, flt: str) -> bool:
         return row["overdue_tasks"] > 0
     if flt == "agencies":
         return row["agency"]
+    if flt == "active":
+        return row.get("active", False)
+    if flt == "silent":
+        return row["status"] != "unregistered" and not row.get("active", False)
     return True
 
 
@@ -230,6 +252,8 @@ CSV = Action("pv", FILTER, role="inspector", name="progress.csv")
 WARD = Action("pd", Id("ward"), role="inspector", name="progress.ward")
 UNIT = Action("pa", Id("unit"), role="inspector", name="progress.unit")
 RUN_REPORT = Action("pr", Id("run"), role="inspector", name="progress.run-report")
+FILTER_MENU = Action("pm", FILTER, role="inspector", name="progress.filters")
+FILES = Action("pe", FILTER, role="inspector", name="progress.files")
 
 
 class Progress(Feature):
@@ -255,20 +279,60 @@ class Progress(Feature):
             team=frozenset(self.ctx.roles.inspectors()),
         )
 
-    @command("tiendo", role="inspector", needs_db=True, advertised=False, shortcut="progress")
-    def home(self, user: User, arg: str = "", flt: str = "all", mode: str = "send", page: int = 0) -> Reply:
-        rows_all = self._rows(user, "all")
-        data = [r for r in rows_all if kept(r, flt)]
-        everyone = [r for r in rows_all if not r["agency"]]  # the counts are of communes and wards
-        pages = max(1, -(-len(data) // PAGE))
-        page = min(page, pages - 1)
+    def _where(self, user: User) -> str:
         from bot import units
 
         province = units.provinces().get(self.province_of(user) or 0)
+        return province.name if province else self.text("pg_everywhere")
+
+    @command("tiendo", role="inspector", needs_db=True, advertised=False, shortcut="progress")
+    def home(self, user: User, arg: str = "", mode: str = "send") -> Reply:
+        """The first screen: the counts (total, active, silent, late), the few units needing attention,
+        and one step to the units active in the last SILENT_DAYS days, the silent ones, the late ones."""
+        rows_all = self._rows(user, "all")
+        everyone = [r for r in rows_all if not r["agency"]]  # the counts are of communes and wards
+        count = {f: sum(kept(x, f) for x in everyone) for f in ("active", "silent", "unregistered", "overdue")}
+        r = Reply(mode=mode).add(
+            self.text(
+                "pg_title_summary", where=self._where(user), n=len(everyone), agencies=len(rows_all) - len(everyone)
+            )
+            + "\n",
+            "b",
+        )
+        r.add(self.text("pg_counts", days=SILENT_DAYS, **{k.replace("-", "_"): v for k, v in count.items()}) + "\n")
+        attention = needs_attention(rows_all)
+        r.add("\n" + self.text("pg_attention", n=len(attention)), "b")
+        for row in attention[:ATTENTION]:
+            r.add("\n• " + self._line(row))
+        if not attention:
+            r.add("\n" + self.text("pg_attention_none"))
+        r.buttons = [[self._open_button(row)] for row in attention[:ATTENTION]] + [
+            [
+                SHOW.button(self.text("pg_btn_active", n=count["active"]), "active"),
+                SHOW.button(self.text("pg_btn_silent", n=count["silent"]), "silent"),
+            ],
+            [
+                SHOW.button(self.text("pg_btn_overdue", n=count["overdue"]), "overdue"),
+                SHOW.button(self.text("pg_btn_all"), "all"),
+            ],
+            [XLSX.button(self.text("pg_btn_xlsx"), "all")],
+            home_row(self.ctx),
+        ]
+        return r
+
+    def listing(self, user: User, flt: str = "all", mode: str = "send", page: int = 0) -> Reply:
+        """One filter's units, a page at a time (laggards first; the active ones, last used first)."""
+        rows_all = self._rows(user, "all")
+        data = [r for r in rows_all if kept(r, flt)]
+        if flt == "active":
+            data.sort(key=lambda x: x["seen"] or "", reverse=True)
+        everyone = [r for r in rows_all if not r["agency"]]  # the counts are of communes and wards
+        pages = max(1, -(-len(data) // PAGE))
+        page = min(page, pages - 1)
         r = Reply(mode=mode).add(
             self.text(
                 "pg_title",
-                where=province.name if province else self.text("pg_everywhere"),
+                where=self._where(user),
                 n=len(everyone),
                 agencies=len(rows_all) - len(everyone),
                 filter=self.text(f"pg_f_{flt}"),
@@ -295,22 +359,46 @@ class Progress(Feature):
         nav_row = [
             PAGE_TO.button(self.text("pg_page", n=p + 1), flt, p) for p in (page - 1, page + 1) if 0 <= p < pages
         ]
-        r.buttons = (
-            rows_
-            + ([nav_row] if nav_row else [])
-            + [
-                [SHOW.button(self.text(f"pg_f_{f}"), f) for f in FILTERS[:3] if f != flt],
-                [SHOW.button(self.text(f"pg_f_{f}"), f) for f in FILTERS[3:] if f != flt],
-                [
-                    CHART.button(self.text("pg_btn_chart"), flt),
-                    XLSX.button(self.text("pg_btn_xlsx"), flt),
-                    CSV.button(self.text("pg_btn_csv"), flt),
-                ],
-                home_row(self.ctx),
+        if user.texts_only:  # numbered options: the filters and the files one step away, not 11 more numbers
+            tools = [
+                [FILTER_MENU.button(self.text("pg_btn_filters"), flt), FILES.button(self.text("pg_btn_files"), flt)]
             ]
-        )
+        else:
+            tools = [*self._filter_rows(flt), self._file_row(flt)]
+        r.buttons = rows_ + ([nav_row] if nav_row else []) + tools
+        r.buttons += [[nav.PROGRESS.button(self.text("pg_btn_summary")), *home_row(self.ctx)]]
         r.buttons = [row for row in r.buttons if row]
         return r
+
+    def _filter_rows(self, flt: str, counts: dict[str, int] | None = None) -> list:
+        def label(f: str) -> str:
+            return self.text(f"pg_f_{f}") + (f" ({counts[f]})" if counts is not None else "")
+
+        return [[SHOW.button(label(f), f) for f in FILTERS[i : i + 3] if f != flt] for i in range(0, len(FILTERS), 3)]
+
+    def _file_row(self, flt: str) -> list:
+        return [
+            CHART.button(self.text("pg_btn_chart"), flt),
+            XLSX.button(self.text("pg_btn_xlsx"), flt),
+            CSV.button(self.text("pg_btn_csv"), flt),
+        ]
+
+    @FILTER_MENU
+    def filters(self, user: User, flt: str) -> Reply:
+        """«🔎 Lọc khác» (Zalo, the terminal): every filter with how many units it keeps."""
+        rows_all = self._rows(user, "all")
+        counts = {f: sum(kept(x, f) for x in rows_all) for f in FILTERS}
+        rows = [[b] for row in self._filter_rows(flt, counts) for b in row]
+        back = [SHOW.button(self.text("btn_back"), flt), nav.PROGRESS.button(self.text("pg_btn_summary"))]
+        return Reply(buttons=[*rows, back], mode="edit").add(
+            self.text("pg_filters_title", filter=self.text(f"pg_f_{flt}"))
+        )
+
+    @FILES
+    def files(self, user: User, flt: str) -> Reply:
+        """«📥 Tải về» (Zalo, the terminal): the chart, the Excel and CSV of the list shown."""
+        rows = [[b] for b in self._file_row(flt)] + [[SHOW.button(self.text("btn_back"), flt)]]
+        return Reply(buttons=rows, mode="edit").add(self.text("pg_files_title", filter=self.text(f"pg_f_{flt}")))
 
     def _line(self, row: dict) -> str:
         if row["status"] == "unregistered":
@@ -323,7 +411,11 @@ class Progress(Feature):
                 self.text("pg_line_no_run", unit=row["unit"], people=people, last=row["last_activity"] or "—")
                 + unconfirmed
             )
-        tasks = self.text("pg_tasks", open=row["open_tasks"], late=row["overdue_tasks"]) if row["open_tasks"] else ""
+        tasks = (
+            " · " + self.text("pg_tasks", open=row["open_tasks"], late=row["overdue_tasks"])
+            if row["open_tasks"]
+            else ""
+        )
         return (
             self.text(
                 "pg_line_done",
@@ -347,11 +439,11 @@ class Progress(Feature):
 
     @SHOW
     def filtered(self, user: User, flt: str) -> Reply:
-        return self.home(user, flt=flt, mode="edit")
+        return self.listing(user, flt, mode="edit")
 
     @PAGE_TO
     def paged(self, user: User, flt: str, page: int) -> Reply:
-        return self.home(user, flt=flt, mode="edit", page=page)
+        return self.listing(user, flt, mode="edit", page=page)
 
     def _file(self, user: User, flt: str, kind: str) -> Reply:
         data = self._rows(user, flt)
@@ -472,8 +564,7 @@ class Progress(Feature):
         today = self.ctx.today()
         province = self.ctx.province.code if self.ctx.province else None
         data = [r for r in rows(self.storage, self.kb, "all", province, tz=self.ctx.tz, today=today) if not r["agency"]]
-        quiet_since = (today - timedelta(days=SILENT_DAYS)).isoformat()
-        silent = [r for r in data if r["status"] != "unregistered" and (r["seen"] or "") < quiet_since]
+        silent = [r for r in data if kept(r, "silent")]
         never = [r for r in data if r["status"] == "unregistered"]
         overdue = [r for r in data if r["overdue_tasks"]]
         text = self.text(

@@ -20,10 +20,11 @@ from enum import StrEnum
 from bot import nav
 from bot.actions import Action, Choice, Feature, Field, Id, Index, Slug, command, prompt
 from bot.home import home_row
-from bot.knowledge import KnowledgeBase, Question
+from bot.knowledge import Group, KnowledgeBase, Question
 from bot.notices import signature
 from bot.reply import Attachment, Button, Poll, QuizFeedback, Reply, Section, User, short
 from bot.text import fold, safe_cell
+from bot.topics import grouped
 from bot.when import WhenError, parse_date, vi_date
 from bot.yamlcheck import LINE_KEY, Checker, line_of, load_folder
 
@@ -34,6 +35,10 @@ LENGTHS = (5, 10, 20)
 INTERVALS = {1: 1, 2: 3, 3: 7, 4: 14, 5: 30}  # Leitner box → days until the next review
 RETIRED_BOX = 6  # reached after 5 right answers in a row
 MAX_MISSED_SHOWN = 8  # the summary must fit one message
+# characters of missed questions and their explanations the summary shows: on Zalo (2,000 characters a
+# message) the options must come with it, not on a second page; Telegram allows 4,096
+MISSED_CHARS_TEXT = 1_300
+MISSED_CHARS = 3_000
 CURRENT_WINDOW = timedelta(hours=2)  # an open quiz answered this recently is the one "huỷ" stops
 
 
@@ -103,8 +108,14 @@ def pick_questions(
 
 # ---------------------------------------------------------------------- screens
 
+
+class QuizPrompt(StrEnum):
+    ENDED = "quiz_ended"  # a quiz just ended {"session"}: a letter typed now is a late answer, no question
+
+
 LETTERS = "ABCD"
 TOPIC = Action("qt", Slug("topic"), name="quiz.topic")
+GROUP = Action("qg", Slug("group"), name="quiz.group")
 START = Action("ql", Slug("topic"), Choice("length", *(str(n) for n in LENGTHS)), name="quiz.start")
 ANSWER = Action("qa", Id("session"), Index("question"), Index("option"), name="quiz.answer")
 DAILY = Action("qd", Field("time", r"off|(?:[01][0-9]|2[0-3])[0-5][0-9]"), name="quiz.daily")
@@ -120,17 +131,35 @@ class Quizzes(Feature):
 
     @command("quiz", needs_db=True, shortcut="quiz")
     def home(self, user: User, arg: str = "", mode: str = "send") -> Reply:
-        """/quiz: pick a topic (or mixed)."""
+        """/quiz: mixed, or a group of topics (topics.yaml's groups: 15 topics are too many options for a
+        phone), then the topic."""
+        counts = self._counts()
+        due = len(self.storage.due_reviews(user.id, self.ctx.today().isoformat()))
+        rows = [[TOPIC.button(self.text("quiz_mixed", due=due) if due else self.text("quiz_mixed_plain"), "mix")]]
+        for group, tids in grouped(self.kb, counts):
+            n = sum(counts[t] for t in tids)
+            rows.append([GROUP.button(short(self.text("quiz_group", group=group.title, n=n), 60), group.id)])
+        rows.append([nav.LEADERBOARD.button(self.text("btn_leaderboard")), *home_row(self.ctx)])
+        return Reply(buttons=rows, mode=mode).add(self.text("quiz_intro"))
+
+    def _counts(self) -> dict[str, int]:
+        """Questions per topic, for the topics that have any."""
         counts: dict[str, int] = {}
         for q in self.kb.quizzes.values():
             counts[q.topic] = counts.get(q.topic, 0) + 1
-        due = len(self.storage.due_reviews(user.id, self.ctx.today().isoformat()))
-        rows = [[TOPIC.button(self.text("quiz_mixed", due=due) if due else self.text("quiz_mixed_plain"), "mix")]]
-        for tid, topic in self.kb.topics.items():
-            if counts.get(tid):
-                rows.append([TOPIC.button(short(f"{topic.title} ({counts[tid]})", 60), tid)])
-        rows.append([nav.LEADERBOARD.button(self.text("btn_leaderboard")), *home_row(self.ctx)])
-        return Reply(buttons=rows, mode=mode).add(self.text("quiz_intro"))
+        return counts
+
+    @GROUP
+    def group(self, user: User, group_id: str) -> Reply | None:
+        """One group's topics that have questions."""
+        counts = self._counts()
+        found = [tids for g, tids in grouped(self.kb, counts) if g.id == group_id]
+        if not found:
+            return None
+        rows = [[TOPIC.button(short(f"{self.kb.topics[t].title} ({counts[t]})", 60), t)] for t in found[0]]
+        rows.append([nav.QUIZ.button(self.text("btn_back")), *home_row(self.ctx)])
+        title = self.kb.groups[group_id].title
+        return Reply(buttons=rows, mode="edit").add(self.text("group_intro", group=title))
 
     @nav.QUIZ
     def pressed(self, user: User) -> Reply:
@@ -166,6 +195,9 @@ class Quizzes(Feature):
         )
         if not ids:
             return None
+        pending = self.storage.get_prompt(user.id)
+        if pending and pending[0] == QuizPrompt.ENDED:  # a new quiz: its letters are answers again
+            self.storage.clear_prompt(user.id)
         unit = self.storage.unit_of(user.id)
         session = self.storage.start_quiz(user.id, unit["id"] if unit else None, topic, ids, assignment_id)
         reply = Reply(mode="send" if single else "edit")
@@ -214,6 +246,29 @@ class Quizzes(Feature):
             return None
         return self.answer(user, target["session_id"], target["idx"], option_ids[0])
 
+    def _ended(self, user: User, session_id: int) -> None:
+        """A quiz ended: for CURRENT_WINDOW (or until another command or question), a letter typed is
+        a late answer."""
+        self.wait_passively(user, QuizPrompt.ENDED, {"session": session_id})
+
+    @prompt(QuizPrompt.ENDED, passive=True)
+    def late_answer(self, user: User, data: dict, text: str) -> Reply | None:
+        """ "b" or "C" typed just after a quiz ended: the quiz is over, with what to do next. Anything else
+        (or a quiz open again) returns None: the wait ends and the text is read as usual."""
+        q = re.match(self.text("quiz_patterns_option"), fold(text))
+        if q is None or not q.group(3).isalpha() or self.storage.open_quiz(user.id):
+            return None
+        sid = data.get("session")
+        session = self.storage.get_quiz(sid) if isinstance(sid, int) else None
+        since = (datetime.now(UTC) - CURRENT_WINDOW).isoformat(timespec="seconds")
+        if session is None or session["user_id"] != user.id or (session["finished"] or "") < since:
+            return None
+        text = self.text(
+            "quiz_ended_late", letter=q.group(3).upper(), correct=session["correct"], done=session["position"]
+        )
+        rows = [[nav.QUIZ.button(self.text("quiz_again")), nav.LEADERBOARD.button(self.text("btn_leaderboard"))]]
+        return Reply(buttons=[*rows, home_row(self.ctx)]).add(text)
+
     def current(self, user: User) -> tuple[dict, str] | None:
         """The open quiz answered (or started) in the last CURRENT_WINDOW, and when that was."""
         session = self.storage.open_quiz(user.id)
@@ -230,6 +285,7 @@ class Quizzes(Feature):
             return None
         session = found[0]
         self.storage.stop_quiz(session["id"])
+        self._ended(user, session["id"])
         text = self.text(
             "quiz_stopped", correct=session["correct"], done=session["position"], total=len(session["questions"])
         )
@@ -249,6 +305,7 @@ class Quizzes(Feature):
     def summary(self, user: User, session: dict) -> Reply:
         total = len(session["questions"])
         self.storage.finish_quiz(session["id"], round(100 * session["correct"] / total, 1))
+        self._ended(user, session["id"])
         r = Reply()
         r.add(
             self.text("quiz_done", correct=session["correct"], total=total, pct=round(100 * session["correct"] / total))
@@ -259,14 +316,22 @@ class Quizzes(Feature):
         rows: list[list[Button]] = []
         if missed:
             r.add("\n" + self.text("quiz_missed") + "\n")
-            for n, qid in enumerate(missed[:MAX_MISSED_SHOWN], 1):
+            budget = MISSED_CHARS_TEXT if user.texts_only else MISSED_CHARS
+            shown = 0
+            for qid in missed[:MAX_MISSED_SHOWN]:
                 q = self.kb.quizzes[qid]
-                r.add(f"{n}. {short(q.question, 160)}\n", "b")
-                r.add(f"✔️ {q.options[q.answer]} — {q.explanation}\n")
+                head = f"{shown + 1}. {short(q.question, 160)}\n"
+                body = f"✔️ {q.options[q.answer]} — {q.explanation}\n"
+                if shown and len(head) + len(body) > budget:
+                    break  # the rest are counted: the summary and its options stay one message
+                budget -= len(head) + len(body)
+                shown += 1
+                r.add(head, "b")
+                r.add(body)
                 if q.entry in self.kb.entries and len(rows) < 4:
                     rows.append([nav.ENTRY.button("🔗 " + short(self.kb.entries[q.entry].title), q.entry)])
-            if len(missed) > MAX_MISSED_SHOWN:
-                r.add(self.text("quiz_more_missed", n=len(missed) - MAX_MISSED_SHOWN) + "\n")
+            if len(missed) > shown:
+                r.add(self.text("quiz_more_missed", n=len(missed) - shown) + "\n")
             r.add("\n" + self.text("quiz_srs_note"), "i")
         else:
             r.add(self.text("quiz_perfect"))
@@ -345,6 +410,7 @@ class Quizzes(Feature):
 
 TQ_NEW = Action("qn", role="inspector", name="teamquiz.new")
 TQ_TOPIC = Action("qo", Slug("topic"), role="inspector", name="teamquiz.topic")
+TQ_GROUP = Action("qv", Slug("group"), role="inspector", name="teamquiz.group")
 TQ_LENGTH = Action("qy", Choice("length", *(str(n) for n in LENGTHS)), role="inspector", name="teamquiz.length")
 TQ_ALL = Action("qu", role="inspector", name="teamquiz.units")
 TQ_RESULTS = Action("qr", Id("assignment"), role="inspector", name="teamquiz.results")
@@ -378,15 +444,25 @@ class TeamQuizzes(Feature):
         rows.append(home_row(self.ctx))
         return Reply(buttons=rows).add(self.text("tq_intro"))
 
+    def _quiz_topics(self) -> list[tuple[Group, list[str]]]:
+        return grouped(self.kb, {q.topic for q in self.kb.quizzes.values()})
+
     @TQ_NEW
     def new(self, user: User) -> Reply:
+        """«Giao bài mới»: mixed, or a group of topics, then the topic (as /quiz)."""
         rows = [[TQ_TOPIC.button(self.text("quiz_mixed_plain"), "mix")]]
-        rows += [
-            [TQ_TOPIC.button(short(t.title, 60), tid)]
-            for tid, t in self.kb.topics.items()
-            if any(q.topic == tid for q in self.kb.quizzes.values())
-        ]
+        rows += [[TQ_GROUP.button(short(g.title, 60), g.id)] for g, _ in self._quiz_topics()]
         return Reply(buttons=rows + self._cancel_row(), mode="edit").add(self.text("tq_ask_topic"))
+
+    @TQ_GROUP
+    def group(self, user: User, group_id: str) -> Reply | None:
+        found = [tids for g, tids in self._quiz_topics() if g.id == group_id]
+        if not found:
+            return None
+        rows = [[TQ_TOPIC.button(short(self.kb.topics[t].title, 60), t)] for t in found[0]]
+        rows.append([TQ_NEW.button(self.text("btn_back")), *self._cancel_row()[0]])
+        title = self.kb.groups[group_id].title
+        return Reply(buttons=rows, mode="edit").add(self.text("tq_ask_topic_in", group=title))
 
     def _cancel_row(self) -> list:
         return [[TQ_CANCEL.button(self.text("btn_cancel"))]]
@@ -490,7 +566,8 @@ class TeamQuizzes(Feature):
         names = [u["name"] for u in self.storage.all_units() if u["id"] in set(unit_ids)]
         shown = ", ".join(names[:10]) + (self.text("tq_and_more", n=len(names) - 10) if len(names) > 10 else "")
         members = self.storage.recipients("units", ",".join(str(u) for u in unit_ids))
-        text = self.text(
+        text = self.say(
+            user,
             "tq_confirm",
             title=title,
             n=data.get("length") or LENGTHS[0],
@@ -515,7 +592,7 @@ class TeamQuizzes(Feature):
             ids = list(dict.fromkeys([*data.get("units", []), *(u["id"] for u in units)]))
             return self._confirm(user, data, ids, missed)
         return Reply(buttons=[[TQ_SEND.button(self.text("tq_send")), TQ_CANCEL.button(self.text("btn_cancel"))]]).add(
-            self.text("tq_confirm_waiting")
+            self.say(user, "tq_confirm_waiting")
         )
 
     @TQ_SEND
@@ -571,7 +648,7 @@ class TeamQuizzes(Feature):
         if len(todo) == 1:
             return self.take(user, str(todo[0]["id"]))
         if not todo:
-            return Reply(buttons=[home_row(self.ctx)]).add(self.text("tq_none_open"))
+            return Reply(buttons=[home_row(self.ctx)]).add(self.say(user, "tq_none_open"))
         r = Reply().add(self.text("tq_open_title"))
         for a in todo:
             title = self._title(a)

@@ -35,10 +35,33 @@ class User:
 
 @dataclass(frozen=True)
 class Button:
-    """A choice under a reply: Telegram shows a button, Zalo and the terminal a numbered option."""
+    """A choice under a reply: Telegram shows a button, Zalo and the terminal a numbered option.
+
+    ``key`` is the number that stands for it where its place in the list would mislead (clause "4"
+    of the standard is option 4, wherever it is listed); ``listed`` is its label after that number on
+    channels without buttons ("4. Bối cảnh của tổ chức" for «Điều 4: Bối cảnh của tổ chức»)."""
 
     label: str
     data: str
+    key: str = ""
+    listed: str = ""
+
+
+def numbered(buttons: list[Button], first: int = 0) -> list[tuple[str, Button]]:
+    """The number that stands for each button, typed or shown: its ``key``, else the next number after
+    ``first`` that no key takes, in order. With ``first`` (options after a checklist's), keys are
+    not used."""
+    keys = {b.key for b in buttons if b.key} if not first else set()
+    out, n = [], first
+    for b in buttons:
+        if b.key and not first:
+            out.append((b.key, b))
+            continue
+        n += 1
+        while str(n) in keys:
+            n += 1
+        out.append((str(n), b))
+    return out
 
 
 @dataclass(frozen=True)
@@ -95,7 +118,9 @@ class Reply:
     send). ``toast`` answers a button press. ``stale`` marks the reply to a button or number that
     no longer means anything. ``aside`` marks a message shown beside a flow (a notice, a question
     answered mid-checklist): on channels with numbered options, the numbers of the screen the user is
-    on stay in force and the aside's options are numbered after them.
+    on stay in force and the aside's options are numbered after them. A long aside may have a ``brief``
+    (its start) and ``more`` (the option that shows it whole): a channel that keeps a flow's numbers
+    shows the brief mid-flow (a notice mid-checklist on Zalo), so the flow stays on the phone's screen.
     """
 
     parts: list[tuple[str, str]] = field(default_factory=list)
@@ -108,6 +133,8 @@ class Reply:
     answered: QuizFeedback | None = None  # the verdict on the previous quiz question
     stale: bool = False
     aside: bool = False
+    brief: str = ""
+    more: Button | None = None
 
     @property
     def text(self) -> str:

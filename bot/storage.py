@@ -1288,6 +1288,15 @@ class Storage:
     def unfinished_broadcasts(self) -> list[dict]:
         return list(self.db.query("SELECT * FROM broadcasts WHERE status = 'sending' ORDER BY id"))
 
+    def is_recipient(self, broadcast_id: int, user_id: int) -> bool:
+        """The broadcast was meant for this person (they may read it again, and acknowledge it)."""
+        return (
+            self.db.execute(
+                "SELECT 1 FROM deliveries WHERE broadcast_id = ? AND user_id = ?", [broadcast_id, user_id]
+            ).fetchone()
+            is not None
+        )
+
     def pending_deliveries(self, broadcast_id: int, limit: int = 500) -> list[int]:
         return [
             r["user_id"]

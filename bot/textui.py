@@ -12,8 +12,10 @@ an option's label works too ("tiếp", "quay lại", "đạt", "chưa đạt", "
 A message shown beside a flow (``Reply.aside``: a broadcast arriving mid-checklist, a question
 answered mid-checklist) does not take the numbers over while a checklist or quiz is in progress: the
 screen's options keep theirs, and the aside's options are numbered after them ("9. ✅ Đã nhận"), so
-the "1" meant for «Đạt» is «Đạt». During a quiz question, text that is no letter gets the question
-again with "gõ A, B, C hoặc D".
+the "1" meant for «Đạt» is «Đạt». A long aside that has a ``brief`` shows only that there, with its
+``more`` option first ("9. 📄 Đọc toàn bộ thông báo"), so it neither pushes the checklist item off
+the screen nor splits into pages whose "1. Xem tiếp" would take the "1". During a quiz question,
+text that is no letter gets the question again with "gõ A, B, C hoặc D".
 
 A message longer than the channel allows (Zalo: 2,000 characters) is cut into pages at paragraph or
 line breaks; each page but the last ends with "1. Xem tiếp (2/3)". Files become links (a picture is
@@ -24,12 +26,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from bot import nav
 from bot.home import main_menu
-from bot.reply import Attachment, Reply, User
+from bot.reply import Attachment, Button, Reply, User, numbered
 from bot.text import fold
 
 if TYPE_CHECKING:
@@ -167,7 +169,10 @@ class TextUI:
     def render(self, user: User, reply: Reply, *, remember: bool = True) -> list[Out]:
         """The reply as messages within the limit; its options become the chat's current screen (an
         aside's are added to it)."""
-        base = _own(self._screen(user)) if reply.aside and remember and self._in_flow(user) else {}
+        in_flow = reply.aside and remember and self._in_flow(user)
+        if in_flow and reply.brief and reply.more is not None:  # a long notice mid-checklist: its start
+            reply = replace(reply, parts=[("", reply.brief)], buttons=[[reply.more], *reply.buttons], brief="")
+        base = _own(self._screen(user)) if in_flow else {}
         first = max(len(base.get("options") or {}), len(base.get("letters") or {}), 1 if base.get("pages") else 0)
         options, labels, letters, block = self._options(reply, first)
         body = self._body(user, reply)
@@ -222,13 +227,14 @@ class TextUI:
         letters: dict[str, str] = {}
         lines = []
         home = nav.HOME.data()
+        shown: list[Button] = []
         for row in reply.buttons:
             for b in row:
-                if b.data == home or b.data in options.values():
-                    continue
-                key = str(first + len(options) + 1)
-                options[key], labels[key] = b.data, fold(b.label)
-                lines.append(f"{key}. {b.label}")
+                if b.data != home and all(b.data != o.data for o in shown):
+                    shown.append(b)
+        for key, b in numbered(shown, first):
+            options[key], labels[key] = b.data, fold(b.label)
+            lines.append(f"{key}. {b.listed if b.listed and not first else b.label}")
         poll = reply.poll
         if poll is not None:
             from bot.quizzes import ANSWER

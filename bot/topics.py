@@ -6,12 +6,21 @@ from bot import nav
 from bot.actions import Action, Feature, Index, Slug, command
 from bot.atlas import ROOT
 from bot.home import home_row
+from bot.knowledge import Group
 from bot.reply import Reply, User, short
 
 PAGE_SIZE = 8
 
 GROUP = Action("g", Slug("group"), needs_db=False, name="topics.group")
 TOPIC = Action("t", Slug("topic"), Index("page"), needs_db=False, name="topics.topic")
+
+
+def grouped(kb, topic_ids) -> list[tuple[Group, list[str]]]:
+    """The topic groups of topics.yaml holding any of ``topic_ids``, each with those of its topics, in
+    the file's order: a list of topics long for a phone (the quiz's 15) is shown a group at a time."""
+    wanted = set(topic_ids)
+    found = [(g, [t for t in g.topics if t in wanted]) for g in kb.groups.values()]
+    return [(g, tids) for g, tids in found if tids]
 
 
 def group_rows(kb) -> list:

@@ -160,6 +160,7 @@ class TelegramChannel:
         become bot.broadcast's RetryLater / Blocked / SendFailed."""
         with _as_broadcast_errors(self.name):
             await qa.deliver(self.app.bot, int(user.account), reply, self.core, self.runner)
+        await self.runner(self.core.shown, user, reply)
 
     async def progress(self, account: str, text: str, handle: object) -> object:
         text = html.escape(text, quote=False)

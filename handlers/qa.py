@@ -35,7 +35,10 @@ async def ask(context: ContextTypes.DEFAULT_TYPE, update: Update, fn: Callable[[
     def work():
         with core.atomic():
             user = core.identify(CHANNEL, str(u.id), u.first_name or "", u.username or "") if u else User(0)
-            return fn(core, user)
+            reply = fn(core, user)
+            if reply is not None:
+                core.shown(user, reply)  # a number typed next picks from its buttons
+            return reply
 
     return await context.application.bot_data["runner"](work)
 

@@ -334,6 +334,20 @@ def test_the_note_button_after_an_answer_notes_the_item_just_answered(core, kb):
     assert not (core.storage.run_answers(run["id"]).get(cl.items[4].id) or {}).get("note")
 
 
+def test_a_note_typed_right_after_an_answer_is_offered_for_the_item_just_answered(core, kb):
+    """Terminal play-test: "thieu bien ban hop" typed right after «Đạt một phần» on câu 2 was offered as
+    the note of câu 3, while «📝 Ghi chú» on the same screen said câu 2."""
+    cl = kb.checklists["san-sang-dgnb"]
+    run = core.storage.start_run(983, None, cl.id)
+    core.storage.set_position(run["id"], 1)
+    after = core.press(User(983), f"ca:{run['id']}:1:p")
+    assert "Câu 3/" in after.text and "📝 Ghi chú câu 2" in [b.label for row in after.buttons for b in row]
+    reply = core.text(User(983), "thieu bien ban hop")
+    assert f"cw:{run['id']}:1" in _buttons(reply) and "câu 2" in reply.text and "câu 3" not in reply.text
+    core.press(User(983), f"cw:{run['id']}:1")
+    assert core.storage.run_answers(run["id"])[cl.items[1].id]["note"] == "thieu bien ban hop"
+
+
 @pytest.mark.parametrize("typed", ["thieu bien ban", "co ke hoach nhung chua gui cac bo phan"])
 def test_a_note_like_text_mid_checklist_is_offered_as_the_note_even_when_answered(core, kb, typed):
     """Telegram report §6: a note typed without «📝 Ghi chú» got a confident unrelated answer, and was lost."""

@@ -50,7 +50,7 @@ def test_ask_handles_menu_items_typed_as_questions(config_file):
     assert out.returncode == 0, out.stderr
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert all(set(r) == JSON_KEYS and r["matched"] is False and r["entry_id"] is None for r in rows)
-    assert "Lịch ISO năm" in rows[1]["answer"]
+    assert "Lịch ISO: việc cần làm trong 3 tháng tới" in rows[1]["answer"]
     plain = run("ask", "trac nghiem", "--config", str(config_file))
     assert plain.returncode == 0 and "chọn một mục" in plain.stdout, plain.stderr
 

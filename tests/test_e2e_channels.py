@@ -141,7 +141,7 @@ def test_an_inspector_on_zalo_confirms_a_telegram_official_who_is_told(tg_emulat
             {"command": "/donvi"},
             {"send": "xa loc binh"},
             {"press": "Xã Lộc Bình (Lạng Sơn)"},
-            {"expect": "mã tham gia 8 chữ số"},
+            {"expect": "gõ mã tham gia của đơn vị \\(8 chữ số"},
             {"send": "1234 5678"},
             {"expect": "Mã chưa đúng"},
             {"press": "Để sau"},

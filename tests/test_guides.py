@@ -225,11 +225,55 @@ async def test_form_button_sends_a_document(offline_app):
 
 def test_calendar_dates_and_durations_in_vietnamese(kb, searcher, storage):
     core = Core(kb, searcher, storage, today=lambda: date(2026, 11, 24))
-    text = core.command(User(1), "lich").text
+    text = core.press(User(1), yearly.YEAR.data()).text  # «📅 Xem cả năm»
     assert "Lịch ISO năm 2026" in text and "Thứ Ba, 24 tháng 11, 2026" in text
     assert "còn 21 ngày đến hết" in text  # the province report window ends 15/12
+    # that window is practice: the Sở's letter sets the real deadline (TT 26 khoản 2 Điều 35), so the
+    # window must not read as a deadline the Sở set
+    report = next(line for line in text.splitlines() if line.startswith("1/11–15/12"))
+    assert "thông lệ" in report and "hạn chính thức theo văn bản của Sở" in report, report
     assert "Thứ Ba, 15 tháng 12, 2026" in text  # next quarterly review starts then
     assert "đã qua" in text
+
+
+@pytest.mark.parametrize("today", [date(2026, 12, 4), date(2026, 3, 1), date(2026, 6, 20), date(2026, 9, 10)])
+def test_calendar_first_screen_is_the_next_three_months_with_the_legal_ones_cited(kb, searcher, storage, today):
+    """Play-test: /lich was about 3,300 characters on Telegram and two pages on Zalo."""
+    core = Core(kb, searcher, storage, today=lambda: today)
+    first = core.command(User(1), "lich")
+    year = core.press(User(1), first.buttons[0][0].data)
+    assert first.buttons[0][0].label == "📅 Xem cả năm" and "Lịch ISO năm" in year.text
+    assert len(first.text) < 1200 and len(first.text) < len(year.text) / 2
+    shown = [ev for ev in kb.calendar if ev.title in first.text]
+    assert 2 <= len(shown) <= yearly.SOON_MOST and all(ev.kind != "on-change" for ev in shown)
+    for ev in shown:
+        windows = [w for y in (today.year, today.year + 1) for w in yearly.occurrences(ev, y) if w[1] >= today]
+        start, end = windows[0]
+        assert (start - today).days <= yearly.SOON_DAYS
+        assert f"{start.day}/{start.month}–{end.day}/{end.month}" in first.text
+        if ev.kind == "legal":  # marked, with every article calendar.yaml cites for it
+            assert f"⚖️ {ev.title}" in first.text
+            assert all(str(s) in first.text for s in ev.sources if s.doc.kind == "law" and s.ref)
+    assert all(ev.title in year.text and ev.note in year.text for ev in kb.calendar)
+
+
+def test_calendar_in_december_shows_january_of_next_year(kb, searcher, storage):
+    core = Core(kb, searcher, storage, today=lambda: date(2026, 12, 4))
+    text = core.command(User(1), "lich").text
+    assert "Ban hành mục tiêu chất lượng" in text and "Thứ Bảy, 2 tháng 1, 2027" in text
+    assert text.index("Báo cáo về HTQLCL") < text.index("Rà soát danh mục TTHC"), "under way before starting"
+
+
+def test_calendar_first_screen_is_one_zalo_message(kb, searcher, storage):
+    from bot.textui import ZALO_LIMIT, TextUI
+
+    core = Core(kb, searcher, storage, today=lambda: date(2026, 12, 4))
+    ui = TextUI(core, "zalo", publish=lambda a: None)
+    user = core.identify("zalo", "z1", "Lan")
+    (out,) = ui.handle(user, "/lich")
+    assert len(out.text) <= ZALO_LIMIT and "Xem tiếp" not in out.text and "1. 📅 Xem cả năm" in out.text
+    (year,) = ui.handle(user, "1")
+    assert "Lịch ISO năm 2026" in year.text
 
 
 def test_calendar_states_no_unverified_legal_deadline(kb):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -213,6 +214,77 @@ def test_progress_lists_every_commune_of_the_province_laggards_first(make_core, 
     assert csv.splitlines()[0].startswith("Đơn vị,")
     chart = core.press(User(ADMIN), "pc:all").attachment
     assert chart.kind == "photo" and chart.data[:4] == b"\x89PNG"
+
+
+def test_progress_first_screen_counts_units_and_reaches_the_active_ones_in_one_step(make_core, kb):
+    """Play-test: the units that did something recently were 8 taps away, after 63 never registered."""
+    core = make_core()
+    u1, u2 = _seed_units(core, kb)
+    core.storage.touch_user(14, "u14")
+    core.storage.set_user_unit(14, core.storage.get_or_create_unit("xã", "Xã Văn Quan", 20, "Lạng Sơn", 6253), True)
+    core.storage.db.execute("UPDATE users SET last_seen = ? WHERE id = 14", ["2026-09-01T08:00:00+00:00"])
+    core.storage.create_task(
+        {
+            "unit_id": u1,
+            "created_by": 11,
+            "owner_id": 12,
+            "source": "audit",
+            "finding": "x",
+            "what": "Y",
+            "due": "2026-11-20",
+        }
+    )
+    first = core.command(User(ADMIN), "tiendo")
+    assert "Tiến độ Lạng Sơn: 65 xã, phường, 0 cơ quan" in first.text
+    assert "Đang hoạt động (30 ngày qua): 2 · 🔕 im lặng: 1 · chưa đăng ký: 62 · ⏰ có việc quá hạn: 1" in first.text
+    attention = first.text.split("Cần chú ý (3):")[1]
+    assert attention.index("Xã Lộc Bình") < attention.index("Xã Văn Quan") < attention.index("Phường Tam Thanh")
+    assert "3 điểm chưa đạt · việc: 1 mở, 1 quá hạn" in attention
+    assert "chưa ai đăng ký" not in first.text and len(first.text) < 900
+    labels = {b.label: b.data for row in first.buttons for b in row}
+    assert len(labels) <= 10 and "🔕 Im lặng (1)" in labels and "⏰ Có việc quá hạn (1)" in labels
+    active = core.press(User(ADMIN), labels["🟢 Đang hoạt động (2)"]).text  # one step
+    assert "Xã Lộc Bình" in active and "Phường Tam Thanh" in active and "Xã Văn Quan" not in active
+    assert "chưa ai đăng ký" not in active
+    silent = core.press(User(ADMIN), labels["🔕 Im lặng (1)"]).text
+    assert "Xã Văn Quan" in silent and "Xã Lộc Bình" not in silent
+    assert (
+        "🔎 Xã Lộc Bình" in labels
+        and "Xã Lộc Bình (Lạng Sơn)" in core.press(User(ADMIN), labels["🔎 Xã Lộc Bình"]).text
+    )
+    everything = core.press(User(ADMIN), labels["📋 Tất cả đơn vị"])
+    back = {b.label: b.data for row in everything.buttons for b in row}["⬅️ Tóm tắt"]
+    assert core.press(User(ADMIN), back).text == first.text
+
+
+def test_progress_lists_on_zalo_keep_filters_and_files_one_step_away(kb, searcher, config):
+    """Zalo: a list screen numbered 20 options (8 units, pages, 8 filters, 3 files); now at most 14."""
+    from bot.dialog import Core
+    from bot.textui import TextUI
+
+    core = Core(kb, searcher, Storage(config.database), province="Lạng Sơn", admin_ids={"zalo:adm1n", ADMIN})
+    ui = TextUI(core, "zalo", publish=lambda a: None)
+    boss = core.identify("zalo", "adm1n", "Minh")
+    _seed_units(core, kb)
+
+    def options(text: str) -> dict[str, str]:
+        return dict(re.findall(r"^(\d{1,2})\. (.+)$", text, re.M))
+
+    ui.handle(boss, "/tiendo")
+    (listing,) = ui.handle(
+        boss, next(k for k, v in options(ui.handle(boss, "/tiendo")[0].text).items() if "Tất cả" in v)
+    )
+    opts = options(listing.text)
+    assert len(opts) <= 14 and "🔎 Lọc khác" in opts.values() and "📥 Tải về, biểu đồ" in opts.values()
+    (menu,) = ui.handle(boss, next(k for k, v in opts.items() if v == "🔎 Lọc khác"))
+    labels = list(options(menu.text).values())
+    assert "chưa đăng ký (63)" in labels and "đang hoạt động (2)" in labels and "cơ quan (0)" in labels
+    (not_started,) = ui.handle(boss, next(k for k, v in options(menu.text).items() if v.startswith("chưa tự đánh giá")))
+    assert "Phường Tam Thanh: 1 người, chưa tự đánh giá" in not_started.text
+    (files,) = ui.handle(boss, next(k for k, v in options(not_started.text).items() if v.startswith("📥")))
+    assert {"📊 Biểu đồ", "📥 Excel", "📥 CSV"} <= set(options(files.text).values())
+    telegram = core.press(User(ADMIN), "pg:all")  # Telegram keeps the filters and files as buttons
+    assert {"chưa đăng ký", "📥 CSV"} <= {b.label for row in telegram.buttons for b in row}
 
 
 def test_drill_down_into_a_unit_and_its_readiness_pack(make_core, kb):

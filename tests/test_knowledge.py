@@ -95,6 +95,20 @@ def test_over_long_answer_is_reported(kb_copy):
     assert "kb/entries/main.yaml:18:" in msg and "tối đa 900" in msg
 
 
+def test_a_sentence_saying_bam_needs_its_zalo_wording(kb_copy):
+    """Zalo has no buttons: "bấm «Lưu»" must have a ``__text`` variant ("chọn «Lưu»") for Zalo and the
+    terminal, and that variant must not say "bấm" itself."""
+    ui = kb_copy / "ui.yaml"
+    edit(ui, '  sources_label: "Nguồn"', '  sources_label: "Nguồn"\n  save_hint: "Anh/chị bấm «Lưu» để lưu."')
+    (msg,) = problems(kb_copy)
+    assert "kb/ui.yaml:" in msg and "'save_hint'" in msg and "save_hint__text" in msg
+    edit(ui, "  save_hint: ", '  save_hint__text: "Anh/chị bấm số 1."\n  save_hint: ')
+    (msg,) = problems(kb_copy)
+    assert "'save_hint__text'" in msg
+    edit(ui, '"Anh/chị bấm số 1."', '"Anh/chị chọn «Lưu» để lưu."')
+    assert problems(kb_copy) == []
+
+
 def test_strict_load_raises_with_all_problems(kb_copy):
     edit(kb_copy / "entries" / "main.yaml", "related: [pl-qd19]", "related: [khong-co]")
     with pytest.raises(KnowledgeError) as info:

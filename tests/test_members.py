@@ -12,6 +12,7 @@ from bot.dialog import Core
 from bot.members import join_code
 from bot.reply import User
 from bot.storage import Storage
+from bot.textui import TextUI
 
 ADMIN = 777
 LOC_BINH = "Xã Lộc Bình (Lạng Sơn)"
@@ -47,7 +48,7 @@ def test_a_registered_official_is_pending_and_their_run_is_not_the_units_score(m
     official = User(31, "Lan")
     core.storage.touch_user(31, "Lan")
     text = register(core, official)
-    assert "Đã ghi nhận: anh/chị thuộc Xã Lộc Bình" in text and "mã tham gia 8 chữ số" in text
+    assert "Đã ghi nhận: anh/chị thuộc Xã Lộc Bình" in text and "gõ mã tham gia của đơn vị (8 chữ số" in text
     assert core.storage.membership(31) == "pending"
     profile = core.command(official, "toi")
     assert "chờ Sở KH&CN xác nhận" in profile.text
@@ -92,6 +93,37 @@ def test_wrong_codes_are_limited_even_before_the_right_one(make_core):
         assert "Mã chưa đúng" in core.text(official, f"{(int(right) + 1 + n) % 10**8:08d}").text
     assert "nhập sai mã nhiều lần" in core.text(official, right).text
     assert core.storage.membership(31) == "pending"
+
+
+def test_the_code_prompt_ends_with_what_to_type_and_keeps_waiting_for_it(make_core):
+    """Play-test: the prompt read as a question, so officials answered it ("dạ vâng") instead of typing
+    the code, and that answer ended the wait: the code typed next was searched as a question."""
+    core = make_core()
+    official = User(31, "Lan")
+    core.storage.touch_user(31, "Lan")
+    prompt = register(core, official)
+    last = prompt.strip().splitlines()[-1]
+    assert last == "🔑 Anh/chị gõ mã tham gia của đơn vị (8 chữ số, ví dụ 1234 5678)." and "?" not in prompt
+    for typed in ("dạ vâng", "mã ở đâu ạ", "chưa có mã"):
+        reply = core.text(official, typed)
+        assert reply.text.startswith("Em chưa thấy mã tham gia trong tin này.") and "8 chữ số" in reply.text
+        assert [b.data for row in reply.buttons for b in row] == ["jl"] and core.storage.get_prompt(31) is not None
+    right = ward_code(core)
+    assert "Đã xác nhận anh/chị là thành viên" in core.text(official, right).text
+
+
+def test_a_menu_name_or_a_checklist_word_at_the_code_prompt_is_read_as_usual(make_core, kb):
+    core = make_core()
+    official = User(31, "Lan")
+    core.storage.touch_user(31, "Lan")
+    register(core, official)
+    assert "Em chưa thấy mã" not in core.text(official, "tự đánh giá").text
+    assert core.storage.get_prompt(31) is None
+    core.press(official, "je")
+    cl = kb.checklists["san-sang-dgnb"]
+    core.storage.start_run(31, core.storage.unit_of(31)["id"], cl.id)
+    reply = core.text(official, "đạt")
+    assert "Em chưa thấy mã" not in reply.text and "câu 1" in reply.text.lower()
 
 
 def test_code_prompt_lets_commands_questions_and_checklist_words_through(make_core):
@@ -256,3 +288,32 @@ def test_unit_names_of_the_configured_province_hide_look_alikes_elsewhere(make_c
     core.command(User(31), "donvi")
     labels = [b.label for row in core.text(User(31), "xa loc ninh").buttons for b in row]
     assert any("Lộc Ninh (Đồng Nai)" in x for x in labels)
+
+
+def _telegram_order(reply) -> list[str]:
+    """The buttons' labels in reading order, as a number typed on Telegram counts them."""
+    return [b.label for row in reply.buttons for b in row]
+
+
+def _zalo_options(ui, user: User) -> dict[str, str]:
+    """Label → the number shown for it on Zalo, from /toi rendered as numbered options."""
+    (out,) = ui.handle(user, "/toi")
+    return {line.split(". ", 1)[1]: line.split(". ", 1)[0] for line in out.text.splitlines() if line[:1].isdigit()}
+
+
+def test_profile_options_keep_their_numbers_whether_pending_or_confirmed(make_core):
+    core = make_core()
+    ui = TextUI(core, "zalo", publish=lambda a: None)
+    pending, confirmed = core.identify("zalo", "z41", "Lan"), core.identify("zalo", "z42", "Hà")
+    for u in (pending, confirmed):
+        register(core, u)
+    core.storage.confirm_member(confirmed.id, ADMIN)
+    assert core.storage.membership(pending.id) == "pending" and core.storage.membership(confirmed.id) == "confirmed"
+    mine, theirs = _zalo_options(ui, pending), _zalo_options(ui, confirmed)
+    assert "🔑 Nhập mã tham gia" in mine and "🔑 Nhập mã tham gia" not in theirs
+    assert {label: mine[label] for label in theirs} == theirs, "the same label has the same number on Zalo"
+    on_tg_mine, on_tg_theirs = (
+        _telegram_order(core.command(pending, "toi")),
+        _telegram_order(core.command(confirmed, "toi")),
+    )
+    assert on_tg_mine[: len(on_tg_theirs)] == on_tg_theirs, "and the same place among Telegram's buttons"

@@ -155,6 +155,40 @@ async def test_daily_question_job_is_scheduled_and_restored(offline_app):
     assert api2.polls and api2.polls[-1]["question"].startswith("Câu 1/1")
 
 
+def _walk(core, user, reply, depth=0):
+    """Every (label, data) of the screens reached from ``reply`` through topic groups, with the largest
+    number of options on one screen."""
+    found, most = [], len([b for row in reply.buttons for b in row])
+    for row in reply.buttons:
+        for b in row:
+            if b.data.startswith(("qg:", "qv:")) and depth < 2:
+                inner, n = _walk(core, user, core.press(user, b.data), depth + 1)
+                found, most = found + inner, max(most, n)
+            else:
+                found.append((b.label, b.data))
+    return found, most
+
+
+@pytest.mark.parametrize("start, topic_action", [("quiz", "qt"), ("qn", "qo")])
+def test_quiz_topics_come_in_groups_of_few_and_all_stay_reachable(kb, searcher, config, start, topic_action):
+    """Play-test: /quiz and «Giao bài mới» listed 15 topics, 17 options, too many for a phone."""
+    core = Core(kb, searcher, Storage(config.database), admin_ids={777})
+    boss = User(777, "Thanh tra")
+    first = core.command(boss, "quiz") if start == "quiz" else core.press(boss, start)
+    assert len([b for row in first.buttons for b in row]) <= 6
+    assert first.buttons[0][0].data == f"{topic_action}:mix", "«Trộn» stays the first option"
+    reached, most = _walk(core, boss, first)
+    assert most <= 10
+    topics = {d.split(":")[1] for _, d in reached if d.startswith(topic_action + ":")} - {"mix"}
+    assert topics == {q.topic for q in kb.quizzes.values()}
+    assert core.press(boss, f"{topic_action}:danh-gia-noi-bo").text  # a topic still opens the lengths
+
+
+def test_quiz_group_of_an_unknown_group_is_stale(kb, searcher, config):
+    core = Core(kb, searcher, Storage(config.database))
+    assert core.press(User(5), "qg:khong-co").stale
+
+
 def test_team_quiz_assigned_taken_and_reported(kb, searcher, config):
     from io import BytesIO
 

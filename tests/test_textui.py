@@ -29,6 +29,43 @@ def options_of(text: str) -> dict[str, str]:
     return dict(OPTION.findall(text))
 
 
+def test_sentences_with_a_zalo_wording_are_said_for_the_channel(kb):
+    """Play-test: Zalo has no buttons, yet the join prompt said «bấm "Để sau"». A sentence of ui.yaml that
+    has a ``__text`` variant (``isobot kb check`` requires one for every «bấm»/«nút») is fetched with
+    ``Feature.say(user, …)``, which picks the variant on Zalo, never with ``text(…)``."""
+    from pathlib import Path
+
+    variants = {k.removesuffix("__text") for k in kb.ui if k.endswith("__text")}
+    wrong = []
+    for path in sorted((Path(__file__).parent.parent / "bot").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        lines = source.splitlines()
+        for m in re.finditer(r'\btext\(\s*"([a-z0-9_-]+)"', source):
+            line = lines[source.count("\n", 0, m.start())]
+            if m.group(1) in variants and f'say(user, "{m.group(1)}")' not in line:  # «if user else» is fine
+                wrong.append(f"{path.name}:{source.count(chr(10), 0, m.start()) + 1}: {m.group(1)}")
+    assert wrong == []
+
+
+def test_the_join_prompt_says_choose_on_zalo(chat):
+    core, ui, user, _ = chat
+    (out,) = ui.handle(user, "/donvi")
+    (out,) = ui.handle(user, "xa Loc Binh")
+    (out,) = ui.handle(user, next(k for k, v in options_of(out.text).items() if "Lộc Bình" in v))
+    assert "mã tham gia" in out.text and "bấm" not in out.text.lower() and "Để sau" in out.text
+
+
+def test_a_guides_step_list_on_zalo_numbers_each_step_once(chat, kb):
+    """Zalo: the step list read "3. 3. Lập kế hoạch…", the option number and the step's own."""
+    core, ui, user, _ = chat
+    g = kb.guides["danh-gia-noi-bo"]
+    (out,) = ui.render(user, core.press(user, f"gl:{g.id}"))
+    opts = options_of(out.text)
+    assert len(opts) == len(g.steps) + 1 and not any(re.match(r"\d+\. ", label) for label in opts.values())
+    assert opts["3"].startswith(g.steps[2].title[:40])
+    assert f"Bước 3/{len(g.steps)}" in ui.handle(user, "3")[0].text
+
+
 def test_buttons_become_numbered_options_with_the_footer(chat):
     core, ui, user, _ = chat
     (out,) = ui.handle(user, "/start")
@@ -207,6 +244,62 @@ def test_a_notice_mid_checklist_keeps_the_checklist_numbers(chat, kb):
     assert core.storage.run_answers(run["id"])[cl.items[2].id]["answer"] == "chua-dat"
 
 
+LONG_NOTICE = " ".join(
+    f"Mục {i}: đề nghị các xã rà soát hồ sơ đánh giá nội bộ và gửi báo cáo trước ngày 15/12." for i in range(1, 40)
+)[:3000]
+
+
+def test_a_long_notice_mid_checklist_shows_its_start_and_keeps_the_numbers(chat, kb):
+    """Play-test: a 3,000-character notice mid-checklist filled the phone and split into pages whose
+    «1. Xem tiếp» took the "1" meant for «Đạt»."""
+    core, ui, user, _ = chat
+    cl, run = _checklist_at_item_2(core, ui, user, kb)
+    (notice,) = ui.render(user, _notice(core, user, LONG_NOTICE + "\n\n— Minh, Thanh tra"))
+    opts = options_of(notice.text)
+    assert len(notice.text) < 600 and "Xem tiếp" not in notice.text and "— Minh, Thanh tra" in notice.text
+    assert notice.text.startswith("Mục 1: đề nghị") and "…" in notice.text and "Mục 5:" not in notice.text
+    assert opts["9"] == "📄 Đọc toàn bộ thông báo" and opts["10"] == "✅ Đã nhận" and "1" not in opts
+    (out,) = ui.handle(user, "1")  # still «Đạt» for câu 2
+    assert "Câu 3/" in out.text and core.storage.run_answers(run["id"])[cl.items[1].id]["answer"] == "dat"
+    ui.render(user, _notice(core, user, LONG_NOTICE + "\n\n— Minh, Thanh tra"))
+    pages = [ui.handle(user, "9")[0].text]  # the whole notice, in pages of its own
+    while "Xem tiếp" in pages[-1]:
+        pages += [ui.handle(user, "1")[0].text]
+    whole = "".join(pages)
+    assert all(len(p) <= ZALO_LIMIT for p in pages) and LONG_NOTICE[-60:] in whole and "— Minh" in pages[-1]
+    last = options_of(pages[-1])
+    assert "✅ Đã nhận" in last.values() and any("Làm tiếp" in label for label in last.values())
+    (acked,) = ui.handle(user, "đã nhận")
+    assert "đã nhận" in acked.text
+    (out,) = ui.handle(user, next(k for k, v in options_of(acked.text).items() if "Làm tiếp" in v))
+    assert "Câu 3/" in out.text
+
+
+def test_a_short_notice_mid_checklist_is_shown_whole(chat, kb):
+    core, ui, user, _ = chat
+    _checklist_at_item_2(core, ui, user, kb)
+    text = LONG_NOTICE[:400]
+    (notice,) = ui.render(user, _notice(core, user, text))
+    assert text in notice.text and "Đọc toàn bộ" not in notice.text
+
+
+def test_a_long_notice_outside_a_flow_is_shown_whole(chat):
+    core, ui, user, _ = chat
+    ui.handle(user, "/start")
+    pages = [ui.render(user, _notice(core, user, LONG_NOTICE))[0].text]
+    while "Xem tiếp" in pages[-1]:
+        pages += [ui.handle(user, "1")[0].text]
+    assert LONG_NOTICE[-60:] in "".join(pages) and "Đọc toàn bộ" not in "".join(pages)
+
+
+def test_only_a_recipient_can_read_a_notice_again(chat):
+    core, ui, user, _ = chat
+    msg = _notice(core, user, LONG_NOTICE)
+    stranger = core.identify("zalo", "zz9", "Khách")
+    assert msg.more is not None and core.press(stranger, msg.more.data).stale
+    assert LONG_NOTICE in core.press(user, msg.more.data).text
+
+
 def test_a_typed_answer_answers_the_pending_item_after_any_notice(chat, kb):
     core, ui, user, _ = chat
     cl, run = _checklist_at_item_2(core, ui, user, kb)
@@ -292,3 +385,95 @@ def test_a_notice_to_someone_in_no_flow_numbers_its_options_from_one(chat):
     (notice,) = ui.render(user, _notice(core, user))
     assert options_of(notice.text)["1"] == "✅ Đã nhận" and "1–" not in notice.text
     assert "đã nhận" in ui.handle(user, "1")[0].text
+
+
+def _finish_quiz(ui, user) -> str:
+    """/quiz → mixed → 5 questions, each answered "a"; the summary's text."""
+    ui.handle(user, "/quiz")
+    ui.handle(user, "1")
+    ui.handle(user, "1")
+    for _ in range(5):
+        (out,) = ui.handle(user, "a")
+    assert "🎯 Kết quả" in out.text
+    text = out.text
+    while "1. Xem tiếp (trang" in text.splitlines()[-2]:  # a long summary comes in pages
+        (out,) = ui.handle(user, "1")
+        text = out.text
+    return text
+
+
+@pytest.mark.parametrize("late", ["b", "C", "đáp án d"])
+def test_a_letter_typed_after_the_last_quiz_question_is_a_late_answer(chat, late):
+    """Zalo play-test: "b" after the summary was searched ("chưa có thông tin")."""
+    core, ui, user, _ = chat
+    _finish_quiz(ui, user)
+    (out,) = ui.handle(user, late)
+    assert out.text.startswith("Bài trắc nghiệm đã kết thúc (đúng ") and "/5 câu đã làm" in out.text
+    assert "chưa có thông tin" not in out.text
+    opts = options_of(out.text)
+    assert opts["1"] == "🎯 Làm bài khác" and opts["2"] == "🏆 Bảng xếp hạng"
+    (again,) = ui.handle(user, "a")
+    assert again.text.startswith("Bài trắc nghiệm đã kết thúc"), "every stray letter, not only the first"
+    (started,) = ui.handle(user, "1")
+    assert "Chọn" in started.text or "chủ đề" in started.text.lower()
+
+
+def test_a_letter_after_a_stopped_quiz_is_a_late_answer_until_another_command(chat):
+    core, ui, user, _ = chat
+    ui.handle(user, "/quiz")
+    ui.handle(user, "1")
+    ui.handle(user, "1")
+    ui.handle(user, "b")
+    ui.handle(user, "huỷ")
+    (out,) = ui.handle(user, "c")
+    assert out.text.startswith("Bài trắc nghiệm đã kết thúc (đúng ") and "/1 câu đã làm" in out.text
+    ui.handle(user, "/lich")
+    (out,) = ui.handle(user, "c")
+    assert "Bài trắc nghiệm đã kết thúc" not in out.text, "another command ends the wait"
+
+
+def test_a_letter_typed_hours_after_a_quiz_is_read_as_usual(chat):
+    core, ui, user, _ = chat
+    _finish_quiz(ui, user)
+    core.storage.db.execute("UPDATE quiz_sessions SET finished = '2020-01-01T00:00:00+00:00'")
+    (out,) = ui.handle(user, "b")
+    assert "Bài trắc nghiệm đã kết thúc" not in out.text
+
+
+def test_a_question_right_after_a_quiz_is_answered(chat):
+    core, ui, user, _ = chat
+    _finish_quiz(ui, user)
+    (out,) = ui.handle(user, "htqlcl la gi")
+    assert "Nguồn:" in out.text
+
+
+def test_huy_stops_a_new_quiz_started_from_the_summary(chat):
+    core, ui, user, _ = chat
+    summary = options_of(_finish_quiz(ui, user))
+    (again,) = [k for k, label in summary.items() if label == "🎯 Làm bài khác"]
+    ui.handle(user, again)
+    ui.handle(user, "1")
+    ui.handle(user, "1")
+    assert core.storage.open_quiz(user.id) is not None
+    (out,) = ui.handle(user, "/huy")
+    assert "Đã dừng bài trắc nghiệm" in out.text and core.storage.open_quiz(user.id) is None
+    (out,) = ui.handle(user, "/huy")
+    assert "Đã dừng" not in out.text
+
+
+def test_a_quiz_summary_with_every_answer_wrong_fits_one_zalo_message(chat, kb):
+    """UX play-test: 20 missed questions with their explanations ran over 2,000 characters, so the
+    summary came in pages and its options only on the last one."""
+    core, ui, user, _ = chat
+    ui.handle(user, "/quiz")
+    ui.handle(user, "1")  # mixed topics
+    ui.handle(user, "3")  # 20 questions
+    session = core.storage.open_quiz(user.id)
+    assert len(session["questions"]) == 20
+    for qid in session["questions"]:
+        wrong = next(i for i in range(len(kb.quizzes[qid].options)) if i != kb.quizzes[qid].answer)
+        (out,) = ui.handle(user, "ABCD"[wrong])
+    assert "🎯 Kết quả" in out.text and "0/20" in out.text
+    assert len(out.text) <= ZALO_LIMIT and "Xem tiếp (trang" not in out.text, "one message, no pages"
+    assert "Làm bài khác" in out.text or "Làm lại" in out.text, "its options come with it"
+    assert "câu khác (sẽ được hỏi lại" in out.text, "the missed questions not shown are counted"

@@ -1,5 +1,6 @@
 """Type every option number of every reachable Zalo screen (breadth first, bounded), as an official and
-as an admin: every reply fits one Zalo message, its options are numbered 1..N, nothing raises."""
+as an admin: every reply fits one Zalo message, its options are numbered 1..N (the clause menu: 4–10
+by clause, then 1..N), none says "bấm «…»" (there are no buttons to press), nothing raises."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from bot.textui import ZALO_LIMIT, TextUI
 
 LIMIT = 1500
 OPTION = re.compile(r"^(\d{1,3})\. .+$", re.M)
+# "bấm «Lưu»", "bấm nút bên dưới": Zalo has no buttons ("gõ số", "chọn"). Answers may still tell of
+# citizens who "bấm “không hài lòng”" on the rating screen at the counter.
+PRESS = re.compile(r"(?<!\w)bấm (?:vào |một )?(?:«|nút)", re.IGNORECASE)
 STARTS = (
     "/start",
     "/help",
@@ -35,6 +39,7 @@ STARTS = (
 )
 
 
+CLAUSES = list(range(4, 11))  # /dieukhoan numbers each clause of the standard by its own number
 LONGEST = [0]  # the longest message sent, printed by the crawl for the note
 
 
@@ -43,8 +48,12 @@ def check(outs, where: str) -> None:
     for out in outs:
         assert out.text.strip() and len(out.text) <= ZALO_LIMIT, (where, len(out.text))
         LONGEST[0] = max(LONGEST[0], len(out.text))
+        assert not PRESS.search(out.text), (where, out.text)
         numbers = [int(n) for n in OPTION.findall(out.text)]
-        assert numbers == list(range(1, len(numbers) + 1)), (where, numbers)
+        if numbers != list(range(1, len(numbers) + 1)):  # the clause menu: clauses 4–10 by number, then 1, 2…
+            rest = [n for n in numbers if n not in CLAUSES]
+            assert CLAUSES == [n for n in numbers if n in CLAUSES], (where, numbers)
+            assert rest == list(range(1, len(rest) + 1)), (where, numbers)
         if numbers:
             assert "Gõ số để chọn; 0 = menu." in out.text, where
 
