@@ -193,8 +193,9 @@ DOMAIN_SETS = (
     "eval_domain_tenth.yaml",
     "eval_domain_eleventh.yaml",
     "eval_domain_twelfth.yaml",
+    "eval_domain_thirteenth.yaml",
 )
-DOMAIN_HOLDOUT = "eval_domain_thirteenth.yaml"  # the last one consulted (2026-12-03, 86b956f): --domain-holdout
+DOMAIN_HOLDOUT = "eval_domain_fourteenth.yaml"  # the last one consulted (2026-12-04, 33259b6): --domain-holdout
 HOLDOUTS = (
     "eval_holdout.yaml",
     "eval_fresh.yaml",

@@ -154,6 +154,7 @@ def test_domain_dev_set(searcher):
         ("eval_domain_eleventh.yaml", 97.0, 98.0, 2.5),
         ("eval_domain_twelfth.yaml", 97.5, 98.5, 2.0),
         ("eval_domain_thirteenth.yaml", 95.5, 98.0, 3.0),  # consulted once at 86b956f: 80.7 / 93.6 / 10.4
+        ("eval_domain_fourteenth.yaml", 84.0, 93.0, 8.5),  # consulted once at 33259b6: 85.7 / 94.6 / 7.1
     ],
 )
 def test_consulted_domain_sets_do_not_fall(searcher, name, top1, top3, wrong):
