@@ -12,6 +12,7 @@ Run: ``.venv/bin/python benchmarks/blind_sets.py``.
 from __future__ import annotations
 
 import io
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -41,6 +42,9 @@ def knowledge_at(commit: str, into: Path) -> Path:
     ).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
+    # today's ui.yaml: the search reads no message, and today's loader holds messages to rules an old
+    # ui.yaml predates (a Zalo variant for every "bấm" sentence)
+    shutil.copy(ROOT / "knowledge" / "ui.yaml", into / "knowledge" / "ui.yaml")
     return into / "knowledge"
 
 
@@ -52,7 +56,12 @@ def main() -> int:
     for name, commit in CONSULTED.items():
         with tempfile.TemporaryDirectory() as tmp:
             kb = loader.load(knowledge_at(commit, Path(tmp)))
-        rows = evalsets.load(ROOT / "tests" / "data" / name)
+        # an item relabelled later for an entry written after the consult is, on that knowledge base, an
+        # item nothing answers (as it was labelled then)
+        rows = [
+            {**r, "expect": [e for e in r.get("expect") or [] if e in kb.entries]}
+            for r in evalsets.load(ROOT / "tests" / "data" / name)
+        ]
         for label, limit in (("with", search.MODEL_MAX_ENTRIES), ("without", 0)):
             saved, search.MODEL_MAX_ENTRIES = search.MODEL_MAX_ENTRIES, limit
             try:
