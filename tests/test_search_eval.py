@@ -140,7 +140,8 @@ def test_domain_dev_set(searcher):
     # stayed 99.5–100), and raised the four sets on the knowledge they were consulted at from 73.2% to
     # 79.6% (benchmarks/blind_sets.py): unseen questions are what the floors cannot see. Content pass 10
     # (2026-12-04, guided by all thirteen sets, seven new entries) brought every set to 97.6–100 / 99–100 /
-    # 0–1.7 (thirteen sets: right 2,535 → 2,629, wrong 66 → 16); the floors are 2–3 points under
+    # 0–1.7 (thirteen sets: right 2,535 → 2,629, wrong 66 → 16); the floors are 2–3 points under. Pass 11
+    # (guided by the fourteenth's misses too) took the fourteenth to 98.0 / 98.0 / 2.1
     [
         ("eval_domain_holdout.yaml", 97.5, 98.5, 2.0),
         ("eval_domain_third.yaml", 97.0, 98.0, 3.0),
@@ -154,7 +155,7 @@ def test_domain_dev_set(searcher):
         ("eval_domain_eleventh.yaml", 97.0, 98.0, 2.5),
         ("eval_domain_twelfth.yaml", 97.5, 98.5, 2.0),
         ("eval_domain_thirteenth.yaml", 95.5, 98.0, 3.0),  # consulted once at 86b956f: 80.7 / 93.6 / 10.4
-        ("eval_domain_fourteenth.yaml", 84.0, 93.0, 8.5),  # consulted once at 33259b6: 85.7 / 94.6 / 7.1
+        ("eval_domain_fourteenth.yaml", 95.5, 96.5, 4.0),  # consulted once at 33259b6: 85.7 / 94.6 / 7.1
     ],
 )
 def test_consulted_domain_sets_do_not_fall(searcher, name, top1, top3, wrong):
