@@ -170,20 +170,25 @@ def _seed_units(core, kb):
     return u1, u2
 
 
-def test_progress_lists_every_commune_of_the_province_laggards_first(make_core, kb):
-    core = make_core()
-    u1, _ = _seed_units(core, kb)
+def _overdue_task(core, unit_id: int, what: str) -> None:
+    """A task of the unit from an audit, due 2026-11-20 (overdue on the tests' clock)."""
     core.storage.create_task(
         {
-            "unit_id": u1,
+            "unit_id": unit_id,
             "created_by": 11,
             "owner_id": 12,
             "source": "audit",
             "finding": "x",
-            "what": "Cập nhật quy trình chứng thực",
+            "what": what,
             "due": "2026-11-20",
         }
     )
+
+
+def test_progress_lists_every_commune_of_the_province_laggards_first(make_core, kb):
+    core = make_core()
+    u1, _ = _seed_units(core, kb)
+    _overdue_task(core, u1, "Cập nhật quy trình chứng thực")
     text = core.press(User(ADMIN), "pg:all").text
     assert "Tiến độ Lạng Sơn: 65 xã, phường, 0 cơ quan" in text
     assert "Chưa đăng ký: 63 · chưa tự đánh giá: 1 · điểm dưới 50: 0 · có việc quá hạn: 1" in text
@@ -223,17 +228,7 @@ def test_progress_first_screen_counts_units_and_reaches_the_active_ones_in_one_s
     core.storage.touch_user(14, "u14")
     core.storage.set_user_unit(14, core.storage.get_or_create_unit("xã", "Xã Văn Quan", 20, "Lạng Sơn", 6253), True)
     core.storage.db.execute("UPDATE users SET last_seen = ? WHERE id = 14", ["2026-09-01T08:00:00+00:00"])
-    core.storage.create_task(
-        {
-            "unit_id": u1,
-            "created_by": 11,
-            "owner_id": 12,
-            "source": "audit",
-            "finding": "x",
-            "what": "Y",
-            "due": "2026-11-20",
-        }
-    )
+    _overdue_task(core, u1, "Y")
     first = core.command(User(ADMIN), "tiendo")
     assert "Tiến độ Lạng Sơn: 65 xã, phường, 0 cơ quan" in first.text
     assert "Đang hoạt động (30 ngày qua): 2 · 🔕 im lặng: 1 · chưa đăng ký: 62 · ⏰ có việc quá hạn: 1" in first.text
