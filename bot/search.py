@@ -316,8 +316,8 @@ class Normalizer:
             split = self._split(word) or self._split(decoded)
             if split:
                 result = (split, True)
-            elif len(word) == 3:  # short syllables: only a swap of two letters ("lna" → "lan")
-                known = sorted(_swaps(word) & self.vocab)
+            elif len(word) == 3:  # short syllables: a swap of two letters ("lna" → "lan"), a doubled one ("rro")
+                known = sorted((_swaps(word) | _undoubled(word)) & self.vocab)
                 if known:
                     result = ([known[0]], True)
             elif len(word) >= 4:
@@ -366,11 +366,16 @@ def _swaps(word: str) -> set[str]:
     return {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)}
 
 
+def _undoubled(word: str) -> set[str]:
+    """The word with one doubled letter typed once ("rro" → "ro", "nhatt" → "nhat")."""
+    return {word[:i] + word[i + 1 :] for i in range(1, len(word)) if word[i] == word[i - 1]}
+
+
 def _sure_fixes(word: str) -> set[str]:
     """What a typo-like word may stand for with little doubt: its Telex decoding ("luowng" → "luong"),
     a doubled letter undone ("nhatt" → "nhat"), two neighbouring letters swapped ("dnah" → "danh")."""
     fixes = {telex_decode(word)}
-    fixes.update(word[:i] + word[i + 1 :] for i in range(1, len(word)) if word[i] == word[i - 1])
+    fixes.update(_undoubled(word))
     fixes.update(_swaps(word))
     fixes.discard(word)
     return fixes

@@ -59,6 +59,13 @@ def test_typos_are_repaired(searcher):
     assert best_id(searcher, "danh gia noi bo bao lau 1 lan") == best_id(searcher, "dnah gia noi bo bao lau 1 lna")
 
 
+def test_a_doubled_letter_in_a_short_word_is_repaired(searcher):
+    """Blind-set miss: "rủi rro là gì" kept "rro" as an unknown word and only got a suggestion."""
+    assert searcher.norm.repair("rro") == (["ro"], True)
+    res = searcher.search("rủi rro là gì")
+    assert res.outcome == "answer" and res.best.entry.id == searcher.search("rủi ro là gì").best.entry.id
+
+
 def test_a_deliberate_typo_in_an_example_question_still_gets_repaired(kb):
     """Curators write typos into example questions; the index then knows "trinhh", and a user who
     types it was not repaired. A rare word no answer or keyword uses, that is no syllable and a sure
