@@ -14,17 +14,18 @@ from __future__ import annotations
 import io
 import random
 import re
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 from bot import nav
 from bot.actions import Action, Choice, Feature, Field, Id, Index, Slug, command, prompt
 from bot.home import home_row
-from bot.knowledge import Group, KnowledgeBase, Question
+from bot.knowledge import KnowledgeBase, Question
 from bot.notices import signature
 from bot.reply import Attachment, Button, Poll, QuizFeedback, Reply, Section, User, short
 from bot.text import fold, safe_cell
-from bot.topics import grouped
+from bot.topics import group_topics, grouped
 from bot.when import WhenError, parse_date, vi_date
 from bot.yamlcheck import LINE_KEY, Checker, line_of, load_folder
 
@@ -144,19 +145,16 @@ class Quizzes(Feature):
 
     def _counts(self) -> dict[str, int]:
         """Questions per topic, for the topics that have any."""
-        counts: dict[str, int] = {}
-        for q in self.kb.quizzes.values():
-            counts[q.topic] = counts.get(q.topic, 0) + 1
-        return counts
+        return Counter(q.topic for q in self.kb.quizzes.values())
 
     @GROUP
     def group(self, user: User, group_id: str) -> Reply | None:
         """One group's topics that have questions."""
         counts = self._counts()
-        found = [tids for g, tids in grouped(self.kb, counts) if g.id == group_id]
-        if not found:
+        tids = group_topics(self.kb, counts, group_id)
+        if not tids:
             return None
-        rows = [[TOPIC.button(short(f"{self.kb.topics[t].title} ({counts[t]})", 60), t)] for t in found[0]]
+        rows = [[TOPIC.button(short(f"{self.kb.topics[t].title} ({counts[t]})", 60), t)] for t in tids]
         rows.append([nav.QUIZ.button(self.text("btn_back")), *home_row(self.ctx)])
         title = self.kb.groups[group_id].title
         return Reply(buttons=rows, mode="edit").add(self.text("group_intro", group=title))
@@ -444,22 +442,22 @@ class TeamQuizzes(Feature):
         rows.append(home_row(self.ctx))
         return Reply(buttons=rows).add(self.text("tq_intro"))
 
-    def _quiz_topics(self) -> list[tuple[Group, list[str]]]:
-        return grouped(self.kb, {q.topic for q in self.kb.quizzes.values()})
+    def _quiz_topic_ids(self) -> set[str]:
+        return {q.topic for q in self.kb.quizzes.values()}
 
     @TQ_NEW
     def new(self, user: User) -> Reply:
         """«Giao bài mới»: mixed, or a group of topics, then the topic (as /quiz)."""
         rows = [[TQ_TOPIC.button(self.text("quiz_mixed_plain"), "mix")]]
-        rows += [[TQ_GROUP.button(short(g.title, 60), g.id)] for g, _ in self._quiz_topics()]
+        rows += [[TQ_GROUP.button(short(g.title, 60), g.id)] for g, _ in grouped(self.kb, self._quiz_topic_ids())]
         return Reply(buttons=rows + self._cancel_row(), mode="edit").add(self.text("tq_ask_topic"))
 
     @TQ_GROUP
     def group(self, user: User, group_id: str) -> Reply | None:
-        found = [tids for g, tids in self._quiz_topics() if g.id == group_id]
-        if not found:
+        tids = group_topics(self.kb, self._quiz_topic_ids(), group_id)
+        if not tids:
             return None
-        rows = [[TQ_TOPIC.button(short(self.kb.topics[t].title, 60), t)] for t in found[0]]
+        rows = [[TQ_TOPIC.button(short(self.kb.topics[t].title, 60), t)] for t in tids]
         rows.append([TQ_NEW.button(self.text("btn_back")), *self._cancel_row()[0]])
         title = self.kb.groups[group_id].title
         return Reply(buttons=rows, mode="edit").add(self.text("tq_ask_topic_in", group=title))

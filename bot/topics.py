@@ -23,6 +23,11 @@ def grouped(kb, topic_ids) -> list[tuple[Group, list[str]]]:
     return [(g, tids) for g, tids in found if tids]
 
 
+def group_topics(kb, topic_ids, group_id: str) -> list[str] | None:
+    """The topics of one group of :func:`grouped` (None: no such group, or none of its topics wanted)."""
+    return next((tids for g, tids in grouped(kb, topic_ids) if g.id == group_id), None)
+
+
 def group_rows(kb) -> list:
     """One button per topic group (under a declined question)."""
     return [[GROUP.button(short(g.title), g.id)] for g in kb.groups.values()]
