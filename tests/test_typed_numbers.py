@@ -13,6 +13,13 @@ def _last_message(api):
     return api.messages[max(api.messages)]
 
 
+async def _start_quiz(app, api, make) -> None:
+    """/quiz → mixed topics → 5 questions, by pressing the buttons."""
+    await app.process_update(make.text("/quiz"))
+    await app.process_update(make.press("qt:mix", _last_message(api)))
+    await app.process_update(make.press("ql:mix:5", _last_message(api)))
+
+
 # ---------------------------------------------------------------------- Telegram: numbers pick buttons
 
 
@@ -98,9 +105,7 @@ async def test_one_typed_during_a_telegram_checklist_answers_dat(offline_app, kb
 async def test_a_number_typed_below_a_telegram_quiz_poll_asks_for_a_tap(offline_app):
     app, api, core = await offline_app()
     make = UpdateFactory(app.bot, user_id=7007)
-    await app.process_update(make.text("/quiz"))
-    await app.process_update(make.press("qt:mix", _last_message(api)))
-    await app.process_update(make.press("ql:mix:5", _last_message(api)))
+    await _start_quiz(app, api, make)
     assert api.calls[-1][0] == "sendPoll"
     await app.process_update(make.text("2"))
     assert "chạm vào phương án" in api.last_text()
@@ -146,9 +151,7 @@ async def test_a_number_typed_after_a_message_the_bot_started_picks_its_button(o
 async def test_a_letter_typed_after_a_telegram_quiz_ended_is_a_late_answer(offline_app):
     app, api, core = await offline_app()
     make = UpdateFactory(app.bot, user_id=7012)
-    await app.process_update(make.text("/quiz"))
-    await app.process_update(make.press("qt:mix", _last_message(api)))
-    await app.process_update(make.press("ql:mix:5", _last_message(api)))
+    await _start_quiz(app, api, make)
     for _ in range(5):
         await app.process_update(make.vote(api.polls[-1]["id"], 0))
     assert "🎯 Kết quả" in api.last_text()
