@@ -18,7 +18,7 @@ from bot import nav
 from bot.actions import Action, Choice, Feature, Id, Index, Slug, command, prompt
 from bot.home import home_row
 from bot.knowledge import Checklist, Item, KnowledgeBase, sources_of
-from bot.reply import Attachment, Reply, Section, User, short
+from bot.reply import Attachment, Button, Reply, Section, User, short
 from bot.text import fold, local_date, vn_date
 from bot.yamlcheck import LINE_KEY, Checker, line_of, load_folder
 
@@ -544,13 +544,20 @@ class Checklists(Feature):
     def offer_resume(self, user: User, reply: Reply) -> None:
         """A question asked (or a notice read) in the middle of a checklist: the reply gets a «Làm tiếp»
         button back to the question the user was at."""
+        button = self.resume_button(user)
+        if button is None:
+            return
+        reply.buttons.append([button])
+        reply.aside = True  # the checklist's numbers stay in force beside the answer
+
+    def resume_button(self, user: User) -> Button | None:
+        """«▶️ Làm tiếp: <checklist> (câu n/N)» for the run in progress, None without one."""
         run = self.current_run(user)
         cl = self.kb.checklists.get(run["checklist_id"]) if run else None
         if run is None or cl is None:
-            return
+            return None
         label = self.text("ck_continue", title=cl.title, n=run["position"] + 1, total=len(cl.items))
-        reply.buttons.append([OPEN.button(short(label, 60), cl.id)])
-        reply.aside = True  # on Zalo the checklist's numbers stay in force beside the answer
+        return OPEN.button(short(label, 60), cl.id)
 
     @KEEP_DRAFT
     def keep_draft(self, user: User, run_id: int, idx: int) -> Reply | None:

@@ -144,8 +144,9 @@ class Core:
         self.registry = Registry(features)
         self.home.commands = self.registry.order
         self.home.stop_flow = self._stop_flow
+        self.home.resume_button = self.checklists.resume_button
         ctx.passive_prompts = frozenset(k for k, (spec, _) in self.registry.prompts.items() if spec.passive)
-        self.menus = ButtonMenus(ctx, self.press)
+        self.menus = ButtonMenus(ctx, self.press, in_flow=self.in_flow)
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -315,6 +316,10 @@ class Core:
         if quiz and (run is None or quiz[1] >= run["touched"]):
             return [self.quizzes, self.checklists]
         return [self.checklists, self.quizzes]
+
+    def in_flow(self, user: User) -> bool:
+        """A checklist or a quiz is in progress (then a message beside it keeps the flow's numbers)."""
+        return self.ctx.storage is not None and bool(self.checklists.current_run(user) or self.quizzes.current(user))
 
     def _stop_flow(self, user: User) -> Reply | None:
         """/huy with no prompt pending: stop the quiz or pause the checklist the user is in."""

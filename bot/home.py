@@ -41,10 +41,14 @@ class Home(Feature):
 
     @command("start")
     def start(self, user: User, arg: str = "") -> Reply:
-        """Welcome and the main menu; /start always gets the user out of a pending prompt."""
+        """Welcome and the main menu; /start always gets the user out of a pending prompt. A checklist
+        in progress comes first («▶️ Làm tiếp», number 1 where options are numbered): a restarted
+        terminal chat, or /start typed mid-checklist, goes back to it in one step."""
         if self.ctx.storage:
             self.storage.clear_prompt(user.id)
-        reply = Reply(buttons=main_menu(self.ctx, user)).add(self.text("welcome", name=user.first_name or "anh/chị"))
+        resume = self.resume_button(user) if self.ctx.storage and self.resume_button else None
+        rows = [[resume], *main_menu(self.ctx, user)] if resume else main_menu(self.ctx, user)
+        reply = Reply(buttons=rows).add(self.text("welcome", name=user.first_name or "anh/chị"))
         if self.ctx.storage and not self.storage.unit_of(user.id):
             reply.add("\n\n" + self.say(user, "unit_hint"), "i")
         return reply
@@ -58,6 +62,7 @@ class Home(Feature):
         """The main menu without the welcome (typed "menu")."""
         return Reply(buttons=main_menu(self.ctx, user)).add(self.text("menu_intro"))
 
+    resume_button: Callable[[User], Button | None] | None = None  # the Core's: «Làm tiếp» the checklist
     commands: list = []  # every Command, in feature order (set by the Core once it has them)
     stop_flow: Callable[[User], Reply | None] | None = (
         None  # the Core's: stops the quiz or pauses the checklist the user is in (a Reply), else None

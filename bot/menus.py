@@ -11,6 +11,11 @@ text (a date, a unit name): then that number is the text, as before. Only 1–2 
 and only while the last message has buttons: "9001", "2015" or "2" typed below an answer without
 buttons stay questions. A quiz poll as the last message has no buttons: a number typed then is the
 quiz's own business (it asks for a tap on the poll).
+
+A message shown beside a checklist or a quiz in progress (``Reply.aside``: an answer to a question
+typed mid-checklist, a notice) does not take the numbers over, as on Zalo: the flow's buttons keep
+1, 2, 3 (the "1" meant for «Đạt» is «Đạt») and the aside's buttons come after them; a quiz poll
+stays the screen. The next aside replaces the last one's buttons.
 """
 
 from __future__ import annotations
@@ -26,9 +31,12 @@ from bot.textui import NUMBER
 class ButtonMenus:
     """The last buttons shown in each chat, and the number typed after them."""
 
-    def __init__(self, ctx: Context, press: Callable[[User, str], Reply]):
+    def __init__(
+        self, ctx: Context, press: Callable[[User, str], Reply], in_flow: Callable[[User], bool] = lambda user: False
+    ):
         self.ctx = ctx
         self.press = press
+        self.in_flow = in_flow  # a checklist or a quiz is in progress: an aside keeps the flow's numbers
 
     def remember(self, user: User, reply: Reply) -> None:
         """What ``reply`` leaves as the chat's last screen: its buttons, a poll (no buttons), or, when it
@@ -38,8 +46,13 @@ class ButtonMenus:
             return
         if reply.poll is not None:
             screen: dict = {"poll": True}
+        elif reply.aside and (reply.parts or reply.mode == "markup") and self.in_flow(user):
+            screen = storage.load_screen(user.channel, user.account) or {}
+            if screen.get("poll") or not screen.get("rows"):
+                return  # the quiz's poll (or nothing to number) stays the screen; the aside is tapped
+            screen = {"rows": screen["rows"], "aside": _rows(reply.buttons)}
         elif reply.buttons and (reply.parts or reply.attachment is not None or reply.mode == "markup"):
-            screen = {"rows": [[[b.label, b.data, b.key] for b in row] for row in reply.buttons]}
+            screen = {"rows": _rows(reply.buttons)}
         elif reply.parts or reply.attachment is not None:
             screen = {}  # a message without buttons: "2" typed below it is a question again
         else:
@@ -56,20 +69,23 @@ class ButtonMenus:
         rows = [[Button(*b) for b in row] for row in screen.get("rows") or []]
         if not rows:
             return None
+        aside = [[Button(*b) for b in row] for row in screen.get("aside") or []]
         n = int(m.group(1))
         buttons = [b for row in rows for b in row]
         if n == 0:
             return self._as_message(self.press(user, nav.HOME.data()))
-        picked = dict(numbered(buttons)).get(str(n))
+        numbers = numbered(buttons)
+        numbers += numbered([b for row in aside for b in row], first=len(numbers)) if aside else []
+        picked = dict(numbers).get(str(n))
         pending = storage.get_prompt(user.id)
         if picked is None and pending and pending[0] not in self.ctx.passive_prompts:
             return None  # "15" typed when asked for a date: the prompt's own answer ("ngày 15 tháng mấy?")
         if picked is None:
             keyed = any(b.key for b in buttons)
             text = self.ctx.kb.text(
-                "option_not_on_keyed_buttons" if keyed else "option_not_on_buttons", n=n, count=len(buttons)
+                "option_not_on_keyed_buttons" if keyed else "option_not_on_buttons", n=n, count=len(numbers)
             )
-            return Reply(buttons=rows, stale=True).add(text)
+            return Reply(buttons=rows + aside, stale=True).add(text)
         return self._as_message(self.press(user, picked.data))
 
     @staticmethod
@@ -80,3 +96,8 @@ class ButtonMenus:
             reply.toast = None
         reply.mode = "send"
         return reply
+
+
+def _rows(buttons: list[list[Button]]) -> list:
+    """Buttons as they are kept in the ``screens`` table."""
+    return [[[b.label, b.data, b.key] for b in row] for row in buttons]

@@ -113,11 +113,6 @@ class TextUI:
             reply = self.core.text(user, text, self.channel)
         return self.render(user, reply)
 
-    def _in_flow(self, user: User) -> bool:
-        """A checklist or a quiz is in progress: an aside keeps its numbers (idle, a notice's are 1, 2…)."""
-        core = self.core
-        return core.storage is not None and bool(core.checklists.current_run(user) or core.quizzes.current(user))
-
     def _quiz_waits(self, user: User, screen: dict) -> bool:
         """A quiz question is the screen (its letters, no options of its own) and the quiz is current."""
         if not (screen.get("letters") and screen.get("question")) or screen.get("pages"):
@@ -169,7 +164,7 @@ class TextUI:
     def render(self, user: User, reply: Reply, *, remember: bool = True) -> list[Out]:
         """The reply as messages within the limit; its options become the chat's current screen (an
         aside's are added to it)."""
-        in_flow = reply.aside and remember and self._in_flow(user)
+        in_flow = reply.aside and remember and self.core.in_flow(user)  # idle, a notice's options are 1, 2…
         if in_flow and reply.brief and reply.more is not None:  # a long notice mid-checklist: its start
             reply = replace(reply, parts=[("", reply.brief)], buttons=[[reply.more], *reply.buttons], brief="")
         base = _own(self._screen(user)) if in_flow else {}

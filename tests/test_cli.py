@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -134,6 +135,20 @@ def test_chat_uses_the_same_conversation(config_file):
     text = stdout.getvalue()
     assert "Xin chào" in text and "Nguồn:" in text and "\n1. " in text and "chọn một nhóm chủ đề" in text
     assert "Gõ số để chọn; 0 = menu." in text
+
+
+def test_a_restarted_chat_offers_the_checklist_in_progress_as_one(config_file):
+    """The welcome of a new terminal chat puts «Làm tiếp» first: «1» goes back to the item the user was at."""
+    args = build_parser().parse_args(["chat", "--config", str(config_file)])
+    first = io.StringIO()
+    assert cmd_chat(args, stdin=io.StringIO("/tudanhgia\n1\n1\n/thoat\n"), stdout=first) == 0
+    at = re.findall(r"Câu (\d+)/(\d+)", first.getvalue())
+    assert at and at[-1][0] == "2", "the first item was answered"
+    again = io.StringIO()
+    assert cmd_chat(args, stdin=io.StringIO("1\n/thoat\n"), stdout=again) == 0
+    welcome, _, after = again.getvalue().partition("\n> ")
+    assert "1. ▶️ Làm tiếp" in welcome and f"(câu 2/{at[-1][1]})" in welcome
+    assert f"Câu 2/{at[-1][1]}" in after
 
 
 def test_chat_ends_cleanly_on_end_of_input(config_file):

@@ -102,6 +102,29 @@ async def test_one_typed_during_a_telegram_checklist_answers_dat(offline_app, kb
     assert f"Câu 3/{len(cl.items)}" in api.last_text()
 
 
+async def test_a_question_asked_mid_checklist_leaves_one_as_dat_on_telegram(offline_app, kb):
+    """The answer to a question typed mid-checklist is an aside: «1» still answers the item «Đạt» (as on
+    Zalo), and the aside's own buttons («Làm tiếp» among them) are numbered after the item's."""
+    app, api, core = await offline_app()
+    make = UpdateFactory(app.bot, user_id=7016)
+    cl = kb.checklists["san-sang-xxld"]
+    await app.process_update(make.text("/tudanhgia"))
+    await app.process_update(make.press(f"co:{cl.id}", _last_message(api)))
+    item_buttons = len(api.last_buttons())
+    run_id = core.storage.open_run(7016, cl.id)["id"]
+    await app.process_update(make.text("đánh giá nội bộ bao lâu một lần?"))
+    aside = [d for _, d in api.last_buttons()]
+    assert f"co:{cl.id}" in aside, "the answer offers «Làm tiếp»"
+    await app.process_update(make.text("1"))
+    assert core.storage.run_answers(run_id)[cl.items[0].id]["answer"] == "dat"
+    assert f"Câu 2/{len(cl.items)}" in api.last_text()
+    await app.process_update(make.text("học viên hỏi xem xét lãnh đạo gồm những đầu vào nào?"))
+    resume = item_buttons + 1 + [d for _, d in api.last_buttons()].index(f"co:{cl.id}")
+    await app.process_update(make.text(str(resume)))
+    assert f"Câu 2/{len(cl.items)}" in api.last_text(), f"«{resume}» is the aside's «Làm tiếp»"
+    assert cl.items[1].id not in core.storage.run_answers(run_id), "nothing answered by it"
+
+
 async def test_a_number_typed_below_a_telegram_quiz_poll_asks_for_a_tap(offline_app):
     app, api, core = await offline_app()
     make = UpdateFactory(app.bot, user_id=7007)
