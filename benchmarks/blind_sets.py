@@ -33,6 +33,7 @@ CONSULTED = {
     "eval_domain_twelfth.yaml": "d032735",
     "eval_domain_thirteenth.yaml": "86b956f",  # consulted with the classifier already in
     "eval_domain_fourteenth.yaml": "33259b6",
+    "eval_domain_fifteenth.yaml": "4b7b55d",
 }
 
 

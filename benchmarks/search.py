@@ -194,8 +194,9 @@ DOMAIN_SETS = (
     "eval_domain_eleventh.yaml",
     "eval_domain_twelfth.yaml",
     "eval_domain_thirteenth.yaml",
+    "eval_domain_fourteenth.yaml",
 )
-DOMAIN_HOLDOUT = "eval_domain_fourteenth.yaml"  # the last one consulted (2026-12-04, 33259b6): --domain-holdout
+DOMAIN_HOLDOUT = "eval_domain_fifteenth.yaml"  # the last one consulted (2026-12-05, 4b7b55d): --domain-holdout
 HOLDOUTS = (
     "eval_holdout.yaml",
     "eval_fresh.yaml",
