@@ -34,6 +34,7 @@ CONSULTED = {
     "eval_domain_thirteenth.yaml": "86b956f",  # consulted with the classifier already in
     "eval_domain_fourteenth.yaml": "33259b6",
     "eval_domain_fifteenth.yaml": "4b7b55d",
+    "eval_domain_sixteenth.yaml": "feb667b",
 }
 
 

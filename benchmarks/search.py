@@ -195,8 +195,9 @@ DOMAIN_SETS = (
     "eval_domain_twelfth.yaml",
     "eval_domain_thirteenth.yaml",
     "eval_domain_fourteenth.yaml",
+    "eval_domain_fifteenth.yaml",
 )
-DOMAIN_HOLDOUT = "eval_domain_fifteenth.yaml"  # the last one consulted (2026-12-05, 4b7b55d): --domain-holdout
+DOMAIN_HOLDOUT = "eval_domain_sixteenth.yaml"  # the last one consulted (2026-12-05, feb667b): --domain-holdout
 HOLDOUTS = (
     "eval_holdout.yaml",
     "eval_fresh.yaml",

@@ -158,6 +158,7 @@ def test_domain_dev_set(searcher):
         ("eval_domain_thirteenth.yaml", 95.5, 98.0, 3.0),  # consulted once at 86b956f: 80.7 / 93.6 / 10.4
         ("eval_domain_fourteenth.yaml", 95.5, 96.5, 4.0),  # consulted once at 33259b6: 85.7 / 94.6 / 7.1
         ("eval_domain_fifteenth.yaml", 91.0, 95.5, 6.0),  # consulted once at 4b7b55d: 88.0 / 95.5 / 6.7
+        ("eval_domain_sixteenth.yaml", 85.5, 96.0, 8.0),  # consulted once at feb667b: 86.8 / 97.1 / 7.1
     ],
 )
 def test_consulted_domain_sets_do_not_fall(searcher, name, top1, top3, wrong):
