@@ -35,6 +35,7 @@ CONSULTED = {
     "eval_domain_fourteenth.yaml": "33259b6",
     "eval_domain_fifteenth.yaml": "4b7b55d",
     "eval_domain_sixteenth.yaml": "feb667b",
+    "eval_domain_seventeenth.yaml": "d8314a4",
 }
 
 
