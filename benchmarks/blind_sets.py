@@ -36,6 +36,7 @@ CONSULTED = {
     "eval_domain_fifteenth.yaml": "4b7b55d",
     "eval_domain_sixteenth.yaml": "feb667b",
     "eval_domain_seventeenth.yaml": "d8314a4",
+    "eval_domain_eighteenth.yaml": "3df21ad",
 }
 
 

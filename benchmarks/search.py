@@ -197,8 +197,9 @@ DOMAIN_SETS = (
     "eval_domain_fourteenth.yaml",
     "eval_domain_fifteenth.yaml",
     "eval_domain_sixteenth.yaml",
+    "eval_domain_seventeenth.yaml",
 )
-DOMAIN_HOLDOUT = "eval_domain_seventeenth.yaml"  # the last one consulted (2026-12-06, d8314a4): --domain-holdout
+DOMAIN_HOLDOUT = "eval_domain_eighteenth.yaml"  # the last one consulted (2026-12-06, 3df21ad): --domain-holdout
 HOLDOUTS = (
     "eval_holdout.yaml",
     "eval_fresh.yaml",
