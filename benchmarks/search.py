@@ -198,8 +198,9 @@ DOMAIN_SETS = (
     "eval_domain_fifteenth.yaml",
     "eval_domain_sixteenth.yaml",
     "eval_domain_seventeenth.yaml",
+    "eval_domain_eighteenth.yaml",
 )
-DOMAIN_HOLDOUT = "eval_domain_eighteenth.yaml"  # the last one consulted (2026-12-06, 3df21ad): --domain-holdout
+DOMAIN_HOLDOUT = "eval_domain_nineteenth.yaml"  # the last one consulted (2026-12-06, 55ca25a): --domain-holdout
 HOLDOUTS = (
     "eval_holdout.yaml",
     "eval_fresh.yaml",
