@@ -32,8 +32,8 @@ CONSULTED = {
     "eval_domain_eleventh.yaml": "a306285",
     "eval_domain_twelfth.yaml": "d032735",
     "eval_domain_thirteenth.yaml": "86b956f",  # consulted with the classifier already in
-    "eval_domain_fourteenth.yaml": "33259b6",
-    "eval_domain_fifteenth.yaml": "bd34c16",  # content of; the code commit 4b7b55d was not kept
+    "eval_domain_fourteenth.yaml": "64482af",  # its content (code of 33259b6; same knowledge/)
+    "eval_domain_fifteenth.yaml": "bd34c16",  # its content (code of 4b7b55d, a commit not kept)
     "eval_domain_sixteenth.yaml": "feb667b",
     "eval_domain_seventeenth.yaml": "d8314a4",
     "eval_domain_eighteenth.yaml": "3df21ad",

@@ -6,12 +6,14 @@ eval_fresh.yaml and eval_third.yaml were not tuned on and show how the search ge
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 
 DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).parent.parent
 
 
 def evaluate(searcher, kb, name):
@@ -105,6 +107,17 @@ def test_domain_sets_are_labelled_with_real_entries(kb, name):
         assert set(r.get("expect") or []) <= set(kb.entries), r["q"]
         assert not (r.get("off_topic") and r.get("expect")), r["q"]
     assert sum(bool(r.get("off_topic")) for r in rows) >= 30
+
+
+def test_blind_sets_run_on_the_content_their_header_names():
+    """benchmarks/blind_sets.py rebuilds each set's knowledge base from the commit it names; that must be the
+    content the set was consulted on, as its header says (a code commit that was never kept broke the run once)."""
+    text = (ROOT / "benchmarks" / "blind_sets.py").read_text(encoding="utf-8")
+    consulted = dict(re.findall(r'"(eval_domain_\w+\.yaml)": "([0-9a-f]{7,40})"', text))
+    assert len(consulted) >= 11
+    for name, commit in consulted.items():
+        header = (DATA / name).read_text(encoding="utf-8").split("\nquestions:", 1)[0]
+        assert re.search(rf"Consulted once, [^\n]*content of {commit}\b", header), (name, commit)
 
 
 def test_domain_dev_set(searcher):
