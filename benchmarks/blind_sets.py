@@ -38,6 +38,7 @@ CONSULTED = {
     "eval_domain_seventeenth.yaml": "d8314a4",
     "eval_domain_eighteenth.yaml": "3df21ad",
     "eval_domain_nineteenth.yaml": "55ca25a",
+    "eval_domain_twentieth.yaml": "1a43075",
 }
 
 

@@ -199,8 +199,9 @@ DOMAIN_SETS = (
     "eval_domain_sixteenth.yaml",
     "eval_domain_seventeenth.yaml",
     "eval_domain_eighteenth.yaml",
+    "eval_domain_nineteenth.yaml",
 )
-DOMAIN_HOLDOUT = "eval_domain_nineteenth.yaml"  # the last one consulted (2026-12-06, 55ca25a): --domain-holdout
+DOMAIN_HOLDOUT = "eval_domain_twentieth.yaml"  # the last one consulted (2026-12-06, 1a43075): --domain-holdout
 HOLDOUTS = (
     "eval_holdout.yaml",
     "eval_fresh.yaml",
